@@ -1,0 +1,627 @@
+"""Fulfilment workbench in the browser: compare routing policies on a scenario.
+
+Start it with ``fulfil app`` (or ``streamlit run app.py``). The page is thin: ``main()``
+calls one ``*_ui()`` function per part of the page, each returning the planner's choices,
+and the work happens in ``sim/`` behind `st.cache_data`.
+
+State: every input widget is bound to the URL query string (``bind="query-params"``) under
+a short key (``scenario``, ``seed``, ``policies``, ``baseline``, ``reps`` and the lever keys
+of `sim.levers.LEVERS`); a value equal to its default is left out, so a link reproduces the
+view. The last comparison lives in ``st.session_state["outcome"]`` and is replaced whole by
+the next run.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, NamedTuple
+
+import pandas as pd
+import streamlit as st
+
+from sim import levers as lv
+
+log = logging.getLogger("fulfil.app")
+
+HERE = Path(__file__).resolve().parent
+SCENARIO_DIR = HERE / "scenarios"
+DEFAULT_SCENARIO = "default"
+UPLOAD = "Upload a YAML file…"
+PREFERRED_POLICIES = ("closest", "min_split", "cost")
+FALLBACK_POLICIES = ("closest", "ranked", "min_split", "cost", "balance", "store_first", "dc_first")
+MAX_REPS = 20
+HEADLINE_KPIS = ("cost_per_order", "click_to_door_hours_p90", "fill_rate", "split_rate")
+CHART_TABLES = ("orders", "shipments", "inventory", "utilisation")
+
+# KPI names (DESIGN.md) with a short unit for the table; order is the display order.
+KPI_UNITS: dict[str, str] = {
+    "orders": "orders",
+    "units_demanded": "units",
+    "fill_rate": "share",
+    "stockout_rate": "share",
+    "oversell_rate": "share",
+    "cost_per_order": "USD",
+    "shipping_cost_per_order": "USD",
+    "handling_cost_per_order": "USD",
+    "packages_per_order": "packages",
+    "split_rate": "share",
+    "click_to_door_hours_mean": "h",
+    "click_to_door_hours_p90": "h",
+    "on_time_rate": "share",
+    "bopis_ready_hours_p90": "h",
+    "store_ship_share": "share",
+    "returns_units": "units",
+    "returns_restocked_units": "units",
+}
+
+
+# --- plain data passed between the parts of the page ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioChoice:
+    """The scenario the planner picked, as YAML text plus where it came from.
+
+    Attributes:
+        key: Library name (file stem) or `UPLOAD`.
+        source: File name shown in messages, e.g. ``"default.yaml"``.
+        text: YAML text of the scenario.
+    """
+
+    key: str
+    source: str
+    text: str
+
+
+class RunChoice(NamedTuple):
+    """What to compare: policies, baseline, replications and the root seed.
+
+    A named tuple, so choices made on different reruns of the script compare by value.
+    """
+
+    policies: tuple[str, ...]
+    baseline: str
+    reps: int
+    seed: int
+
+
+@dataclass
+class Outcome:
+    """One finished comparison, kept in session state until the next run replaces it.
+
+    Attributes:
+        summary: `sim.compare.summarise` table: one row per (policy, KPI).
+        per_run: `sim.compare.kpi_frame` table: one row per (policy, replication).
+        tables: Chart tables of replication 0 of every policy (orders, shipments, ...).
+        elapsed_s: Wall-clock time of the comparison. [s]
+        runs: Number of simulation runs. [-]
+        scenario_yaml: The edited scenario the runs used.
+        choice: The run settings.
+    """
+
+    summary: pd.DataFrame
+    per_run: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    runs: int = 0
+    scenario_yaml: str = ""
+    choice: RunChoice | None = None
+
+
+class PlannerError(Exception):
+    """A problem with the planner's input, shown inline in plain words."""
+
+
+# --- pure functions, cached -------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False)
+def library_scenarios(folder: str = str(SCENARIO_DIR)) -> list[str]:
+    """Names (file stems) of the scenarios in ``scenarios/``, default first."""
+    names = sorted(p.stem for p in Path(folder).glob("*.yaml"))
+    if DEFAULT_SCENARIO in names:
+        names.remove(DEFAULT_SCENARIO)
+        names.insert(0, DEFAULT_SCENARIO)
+    return names
+
+
+@st.cache_data(show_spinner=False)
+def read_library_scenario(name: str, folder: str = str(SCENARIO_DIR)) -> str:
+    """YAML text of ``scenarios/<name>.yaml``."""
+    return (Path(folder) / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def _load(text: str, source: str, overrides: dict[str, Any] | None = None) -> Any:
+    """Validate YAML text (plus dotted-path overrides) into a `Scenario`.
+
+    Raises:
+        PlannerError: any problem, as one line naming the file, the field and the reason.
+    """
+    import yaml
+
+    from sim.scenario import ScenarioError, apply_overrides, load_scenario
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "the text cannot be read"
+        raise PlannerError(f"{source}: invalid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise PlannerError(f"{source}: the top level must be a mapping of sections, got {got}")
+    try:
+        if overrides:
+            data = apply_overrides(data, overrides, file=source)
+        return load_scenario(data)
+    except ScenarioError as exc:
+        field = f"{exc.field}: " if exc.field else ""
+        raise PlannerError(f"{source}: {field}{exc.reason}") from None
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def scenario_data(text: str, source: str) -> dict[str, Any]:
+    """The validated scenario as a plain dict with every default filled in.
+
+    Raises:
+        PlannerError: the text is not a valid scenario.
+    """
+    return _load(text, source).resolved()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def edited_scenario_yaml(text: str, source: str, overrides: dict[str, Any]) -> str:
+    """The scenario with the lever overrides applied, validated again, as YAML.
+
+    Raises:
+        PlannerError: the edited scenario is not valid (e.g. a warm-up longer than the horizon).
+    """
+    return _load(text, source, overrides).to_yaml()
+
+
+@st.cache_data(show_spinner=False)
+def changes_yaml(overrides: dict[str, Any]) -> str:
+    """The lever overrides as YAML, one dotted path per line."""
+    import yaml
+
+    return yaml.safe_dump(overrides, sort_keys=False, default_flow_style=None)
+
+
+@st.cache_data(show_spinner=False)
+def available_policies() -> list[str]:
+    """Policy names from the engine registry (the built-ins if it cannot be read)."""
+    try:
+        from engine.routing import available_policies as registry
+
+        names = list(registry())
+    except Exception:  # registry not importable: still offer the documented built-ins
+        names = list(FALLBACK_POLICIES)
+    return names or list(FALLBACK_POLICIES)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def run_comparison(
+    scenario_yaml: str,
+    policies: tuple[str, ...],
+    reps: int,
+    seed: int,
+    baseline: str,
+    _progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run every policy ``reps`` times with common random numbers and summarise.
+
+    Pure in its hashed arguments, so the same request is answered from the cache.
+
+    Args:
+        scenario_yaml: The edited scenario as YAML.
+        policies: Policy names to compare.
+        reps: Replications per policy. [-]
+        seed: Root seed. [-]
+        baseline: Policy the differences are taken against.
+        _progress: ``progress(done, total)`` after each run (not hashed).
+
+    Returns:
+        The fields of `Outcome` except ``scenario_yaml`` and ``choice`` (plain values, so the
+        cache can pickle them).
+    """
+    from sim.compare import compare_runs, kpi_frame, summarise
+
+    scenario = _load(scenario_yaml, "edited scenario")
+    started = time.perf_counter()
+    results = compare_runs(scenario, list(policies), reps, seed, progress=_progress)
+    elapsed = time.perf_counter() - started
+    per_run = kpi_frame(results)
+    summary = summarise(per_run, baseline)
+    tables: dict[str, pd.DataFrame] = {}
+    for name in CHART_TABLES:
+        parts = [getattr(r, name) for r in results if r.replication == 0 and hasattr(r, name)]
+        parts = [p for p in parts if isinstance(p, pd.DataFrame) and not p.empty]
+        if parts:
+            tables[name] = pd.concat(parts, ignore_index=True)
+    return {
+        "summary": summary,
+        "per_run": per_run,
+        "tables": tables,
+        "elapsed_s": elapsed,
+        "runs": len(results),
+    }
+
+
+@st.cache_data(show_spinner=False)
+def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """KPI table for display: one row per KPI, per policy the mean [95% CI] and the
+    difference against the baseline [95% CI]."""
+
+    def fmt(value: float) -> str:
+        if pd.isna(value):
+            return "–"
+        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+
+    def cell(mean: float, low: float, high: float) -> str:
+        if pd.isna(low) or pd.isna(high):
+            return fmt(mean)
+        return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
+
+    rows: dict[str, dict[str, str]] = {}
+    for rec in summary.itertuples(index=False):
+        row = rows.setdefault(rec.kpi, {"unit": KPI_UNITS.get(rec.kpi, "")})
+        row[f"{rec.policy}"] = cell(rec.mean, rec.ci_low, rec.ci_high)
+        if rec.policy != rec.baseline:
+            row[f"{rec.policy} − {rec.baseline}"] = cell(rec.diff, rec.diff_low, rec.diff_high)
+    order = [k for k in KPI_UNITS if k in rows] + [k for k in rows if k not in KPI_UNITS]
+    table = pd.DataFrame.from_dict({k: rows[k] for k in order}, orient="index")
+    table.index.name = "KPI"
+    return table
+
+
+@st.cache_data(show_spinner=False)
+def table_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """A table as CSV or Parquet bytes for a download button."""
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8")
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def _reset_levers() -> None:
+    """Forget lever values when the scenario changes, so the new scenario's values show."""
+    for lever in lv.LEVERS:
+        st.session_state.pop(lever.key, None)
+
+
+def scenario_ui() -> ScenarioChoice | None:
+    """Scenario picker (library or upload). Returns None when there is nothing to load yet."""
+    names = library_scenarios()
+    options = [*names, UPLOAD]
+    key = st.sidebar.selectbox(
+        "Scenario",
+        options,
+        index=0,
+        key="scenario",
+        bind="query-params",
+        on_change=_reset_levers,
+        help="Scenarios from the scenarios/ folder, or your own YAML file.",
+    )
+    if key != UPLOAD:
+        return ScenarioChoice(key, f"{key}.yaml", read_library_scenario(key))
+    upload = st.sidebar.file_uploader(
+        "Scenario YAML", type=["yaml", "yml"], key="upload", on_change=_reset_levers
+    )
+    if upload is None:
+        st.info("Upload a scenario YAML file in the sidebar to start.")
+        return None
+    try:
+        text = upload.getvalue().decode("utf-8")
+    except UnicodeDecodeError:
+        st.error(f"{upload.name}: this file is not UTF-8 text, so it cannot be a YAML scenario.")
+        return None
+    return ScenarioChoice(UPLOAD, upload.name, text)
+
+
+def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any]) -> Any:
+    """Draw one lever bound to the URL; returns its value."""
+    common: dict[str, Any] = {
+        "key": lever.key,
+        "help": lever.help,
+        "bind": "query-params",
+    }
+    if lever.kind == "bool":
+        return st.toggle(lever.title, value=bool(default), **common)
+    if lever.kind == "choice":
+        options = [lv.NO_OUTAGE, *lv.location_ids(data)]
+        return st.selectbox(lever.title, options, index=0, **common)
+    if lever.kind == "range":
+        return st.slider(
+            lever.title, int(lever.lo), int(lever.hi), tuple(default), int(lever.step), **common
+        )
+    if lever.kind == "int":
+        hi = int(lever.hi) if lever.hi is not None else None
+        if lever.key == "outage_start":
+            hi = max(0, int(data.get("horizon_days", 1)) - 1)
+        default = min(int(default), hi) if hi is not None else int(default)
+        return st.number_input(lever.title, int(lever.lo), hi, default, int(lever.step), **common)
+    return st.number_input(
+        lever.title,
+        float(lever.lo),
+        float(lever.hi),
+        float(default),
+        float(lever.step),
+        format="%g",
+        **common,
+    )
+
+
+def levers_ui(data: dict[str, Any], box: Any) -> dict[str, Any]:
+    """Lever widgets in ``box``, grouped, with units; returns lever key -> value."""
+    defaults = lv.lever_defaults(data)
+    values: dict[str, Any] = {}
+    groups = list(dict.fromkeys(lever.group for lever in lv.LEVERS))
+    for group in groups:
+        with box.expander(group, expanded=group in ("Horizon", "Demand")):
+            for lever in (x for x in lv.LEVERS if x.group == group):
+                if defaults[lever.key] is None:
+                    st.caption(f"{lever.label}: not used by this scenario.")
+                    continue
+                if lever.key.startswith("outage_") and values.get("outage") == lv.NO_OUTAGE:
+                    continue
+                values[lever.key] = _lever_widget(lever, defaults[lever.key], data)
+    return values
+
+
+def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
+    """Policies, baseline, replications, seed and the Run button, drawn in ``box``."""
+    box.subheader("Comparison")
+    names = available_policies()
+    preferred = [p for p in PREFERRED_POLICIES if p in names] or names[:3]
+    policies = box.multiselect(
+        "Policies",
+        names,
+        default=preferred,
+        key="policies",
+        bind="query-params",
+        help="Routing policies from the engine registry.",
+    )
+    baseline = box.selectbox(
+        "Baseline",
+        policies or ["–"],
+        index=0,
+        key="baseline",
+        bind="query-params",
+        help="Differences in the KPI table are taken against this policy (paired by replication).",
+    )
+    reps = box.number_input(
+        "Replications (runs per policy)", 1, MAX_REPS, 3, 1, key="reps", bind="query-params"
+    )
+    seed = box.number_input(
+        "Seed",
+        0,
+        2**31 - 1,
+        int(default_seed),
+        1,
+        key="seed",
+        bind="query-params",
+        help="Same scenario, policy and seed give identical results.",
+    )
+    clicked = box.button("Run comparison", type="primary", disabled=not policies, key="run")
+    if not policies:
+        box.caption("Choose at least one policy.")
+        return None, False
+    return RunChoice(tuple(policies), str(baseline), int(reps), int(seed)), clicked
+
+
+def execute(scenario_yaml: str, choice: RunChoice) -> Outcome | None:
+    """Run the comparison with a progress bar; errors are shown inline, never raised."""
+    st.session_state.pop("outcome", None)  # a new run replaces the old one whole
+    total = len(choice.policies) * choice.reps
+    bar = st.progress(0.0, text=f"Running 0 of {total} simulations…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Running {done} of {total} simulations…")
+
+    try:
+        fields = run_comparison(
+            scenario_yaml, choice.policies, choice.reps, choice.seed, choice.baseline, progress
+        )
+    except PlannerError as exc:
+        bar.empty()
+        st.error(str(exc))
+        return None
+    except Exception as exc:  # a failed run must not show a traceback to the planner
+        log.exception("comparison failed")
+        bar.empty()
+        st.error(f"The simulation stopped: {exc}" if str(exc) else "The simulation stopped.")
+        return None
+    outcome = Outcome(**fields, scenario_yaml=scenario_yaml, choice=choice)
+    bar.progress(1.0, text=f"{outcome.runs} simulations in {outcome.elapsed_s:.1f} s")
+    st.session_state["outcome"] = outcome
+    return outcome
+
+
+def results_ui(outcome: Outcome) -> None:
+    """KPI table with intervals and differences, then the charts."""
+    st.subheader("KPIs")
+    choice = outcome.choice
+    if choice is not None:
+        st.caption(
+            f"Means over {choice.reps} replication(s) with 95% confidence intervals; "
+            f"differences against **{choice.baseline}** are paired by replication. "
+            f"{outcome.runs} runs took {outcome.elapsed_s:.1f} s."
+        )
+    st.dataframe(kpi_table(outcome.summary), width="stretch")
+    charts_ui(outcome)
+
+
+def _chart(title: str, build: Callable[[], Any]) -> None:
+    """Draw one figure; a chart that cannot be drawn says so instead of failing the page."""
+    try:
+        figure = build()
+    except Exception as exc:
+        log.exception("chart %s failed", title)
+        st.warning(f"{title}: this chart could not be drawn ({exc}).")
+        return
+    st.plotly_chart(figure, width="stretch")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def network_frames(scenario_yaml: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Locations (id, kind, lat, lon) and demand regions (id, lat, lon) of a scenario."""
+    from sim.scenario.build import build_network
+
+    network = build_network(_load(scenario_yaml, "edited scenario"))
+    locations = pd.DataFrame(
+        {
+            "id": [x.id for x in network.locations],
+            "kind": [str(x.kind) for x in network.locations],
+            "lat": [x.lat for x in network.locations],
+            "lon": [x.lon for x in network.locations],
+        }
+    )
+    regions = pd.DataFrame(
+        [{"id": r.id, "lat": r.lat, "lon": r.lon} for r in getattr(network, "regions", ())],
+        columns=["id", "lat", "lon"],
+    )
+    return locations, regions
+
+
+def _of_policy(frame: pd.DataFrame | None, policy: str) -> pd.DataFrame:
+    if frame is None or frame.empty or "policy" not in frame.columns:
+        return frame if frame is not None else pd.DataFrame()
+    return frame[frame["policy"].astype(str) == policy]
+
+
+def charts_ui(outcome: Outcome) -> None:
+    """The `sim.figures` charts, in tabs; per-location charts show one chosen policy."""
+    from sim import figures
+
+    tables = outcome.tables
+    orders = tables.get("orders", pd.DataFrame())
+    summary = outcome.summary
+    tabs = st.tabs(["KPIs", "Cost vs speed", "Click to door", "Cost", "Network", "Stores", "ATS"])
+    with tabs[0]:
+        cols = st.columns(2)
+        for i, kpi in enumerate(HEADLINE_KPIS):
+            with cols[i % 2]:
+                _chart(kpi, lambda kpi=kpi: figures.kpi_bars(summary, kpi))
+        other = st.selectbox("Another KPI", list(KPI_UNITS), index=0, key="chart_kpi")
+        _chart(other, lambda: figures.kpi_bars(summary, other))
+    with tabs[1]:
+        _chart("Cost vs speed", lambda: figures.cost_speed_tradeoff(summary))
+    with tabs[2]:
+        _chart("Click-to-door ECDF", lambda: figures.click_to_door_ecdf(orders))
+    with tabs[3]:
+        _chart("Cost breakdown", lambda: figures.cost_breakdown(orders))
+    policies = list(outcome.choice.policies) if outcome.choice else []
+    with tabs[4]:
+        policy = st.selectbox("Policy", policies, key="map_policy") if policies else ""
+
+        def build_map() -> Any:
+            locations, regions = network_frames(outcome.scenario_yaml)
+            result = SimpleNamespace(
+                shipments=_of_policy(tables.get("shipments"), policy),
+                orders=_of_policy(orders, policy),
+            )
+            return figures.network_map(result, locations, regions)
+
+        _chart("Network map", build_map)
+    with tabs[5]:
+        policy = st.selectbox("Policy", policies, key="store_policy") if policies else ""
+        _chart(
+            "Store workload",
+            lambda: figures.store_workload(_of_policy(tables.get("shipments"), policy)),
+        )
+    with tabs[6]:
+        _chart("ATS over time", lambda: figures.ats_over_time(tables.get("inventory")))
+    st.caption("Per-order charts use replication 0 of each policy.")
+
+
+def downloads_ui(outcome: Outcome | None, scenario_yaml: str, source: str) -> None:
+    """Download buttons: results as CSV and Parquet, the edited scenario as YAML."""
+    st.subheader("Downloads")
+    stem = Path(source).stem
+    cols = st.columns(5)
+    cols[0].download_button(
+        "Scenario (YAML)",
+        scenario_yaml,
+        f"{stem}-edited.yaml",
+        "application/x-yaml",
+        on_click="ignore",
+    )
+    if outcome is None:
+        return
+    for i, (name, frame) in enumerate((("summary", outcome.summary), ("runs", outcome.per_run))):
+        cols[1 + 2 * i].download_button(
+            f"{name.title()} (CSV)",
+            table_bytes(frame, "csv"),
+            f"{stem}-{name}.csv",
+            "text/csv",
+            on_click="ignore",
+        )
+        cols[2 + 2 * i].download_button(
+            f"{name.title()} (Parquet)",
+            table_bytes(frame, "parquet"),
+            f"{stem}-{name}.parquet",
+            "application/vnd.apache.parquet",
+            on_click="ignore",
+        )
+
+
+def main() -> None:
+    """Draw the page."""
+    st.set_page_config(page_title="Fulfilment workbench", layout="wide")
+    st.title("Fulfilment workbench")
+    st.caption("Compare routing policies on cost, speed and stockouts.")
+
+    choice = scenario_ui()
+    if choice is None:
+        return
+    try:
+        data = scenario_data(choice.text, choice.source)
+    except PlannerError as exc:
+        st.error(str(exc))
+        return
+    run_box = st.sidebar.container()
+    st.sidebar.subheader("Levers")
+    values = levers_ui(data, st.sidebar.container())
+    run_choice, clicked = run_ui(int(data.get("seed", 0) or 0), run_box)
+    overrides = lv.levers_to_overrides(data, values)
+    try:
+        scenario_yaml = edited_scenario_yaml(choice.text, choice.source, overrides)
+    except PlannerError as exc:
+        st.error(str(exc))
+        return
+
+    st.markdown(
+        f"**Scenario** `{data.get('name', choice.source)}` from `{choice.source}` · "
+        f"{values.get('days', data.get('horizon_days'))} days · "
+        f"{len(overrides)} field(s) changed by the levers"
+    )
+    if overrides:
+        with st.expander("What the levers change"):
+            st.code(changes_yaml(overrides), language="yaml")
+    outcome: Outcome | None = st.session_state.get("outcome")
+    if clicked and run_choice is not None:
+        outcome = execute(scenario_yaml, run_choice)
+    elif outcome is not None and (
+        outcome.scenario_yaml != scenario_yaml or outcome.choice != run_choice
+    ):
+        st.info("The settings changed since these results were made. Press **Run comparison**.")
+    if outcome is not None:
+        results_ui(outcome)
+    else:
+        st.info("Choose policies in the sidebar and press **Run comparison**.")
+    downloads_ui(outcome, scenario_yaml, choice.source)
+
+
+if __name__ == "__main__":
+    main()

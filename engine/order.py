@@ -1,0 +1,410 @@
+"""Customer orders and their lifecycle.
+
+An `Order` moves through `OrderStatus` values along `ALLOWED_TRANSITIONS` only; every move
+is recorded in `Order.history`. Customer-service edits (quantity, line removal, address) are
+allowed only before the order is released to a location, and flag it for re-routing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from engine.errors import InvalidTransition
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "Channel",
+    "DeliveryMethod",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "Refund",
+]
+
+
+class Channel(StrEnum):
+    """Sales channel an order came from."""
+
+    WEB = "web"
+    APP = "app"
+    MARKETPLACE = "marketplace"
+    SOCIAL = "social"
+    POS = "pos"
+    WHOLESALE = "wholesale"
+
+
+class DeliveryMethod(StrEnum):
+    """How the customer receives the order."""
+
+    SHIP = "ship"
+    BOPIS = "bopis"
+    SAME_DAY = "same_day"
+
+
+class OrderStatus(StrEnum):
+    """Lifecycle status of an order."""
+
+    CREATED = "created"
+    ROUTED = "routed"
+    RELEASED = "released"
+    PICKED = "picked"
+    SHIPPED = "shipped"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    DELIVERED = "delivered"
+    PICKED_UP = "picked_up"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+
+
+_S = OrderStatus
+ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    _S.CREATED: frozenset({_S.ROUTED, _S.CANCELLED}),
+    _S.ROUTED: frozenset({_S.RELEASED, _S.CANCELLED, _S.REJECTED, _S.ROUTED}),
+    _S.REJECTED: frozenset({_S.ROUTED, _S.CANCELLED}),
+    _S.RELEASED: frozenset({_S.PICKED, _S.REJECTED, _S.CANCELLED}),
+    _S.PICKED: frozenset({_S.SHIPPED, _S.READY_FOR_PICKUP}),
+    _S.SHIPPED: frozenset({_S.DELIVERED, _S.PARTIALLY_FULFILLED}),
+    _S.READY_FOR_PICKUP: frozenset({_S.PICKED_UP, _S.CANCELLED}),  # cancelled = no-show
+    # Delivered / picked up end the lifecycle; only `Order.close()` may still mark them
+    # partially fulfilled when some units were never fulfilled.
+    _S.DELIVERED: frozenset({_S.PARTIALLY_FULFILLED}),
+    _S.PICKED_UP: frozenset({_S.PARTIALLY_FULFILLED}),
+    _S.CANCELLED: frozenset(),
+    _S.PARTIALLY_FULFILLED: frozenset(),
+}
+"""Status -> statuses it may move to. CANCELLED and PARTIALLY_FULFILLED are terminal."""
+
+_EDITABLE = frozenset({_S.CREATED, _S.ROUTED, _S.REJECTED})
+_CLOSABLE = frozenset({_S.SHIPPED, _S.DELIVERED, _S.PICKED_UP})
+
+
+@dataclass(slots=True)
+class OrderLine:
+    """One SKU line of an order.
+
+    Attributes:
+        sku: Stock-keeping unit id.
+        quantity: Units ordered, > 0. [units]
+        line_id: Line id, unique within the order.
+    """
+
+    sku: str
+    quantity: int
+    line_id: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
+            raise ValueError(f"order line {self.sku!r}: quantity must be an integer")
+        if self.quantity <= 0:
+            raise ValueError(f"order line {self.sku!r}: quantity must be > 0, got {self.quantity}")
+        if not isinstance(self.sku, str) or not self.sku:
+            raise ValueError(f"order line: sku must be a non-empty string, got {self.sku!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """A (partial) refund given on an order.
+
+    Attributes:
+        at: When it was given (aware UTC).
+        amount: Refunded amount. [USD]
+        reason: Why, e.g. "damaged", "late", "return".
+        sku: SKU the refund is for, or None for an order-level refund.
+        quantity: Units refunded (0 for goodwill refunds). [units]
+    """
+
+    at: datetime
+    amount: float
+    reason: str
+    sku: str | None = None
+    quantity: int = 0
+
+
+def _check_coords(order_id: str, lat: float, lon: float) -> None:
+    if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0):
+        raise ValueError(f"order {order_id!r}: bad destination coordinates ({lat}, {lon})")
+
+
+@dataclass(slots=True)
+class Order:
+    """A customer order and its lifecycle.
+
+    Attributes:
+        id: Order id.
+        channel: Sales channel.
+        customer_id: Customer id.
+        dest_lat: Destination latitude. [deg]
+        dest_lon: Destination longitude. [deg]
+        lines: Order lines; line ids are unique (all-default ids are numbered 0..n-1).
+        method: Delivery method.
+        pickup_store: Store id for BOPIS orders.
+        allow_store_substitution: BOPIS: the nearest store with stock may be used instead.
+        created_at: Creation time (aware UTC); keyword-only.
+        promised_at: Promised delivery or pickup time (aware UTC), if any.
+        status: Current lifecycle status.
+        history: `(time, new status, reason)` per status change, starting with creation.
+        refunds: Refunds given.
+        decision_id: Id of the routing decision currently holding stock for this order.
+        needs_reroute: Set by edits; cleared when the order is routed again.
+        fulfilled: line_id -> units fulfilled so far (see `record_fulfilled`). [units]
+        edits: `(time, description)` of customer-service edits.
+    """
+
+    id: str
+    channel: Channel
+    customer_id: str
+    dest_lat: float
+    dest_lon: float
+    lines: list[OrderLine]
+    method: DeliveryMethod = DeliveryMethod.SHIP
+    pickup_store: str | None = None
+    allow_store_substitution: bool = False
+    created_at: datetime = field(kw_only=True)
+    promised_at: datetime | None = None
+    status: OrderStatus = OrderStatus.CREATED
+    history: list[tuple[datetime, OrderStatus, str]] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    decision_id: str | None = None
+    needs_reroute: bool = False
+    fulfilled: dict[int, int] = field(default_factory=dict)
+    edits: list[tuple[datetime, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        try:
+            self.channel = Channel(self.channel)
+            self.method = DeliveryMethod(self.method)
+            self.status = OrderStatus(self.status)
+        except ValueError as exc:
+            raise ValueError(f"order {self.id!r}: {exc}") from None
+        _check_coords(self.id, self.dest_lat, self.dest_lon)
+        if not self.lines:
+            raise ValueError(f"order {self.id!r}: needs at least one line")
+        ids = [line.line_id for line in self.lines]
+        if len(set(ids)) != len(ids):
+            if any(ids):
+                raise ValueError(f"order {self.id!r}: duplicate line ids {ids}")
+            for i, line in enumerate(self.lines):
+                line.line_id = i
+        if self.method is DeliveryMethod.BOPIS and not self.pickup_store:
+            raise ValueError(f"order {self.id!r}: BOPIS order needs a pickup_store")
+        if self.created_at.tzinfo is None:
+            raise ValueError(f"order {self.id!r}: created_at must be timezone-aware (UTC)")
+        if not self.history:
+            self.history.append((self.created_at, self.status, "created"))
+
+    # --- quantities ---------------------------------------------------------------------
+
+    @property
+    def units(self) -> int:
+        """Units ordered over all lines. [units]"""
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def fulfilled_units(self) -> int:
+        """Units fulfilled so far. [units]"""
+        return sum(self.fulfilled.get(line.line_id, 0) for line in self.lines)
+
+    @property
+    def unfulfilled_units(self) -> int:
+        """Units ordered but not (yet) fulfilled. [units]"""
+        return self.units - self.fulfilled_units
+
+    def unfulfilled(self) -> list[tuple[str, int]]:
+        """`(sku, units)` per line with units not yet fulfilled."""
+        out = []
+        for line in self.lines:
+            left = line.quantity - self.fulfilled.get(line.line_id, 0)
+            if left > 0:
+                out.append((line.sku, left))
+        return out
+
+    def line(self, line_id: int) -> OrderLine:
+        """The line with this id; raises ValueError naming the order if absent."""
+        for line in self.lines:
+            if line.line_id == line_id:
+                return line
+        raise ValueError(f"order {self.id!r}: no line {line_id}")
+
+    def record_fulfilled(self, sku: str, qty: int) -> None:
+        """Record `qty` units of `sku` as fulfilled (shipped or handed over).
+
+        Units fill the order's lines for that SKU in line order.
+
+        Raises:
+            ValueError: If the SKU is not on the order, `qty` <= 0, or more units would be
+                fulfilled than were ordered.
+        """
+        if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+            raise ValueError(f"order {self.id!r}: fulfilled quantity must be > 0, got {qty!r}")
+        lines = [line for line in self.lines if line.sku == sku]
+        if not lines:
+            raise ValueError(f"order {self.id!r}: sku {sku!r} is not on the order")
+        room = [line.quantity - self.fulfilled.get(line.line_id, 0) for line in lines]
+        if qty > sum(room):
+            raise ValueError(
+                f"order {self.id!r}: cannot fulfil {qty} of {sku!r}, only {sum(room)} outstanding"
+            )
+        for line, free in zip(lines, room, strict=True):
+            take = min(free, qty)
+            if take:
+                self.fulfilled[line.line_id] = self.fulfilled.get(line.line_id, 0) + take
+                qty -= take
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def can_transition(self, to: OrderStatus) -> bool:
+        """Whether `to` is allowed from the current status."""
+        return to in ALLOWED_TRANSITIONS[self.status]
+
+    def transition(self, to: OrderStatus, at: datetime, reason: str = "") -> None:
+        """Move to status `to` and record it in `history`.
+
+        Moving to ROUTED clears `needs_reroute`.
+
+        Raises:
+            InvalidTransition: If `to` is not allowed from the current status.
+        """
+        to = OrderStatus(to)
+        if to not in ALLOWED_TRANSITIONS[self.status]:
+            raise InvalidTransition(
+                f"order {self.id!r}: cannot go from {self.status.value} to {to.value}"
+            )
+        self.status = to
+        self.history.append((at, to, reason))
+        if to is OrderStatus.ROUTED:
+            self.needs_reroute = False
+
+    @property
+    def is_editable(self) -> bool:
+        """True before release to a location (created, routed or rejected)."""
+        return self.status in _EDITABLE
+
+    @property
+    def is_terminal(self) -> bool:
+        """True when no further status change is possible."""
+        return not ALLOWED_TRANSITIONS[self.status]
+
+    def _check_editable(self, what: str) -> None:
+        if self.status not in _EDITABLE:
+            raise InvalidTransition(
+                f"order {self.id!r}: cannot {what} in status {self.status.value}; "
+                "edits are allowed only before release"
+            )
+
+    def _edited(self, at: datetime, description: str) -> None:
+        self.needs_reroute = True
+        self.edits.append((at, description))
+
+    def edit_quantity(self, line_id: int, qty: int, at: datetime) -> None:
+        """Change a line's quantity (> 0) before release; flags the order for re-routing.
+
+        Raises:
+            InvalidTransition: If the order was already released.
+            ValueError: If the line is unknown or `qty` <= 0.
+        """
+        self._check_editable("edit quantity")
+        line = self.line(line_id)
+        if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+            raise ValueError(f"order {self.id!r}: quantity must be > 0, got {qty!r}")
+        old, line.quantity = line.quantity, qty
+        self._edited(at, f"line {line_id} ({line.sku}) quantity {old} -> {qty}")
+
+    def remove_line(self, line_id: int, at: datetime) -> None:
+        """Remove a line before release; flags the order for re-routing.
+
+        Raises:
+            InvalidTransition: If the order was already released.
+            ValueError: If the line is unknown or is the last line (cancel instead).
+        """
+        self._check_editable("remove a line")
+        line = self.line(line_id)
+        if len(self.lines) == 1:
+            raise ValueError(f"order {self.id!r}: cannot remove the last line; cancel instead")
+        self.lines.remove(line)
+        self._edited(at, f"line {line_id} ({line.sku}) removed")
+
+    def change_address(self, lat: float, lon: float, at: datetime) -> None:
+        """Change the destination before release; flags the order for re-routing.
+
+        Raises:
+            InvalidTransition: If the order was already released.
+            ValueError: If the coordinates are out of range.
+        """
+        self._check_editable("change address")
+        _check_coords(self.id, lat, lon)
+        old = (self.dest_lat, self.dest_lon)
+        self.dest_lat, self.dest_lon = lat, lon
+        self._edited(at, f"address {old} -> {(lat, lon)}")
+
+    def cancel(self, at: datetime, reason: str = "cancelled") -> None:
+        """Cancel the order (allowed before pick, or a BOPIS no-show).
+
+        Raises:
+            InvalidTransition: If the order can no longer be cancelled.
+        """
+        self.transition(OrderStatus.CANCELLED, at, reason)
+
+    def close(self, at: datetime, reason: str = "closed") -> OrderStatus:
+        """End the lifecycle after shipment, delivery or pickup.
+
+        Moves to PARTIALLY_FULFILLED when some units were never fulfilled (per
+        `record_fulfilled`); otherwise the status is unchanged. Closing an order that is
+        already CANCELLED or PARTIALLY_FULFILLED does nothing.
+
+        Returns:
+            The final status.
+
+        Raises:
+            InvalidTransition: If the order is still in progress (not shipped, delivered or
+                picked up).
+        """
+        if self.status in (OrderStatus.CANCELLED, OrderStatus.PARTIALLY_FULFILLED):
+            return self.status
+        if self.status not in _CLOSABLE:
+            raise InvalidTransition(
+                f"order {self.id!r}: cannot close in status {self.status.value}; "
+                "only shipped, delivered or picked-up orders can be closed"
+            )
+        if self.unfulfilled_units > 0:
+            self.transition(OrderStatus.PARTIALLY_FULFILLED, at, reason)
+        return self.status
+
+    # --- refunds ------------------------------------------------------------------------
+
+    def add_refund(
+        self, amount: float, at: datetime, reason: str, sku: str | None = None, quantity: int = 0
+    ) -> Refund:
+        """Record a (partial) refund on the order.
+
+        Args:
+            amount: Refunded amount, > 0. [USD]
+            at: When (aware UTC).
+            reason: Why.
+            sku: SKU refunded, or None for an order-level refund.
+            quantity: Units refunded, >= 0. [units]
+
+        Returns:
+            The recorded `Refund`.
+
+        Raises:
+            ValueError: If the amount is not a positive finite number, the quantity is
+                negative, or the SKU is not on the order.
+        """
+        if not isinstance(amount, int | float) or not math.isfinite(amount) or amount <= 0:
+            raise ValueError(f"order {self.id!r}: refund amount must be > 0, got {amount!r}")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise ValueError(f"order {self.id!r}: refund quantity must be >= 0, got {quantity!r}")
+        if sku is not None and all(line.sku != sku for line in self.lines):
+            raise ValueError(f"order {self.id!r}: refund for sku {sku!r} not on the order")
+        refund = Refund(at=at, amount=float(amount), reason=reason, sku=sku, quantity=quantity)
+        self.refunds.append(refund)
+        return refund
+
+    @property
+    def refunded_total(self) -> float:
+        """Sum of refunds given. [USD]"""
+        return sum(r.amount for r in self.refunds)

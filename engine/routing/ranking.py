@@ -1,0 +1,252 @@
+"""Sort keys: one value per candidate location, lower is better, combined by `np.lexsort`.
+
+Each key is a small frozen object with a YAML name (`SORT_KEYS` maps names to parsers).
+Keys that prefer "more" (days of cover, ATS) return negated values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.location import LocationKind
+from engine.network import KIND_CODES
+from engine.routing.filters import _NetworkCache
+
+if TYPE_CHECKING:
+    from engine.network import Network
+    from engine.routing.context import RoutingContext
+
+__all__ = [
+    "SORT_KEYS",
+    "AtsKey",
+    "CostKey",
+    "DaysOfCoverKey",
+    "DistanceKey",
+    "InRegionKey",
+    "KindKey",
+    "PriorityKey",
+    "SortKey",
+    "Ranking",
+]
+
+
+class SortKey:
+    """Base of sort keys: `values(ctx, cand)` -> float or int array (n,), lower is better."""
+
+    name = "key"
+
+    def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class DistanceKey(SortKey):
+    """Nearest first (miles to the destination)."""
+
+    name = "distance"
+
+    def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
+        return ctx.dist[cand]
+
+
+@dataclass(frozen=True)
+class CostKey(SortKey):
+    """Cheapest single package for the whole order first: fee + handling + units x unit cost."""
+
+    name = "cost"
+
+    def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
+        return ctx.fixed_cost(cand) + ctx.unit_cost()[cand] * float(ctx.qty.sum())
+
+
+@dataclass(frozen=True)
+class InRegionKey(SortKey):
+    """Locations in the destination's region (`Location.region`) first (0 in, 1 out)."""
+
+    name = "in_region"
+
+    def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
+        return (ctx.network.region_codes[cand] != ctx.region_code).view(np.int8)
+
+
+@dataclass(frozen=True)
+class KindKey(SortKey):
+    """Location kinds in a given order; kinds in one tier tie; unlisted kinds come last."""
+
+    tiers: tuple[tuple[LocationKind, ...], ...]
+    name = "kind"
+
+    def __post_init__(self) -> None:
+        table = np.full(len(KIND_CODES), len(self.tiers), dtype=np.int64)
+        for t, tier in enumerate(self.tiers):
+            for kind in tier:
+                table[KIND_CODES[kind]] = min(table[KIND_CODES[kind]], t)
+        object.__setattr__(self, "_table", table)
+
+    def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
+        return self._table[ctx.network.kind_codes[cand]]  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class PriorityKey(SortKey):
+    """A configured priority list of location ids; unlisted locations come last."""
+
+    ids: tuple[str, ...]
+    name = "priority"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_cache", _NetworkCache())
+
+    def _build(self, network: Network) -> np.ndarray:
+        pos = np.full(len(network.locations), len(self.ids), dtype=np.int64)
+        for p, loc in enumerate(self.ids):
+            row = network.index.get(loc)
+            if row is not None and pos[row] == len(self.ids):
+                pos[row] = p
+        return pos
+
+    def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
+        return self._cache.get(ctx.network, self._build)[cand]  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DaysOfCoverKey(SortKey):
+    """Most days of cover first: min over ordered SKUs of on_hand / daily demand rate. [days]"""
+
+    name = "days_of_cover"
+
+    def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
+        rows = cand if ctx.ledger_rows is None else ctx.ledger_rows[cand]
+        on_hand = ctx.ledger.on_hand[rows[:, None], ctx.sku_idx]
+        rate = ctx.settings.demand_rate
+        if rate is None:
+            cover = on_hand.min(axis=1).astype(np.float64)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                days = on_hand / rate[ctx.sku_idx]
+            cover = np.nan_to_num(days, nan=np.inf, posinf=np.inf).min(axis=1)
+        return -cover
+
+
+@dataclass(frozen=True)
+class AtsKey(SortKey):
+    """Locations that can supply more of the order first (units, capped at the order)."""
+
+    name = "ats"
+
+    def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
+        return -np.minimum(ctx.ats[cand], ctx.qty).sum(axis=1)
+
+
+class Ranking:
+    """Candidates ordered by sort keys, computed lazily.
+
+    The full order (`np.lexsort`, first key most significant, ties by network order) is
+    only sorted when a split strategy or `Decision.reasons` needs it; `best` finds the top
+    candidate among a subset without sorting.
+
+    Attributes:
+        cand: Candidate rows in network order, int64 (n,).
+        vals: One value array (n,) per sort key, most significant first.
+    """
+
+    __slots__ = ("_order", "cand", "vals")
+
+    def __init__(self, cand: np.ndarray, vals: list[np.ndarray]) -> None:
+        self.cand = cand
+        self.vals = vals
+        self._order: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, ctx: RoutingContext, cand: np.ndarray, keys: Sequence[SortKey]) -> Ranking:
+        """Evaluate the sort keys on the candidates."""
+        return cls(cand, [k.values(ctx, cand) for k in keys])
+
+    def order(self) -> np.ndarray:
+        """Positions into `cand`, best first (stable: ties keep network order)."""
+        if self._order is None:
+            vals, n = self.vals, self.cand.size
+            if not vals or n <= 1:
+                self._order = np.arange(n)
+            elif len(vals) == 1:
+                self._order = np.argsort(vals[0], kind="stable")
+            else:
+                self._order = np.lexsort(vals[::-1])
+        return self._order
+
+    def ranked(self) -> np.ndarray:
+        """Candidate rows, best first."""
+        return self.cand[self.order()]
+
+    def score(self) -> np.ndarray:
+        """Primary key value per ranked candidate (float64)."""
+        if not self.vals:
+            return np.zeros(self.cand.size)
+        return np.asarray(self.vals[0], dtype=np.float64)[self.order()]
+
+    def best(self, mask: np.ndarray) -> int:
+        """Position of the best-ranked candidate where `mask` is True, or -1 (no sort)."""
+        idx = np.flatnonzero(mask)
+        if idx.size <= 1:
+            return int(idx[0]) if idx.size else -1
+        for v in self.vals:
+            sub = v[idx]
+            idx = idx[sub == sub.min()]
+            if idx.size == 1:
+                break
+        return int(idx[0])
+
+
+def _kind_tiers(value: Any) -> KindKey:
+    if isinstance(value, dict):
+        if set(value) != {"order"}:
+            raise ValueError(f"kind takes {{order: [...]}}, got keys {sorted(value)}")
+        value = value["order"]
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise TypeError(f"kind needs a non-empty list of kinds, got {value!r}")
+    tiers = []
+    for tier in value:
+        names = [tier] if isinstance(tier, str) else tier
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+            raise TypeError(f"kind order entries must be kinds or lists of kinds, got {tier!r}")
+        try:
+            tiers.append(tuple(LocationKind(n) for n in names))
+        except ValueError:
+            known = ", ".join(k.value for k in LocationKind)
+            raise ValueError(f"unknown location kind in {tier!r} (known: {known})") from None
+    return KindKey(tuple(tiers))
+
+
+def _priority(value: Any) -> PriorityKey:
+    if isinstance(value, dict):
+        value = value.get("order", value.get("locations"))
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise TypeError(f"priority needs a list of location ids, got {value!r}")
+    if not all(isinstance(v, str) for v in value):
+        raise TypeError(f"priority needs a list of location ids, got {value!r}")
+    return PriorityKey(tuple(value))
+
+
+def _no_value(cls: type[SortKey]) -> Callable[[Any], SortKey]:
+    def parse(value: Any) -> SortKey:
+        if value not in (None, True, "asc"):
+            raise TypeError(f"{cls.name} takes no value, got {value!r}")
+        return cls()
+
+    return parse
+
+
+SORT_KEYS: dict[str, Callable[[Any], SortKey]] = {
+    "distance": _no_value(DistanceKey),
+    "cost": _no_value(CostKey),
+    "in_region": _no_value(InRegionKey),
+    "days_of_cover": _no_value(DaysOfCoverKey),
+    "ats": _no_value(AtsKey),
+    "kind": _kind_tiers,
+    "priority": _priority,
+}
+"""YAML sort key name -> parser of its value (None when given as a bare string)."""

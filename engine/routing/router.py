@@ -1,0 +1,429 @@
+"""The `Router`: applies a policy to an order against the ledger and network.
+
+`route` is pure (no state changes). `commit` reserves the decision in the ledger, counts
+the location's daily orders and moves the order to ROUTED; `place` does both. `reroute`
+gives back the old reservation and routes again (store rejection, edit, outage);
+`release` hands the order to its locations as `FulfilmentRequest`s; `cancel` gives the
+stock back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from engine.errors import EngineError, InvalidTransition, LedgerError, RoutingError
+from engine.ledger import Ledger
+from engine.location import Capability, LocationKind, zone
+from engine.network import Network
+from engine.order import Channel, DeliveryMethod, Order, OrderStatus
+from engine.rates import RateCard
+from engine.routing.context import Plan, Policy, RoutingContext
+from engine.routing.decision import Allocation, Decision, Exclusion, FulfilmentRequest
+from engine.routing.filters import apply_base_filters, kind_mask
+from engine.routing.policies import BOPIS_POLICY, get_policy
+from engine.routing.settings import RoutingSettings
+
+__all__ = ["Router"]
+
+_CACHE_BYTES = 16_000_000  # bound on cached distance arrays
+_DAY_S = 86_400.0
+_PRE_RELEASE = (OrderStatus.CREATED, OrderStatus.ROUTED, OrderStatus.REJECTED)
+
+
+class Router:
+    """Routes orders with one policy over a network and a ledger.
+
+    Args:
+        network: Locations and regions.
+        ledger: Inventory record; must know every network location id.
+        rates: Shipping and handling rates.
+        policy: A `Policy` or a registered policy name.
+        settings: Routing settings.
+
+    Raises:
+        RoutingError: Unknown policy name or a network location missing from the ledger.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        ledger: Ledger,
+        rates: RateCard | None = None,
+        policy: Policy | str = "closest",
+        settings: RoutingSettings | None = None,
+    ) -> None:
+        self.network, self.ledger = network, ledger
+        self.rates = RateCard() if rates is None else rates
+        self.settings = RoutingSettings() if settings is None else settings
+        self.policy: Policy = get_policy(policy) if isinstance(policy, str) else policy
+        locs = network.locations
+        missing = [x.id for x in locs if x.id not in ledger.loc_index]
+        if missing:
+            raise RoutingError(f"router: ledger has no row for location(s) {missing[:5]}")
+        rows = np.array([ledger.loc_index[x.id] for x in locs], dtype=np.int64)
+        same = rows.size == ledger.shape[0] and bool((rows == np.arange(rows.size)).all())
+        self._ledger_rows = None if same else rows
+        self._ids = tuple(x.id for x in locs)
+        self._hpo, self._hpu = self.rates.handling_arrays(network)
+        self._templates: dict[tuple[str, bool], np.ndarray] = {}
+        self._dist_cache: dict[tuple[float, float], np.ndarray] = {}
+        self._dist_cache_max = max(256, _CACHE_BYTES // (8 * max(1, len(locs))))
+        self._region_cache: dict[tuple[float, float], int] = {}
+        # Daily order counts per (row, local day ordinal); arrays mirror the latest day.
+        self._limits = network.daily_limit
+        self._zero_limit = (self._limits == 0) if (self._limits == 0).any() else None
+        self._has_limits = bool((self._limits >= 0).any())
+        self._daily: dict[tuple[int, int], int] = {}
+        self._cnt = np.zeros(len(locs), dtype=np.int64)
+        self._cnt_day = np.full(len(locs), np.iinfo(np.int64).min, dtype=np.int64)
+        tz_rows: dict[str, list[int]] = {}
+        for row, x in enumerate(locs):
+            tz_rows.setdefault(x.timezone, []).append(row)
+        self._tz_groups = [(zone(tz), np.array(r)) for tz, r in tz_rows.items()]
+        self._offsets: dict[int, np.ndarray] = {}
+        self._decisions: dict[str, Decision] = {}
+        self._counted: dict[str, list[tuple[int, int]]] = {}
+        self._excluded: dict[str, set[str]] = {}
+
+    # ------------------------------------------------------------------ caches
+
+    def _distances(self, lat: float, lon: float) -> np.ndarray:
+        key = (lat, lon)
+        d = self._dist_cache.get(key)
+        if d is None:
+            d = self.network.distances_from(lat, lon)
+            d.flags.writeable = False
+            if len(self._dist_cache) >= self._dist_cache_max:
+                del self._dist_cache[next(iter(self._dist_cache))]
+            self._dist_cache[key] = d
+        return d
+
+    def _region_of(self, order: Order) -> int:
+        key = (order.dest_lat, order.dest_lon)
+        code = self._region_cache.get(key)
+        if code is None:
+            net = self.network
+            code = net.region_code(net.nearest_region(*key).id) if net.regions else -1
+            if len(self._region_cache) >= self._dist_cache_max:
+                del self._region_cache[next(iter(self._region_cache))]
+            self._region_cache[key] = code
+        return code
+
+    def _template(self, method: str, wholesale: bool) -> np.ndarray:
+        codes = self._templates.get((method, wholesale))
+        if codes is None:
+            net = self.network
+            codes = np.zeros(len(net.locations), dtype=np.int8)
+            if wholesale:
+                codes[~net.can[Capability.WHOLESALE]] = Exclusion.NO_CAPABILITY
+                not_dc = ~kind_mask(net, (LocationKind.WHOLESALE_DC,))
+                codes[(codes == 0) & not_dc] = Exclusion.NOT_WHOLESALE
+            else:
+                cap = Capability.PICKUP if method == DeliveryMethod.BOPIS else Capability.SHIP
+                codes[~net.can[cap]] = Exclusion.NO_CAPABILITY
+            codes.flags.writeable = False
+            self._templates[(method, wholesale)] = codes
+        return codes
+
+    def _local_days(self, at: datetime) -> np.ndarray:
+        """Local calendar day ordinal (days since the epoch) of every location at `at`."""
+        ts = at.timestamp()
+        key = int(ts // 3600)
+        off = self._offsets.get(key)
+        if off is None:
+            start = datetime.fromtimestamp(key * 3600, tz=UTC)
+            off = np.empty(len(self._ids), dtype=np.float64)
+            for tz, rows in self._tz_groups:
+                off[rows] = start.astimezone(tz).utcoffset().total_seconds()
+            if len(self._offsets) >= 256:
+                del self._offsets[next(iter(self._offsets))]
+            self._offsets[key] = off
+        return ((ts + off) // _DAY_S).astype(np.int64)
+
+    def _limit_hit(self, at: datetime) -> np.ndarray | None:
+        if not self._has_limits:
+            return None
+        if not self._daily:
+            return self._zero_limit
+        day = self._local_days(at)
+        used = np.where(self._cnt_day == day, self._cnt, 0)
+        back = np.flatnonzero(self._cnt_day > day)
+        for r in back.tolist():  # routing in the past: look the day up
+            used[r] = self._daily.get((r, int(day[r])), 0)
+        return (self._limits >= 0) & (used >= self._limits)
+
+    def _bump(self, row: int, day: int, delta: int) -> None:
+        n = self._daily.get((row, day), 0) + delta
+        self._daily[(row, day)] = n
+        if day >= self._cnt_day[row]:
+            self._cnt_day[row], self._cnt[row] = day, n
+
+    def orders_today(self, location: str, at: datetime) -> int:
+        """Orders currently assigned to a location on its local calendar day at `at`."""
+        row = self.network.row(location)
+        return self._daily.get((row, int(self._local_days(at)[row])), 0)
+
+    # ------------------------------------------------------------------ routing
+
+    def route(self, order: Order, at: datetime, exclude: Collection[str] = ()) -> Decision:
+        """Decide where an order's units come from, without changing any state.
+
+        Args:
+            order: The order (its current lines, destination and method).
+            at: Routing time, aware UTC.
+            exclude: Location ids not to use (e.g. a store that rejected, an outage).
+
+        Returns:
+            The `Decision`; units no eligible location can supply are in `unfulfillable`.
+
+        Raises:
+            RoutingError: Naive `at`, or a BOPIS pickup store that is not in the network.
+        """
+        if at.tzinfo is None:
+            raise RoutingError(f"order {order.id!r}: routing time must be timezone-aware (UTC)")
+        net, settings = self.network, self.settings
+        wanted: dict[str, int] = {}
+        for line in order.lines:
+            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        sku_index = self.ledger.sku_index
+        skus = tuple(s for s in wanted if s in sku_index)
+        unknown = tuple((s, q) for s, q in wanted.items() if s not in sku_index)
+        k = len(skus)
+        sku_idx = np.fromiter((sku_index[s] for s in skus), np.int64, k)
+        qty = np.fromiter((wanted[s] for s in skus), np.int64, k)
+        channel = order.channel.value
+        ats = self.ledger.ats(channel, sku_idx)
+        if self._ledger_rows is not None:
+            ats = ats[self._ledger_rows]
+        method = order.method
+        bopis = method is DeliveryMethod.BOPIS
+        pickup_row = None
+        if bopis:
+            pickup_row = net.index.get(order.pickup_store or "")
+            if pickup_row is None:
+                raise RoutingError(
+                    f"order {order.id!r}: pickup store {order.pickup_store!r} is not in the network"
+                )
+            store = net.locations[pickup_row]
+            dist = self._distances(store.lat, store.lon)
+        else:
+            dist = self._distances(order.dest_lat, order.dest_lon)
+        ctx = RoutingContext(
+            order, at, net, self.ledger, self.rates, settings, skus, sku_idx, qty, ats, dist,
+            np.empty(len(self._ids), dtype=np.int8), self._hpo, self._hpu,
+            ships=not bopis, max_packages=settings.max_packages, ledger_rows=self._ledger_rows,
+            region_lookup=lambda: self._region_of(order),
+        )  # fmt: skip
+        open_mask = net.open_mask(at)
+        apply_base_filters(
+            ctx,
+            self._template(method.value, order.channel is Channel.WHOLESALE),
+            exclude,
+            open_mask if settings.closed_location == "skip" else None,
+            self._limit_hit(at),
+            pickup_row if bopis and not order.allow_store_substitution else None,
+        )
+        policy = BOPIS_POLICY if bopis else self.policy
+        plan = policy.choose(ctx) if k else Plan(None, [])
+        return self._decision(order, at, ctx, plan, policy.name, open_mask, unknown)
+
+    def _decision(
+        self,
+        order: Order,
+        at: datetime,
+        ctx: RoutingContext,
+        plan: Plan,
+        policy: str,
+        open_mask: np.ndarray,
+        unknown: tuple[tuple[str, int], ...],
+    ) -> Decision:
+        packages = plan.packages
+        short = ctx.qty.copy()
+        for _, take in packages:
+            short -= take
+        if packages and short.any() and not self.settings.allow_partial:
+            packages, short = [], ctx.qty.copy()
+        allocations: list[Allocation] = []
+        ship_by: list[datetime] = []
+        latest: datetime | None = None
+        shipping = handling = 0.0
+        skus = ctx.skus
+        for p, (row, take) in enumerate(packages):
+            loc_id = self._ids[row]
+            units = 0
+            for j, q in enumerate(take.tolist()):
+                if q:
+                    allocations.append(Allocation(loc_id, skus[j], q, p))
+                    units += q
+            if ctx.ships:
+                shipping += self.rates.package_cost(float(ctx.dist[row]), units)
+            handling += float(self._hpo[row] + self._hpu[row] * units)
+            start, arrive = self._times(row, at, bool(open_mask[row]), order.method, ctx.dist)
+            ship_by.append(start)
+            if latest is None or arrive > latest:
+                latest = arrive
+        unfulfillable = tuple((skus[j], int(q)) for j, q in enumerate(short.tolist()) if q)
+        n_routed = sum(1 for h in order.history if h[1] is OrderStatus.ROUTED)
+        return Decision(
+            f"{order.id}-D{n_routed + 1}", order.id, policy, at, tuple(allocations),
+            unfulfillable + unknown, shipping + handling, shipping, handling, latest,
+            tuple(ship_by), self._ids, ctx.codes, plan.ranking, ctx.dist,
+        )  # fmt: skip
+
+    def _times(
+        self, row: int, at: datetime, is_open: bool, method: DeliveryMethod, dist: np.ndarray
+    ) -> tuple[datetime, datetime]:
+        """(ship-by or ready time, estimated delivery) of one package, aware UTC."""
+        loc = self.network.locations[row]
+        start = at
+        if not is_open:
+            try:
+                start = loc.next_open(at)
+            except EngineError:  # never opens: no better estimate than now
+                start = at
+        if method is DeliveryMethod.BOPIS:
+            ready = start + timedelta(hours=self.settings.bopis_pick_hours)
+            return ready, ready
+        if method is DeliveryMethod.SAME_DAY:
+            return start, start + timedelta(hours=self.settings.same_day_hours)
+        tz = loc.tz
+        local = start.astimezone(tz)
+        day = local.date()
+        if local.hour + local.minute / 60.0 + local.second / 3600.0 >= loc.cutoff_hour:
+            day += timedelta(days=1)
+        for _ in range(7):  # the carrier does not collect on days the location is closed
+            if loc.hours.days[day.weekday()] is not None:
+                break
+            day += timedelta(days=1)
+        local_cutoff = datetime(day.year, day.month, day.day, tzinfo=tz)
+        ship = (local_cutoff + timedelta(hours=loc.cutoff_hour)).astimezone(UTC)
+        zone_no = int(np.searchsorted(self.network.zone_bands_miles, dist[row])) + 1
+        return ship, ship + timedelta(days=self.network.transit_days_for_zone(zone_no))
+
+    # ------------------------------------------------------------------ state changes
+
+    def decision_for(self, order_id: str) -> Decision | None:
+        """The committed decision of an order, if any."""
+        return self._decisions.get(order_id)
+
+    def excluded(self, order_id: str) -> frozenset[str]:
+        """Locations excluded for an order by earlier re-routes."""
+        return frozenset(self._excluded.get(order_id, ()))
+
+    def _drop(self, order: Order, at: datetime, reason: str) -> None:
+        """Give back an order's reservation; un-count daily orders not yet released."""
+        old = self._decisions.pop(order.id, None)
+        if old is not None and self.ledger.is_open(old.decision_id):
+            self.ledger.release(old.decision_id, at, reason=reason)
+        for row, day in self._counted.pop(order.id, ()):
+            self._bump(row, day, -1)
+        order.decision_id = None
+
+    def commit(self, order: Order, decision: Decision, at: datetime) -> None:
+        """Reserve a decision, count daily orders and move the order to ROUTED.
+
+        The new reservation is made before an earlier one of the same order is given back,
+        so a failure changes nothing. A decision without allocations reserves nothing; a
+        routed order then becomes REJECTED.
+
+        Raises:
+            InvalidTransition: If the order cannot move to ROUTED.
+            RoutingError: If the decision is for another order or its reservation no longer
+                fits the ledger (ATS changed since `route`).
+        """
+        if decision.order_id != order.id:
+            raise RoutingError(f"decision {decision.decision_id!r} is not for order {order.id!r}")
+        current = self._decisions.get(order.id)
+        if current is not None and current.decision_id == decision.decision_id:
+            return
+        if not order.can_transition(OrderStatus.ROUTED):
+            raise InvalidTransition(
+                f"order {order.id!r}: cannot go from {order.status.value} to routed"
+            )
+        if not decision.allocations:
+            self._drop(order, at, "reroute")
+            if order.status is OrderStatus.ROUTED:
+                order.transition(OrderStatus.REJECTED, at, "no eligible stock")
+            return
+        lidx, sidx = self.ledger.loc_index, self.ledger.sku_index
+        cells = [(lidx[a.location], sidx[a.sku], a.quantity) for a in decision.allocations]
+        try:
+            held = self.ledger.reserve(decision.decision_id, cells, order.channel.value, at)
+        except LedgerError as exc:
+            raise RoutingError(f"order {order.id!r}: cannot reserve: {exc}") from None
+        if not held:
+            raise RoutingError(
+                f"order {order.id!r}: decision {decision.decision_id!r} was already closed"
+            )
+        self._drop(order, at, "reroute")  # the earlier reservation, if any
+        order.transition(OrderStatus.ROUTED, at, f"{decision.policy} {decision.decision_id}")
+        order.decision_id = decision.decision_id
+        self._decisions[order.id] = decision
+        days = self._local_days(at)
+        rows = [self.network.index[loc] for loc in decision.locations]
+        counted = [(row, int(days[row])) for row in rows]
+        for row, day in counted:
+            self._bump(row, day, +1)
+        self._counted[order.id] = counted
+
+    def place(self, order: Order, at: datetime) -> Decision:
+        """Route and commit a new order; returns the decision."""
+        decision = self.route(order, at)
+        self.commit(order, decision, at)
+        return decision
+
+    def reroute(self, order: Order, at: datetime, exclude: Collection[str] = ()) -> Decision:
+        """Give back the order's reservation and route it again, then commit.
+
+        Exclusions accumulate per order (a store that rejected stays excluded on the next
+        re-route). A released order (a store rejected it) is marked REJECTED first.
+
+        Raises:
+            InvalidTransition: If the order is past release (picked, shipped, ...) or closed.
+        """
+        if order.status is OrderStatus.RELEASED:
+            order.transition(OrderStatus.REJECTED, at, "reroute")
+        if order.status not in _PRE_RELEASE:
+            raise InvalidTransition(
+                f"order {order.id!r}: cannot re-route in status {order.status.value}"
+            )
+        excluded = self._excluded.setdefault(order.id, set())
+        excluded.update(exclude)
+        self._drop(order, at, "reroute")
+        decision = self.route(order, at, excluded)
+        self.commit(order, decision, at)
+        return decision
+
+    def release(self, order: Order, at: datetime) -> list[FulfilmentRequest]:
+        """Release a routed order to its locations (order -> RELEASED).
+
+        Returns:
+            One `FulfilmentRequest` per package.
+
+        Raises:
+            RoutingError: If the order has no committed decision.
+            InvalidTransition: If the order is not ROUTED.
+        """
+        decision = self._decisions.get(order.id)
+        if decision is None:
+            raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
+        order.transition(OrderStatus.RELEASED, at, decision.decision_id)
+        self._counted.pop(order.id, None)  # the locations now hold the work for the day
+        return decision.fulfilment_requests(order)
+
+    def cancel(self, order: Order, at: datetime, reason: str = "cancelled") -> None:
+        """Cancel an order and give back its reservation.
+
+        Raises:
+            InvalidTransition: If the order can no longer be cancelled (nothing changes).
+        """
+        if not order.can_transition(OrderStatus.CANCELLED):
+            raise InvalidTransition(
+                f"order {order.id!r}: cannot go from {order.status.value} to cancelled"
+            )
+        self._drop(order, at, "cancel")
+        order.cancel(at, reason)
+        self._excluded.pop(order.id, None)

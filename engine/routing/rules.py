@@ -1,0 +1,200 @@
+"""Routing rules as data: policies declared in YAML and loaded by name.
+
+A rule document declares one policy, or several under `policies:`::
+
+    name: regional_first
+    description: Stay in region, DCs before stores, fewest packages.
+    filters:                       # applied in order, after the router's own filters
+      - capability: ship
+      - kinds: [warehouse, 3pl, store]
+      - max_distance_miles: 1400
+      - exclude: [DC-3]
+      - open_now: true
+    sort:                          # most significant first; ties by network order
+      - in_region
+      - kind: {order: [[warehouse, 3pl], [store, dark_store]]}
+      - distance
+    split: min_packages            # single_then_greedy | min_packages | min_cost | no_split
+    max_packages: 3
+
+Filters: capability, kinds, max_distance_miles, exclude, open_now, in_region.
+Sort keys: distance, cost, in_region, kind (`order` list; nested lists are tiers),
+priority (list of location ids), days_of_cover, ats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.errors import RuleError
+from engine.routing.filters import RULE_FILTERS
+from engine.routing.policies import BUILTIN_POLICIES, RulePolicy, register_policy
+from engine.routing.ranking import SORT_KEYS
+from engine.routing.split import SPLITS
+
+__all__ = ["load_policy_file", "policy_from_rules", "policies_from_document"]
+
+_TOP_KEYS = {"name", "description", "filters", "sort", "split", "max_packages"}
+
+
+def _single_item(item: Any, where: str) -> tuple[str, Any]:
+    """A list entry is a bare name or a one-key mapping `{name: value}`."""
+    if isinstance(item, str):
+        return item, None
+    if isinstance(item, Mapping) and len(item) == 1:
+        ((key, value),) = item.items()
+        if isinstance(key, str):
+            return key, value
+    raise RuleError(f"{where}: expected a name or a one-key mapping, got {item!r}")
+
+
+def policy_from_rules(rules: Mapping[str, Any], source: str = "<rules>") -> RulePolicy:
+    """Build a `RulePolicy` from one rule mapping (a parsed YAML document).
+
+    Args:
+        rules: Mapping with `name`, optional `description`, `filters`, `sort`, `split`,
+            `max_packages`.
+        source: File name (or other origin) used in error messages.
+
+    Raises:
+        RuleError: Naming the source, the policy and the offending rule, and why.
+    """
+    if not isinstance(rules, Mapping):
+        raise RuleError(f"{source}: a policy must be a mapping, got {type(rules).__name__}")
+    name = rules.get("name")
+    if not isinstance(name, str) or not name:
+        raise RuleError(f"{source}: policy needs a non-empty string 'name', got {name!r}")
+    where = f"{source}: policy {name!r}"
+    unknown = sorted(set(rules) - _TOP_KEYS)
+    if unknown:
+        raise RuleError(f"{where}: unknown key(s) {unknown} (known: {sorted(_TOP_KEYS)})")
+
+    def section(key: str) -> list:
+        value = rules.get(key) or []
+        if not isinstance(value, list):
+            raise RuleError(f"{where}: {key} must be a list, got {type(value).__name__}")
+        return value
+
+    filters = []
+    for i, item in enumerate(section("filters")):
+        rule = f"{where} filters[{i}]"
+        key, value = _single_item(item, rule)
+        parse = RULE_FILTERS.get(key)
+        if parse is None:
+            raise RuleError(f"{rule}: unknown filter {key!r} (known: {', '.join(RULE_FILTERS)})")
+        try:
+            filters.append(parse(value))
+        except (TypeError, ValueError) as exc:
+            raise RuleError(f"{rule} ({key}): {exc}") from None
+
+    sort = []
+    for i, item in enumerate(section("sort")):
+        rule = f"{where} sort[{i}]"
+        key, value = _single_item(item, rule)
+        parse = SORT_KEYS.get(key)
+        if parse is None:
+            raise RuleError(f"{rule}: unknown sort key {key!r} (known: {', '.join(SORT_KEYS)})")
+        try:
+            sort.append(parse(value))
+        except (TypeError, ValueError) as exc:
+            raise RuleError(f"{rule} ({key}): {exc}") from None
+    if not sort:
+        sort = [SORT_KEYS["distance"](None)]
+
+    split = rules.get("split", "single_then_greedy")
+    max_packages = rules.get("max_packages")
+    if isinstance(split, Mapping):
+        extra = sorted(set(split) - {"strategy", "max_packages"})
+        if extra:
+            raise RuleError(f"{where} split: unknown key(s) {extra}")
+        max_packages = split.get("max_packages", max_packages)
+        split = split.get("strategy", "single_then_greedy")
+    if split not in SPLITS:
+        raise RuleError(f"{where} split: unknown strategy {split!r} (known: {', '.join(SPLITS)})")
+    if max_packages is not None and (
+        isinstance(max_packages, bool) or not isinstance(max_packages, int) or max_packages < 1
+    ):
+        raise RuleError(f"{where} max_packages: must be an integer >= 1, got {max_packages!r}")
+    description = rules.get("description", "")
+    if not isinstance(description, str):
+        raise RuleError(f"{where} description: must be a string")
+    return RulePolicy(name, tuple(filters), tuple(sort), split, max_packages, description)
+
+
+def policies_from_document(doc: Any, source: str = "<rules>") -> list[RulePolicy]:
+    """Policies of a parsed rule document: one policy, or a `policies:` list.
+
+    Raises:
+        RuleError: For an invalid policy or a duplicate name within the document.
+    """
+    if isinstance(doc, Mapping) and "policies" in doc:
+        extra = sorted(set(doc) - {"policies"})
+        if extra:
+            raise RuleError(f"{source}: unknown top-level key(s) {extra} next to 'policies'")
+        items = doc["policies"]
+        if not isinstance(items, list) or not items:
+            raise RuleError(f"{source}: 'policies' must be a non-empty list")
+    else:
+        items = [doc]
+    out: list[RulePolicy] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        policy = policy_from_rules(item, f"{source} policies[{i}]" if len(items) > 1 else source)
+        if policy.name in seen:
+            raise RuleError(f"{source}: policy {policy.name!r} policies[{i}]: duplicate name")
+        seen.add(policy.name)
+        out.append(policy)
+    return out
+
+
+def load_policy_file(path: str | Path, register: bool = True) -> list[RulePolicy]:
+    """Load a YAML rule file and (by default) register each policy by its name.
+
+    Re-loading a file replaces earlier registrations of the same names.
+
+    Args:
+        path: YAML file with one policy or a `policies:` list.
+        register: Register the policies so `get_policy(name)` and `Router(policy=name)` work.
+
+    Returns:
+        The policies, in file order.
+
+    Raises:
+        RuleError: Unreadable file, invalid YAML, or an invalid rule (the message names the
+            file, the policy and the rule, and the reason).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read rule file: {exc.strerror or exc}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise RuleError(f"{path}: invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    if doc is None:
+        raise RuleError(f"{path}: rule file is empty")
+    policies = policies_from_document(doc, str(path))
+    if register:
+        for i, policy in enumerate(policies):
+            if policy.name in BUILTIN_POLICIES or policy.name == "ranked":
+                raise RuleError(
+                    f"{path}: policy {policy.name!r} policies[{i}]: name clashes with a "
+                    "built-in policy"
+                )
+        for policy in policies:
+            register_policy(policy.name, _factory(policy), replace=True)
+    return policies
+
+
+def _factory(policy: RulePolicy):
+    def factory() -> RulePolicy:
+        return policy
+
+    return factory

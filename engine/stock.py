@@ -1,0 +1,445 @@
+"""On-hand bookkeeping for the `Ledger`: ids, validation, loading and stock movements.
+
+`StockBook` holds the (L, S) quantity arrays and the audit trail, and implements the
+single-item operations that change on-hand: loading, receipts, expected receipts,
+adjustments (POS sales, counts, shrink), returns and disposals. `engine.ledger.Ledger`
+adds channels, ATS and reservations on top.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+import numpy as np
+
+from engine.audit import ALL, AuditLog, Op
+from engine.errors import LedgerError
+
+_EPOCH_TS = 0.0
+
+
+class Incoming(NamedTuple):
+    """An expected receipt (purchase order or transfer in transit)."""
+
+    location: str
+    sku: str
+    quantity: int
+    expected_at: datetime
+
+
+def is_int(x: object) -> bool:
+    """True for Python or numpy integers (not bools)."""
+    return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_)
+
+
+def utc_ts(at: datetime) -> float:
+    """Seconds since the epoch for a timezone-aware datetime. [s]"""
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        raise LedgerError(f"time must be a timezone-aware datetime (UTC), got {at!r}")
+    return at.timestamp()
+
+
+def check_reason(reason: str) -> str:
+    """Return ``reason`` if it is a non-empty str without ':' (the audit's separator)."""
+    if not isinstance(reason, str) or not reason or ":" in reason:
+        raise LedgerError(f"reason must be a non-empty string without ':', got {reason!r}")
+    return reason
+
+
+def readonly_view(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (writes through the view raise ValueError)."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+def check_ids(name: str, ids: Sequence[str]) -> None:
+    """Raise `LedgerError` unless ``ids`` is a non-empty sequence of unique non-empty str."""
+    if not ids:
+        raise LedgerError(f"ledger needs at least one {name}")
+    if not all(isinstance(i, str) and i for i in ids):
+        raise LedgerError(f"{name} ids must be non-empty strings")
+    if len(set(ids)) != len(ids):
+        dupes = sorted(i for i, n in Counter(ids).items() if n > 1)[:5]
+        raise LedgerError(f"duplicate {name} ids: {dupes}")
+
+
+class StockBook:
+    """Units on hand, reserved and withheld per location and SKU, with an audit trail.
+
+    Args:
+        location_ids: Unique location ids; row order of every ``(L, ...)`` array.
+        skus: Unique SKU ids; column order of every ``(..., S)`` array.
+        dtype: Signed integer dtype of the quantity arrays.
+
+    Attributes:
+        on_hand: Units on hand per location and SKU, never negative; read-only. (L, S)
+            [units]
+        reserved: Units reserved by open decisions; read-only. (L, S) [units]
+        safety_stock: Units withheld from every channel; read-only, set with
+            `set_stock`, `set_safety_stock` or `load_stock`. (L, S) [units]
+        audit: Every movement, see `AuditLog`.
+    """
+
+    def __init__(
+        self, location_ids: Sequence[str], skus: Sequence[str], dtype: np.dtype | type = np.int32
+    ) -> None:
+        self.location_ids = tuple(location_ids)
+        self.skus = tuple(skus)
+        check_ids("location", self.location_ids)
+        check_ids("SKU", self.skus)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "i":
+            raise LedgerError(f"dtype must be a signed integer type, got {self.dtype}")
+        self._max = int(np.iinfo(self.dtype).max)
+        self.loc_index = {loc: i for i, loc in enumerate(self.location_ids)}
+        self.sku_index = {sku: i for i, sku in enumerate(self.skus)}
+        shape = (len(self.location_ids), len(self.skus))
+        # Private writable arrays; the public attributes are read-only views so that every
+        # change goes through an audited operation. _free_t caches
+        # (on_hand - reserved - safety_stock).T, shape (S, L): ATS for k SKUs is then one
+        # gather of k contiguous rows instead of three strided column gathers.
+        self._on_hand = np.zeros(shape, dtype=self.dtype)
+        self._reserved = np.zeros(shape, dtype=self.dtype)
+        self._safety = np.zeros(shape, dtype=self.dtype)
+        self._free_t = np.zeros(shape[::-1], dtype=self.dtype)
+        self.on_hand = readonly_view(self._on_hand)
+        self.reserved = readonly_view(self._reserved)
+        self.safety_stock = readonly_view(self._safety)
+        self._incoming: dict[tuple[int, int], list[tuple[int, datetime]]] = {}
+        self.audit = AuditLog(self.location_ids, self.skus)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(L, S)``: number of locations and SKUs."""
+        return self.on_hand.shape
+
+    def _move(self, i: int, s: int, delta: int) -> None:
+        """Change on-hand of one cell by ``delta`` units, keeping ``_free_t`` in step."""
+        self._on_hand[i, s] += delta
+        self._free_t[s, i] += delta
+
+    # ------------------------------------------------------------------ lookups
+
+    def _loc(self, loc: str | int) -> int:
+        if isinstance(loc, str):
+            i = self.loc_index.get(loc)
+            if i is None:
+                raise LedgerError(f"unknown location {loc!r}")
+            return i
+        if is_int(loc) and 0 <= loc < len(self.location_ids):
+            return int(loc)
+        raise LedgerError(f"unknown location {loc!r}")
+
+    def _sku(self, sku: str | int) -> int:
+        if isinstance(sku, str):
+            i = self.sku_index.get(sku)
+            if i is None:
+                raise LedgerError(f"unknown SKU {sku!r}")
+            return i
+        if is_int(sku) and 0 <= sku < len(self.skus):
+            return int(sku)
+        raise LedgerError(f"unknown SKU {sku!r}")
+
+    def _qty(self, qty: int, what: str) -> int:
+        if not is_int(qty) or qty <= 0:
+            raise LedgerError(f"{what}: quantity must be a positive integer, got {qty!r}")
+        if qty > self._max:
+            raise LedgerError(f"{what}: quantity {qty} exceeds the ledger dtype {self.dtype}")
+        return int(qty)
+
+    def _cell(self, loc: str | int, sku: str | int) -> tuple[int, int, str]:
+        i, s = self._loc(loc), self._sku(sku)
+        return i, s, f"SKU {self.skus[s]!r} at {self.location_ids[i]!r}"
+
+    def index_of(self, loc: str, sku: str) -> tuple[int, int]:
+        """``(loc_idx, sku_idx)`` for ids; raises `LedgerError` for unknown ids."""
+        return self._loc(loc), self._sku(sku)
+
+    def sku_indices(self, skus: Iterable[str]) -> np.ndarray:
+        """Column indices (int64 array) for SKU ids, for `ats`."""
+        return np.fromiter((self._sku(s) for s in skus), dtype=np.int64)
+
+    # ------------------------------------------------------------------ stock loading
+
+    def set_stock(
+        self,
+        loc: str | int,
+        sku: str | int,
+        on_hand: int,
+        safety_stock: int = 0,
+        at: datetime | None = None,
+    ) -> None:
+        """Load a location-SKU's stock (audited as ``initial``; a decrease as ``adjust_down``).
+
+        Args:
+            loc: Location id (or index).
+            sku: SKU id (or index).
+            on_hand: Units on hand, >= 0. [units]
+            safety_stock: Units withheld from every channel, >= 0. [units]
+            at: Time of the load; None means the epoch.
+        """
+        i, s, where = self._cell(loc, sku)
+        for name, v in (("on_hand", on_hand), ("safety_stock", safety_stock)):
+            if not is_int(v) or not 0 <= v <= self._max:
+                raise LedgerError(f"set_stock {where}: {name} must be an integer >= 0, got {v!r}")
+        ts = _EPOCH_TS if at is None else utc_ts(at)
+        delta = int(on_hand) - int(self._on_hand[i, s])
+        self._move(i, s, delta)
+        self._free_t[s, i] += int(self._safety[i, s]) - safety_stock
+        self._safety[i, s] = safety_stock
+        if delta > 0:
+            self.audit.append(ts, Op.INITIAL, i, s, delta, "", "set_stock")
+        elif delta < 0:
+            self.audit.append(ts, Op.ADJUST_DOWN, i, s, -delta, "", "set_stock")
+
+    def load_stock(
+        self,
+        on_hand: np.ndarray,
+        safety_stock: np.ndarray | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Bulk-load opening stock into an empty ledger (one ``initial`` record per location).
+
+        Args:
+            on_hand: Units on hand, shape (L, S), >= 0. [units]
+            safety_stock: Units withheld from every channel, shape (L, S), >= 0. [units]
+            at: Time of the load; None means the epoch.
+        """
+        ts = _EPOCH_TS if at is None else utc_ts(at)
+        if self._on_hand.any() or self._reserved.any():
+            raise LedgerError("load_stock needs an empty ledger; use set_stock or receive")
+        arrays = {"on_hand": on_hand}
+        if safety_stock is not None:
+            arrays["safety_stock"] = safety_stock
+        for name, arr in arrays.items():
+            arr = np.asarray(arr)
+            if arr.shape != self.shape or arr.dtype.kind not in "iu":
+                raise LedgerError(f"load_stock: {name} must be an integer array of {self.shape}")
+            if arr.size and (arr.min() < 0 or arr.max() > self._max):
+                raise LedgerError(f"load_stock: {name} must be in [0, {self._max}]")
+        self._on_hand[...] = on_hand
+        if safety_stock is not None:
+            self._safety[...] = safety_stock
+        self._free_t[...] = (self._on_hand - self._safety).T
+        int32_max = int(np.iinfo(np.int32).max)
+        for i, total in enumerate(self.on_hand.sum(axis=1, dtype=np.int64).tolist()):
+            while total > 0:  # audit quantities are int32: split huge location totals
+                part = min(total, int32_max)
+                self.audit.append(ts, Op.INITIAL, i, ALL, part, "", "load_stock")
+                total -= part
+
+    def set_safety_stock(
+        self,
+        units: int | np.ndarray,
+        loc: str | int | None = None,
+        sku: str | int | None = None,
+    ) -> None:
+        """Set safety stock for one cell, a location row, a SKU column or everything.
+
+        Args:
+            units: Units withheld from every channel, >= 0; a scalar or an array that
+                broadcasts to the selected cells. [units]
+            loc: Location id (or index); None selects every location.
+            sku: SKU id (or index); None selects every SKU.
+        """
+        rows = slice(None) if loc is None else self._loc(loc)
+        cols = slice(None) if sku is None else self._sku(sku)
+        target = self._safety[rows, cols]
+        try:
+            new = np.broadcast_to(np.asarray(units), np.shape(target))
+        except ValueError:
+            raise LedgerError(
+                f"set_safety_stock: units of shape {np.shape(units)} do not fit {np.shape(target)}"
+            ) from None
+        if new.dtype.kind not in "iu" or (new.size and (new.min() < 0 or new.max() > self._max)):
+            raise LedgerError(f"set_safety_stock: units must be integers in [0, {self._max}]")
+        self._free_t[cols, rows] += (self._safety[rows, cols] - new).T
+        self._safety[rows, cols] = new
+
+    # ------------------------------------------------------------------ stock movements
+
+    def receive(
+        self,
+        loc: str | int,
+        sku: str | int,
+        qty: int,
+        at: datetime,
+        reason: str = "receipt",
+        ref: str = "",
+    ) -> None:
+        """Add received units to on-hand; matching expected receipts are consumed, earliest first.
+
+        Args:
+            loc: Location id (or index).
+            sku: SKU id (or index).
+            qty: Units received, > 0. [units]
+            at: Time of the receipt (UTC).
+            reason: Short reason, e.g. ``"receipt"`` or ``"transfer"``.
+            ref: Free reference, e.g. a purchase order id.
+        """
+        i, s, where = self._cell(loc, sku)
+        q = self._qty(qty, f"receive {where}")
+        ts = utc_ts(at)
+        check_reason(reason)
+        if int(self._on_hand[i, s]) + q > self._max:
+            raise LedgerError(f"receive {where}: on-hand would overflow {self.dtype}")
+        self._move(i, s, q)
+        self.audit.append(ts, Op.RECEIVE, i, s, q, ref, reason)
+        pending = self._incoming.get((i, s))
+        left = q
+        while pending and left:
+            exp_q, exp_at = pending[0]
+            if exp_q <= left:
+                pending.pop(0)
+                left -= exp_q
+            else:
+                pending[0] = (exp_q - left, exp_at)
+                left = 0
+        if pending is not None and not pending:
+            del self._incoming[(i, s)]
+
+    def expect(self, loc: str | int, sku: str | int, qty: int, expected_at: datetime) -> None:
+        """Record an expected receipt (not stock yet, not audited). [units]"""
+        i, s, where = self._cell(loc, sku)
+        q = self._qty(qty, f"expect {where}")
+        utc_ts(expected_at)
+        pending = self._incoming.setdefault((i, s), [])
+        pending.append((q, expected_at))
+        pending.sort(key=lambda p: p[1])
+
+    @property
+    def incoming(self) -> list[Incoming]:
+        """Expected receipts not yet received, ordered by expected time."""
+        rows = [
+            Incoming(self.location_ids[i], self.skus[s], q, when)
+            for (i, s), pending in self._incoming.items()
+            for q, when in pending
+        ]
+        return sorted(rows, key=lambda r: r.expected_at)
+
+    def incoming_qty(self, loc: str | int, sku: str | int, until: datetime | None = None) -> int:
+        """Units expected at a location-SKU (by ``until``, if given). [units]"""
+        pending = self._incoming.get(self._cell(loc, sku)[:2], [])
+        return sum(q for q, when in pending if until is None or when <= until)
+
+    def adjust(
+        self,
+        loc: str | int,
+        sku: str | int,
+        delta: int,
+        at: datetime,
+        reason: str = "pos_sale",
+        ref: str = "",
+    ) -> int:
+        """Change on-hand by ``delta`` (POS sale, count, shrink, found stock...).
+
+        On-hand never goes below 0: a decrease larger than on-hand is clamped and the
+        missing units are audited as ``shortfall`` (with this reason). Reservations are
+        untouched, so on-hand may drop below reserved; that shows in `oversold`.
+
+        Args:
+            loc: Location id (or index).
+            sku: SKU id (or index).
+            delta: Units to add (> 0) or remove (< 0); 0 is a no-op. [units]
+            at: Time of the report (UTC).
+            reason: Short reason, e.g. ``"pos_sale"``, ``"cycle_count"``, ``"shrink"``.
+            ref: Free reference.
+
+        Returns:
+            The change applied to on-hand (``delta`` unless clamped). [units]
+        """
+        i, s, where = self._cell(loc, sku)
+        if not is_int(delta) or abs(delta) > self._max:
+            raise LedgerError(f"adjust {where}: delta must be an integer, got {delta!r}")
+        ts = utc_ts(at)
+        check_reason(reason)
+        delta = int(delta)
+        current = int(self._on_hand[i, s])
+        if delta > 0:
+            if current + delta > self._max:
+                raise LedgerError(f"adjust {where}: on-hand would overflow {self.dtype}")
+            self._move(i, s, delta)
+            self.audit.append(ts, Op.ADJUST_UP, i, s, delta, ref, reason)
+            return delta
+        if delta == 0:
+            return 0
+        applied = min(-delta, current)
+        if applied:
+            self._move(i, s, -applied)
+            self.audit.append(ts, Op.ADJUST_DOWN, i, s, applied, ref, reason)
+        if applied < -delta:
+            self.audit.append(ts, Op.SHORTFALL, i, s, -delta - applied, ref, reason)
+        return -applied
+
+    def count(
+        self, loc: str | int, sku: str | int, counted: int, at: datetime, ref: str = ""
+    ) -> int:
+        """Cycle count: set on-hand to ``counted`` via `adjust` (reason ``cycle_count``).
+
+        Returns:
+            The change applied to on-hand. [units]
+        """
+        i, s, where = self._cell(loc, sku)
+        if not is_int(counted) or not 0 <= counted <= self._max:
+            raise LedgerError(f"count {where}: counted must be an integer >= 0, got {counted!r}")
+        utc_ts(at)
+        return self.adjust(i, s, int(counted) - int(self._on_hand[i, s]), at, "cycle_count", ref)
+
+    def return_to_stock(
+        self,
+        loc: str | int,
+        sku: str | int,
+        qty: int,
+        at: datetime,
+        reason: str = "return",
+        ref: str = "",
+    ) -> None:
+        """Put returned units back on hand (sellable again). [units]"""
+        i, s, where = self._cell(loc, sku)
+        q = self._qty(qty, f"return {where}")
+        ts = utc_ts(at)
+        check_reason(reason)
+        if int(self._on_hand[i, s]) + q > self._max:
+            raise LedgerError(f"return {where}: on-hand would overflow {self.dtype}")
+        self._move(i, s, q)
+        self.audit.append(ts, Op.RETURN, i, s, q, ref, reason)
+
+    def dispose(
+        self,
+        loc: str | int,
+        sku: str | int,
+        qty: int,
+        at: datetime,
+        reason: str = "dispose",
+        ref: str = "",
+        from_return: bool = False,
+    ) -> None:
+        """Write units off.
+
+        Args:
+            loc: Location id (or index).
+            sku: SKU id (or index).
+            qty: Units disposed, > 0. [units]
+            at: Time (UTC).
+            reason: Short reason, e.g. ``"damaged"``.
+            ref: Free reference.
+            from_return: True for returned units that never went back on the shelf: they
+                are audited as ``return`` then ``dispose`` and on-hand does not change.
+                False takes the units from on-hand (at most what is on hand).
+        """
+        i, s, where = self._cell(loc, sku)
+        q = self._qty(qty, f"dispose {where}")
+        ts = utc_ts(at)
+        check_reason(reason)
+        if from_return:
+            self.audit.append(ts, Op.RETURN, i, s, q, ref, reason)
+        else:
+            on_hand = int(self._on_hand[i, s])
+            if q > on_hand:
+                raise LedgerError(f"dispose {where}: {q} units asked, only {on_hand} on hand")
+            self._move(i, s, -q)
+        self.audit.append(ts, Op.DISPOSE, i, s, q, ref, reason)

@@ -1,0 +1,272 @@
+"""Benchmarks behind ``fulfil bench``: simulation throughput and memory, engine latency.
+
+Each simulation case runs in a fresh Python subprocess (``python -m sim.bench --case
+NAME``) so that its peak resident memory (``resource.getrusage(...).ru_maxrss``) belongs to
+that case alone. The SimPy floor is the same kind of measurement with bare SimPy: one
+process per order that requests a `simpy.Resource` and gets from a `simpy.Container`,
+the cheapest model that still queues for staff and takes stock; ``floor_ratio`` = large
+case orders/s / floor orders/s says how close the full model gets to that floor.
+
+Cases:
+
+- ``default``: ``scenarios/default.yaml`` as it is.
+- ``large``: the default scenario with 200 locations, 5,000 SKUs and online demand scaled
+  to about 220,000 orders over 14 days (overrides below, no extra file).
+- ``million``: the large network with demand scaled to about 1,050,000 orders over 28 days.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+
+__all__ = [
+    "CASES",
+    "case_overrides",
+    "engine_benchmark",
+    "format_engine",
+    "format_sim",
+    "run_case",
+    "sim_benchmark",
+    "simpy_floor",
+]
+
+ONLINE_CHANNELS = ("web", "app", "marketplace", "social")
+#: case -> (locations, SKUs, horizon days, warm-up days, target online orders); None = as is.
+CASES: dict[str, tuple[int, int, int, int, int] | None] = {
+    "default": None,
+    "large": (200, 5000, 14, 1, 220_000),
+    "million": (200, 5000, 28, 1, 1_050_000),
+    "quick": None,  # the default scenario over 2 days (smoke test)
+}
+BENCH_POLICY = "closest"
+
+
+def engine_benchmark(**kwargs: Any) -> dict[str, Any]:
+    """Routing latency of the engine; see `sim.bench_engine.engine_benchmark`."""
+    from sim.bench_engine import engine_benchmark as measure
+
+    return measure(**kwargs)
+
+
+def format_engine(report: dict[str, Any]) -> str:
+    """Human-readable table of an engine report; see `sim.bench_engine.format_engine`."""
+    from sim.bench_engine import format_engine as fmt
+
+    return fmt(report)
+
+
+def _peak_rss_mib() -> float:
+    """Peak resident set size of this process. [MiB] (Linux reports KiB.)"""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def case_overrides(base: Any, case: str) -> dict[str, Any]:
+    """Dotted-path overrides turning the default scenario into a benchmark case.
+
+    The network keeps the default's warehouses and fills up to the location count with
+    stores in the largest metros; online channel rates are scaled together so that the
+    expected online order count over the horizon is the target.
+
+    Args:
+        base: The default `Scenario`.
+        case: A key of `CASES`.
+
+    Returns:
+        Overrides for `sim.scenario.load_scenario`.
+    """
+    spec = CASES[case]
+    if spec is None:
+        return {"horizon_days": 2, "warmup_days": 0} if case == "quick" else {}
+    n_locations, n_skus, days, warmup, target = spec
+    warehouses = base.network.warehouses
+    n_warehouses = len(warehouses) if isinstance(warehouses, list) else 0
+    overrides: dict[str, Any] = {
+        "horizon_days": days,
+        "warmup_days": warmup,
+        "network.stores": {"count": n_locations - n_warehouses, "placement": "largest_metros"},
+        "catalogue.skus": n_skus,
+        "demand.peaks": [],
+    }
+    channels = base.demand.channels
+    per_day = sum(getattr(channels, c).orders_per_day for c in ONLINE_CHANNELS)
+    scale = target / (per_day * days)
+    for c in ONLINE_CHANNELS:
+        overrides[f"demand.channels.{c}.orders_per_day"] = (
+            getattr(channels, c).orders_per_day * scale
+        )
+    return overrides
+
+
+def run_case(case: str, policy: str = BENCH_POLICY) -> dict[str, Any]:
+    """Run one benchmark case in this process and measure it.
+
+    Args:
+        case: A key of `CASES`, or ``"floor"`` for the bare-SimPy floor.
+        policy: Routing policy of the run.
+
+    Returns:
+        ``orders``, ``elapsed_s``, ``orders_per_s`` and ``peak_rss_mib`` of this process.
+    """
+    if case.startswith("floor"):
+        n = int(case.partition(":")[2] or 200_000)
+        report = simpy_floor(n)
+        report["peak_rss_mib"] = round(_peak_rss_mib(), 1)
+        return report
+    from sim.run import run
+    from sim.scenario import load_scenario
+
+    base = load_scenario("default")
+    scenario = (
+        load_scenario("default", overrides=case_overrides(base, case))
+        if case != "default"
+        else base
+    )
+    t0 = time.perf_counter()
+    result = run(scenario, policy, scenario.seed)
+    elapsed = time.perf_counter() - t0
+    n_orders = len(result.orders)
+    return {
+        "case": case,
+        "orders": n_orders,
+        "locations": len(scenario.network.location_ids()),
+        "skus": len(scenario.catalogue.sku_ids()),
+        "days": scenario.horizon_days,
+        "elapsed_s": round(elapsed, 3),
+        "orders_per_s": round(n_orders / elapsed, 1),
+        "peak_rss_mib": round(_peak_rss_mib(), 1),
+    }
+
+
+def simpy_floor(n_orders: int = 200_000, staff: int = 50, seed: int = 0) -> dict[str, Any]:
+    """Bare-SimPy throughput: one process per order with a Resource request and a Container get.
+
+    Orders arrive as a Poisson stream; each queues for one of ``staff`` pickers, takes one
+    unit from a stock container and holds the picker for an exponential pick time. Load is
+    0.8 so queues form but stay stable.
+
+    Args:
+        n_orders: Orders to simulate. [-]
+        staff: Capacity of the picker resource. [-]
+        seed: Seed of this measurement's own generator.
+
+    Returns:
+        ``orders``, ``elapsed_s``, ``orders_per_s``.
+    """
+    import simpy
+
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    pickers = simpy.Resource(env, capacity=staff)
+    stock = simpy.Container(env, init=n_orders, capacity=n_orders)
+    pick_hours = 0.1
+    arrival_rate = 0.8 * staff / pick_hours  # orders per hour
+    done = [0]
+
+    def order():
+        with pickers.request() as request:
+            yield request
+            yield stock.get(1)
+            yield env.timeout(rng.expovariate(1.0 / pick_hours))
+        done[0] += 1
+
+    def source():
+        for _ in range(n_orders):
+            yield env.timeout(rng.expovariate(arrival_rate))
+            env.process(order())
+
+    t0 = time.perf_counter()
+    env.process(source())
+    env.run()
+    elapsed = time.perf_counter() - t0
+    return {
+        "orders": done[0],
+        "elapsed_s": round(elapsed, 3),
+        "orders_per_s": round(done[0] / elapsed, 1),
+    }
+
+
+def _subprocess_case(case: str) -> dict[str, Any]:
+    """Run `run_case` in a fresh interpreter and return its JSON report."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.bench", "--case", case],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"case": case, "error": f"exit {proc.returncode}: {tail}"}
+    return json.loads(lines[-1])
+
+
+def sim_benchmark(quick: bool = False, million: bool = False) -> dict[str, Any]:
+    """Simulation throughput and peak memory per case, each in its own subprocess.
+
+    Args:
+        quick: Run a 2-day default scenario and a 20,000-order floor only (smoke test).
+        million: Also run the 1,000,000-order case (slow; reports its peak memory).
+
+    Returns:
+        ``orders_per_s`` and ``peak_rss_mib`` (case -> value), ``simpy_floor_orders_per_s``,
+        ``floor_ratio`` (large case / floor; the quick case in quick mode) and ``cases``
+        (the full report of every case).
+    """
+    names = ["quick"] if quick else ["default", "large"] + (["million"] if million else [])
+    cases = {name: _subprocess_case(name) for name in names}
+    reference = cases["quick" if quick else "large"]
+    floor_n = 20_000 if quick else max(int(reference.get("orders", 0)), 200_000)
+    floor = _subprocess_case(f"floor:{floor_n}")
+    ok = {k: v for k, v in cases.items() if "error" not in v}
+    floor_rate = floor.get("orders_per_s")
+    ratio = (
+        round(reference["orders_per_s"] / floor_rate, 3)
+        if floor_rate and "orders_per_s" in reference
+        else None
+    )
+    return {
+        "orders_per_s": {k: v["orders_per_s"] for k, v in ok.items()},
+        "peak_rss_mib": {k: v["peak_rss_mib"] for k, v in ok.items()},
+        "simpy_floor_orders_per_s": floor_rate,
+        "floor_ratio": ratio,
+        "cases": cases,
+        "floor": floor,
+    }
+
+
+def format_sim(report: dict[str, Any]) -> str:
+    """Human-readable summary of a `sim_benchmark` report."""
+    lines = [f"{'case':<10}{'orders':>10}{'orders/s':>12}{'peak MiB':>10}{'seconds':>9}"]
+    for name, r in report["cases"].items():
+        if "error" in r:
+            lines.append(f"{name:<10}  failed: {r['error']}")
+            continue
+        lines.append(
+            f"{name:<10}{r['orders']:>10,}{r['orders_per_s']:>12,.0f}"
+            f"{r['peak_rss_mib']:>10,.0f}{r['elapsed_s']:>9.1f}"
+        )
+    floor = report["floor"]
+    lines.append(
+        f"{'simpy floor':<10}{floor.get('orders', 0):>10,}"
+        f"{report['simpy_floor_orders_per_s'] or 0:>12,.0f}   floor ratio {report['floor_ratio']}"
+    )
+    return "\n".join(lines)
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sim.bench")
+    parser.add_argument("--case", required=True, help="case name, or floor:N")
+    args = parser.parse_args(argv)
+    print(json.dumps(run_case(args.case)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

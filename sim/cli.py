@@ -1,0 +1,381 @@
+"""The ``fulfil`` command line: run, compare, check, bench and app.
+
+User errors (a bad scenario file, an unknown policy, a bad number) end the command with
+exit status 2 and exactly one line on stderr, ``FILE: FIELD: reason``; no traceback.
+Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+__all__ = ["UsageError", "build_parser", "main"]
+
+TABLES = ("orders", "lines", "shipments", "events", "inventory", "utilisation")
+APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
+
+
+class UsageError(Exception):
+    """A bad command-line value; ``str()`` is ``FILE: FIELD: reason``."""
+
+    def __init__(self, file: str, field: str, reason: str) -> None:
+        self.file, self.field, self.reason = str(file), field, reason
+        super().__init__(": ".join(p for p in (self.file, field, reason) if p))
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block) with status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {' '.join(message.split())}\n")
+
+
+# --- value checks -------------------------------------------------------------------------
+
+
+def _int(file: str, field: str, text: str | None, minimum: int, maximum: int | None = None):
+    """Parse an integer option, naming the file and option in the error."""
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(file, field, f"expected an integer, got {text!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" and at most {maximum}" if maximum is not None else ""
+        raise UsageError(file, field, f"must be at least {minimum}{upper}, got {value}")
+    return value
+
+
+def _known_policies() -> list[str] | None:
+    try:
+        from engine.routing.policies import available_policies
+    except ImportError:  # registry not importable: let run() judge the name
+        return None
+    return sorted(available_policies())
+
+
+def _policy(file: str, field: str, name: str) -> str:
+    """Check a policy name against the engine registry (a rules file path passes as is)."""
+    name = name.strip()
+    if not name:
+        raise UsageError(file, field, "empty policy name")
+    if name.endswith((".yaml", ".yml")):
+        if not Path(name).is_file():
+            raise UsageError(file, field, f"policy file {name!r} not found")
+        return name
+    known = _known_policies()
+    if known is not None and name not in known:
+        raise UsageError(file, field, f"unknown policy {name!r} (available: {', '.join(known)})")
+    return name
+
+
+def _json_value(value: Any) -> Any:
+    """JSON-safe scalar: NaN and infinities become null."""
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _dumps(obj: Any) -> str:
+    def clean(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {str(k): clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        return _json_value(x)
+
+    return json.dumps(clean(obj), allow_nan=False)
+
+
+class _Bar:
+    """Progress callback drawing a tqdm bar on stderr, only when stderr is a terminal.
+
+    Called as ``bar(done)``, ``bar(done, total)``; the units are whatever the caller
+    counts (runs, simulated days).
+    """
+
+    def __init__(self, desc: str, unit: str) -> None:
+        self._bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=None, desc=desc, unit=unit, file=sys.stderr, leave=False)
+
+    def __call__(self, done: float, total: float | None = None, *_: Any) -> None:
+        if self._bar is None:
+            return
+        if total is not None and self._bar.total != total:
+            self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate a scenario file fully; print one summary line."""
+    from sim.scenario import check_file
+
+    scenario = check_file(args.file)
+    n_locations = len(scenario.network.location_ids())
+    n_skus = len(scenario.catalogue.sku_ids())
+    print(
+        f"{args.file}: ok ({scenario.name}: {n_locations} locations, {n_skus} SKUs, "
+        f"{scenario.horizon_days} days)"
+    )
+    return 0
+
+
+def _format_kpi(name: str, value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if name in ("orders", "units_demanded", "returns_units", "returns_restocked_units"):
+        return f"{value:,.0f}"
+    return f"{value:,.4f}"
+
+
+def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) -> None:
+    """Write every table as Parquet, the KPIs and run facts as JSON, the scenario as YAML."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        frame = getattr(result, name, None)
+        if frame is None:
+            continue
+        try:
+            frame.to_parquet(out / f"{name}.parquet", index=False)
+        except (TypeError, ValueError, ImportError, OSError) as exc:
+            if isinstance(exc, OSError):
+                raise UsageError(str(out), "--out", f"cannot write: {exc}") from None
+            # Mixed-type object columns (free-text details): store them as text.
+            text = frame.astype({c: str for c in frame.columns if frame[c].dtype == object})
+            text.to_parquet(out / f"{name}.parquet", index=False)
+    (out / "kpis.json").write_text(_dumps(dict(result.kpis)) + "\n")
+    (out / "run.json").write_text(_dumps(meta) + "\n")
+    (out / "scenario.yaml").write_text(scenario.to_yaml())
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario with one policy and print its KPIs."""
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.file)
+    file = args.file
+    seed = _int(file, "--seed", args.seed, 0)
+    days = _int(file, "--days", args.days, 1)
+    policy = _policy(file, "--policy", args.policy)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise UsageError(args.out, "--out", "exists and is not a directory")
+
+    from sim.run import run
+
+    with _Bar(f"{scenario.name}/{policy}", "day") as bar:
+        result = run(scenario, policy, seed, days=days, progress=bar)
+    if out is not None:
+        meta = {
+            "scenario": result.scenario,
+            "policy": result.policy,
+            "seed": result.seed,
+            "replication": result.replication,
+            "days": days if days is not None else scenario.horizon_days,
+            "elapsed_s": result.elapsed_s,
+            "conservation": dict(getattr(result, "conservation", {}) or {}),
+        }
+        _write_outputs(result, scenario, out, meta)
+    if args.json:
+        print(_dumps(dict(result.kpis)))
+        return 0
+    print(
+        f"scenario {result.scenario}  policy {result.policy}  seed {result.seed}  "
+        f"({result.elapsed_s:.1f} s)"
+    )
+    width = max(len(k) for k in result.kpis) if result.kpis else 0
+    for name, value in result.kpis.items():
+        print(f"  {name:<{width}}  {_format_kpi(name, value):>14}")
+    if out is not None:
+        print(f"tables written to {out}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare policies over replications and print means, intervals and differences."""
+    from sim.compare import compare
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.file)
+    file = args.file
+    names = [p.strip() for p in args.policies.split(",")]
+    if not all(names):
+        raise UsageError(file, "--policies", f"empty policy name in {args.policies!r}")
+    policies = [_policy(file, "--policies", p) for p in names]
+    if len(set(policies)) != len(policies):
+        raise UsageError(file, "--policies", f"a policy is repeated in {args.policies!r}")
+    reps = _int(file, "--reps", args.reps, 1)
+    seed = _int(file, "--seed", args.seed, 0)
+    days = _int(file, "--days", args.days, 1)
+    baseline = args.baseline.strip() if args.baseline is not None else None
+    if baseline is not None and baseline not in policies:
+        raise UsageError(
+            file, "--baseline", f"{baseline!r} is not one of --policies ({', '.join(policies)})"
+        )
+    extra = {"days": days} if days is not None else {}
+    with _Bar(f"{scenario.name}: {len(policies)} policies x {reps}", "run") as bar:
+        table = compare(scenario, policies, reps, seed, baseline, progress=bar, **extra)
+    if args.json:
+        payload = {
+            "scenario": scenario.name,
+            "seed": seed if seed is not None else scenario.seed,
+            "reps": reps,
+            "baseline": baseline or policies[0],
+            "results": table.to_dict(orient="records"),
+        }
+        print(_dumps(payload))
+        return 0
+    shown = table.sort_values(["kpi", "policy"], key=lambda s: s.map(_order(table, s.name)))
+    columns = ["kpi", "policy", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
+    print(
+        f"scenario {scenario.name}  reps {reps}  baseline {baseline or policies[0]}  "
+        "(95% t-intervals; diff = policy - baseline, paired by replication)"
+    )
+    print(shown[columns].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    return 0
+
+
+def _order(table: Any, column: str) -> Callable[[Any], int]:
+    """Sort key keeping the table's first-seen order of a column."""
+    rank = {v: i for i, v in enumerate(dict.fromkeys(table[column]))}
+    return lambda v: rank[v]
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Benchmark the engine (routing latency) or the simulation (throughput, memory)."""
+    from sim import bench
+
+    if args.engine:
+        report = bench.engine_benchmark(quick=args.quick)
+        text = bench.format_engine(report)
+    else:
+        report = bench.sim_benchmark(quick=args.quick, million=args.million)
+        text = bench.format_sim(report)
+    print(_dumps(report) if args.json else text)
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Start the Streamlit workbench on this machine only."""
+    port = _int(str(APP_PATH.name), "--port", args.port, 1, 65535)
+    if not APP_PATH.is_file():
+        raise UsageError(str(APP_PATH), "", "the workbench app is not installed (file not found)")
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_PATH),
+        "--server.headless=true",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--browser.gatherUsageStats=false",
+    ]
+    print(f"fulfil app: http://127.0.0.1:{port}", file=sys.stderr)
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``fulfil`` argument parser with one sub-parser per command."""
+    parser = _Parser(
+        prog="fulfil",
+        description="Fulfilment workbench: simulate, compare and benchmark routing policies.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check", help="validate a scenario file", description=cmd_check.__doc__)
+    p.add_argument("file", metavar="FILE", help="scenario YAML file or named scenario")
+    p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("run", help="run one scenario with one policy", description=cmd_run.__doc__)
+    p.add_argument("file", metavar="FILE", help="scenario YAML file or named scenario")
+    p.add_argument("--policy", required=True, metavar="NAME", help="routing policy name")
+    p.add_argument("--seed", metavar="N", help="random seed (default: the scenario's)")
+    p.add_argument("--days", metavar="D", help="simulate D days instead of the horizon")
+    p.add_argument("--out", metavar="DIR", help="write tables (Parquet), KPIs and scenario")
+    p.add_argument("--json", action="store_true", help="print the KPIs as one JSON object")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser(
+        "compare",
+        help="compare policies with confidence intervals",
+        description=cmd_compare.__doc__,
+    )
+    p.add_argument("file", metavar="FILE", help="scenario YAML file or named scenario")
+    p.add_argument("--policies", required=True, metavar="A,B,C", help="comma-separated policies")
+    p.add_argument("--reps", default="5", metavar="R", help="replications per policy (default 5)")
+    p.add_argument("--baseline", metavar="NAME", help="policy for differences (default: first)")
+    p.add_argument("--seed", metavar="N", help="root seed (default: the scenario's)")
+    p.add_argument("--days", metavar="D", help="simulate D days instead of the horizon")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser(
+        "bench", help="benchmark engine or simulation", description=cmd_bench.__doc__
+    )
+    p.add_argument("--engine", action="store_true", help="routing latency of the engine alone")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quick", action="store_true", help="small, fast version (smoke test)")
+    p.add_argument("--million", action="store_true", help="also run a 1,000,000-order case")
+    p.set_defaults(handler=cmd_bench)
+
+    p = sub.add_parser("app", help="start the Streamlit workbench", description=cmd_app.__doc__)
+    p.add_argument("--port", default="8501", metavar="P", help="port on 127.0.0.1 (default 8501)")
+    p.set_defaults(handler=cmd_app)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fulfil`` console script; returns the exit status."""
+    from sim.scenario import ScenarioError
+
+    args = build_parser().parse_args(argv)
+    user_errors: tuple[type[Exception], ...] = (ScenarioError, UsageError)
+    try:
+        from engine.errors import RuleError
+
+        user_errors += (RuleError,)
+    except ImportError:  # pragma: no cover - engine always has errors.py
+        pass
+    try:
+        return int(args.handler(args) or 0)
+    except user_errors as exc:
+        print(" ".join(str(exc).split()), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fulfil: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

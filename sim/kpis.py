@@ -1,0 +1,139 @@
+"""Key performance indicators of a run, computed from its tidy tables.
+
+`compute_kpis` is a pure function of the orders, lines and shipments tables, so it can be
+tested on a hand-made table and reused on tables read back from Parquet. Every KPI is
+computed over online orders created after the warm-up (POS sales are not orders). A KPI
+whose denominator is empty is NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["KPI_NAMES", "STORE_KINDS", "compute_kpis"]
+
+KPI_NAMES: tuple[str, ...] = (
+    "orders",
+    "units_demanded",
+    "fill_rate",
+    "stockout_rate",
+    "oversell_rate",
+    "cost_per_order",
+    "shipping_cost_per_order",
+    "handling_cost_per_order",
+    "packages_per_order",
+    "split_rate",
+    "click_to_door_hours_mean",
+    "click_to_door_hours_p90",
+    "on_time_rate",
+    "bopis_ready_hours_p90",
+    "store_ship_share",
+    "returns_units",
+    "returns_restocked_units",
+)
+"""The KPI names, in display order (same in code, CLI JSON, app and docs)."""
+
+STORE_KINDS = ("store", "dark_store")
+SHIPPED_METHODS = ("ship", "same_day")
+_NAN = math.nan
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else _NAN
+
+
+def _p90(x: np.ndarray) -> float:
+    return float(np.percentile(x, 90)) if x.size else _NAN
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if x.size else _NAN
+
+
+def _after_warmup(df: pd.DataFrame) -> pd.DataFrame:
+    if df is None or df.empty or "in_warmup" not in df.columns:
+        return df
+    return df[~df["in_warmup"].astype(bool)]
+
+
+def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
+    """Compute every KPI from a run's tables.
+
+    Definitions (orders created after the warm-up; ``n_pkg`` = orders with >= 1 package):
+
+    - ``orders``, ``units_demanded``: count of online orders and their units (after
+      customer edits and cancellations).
+    - ``fill_rate`` = units fulfilled (handed to a carrier or picked up) / units demanded.
+    - ``stockout_rate`` = units lost at routing (no ATS at any eligible location) / units
+      demanded.
+    - ``oversell_rate`` = units accepted but found missing at pick time (rejected by a
+      location) / units demanded.
+    - ``shipping_cost_per_order``, ``handling_cost_per_order`` = total cost / ``n_pkg``
+      [USD]; ``cost_per_order`` is their sum.
+    - ``packages_per_order`` = packages / ``n_pkg``; ``split_rate`` = share of those orders
+      with more than one package.
+    - ``click_to_door_hours_mean`` / ``_p90`` = ``delivered_h - created_h`` over ship and
+      same-day orders with a delivery (last package). [h]
+    - ``on_time_rate`` = share of those delivered orders with ``delivered_h <= promised_h``.
+    - ``bopis_ready_hours_p90`` = ``ready_h - created_h`` over BOPIS orders made ready. [h]
+    - ``store_ship_share`` = share of shipped packages (ship and same-day, handed to a
+      carrier) that left a store or dark store.
+    - ``returns_units``, ``returns_restocked_units``: units of these orders returned and
+      restocked within the horizon. [units]
+
+    Args:
+        tables: Mapping with ``orders`` (columns as in `sim.records.ORDER_COLUMNS`) and
+            optionally ``lines`` and ``shipments`` (`LINE_COLUMNS`, `SHIPMENT_COLUMNS`).
+
+    Returns:
+        KPI name -> float, exactly the names of `KPI_NAMES`, in that order.
+    """
+    orders = _after_warmup(tables["orders"])
+    lines = _after_warmup(tables.get("lines"))
+    shipments = _after_warmup(tables.get("shipments"))
+    units = float(orders["units"].sum()) if len(orders) else 0.0
+    out: dict[str, float] = {
+        "orders": float(len(orders)),
+        "units_demanded": units,
+        "fill_rate": _ratio(orders["units_fulfilled"].sum(), units),
+        "stockout_rate": _ratio(orders["units_lost"].sum(), units),
+        "oversell_rate": _ratio(orders["units_oversold"].sum(), units),
+    }
+    with_pkg = orders[orders["packages"] >= 1]
+    n_pkg = len(with_pkg)
+    shipping = _ratio(with_pkg["shipping_cost"].sum(), n_pkg)
+    handling = _ratio(with_pkg["handling_cost"].sum(), n_pkg)
+    out["cost_per_order"] = shipping + handling
+    out["shipping_cost_per_order"] = shipping
+    out["handling_cost_per_order"] = handling
+    out["packages_per_order"] = _ratio(with_pkg["packages"].sum(), n_pkg)
+    out["split_rate"] = _ratio((with_pkg["packages"] > 1).sum(), n_pkg)
+
+    shipped = orders[orders["method"].isin(SHIPPED_METHODS) & orders["delivered_h"].notna()]
+    c2d = (shipped["delivered_h"] - shipped["created_h"]).to_numpy(dtype=float)
+    out["click_to_door_hours_mean"] = _mean(c2d)
+    out["click_to_door_hours_p90"] = _p90(c2d)
+    on_time = (shipped["delivered_h"] <= shipped["promised_h"]).to_numpy()
+    out["on_time_rate"] = _mean(on_time.astype(float))
+    bopis = orders[(orders["method"] == "bopis") & orders["ready_h"].notna()]
+    out["bopis_ready_hours_p90"] = _p90((bopis["ready_h"] - bopis["created_h"]).to_numpy(float))
+
+    if shipments is not None and len(shipments):
+        sent = shipments[
+            shipments["method"].isin(SHIPPED_METHODS) & shipments["shipped_h"].notna()
+        ]
+        from_store = sent["location_kind"].astype(str).isin(STORE_KINDS)
+        out["store_ship_share"] = _mean(from_store.to_numpy(dtype=float))
+    else:
+        out["store_ship_share"] = _NAN
+    if lines is not None and len(lines):
+        out["returns_units"] = float(lines["units_returned"].sum())
+        out["returns_restocked_units"] = float(lines["units_restocked"].sum())
+    else:
+        out["returns_units"] = 0.0
+        out["returns_restocked_units"] = 0.0
+    return {name: float(out[name]) for name in KPI_NAMES}

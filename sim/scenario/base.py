@@ -1,0 +1,84 @@
+"""Shared pieces of the scenario schema: the strict base model and small value types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = ["FieldError", "Hours", "HoursSpec", "Mean", "Share", "StrictModel"]
+
+#: A share or probability. [0..1]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class FieldError(ValueError):
+    """A validation failure that belongs to a sub-field of the model being validated.
+
+    Raised inside ``model_validator`` methods so that the loader can report the exact
+    field path (pydantic would only report the model's own path).
+
+    Args:
+        field: Dotted path below the model, e.g. ``"outages.0.location"``.
+        reason: What is wrong, in plain words.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+class StrictModel(BaseModel):
+    """Base of every scenario section: unknown keys are errors; defaults and assignments
+    are validated too (so default profiles are normalised like given ones)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True)
+
+
+class Mean(StrictModel):
+    """A positive random duration given by its mean (exponential unless stated otherwise).
+
+    Attributes:
+        mean: Mean of the distribution, in the unit the field name gives.
+    """
+
+    mean: float = Field(gt=0)
+
+
+class Hours(StrictModel):
+    """Local opening hours, the same every open weekday.
+
+    ``always`` in YAML means open around the clock (``{open: 0, close: 24}``).
+
+    Attributes:
+        open: Local opening hour. [h, 0..24]
+        close: Local closing hour, after ``open``. [h, 0..24]
+        closed_weekdays: Weekdays closed all day, Monday=0 .. Sunday=6.
+    """
+
+    open: float = Field(default=0.0, ge=0, le=24)
+    close: float = Field(default=24.0, ge=0, le=24)
+    closed_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = []
+
+    @model_validator(mode="after")
+    def _open_before_close(self) -> Hours:
+        if self.close <= self.open:
+            raise FieldError("close", f"close ({self.close}) must be after open ({self.open})")
+        return self
+
+    @property
+    def always_open(self) -> bool:
+        """True when open 0..24 every day."""
+        return self.open == 0 and self.close == 24 and not self.closed_weekdays
+
+
+def _parse_hours(value: object) -> object:
+    """Accept the word ``always`` as round-the-clock hours."""
+    if value == "always":
+        return {"open": 0.0, "close": 24.0}
+    return value
+
+
+#: Opening hours as written in YAML: ``always`` or ``{open, close, closed_weekdays}``.
+HoursSpec = Annotated[Hours, BeforeValidator(_parse_hours)]

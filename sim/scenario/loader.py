@@ -1,0 +1,300 @@
+"""Load, validate and override scenarios, with one-line errors for people.
+
+Every user error (missing file, invalid YAML, unknown key, wrong type, bad value, unknown
+location or SKU referenced) becomes a `ScenarioError` whose ``str()`` is one line:
+``FILE: FIELD.PATH: reason``.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario.base import FieldError
+from sim.scenario.schema import Scenario
+
+__all__ = [
+    "SCENARIOS_DIR",
+    "ScenarioError",
+    "apply_overrides",
+    "available_scenarios",
+    "check_file",
+    "load_scenario",
+]
+
+#: Named scenarios shipped with the repository (``load_scenario("default")``).
+SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+DICT_SOURCE = "<dict>"
+# Tags of the "list or mapping" unions in the schema; pydantic puts them in error paths.
+_UNION_TAGS = {"list", "other"}
+
+
+class ScenarioError(Exception):
+    """A scenario file or override is invalid.
+
+    Attributes:
+        file: The file (or ``<dict>``) the scenario came from.
+        field: Dotted path of the offending field, e.g. ``demand.channels.web.orders_per_day``;
+            empty when the problem is the file itself.
+        reason: What is wrong, in plain words.
+    """
+
+    def __init__(self, file: str, field: str, reason: str) -> None:
+        self.file = str(file)
+        self.field = field
+        self.reason = " ".join(str(reason).split())  # always one line
+        super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, str, str]]:
+        return (type(self), (self.file, self.field, self.reason))  # picklable for workers
+
+    def __str__(self) -> str:
+        parts = [self.file, self.field, self.reason] if self.field else [self.file, self.reason]
+        return ": ".join(parts)
+
+
+def available_scenarios() -> list[str]:
+    """Names of the scenarios in ``scenarios/`` (without ``.yaml``)."""
+    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml"))
+
+
+def _resolve_path(source: str | Path) -> Path:
+    path = Path(source)
+    if path.exists() or isinstance(source, Path):
+        return path
+    text = str(source)
+    if "/" not in text and "\\" not in text and path.suffix not in (".yaml", ".yml"):
+        named = SCENARIOS_DIR / f"{text}.yaml"
+        if named.exists():
+            return named
+        raise ScenarioError(
+            text, "", f"no such file or named scenario (named: {', '.join(available_scenarios())})"
+        )
+    return path
+
+
+def _read(path: Path) -> dict[str, Any]:
+    file = str(path)
+    if not path.exists():
+        raise ScenarioError(file, "", "file not found")
+    if not path.is_file():
+        raise ScenarioError(file, "", "not a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(file, "", f"cannot read file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(file, "", _yaml_reason(exc)) from None
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError(file, "", f"top level must be a mapping of sections, got {got}")
+    return data
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"invalid YAML{where}: {problem}"
+
+
+def _validate(data: Mapping[str, Any], file: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _from_validation(exc, file) from None
+
+
+def _from_validation(exc: ValidationError, file: str) -> ScenarioError:
+    errors = exc.errors()
+    first = errors[0]
+    loc = [str(p) for p in first["loc"] if p not in _UNION_TAGS]
+    error = (first.get("ctx") or {}).get("error")
+    if isinstance(error, FieldError):
+        loc += [p for p in error.field.split(".") if p]
+        reason = error.reason
+    elif first["type"] == "extra_forbidden":
+        reason = _unknown_key_reason(first["loc"])
+    elif first["type"] == "missing":
+        reason = "required field is missing"
+    else:
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] not in ("value_error", "assertion_error") and "input" in first:
+            reason += f" (got {_short(first['input'])})"
+    if len(errors) > 1:
+        reason += f" (and {len(errors) - 1} more)"
+    return ScenarioError(file, ".".join(loc), reason)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that holds the last element of ``loc`` (None if not found)."""
+    annotation: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if part in _UNION_TAGS:  # pick the list or the mapping member of the union
+            annotation = _union_member(annotation, part)
+            continue
+        model = _find_model(annotation)
+        info = model.model_fields.get(str(part)) if model is not None else None
+        if info is None:
+            return None
+        annotation = info.annotation
+    return _find_model(annotation)
+
+
+def _union_member(annotation: Any, tag: str) -> Any:
+    for arg in typing.get_args(_strip_annotated(annotation)):
+        is_list = typing.get_origin(_strip_annotated(arg)) is list
+        if is_list == (tag == "list"):
+            return arg
+    return annotation
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _find_model(annotation: Any) -> type[BaseModel] | None:
+    annotation = _strip_annotated(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (list, typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _find_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _unknown_key_reason(loc: tuple[Any, ...]) -> str:
+    key = str(loc[-1])
+    model = _model_at(loc)
+    if model is None:
+        return f"unknown key {key!r}"
+    allowed = list(model.model_fields)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(allowed)})"
+    return f"unknown key {key!r}{hint}"
+
+
+def apply_overrides(
+    scenario_dict: Mapping[str, Any], overrides: Mapping[str, Any], *, file: str = DICT_SOURCE
+) -> dict[str, Any]:
+    """Return the resolved scenario dict with dotted-path overrides applied.
+
+    Paths name schema fields, list positions or mapping keys, e.g.
+    ``{"demand.channels.web.orders_per_day": 3000, "disruptions.outages.0.days": 3}``.
+    The result is not validated again; `load_scenario` does that.
+
+    Args:
+        scenario_dict: A scenario as loaded from YAML (defaults may be omitted).
+        overrides: Dotted path -> new value.
+        file: Name used in error messages.
+
+    Raises:
+        ScenarioError: the base scenario is invalid, or a path names no field.
+    """
+    base = scenario_dict if isinstance(scenario_dict, Scenario) else _validate(scenario_dict, file)
+    data = base.model_dump(mode="python")
+    for path, value in overrides.items():
+        _set_path(base, data, str(path), copy.deepcopy(value), file)
+    return data
+
+
+def _set_path(obj: Any, node: Any, path: str, value: Any, file: str) -> None:
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        here = ".".join(parts[: i + 1])
+        if isinstance(obj, BaseModel):
+            fields = type(obj).model_fields
+            if part not in fields:
+                close = difflib.get_close_matches(part, list(fields), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ScenarioError(file, path, f"unknown setting {part!r} at {here}{hint}")
+            key: Any = part
+            child = getattr(obj, part)
+        elif isinstance(obj, list):
+            if not part.lstrip("-").isdigit() or not -len(obj) <= int(part) < len(obj):
+                raise ScenarioError(
+                    file, path, f"no list item {part!r} at {here} ({len(obj)} items)"
+                )
+            key = int(part)
+            child = obj[key]
+        elif isinstance(obj, dict):
+            key = int(part) if part.isdigit() and any(isinstance(k, int) for k in obj) else part
+            if key not in obj and i < len(parts) - 1:
+                raise ScenarioError(file, path, f"unknown key {part!r} at {here}")
+            child = obj.get(key)
+        else:
+            raise ScenarioError(file, path, f"{'.'.join(parts[:i])} is a value, not a section")
+        if i == len(parts) - 1:
+            node[key] = value
+        else:
+            obj, node = child, node[key]
+
+
+def load_scenario(
+    source: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> Scenario:
+    """Load and validate a scenario.
+
+    Args:
+        source: A path to a YAML file, a scenario name from ``scenarios/`` (e.g.
+            ``"default"``), or a dict with the file's content.
+        overrides: Optional dotted-path overrides (see `apply_overrides`).
+
+    Returns:
+        The validated `Scenario` with every default filled in.
+
+    Raises:
+        ScenarioError: on any invalid input; ``str(err)`` is ``FILE: FIELD: reason``.
+    """
+    if isinstance(source, Scenario):
+        data: Mapping[str, Any] = source.model_dump(mode="python")
+        file = f"<{source.name}>"
+    elif isinstance(source, Mapping):
+        data, file = source, DICT_SOURCE
+    else:
+        path = _resolve_path(source)
+        data, file = _read(path), str(path)
+    if overrides:
+        data = apply_overrides(data, overrides, file=file)
+    return _validate(data, file)
+
+
+def check_file(path: str | Path) -> Scenario:
+    """Validate a scenario file fully: schema, references, and that its network builds.
+
+    Args:
+        path: Scenario file or name.
+
+    Raises:
+        ScenarioError: the first problem found, as one line.
+    """
+    scenario = load_scenario(path)
+    file = str(_resolve_path(path)) if not isinstance(path, Mapping) else DICT_SOURCE
+    from sim.scenario.build import build_network
+
+    try:
+        build_network(scenario)
+    except (ValueError, KeyError) as exc:
+        raise ScenarioError(file, "network", str(exc)) from None
+    return scenario

@@ -1,0 +1,156 @@
+"""The ``fulfil sweep`` command (also ``python -m sim.sweep``).
+
+Exit status: 0 when every run is done, 1 when some runs still fail after their retries,
+2 for bad input (one line naming the file, field and reason), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from sim.sweep.executors import EXECUTORS, SCHEDULER_ENV
+from sim.sweep.spec import SweepError
+
+__all__ = ["add_arguments", "main", "sweep_command"]
+
+DESCRIPTION = (
+    "Run a grid of scenarios x policies x replications on local cores or a Dask cluster. "
+    "Results stream into DIR as a Parquet dataset; rerun the same command to resume."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the sweep arguments to ``parser`` (used by ``fulfil sweep``)."""
+    parser.add_argument("sweep_file", metavar="SWEEP.yaml", help="sweep file (see docs/sweeps.md)")
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="results folder (reused to resume)"
+    )
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default=None,
+        help="where runs execute (default: process; dask when --scheduler is given)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local worker processes for process/dask LocalCluster (default: all cores)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help=f"Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: ${SCHEDULER_ENV}, "
+        "else a LocalCluster)",
+    )
+    parser.add_argument(
+        "--runner",
+        default=None,
+        metavar="MODULE:ATTR",
+        help="advanced: run function to use instead of sim.run ('synthetic' checks the "
+        "machinery and a cluster without simulating)",
+    )
+    parser.add_argument(
+        "--plan", action="store_true", help="validate and show the plan; run nothing"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"fulfil sweep: {message}", file=sys.stderr)
+    return 2
+
+
+def sweep_command(args: argparse.Namespace) -> int:
+    """Run ``fulfil sweep`` with parsed arguments; returns the exit status."""
+    from sim.scenario import ScenarioError
+    from sim.sweep.run import run_sweep
+    from sim.sweep.spec import load_sweep
+    from sim.sweep.store import ResultStore
+    from sim.sweep.tasks import expand
+
+    executor = args.executor or ("dask" if args.scheduler else "process")
+    if args.scheduler and executor != "dask":
+        return _fail("--scheduler needs --executor dask")
+    if args.workers is not None and args.workers < 1:
+        return _fail("--workers must be at least 1")
+    try:
+        sweep = load_sweep(args.sweep_file)
+    except (SweepError, ScenarioError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.plan:
+        tasks = expand(sweep)
+        done = ResultStore(args.out).done_keys() if os.path.isdir(args.out) else set()
+        left = sum(t.key not in done for t in tasks)
+        print(
+            f"{sweep.spec.name}: {len(sweep.cases)} cases x {len(sweep.spec.policies)} policies "
+            f"x {sweep.spec.replications} replications = {len(tasks)} runs; "
+            f"{len(tasks) - left} done, {left} to run"
+        )
+        return 0
+    try:
+        report = run_sweep(
+            sweep,
+            args.out,
+            executor=executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            runner=args.runner,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"interrupted; run the same command to finish the sweep in {args.out}", file=sys.stderr
+        )
+        return 130
+    except (OSError, TimeoutError) as exc:
+        return _fail(" ".join(f"{type(exc).__name__}: {exc}".split()))
+    except (ImportError, AttributeError) as exc:
+        return _fail(f"--runner: {exc}")
+    outcome = {
+        "sweep": sweep.spec.name,
+        "out": str(report.out),
+        "total": report.total,
+        "skipped": report.skipped,
+        "ran": report.ran,
+        "failed": report.failed,
+        "elapsed_s": round(report.elapsed_s, 3),
+        "runs_per_s": round(report.runs_per_s, 3) if report.ran else None,
+        "executor": report.executor,
+        "failures": report.failures,
+    }
+    if args.json:
+        print(json.dumps(outcome, indent=1))
+    else:
+        print(
+            f"{sweep.spec.name}: {report.skipped + report.ran}/{report.total} runs done "
+            f"(ran {report.ran}, already done {report.skipped}, failing {report.failed}) "
+            f"in {report.elapsed_s:.1f} s on {report.executor}"
+        )
+        front = report.summary[report.summary.get("on_frontier", False) == True]  # noqa: E712
+        if not front.empty:
+            cols = ["label", "policy", "cost_per_order", "click_to_door_hours_p90", "stockout_rate"]
+            print("Pareto frontier (all minimised):")
+            print(front[cols].sort_values("cost_per_order").to_string(index=False))
+        print(
+            f"results: {report.out}/runs  summary: {report.out}/summary.csv  "
+            f"frontier: {report.out}/frontier.html"
+        )
+        for key, error in report.failures.items():
+            print(f"failed {key}: {error}", file=sys.stderr)
+    return 0 if report.failed == 0 else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m sim.sweep SWEEP.yaml --out DIR ...``"""
+    parser = add_arguments(argparse.ArgumentParser(prog="fulfil sweep", description=DESCRIPTION))
+    return sweep_command(parser.parse_args(argv))

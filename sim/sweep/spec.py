@@ -1,0 +1,322 @@
+"""Sweep files: a base scenario, overrides on a grid and/or as a list, policies, replications.
+
+A sweep file is YAML::
+
+    name: sfs_limit_x_bopis
+    scenario: ../default.yaml          # path (relative to this file) or a scenario name
+    grid:                              # dotted path -> values; every combination is a case
+      network.store_defaults.daily_order_limit: [20, 60, 200]
+    overrides:                         # override sets, each crossed with the grid
+      - {demand.channels.web.methods.bopis: 0.05, demand.channels.web.methods.ship: 0.92}
+      - {demand.channels.web.methods.bopis: 0.30, demand.channels.web.methods.ship: 0.67}
+    policies: [closest, min_split]
+    replications: 3
+    seed: 42                           # default: the scenario's seed
+    days: null                         # optional run length passed to `run`. [days]
+    max_retries: 2                     # retries of a failing run, per invocation
+    details: [orders, shipments]       # per-run tables written next to the results
+
+Every case (grid point x override set) is applied to the base scenario and validated by
+the scenario schema *before* anything runs, so an unknown path or a bad value stops the
+sweep with one line ``SWEEP_FILE: FIELD: reason``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = ["DETAIL_TABLES", "Case", "Sweep", "SweepError", "SweepSpec", "load_sweep"]
+
+DETAIL_TABLES = ("orders", "lines", "shipments", "events", "inventory", "utilisation")
+DetailTable = Literal["orders", "lines", "shipments", "events", "inventory", "utilisation"]
+_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*$")
+
+#: ``loader(source, overrides) -> Scenario`` (the scenario loader, injectable for tests).
+Loader = Callable[[Any, Mapping[str, Any] | None], Any]
+
+
+class SweepError(Exception):
+    """A sweep file is invalid; ``str()`` is one line ``FILE: FIELD: reason``.
+
+    Attributes:
+        file: The sweep file (or ``<dict>``).
+        field: Dotted path of the offending field in the sweep file; may be empty.
+        reason: What is wrong, in plain words.
+    """
+
+    def __init__(self, file: str, field: str, reason: str) -> None:
+        self.file = str(file)
+        self.field = field
+        self.reason = " ".join(str(reason).split())
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = [self.file, self.field, self.reason] if self.field else [self.file, self.reason]
+        return ": ".join(parts)
+
+
+def _check_path(path: str) -> str:
+    if not _PATH.match(path):
+        raise ValueError(f"{path!r} is not a dotted path like 'inventory.safety_stock_days'")
+    return path
+
+
+class SweepSpec(BaseModel):
+    """The content of a sweep file (see the module docstring for an example).
+
+    Attributes:
+        name: Sweep name, stored with every result row.
+        scenario: Base scenario: a path relative to the sweep file, or a scenario name.
+        grid: Dotted scenario path -> list of values; the cases are all combinations.
+        overrides: Override sets (dotted path -> value); each is crossed with the grid.
+        policies: Routing policy names.
+        replications: Replications per case and policy (common random numbers). [runs]
+        seed: Base seed; default the base scenario's seed.
+        days: Run length handed to `run` (None = the scenario's horizon). [days]
+        max_retries: Extra attempts for a failing run in one invocation. [attempts]
+        details: Per-run tables written as Parquet next to the summary row.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    scenario: str = Field(min_length=1)
+    grid: dict[str, list[Any]] = {}
+    overrides: list[dict[str, Any]] = []
+    policies: list[str] = Field(min_length=1)
+    replications: int = Field(default=1, ge=1)
+    seed: int | None = Field(default=None, ge=0)
+    days: int | None = Field(default=None, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    details: list[DetailTable] = ["orders", "shipments"]
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for path, values in grid.items():
+            _check_path(path)
+            if not values:
+                raise ValueError(f"{path}: needs at least one value")
+        return grid
+
+    @field_validator("overrides")
+    @classmethod
+    def _overrides(cls, sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, one in enumerate(sets):
+            if not one:
+                raise ValueError(f"item {i} is empty")
+            for path in one:
+                _check_path(path)
+        return sets
+
+    @field_validator("policies")
+    @classmethod
+    def _unique_policies(cls, policies: list[str]) -> list[str]:
+        if len(set(policies)) != len(policies):
+            raise ValueError("policies are listed twice")
+        return policies
+
+
+@dataclass(frozen=True)
+class Case:
+    """One point of the sweep: the overrides applied to the base scenario.
+
+    Attributes:
+        index: Position in the sweep (0-based), stable for a given file.
+        overrides: Dotted path -> value, grid values first, then the override set.
+        scenario: The validated scenario as JSON-compatible data (`Scenario.resolved`).
+        label: Short human label, e.g. ``daily_order_limit=20, web.methods.bopis=0.05``.
+    """
+
+    index: int
+    overrides: dict[str, Any]
+    scenario: dict[str, Any]
+    label: str
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: its spec, where it came from, and its cases.
+
+    Attributes:
+        spec: The parsed sweep file.
+        file: The sweep file path, or ``<dict>``.
+        cases: Every case, validated against the scenario schema.
+        seed: The base seed actually used.
+    """
+
+    spec: SweepSpec
+    file: str
+    cases: list[Case]
+    seed: int
+
+    @property
+    def paths(self) -> list[str]:
+        """All overridden paths, in the order they first appear."""
+        return list(dict.fromkeys(p for case in self.cases for p in case.overrides))
+
+
+def _spec_error(exc: ValidationError, file: str) -> SweepError:
+    first = exc.errors()[0]
+    # Grid keys are dotted themselves; keep them whole and quote-free in the path.
+    field = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "extra_forbidden":
+        allowed = ", ".join(SweepSpec.model_fields)
+        reason = f"unknown key {first['loc'][-1]!r} (allowed: {allowed})"
+    elif first["type"] == "missing":
+        reason = "required field is missing"
+    else:
+        reason = str(first["msg"]).removeprefix("Value error, ")
+    return SweepError(file, field, reason)
+
+
+def _read(source: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], str, Path]:
+    if isinstance(source, Mapping):
+        return dict(source), "<dict>", Path.cwd()
+    path = Path(source)
+    if not path.is_file():
+        raise SweepError(str(path), "", "file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise SweepError(str(path), "", f"invalid YAML{where}: {exc}") from None
+    if not isinstance(data, dict):
+        raise SweepError(str(path), "", "top level must be a mapping")
+    return data, str(path), path.parent
+
+
+def _scenario_source(name: str, base_dir: Path) -> str:
+    """A path relative to the sweep file wins over a scenario name."""
+    candidate = base_dir / name
+    return str(candidate) if candidate.is_file() else name
+
+
+def _label(overrides: Mapping[str, Any], paths: list[str]) -> str:
+    """Label with the shortest path suffixes that still tell the sweep's paths apart."""
+    short: dict[str, str] = {}
+    for path in paths:
+        parts = path.split(".")
+        for n in range(1, len(parts) + 1):
+            tail = ".".join(parts[-n:])
+            if sum(p == tail or p.endswith("." + tail) for p in paths) == 1:
+                break
+        short[path] = tail
+    return ", ".join(f"{short[p]}={v}" for p, v in overrides.items()) or "base"
+
+
+def _where(
+    overrides: Mapping[str, Any], grid: Mapping[str, Any], set_index: int | None, field: str
+) -> str:
+    """The sweep-file field that a scenario error on ``field`` points back to."""
+    for path in overrides:
+        if field == path or field.startswith(path + "."):
+            if path in grid:
+                return f"grid.{path}"
+            return f"overrides.{set_index}.{path}"
+    return f"overrides.{set_index}" if set_index is not None else "scenario"
+
+
+def _default_loader() -> Loader:
+    from sim.scenario import load_scenario
+
+    return load_scenario
+
+
+def _scenario_error_type() -> type[Exception]:
+    try:
+        from sim.scenario import ScenarioError
+    except ImportError:  # pragma: no cover - the scenario package is part of sim
+        return ValueError
+    return ScenarioError
+
+
+def load_sweep(source: str | Path | Mapping[str, Any], *, loader: Loader | None = None) -> Sweep:
+    """Read, validate and expand a sweep file into cases.
+
+    Args:
+        source: Path to a sweep YAML file, or its content as a dict.
+        loader: ``loader(scenario_source, overrides) -> Scenario``; default
+            `sim.scenario.load_scenario`.
+
+    Returns:
+        The validated `Sweep`.
+
+    Raises:
+        SweepError: anything invalid, as one line naming the sweep file, field and reason;
+            nothing has run yet.
+    """
+    data, file, base_dir = _read(source)
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _spec_error(exc, file) from None
+    load = loader or _default_loader()
+    scenario_error = _scenario_error_type()
+    for path in spec.grid:
+        for i, one in enumerate(spec.overrides):
+            if path in one:
+                raise SweepError(file, f"overrides.{i}.{path}", "also set in grid")
+    source_name = _scenario_source(spec.scenario, base_dir)
+    try:
+        base = load(source_name, None)
+    except scenario_error as exc:
+        raise SweepError(file, "scenario", str(exc)) from None
+    policies = _known_policies()
+    for i, policy in enumerate(spec.policies):
+        if policies is not None and policy not in policies:
+            known = ", ".join(sorted(policies))
+            raise SweepError(file, f"policies.{i}", f"unknown policy {policy!r} (known: {known})")
+    grid_points = [
+        dict(zip(spec.grid, values, strict=True))
+        for values in itertools.product(*spec.grid.values())
+    ]
+    sets: list[tuple[int | None, dict[str, Any]]] = list(enumerate(spec.overrides)) or [(None, {})]
+    paths = list(dict.fromkeys([*spec.grid, *(p for s in spec.overrides for p in s)]))
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
+    for point in grid_points:
+        for set_index, one in sets:
+            overrides = {**point, **one}
+            try:
+                scenario = load(source_name, overrides) if overrides else base
+            except scenario_error as exc:
+                field = getattr(exc, "field", "")
+                where = _where(overrides, spec.grid, set_index, field)
+                reason = getattr(exc, "reason", str(exc))
+                if not where.endswith(field) and field:
+                    reason = f"{field}: {reason}"
+                raise SweepError(
+                    file, where, f"{reason} (case {_label(overrides, paths)})"
+                ) from None
+            resolved = scenario.resolved()
+            fingerprint = json.dumps(resolved, sort_keys=True, default=str)
+            if fingerprint in seen:
+                raise SweepError(
+                    file,
+                    "grid" if set_index is None else f"overrides.{set_index}",
+                    f"case {_label(overrides, paths)} gives the same scenario as case {seen[fingerprint]}",
+                )
+            seen[fingerprint] = len(cases)
+            cases.append(Case(len(cases), overrides, resolved, _label(overrides, paths)))
+    seed = spec.seed if spec.seed is not None else int(getattr(base, "seed", 0))
+    return Sweep(spec=spec, file=file, cases=cases, seed=seed)
+
+
+def _known_policies() -> set[str] | None:
+    """Registered routing policy names, or None when no registry can be found."""
+    try:
+        from engine.routing import POLICIES  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return set(POLICIES)

@@ -1,0 +1,193 @@
+"""Flows of the Streamlit workbench (`app.py`) driven by `streamlit.testing.v1.AppTest`.
+
+Runs use a tiny horizon and volume (the ``days`` and ``online`` levers) to stay quick.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+UPLOAD = "Upload a YAML file…"
+TWO_POLICIES = ["closest", "min_split"]
+
+pytestmark = pytest.mark.skipif(
+    not (ROOT / "scenarios" / "default.yaml").exists(), reason="scenarios/default.yaml missing"
+)
+
+
+@pytest.fixture
+def at() -> AppTest:
+    """A fresh app with empty caches."""
+    st.cache_data.clear()
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def _quick(at: AppTest, reps: int = 2, policies: list[str] = TWO_POLICIES) -> AppTest:
+    """Set the levers and run settings for a small, fast comparison."""
+    at.number_input(key="days").set_value(2)
+    at.number_input(key="online").set_value(300)
+    at.multiselect(key="policies").set_value(policies)
+    at.number_input(key="reps").set_value(reps)
+    return at.run()
+
+
+def _no_failures(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_opens_on_default_scenario(at: AppTest) -> None:
+    at.run()
+    _no_failures(at)
+    assert at.selectbox(key="scenario").value == "default"
+    assert at.number_input(key="days").value >= 1
+    assert at.multiselect(key="policies").value  # policies preselected from the registry
+    assert any("default.yaml" in m.value for m in at.markdown)
+    assert "outcome" not in at.session_state
+
+
+def test_choose_a_scenario(at: AppTest) -> None:
+    at.run()
+    others = [o for o in at.selectbox(key="scenario").options if o not in ("default", UPLOAD)]
+    if not others:
+        pytest.skip("only the default scenario in scenarios/")
+    at.number_input(key="sync").set_value(99).run()
+    at.selectbox(key="scenario").set_value(others[0]).run()
+    _no_failures(at)
+    assert any(f"{others[0]}.yaml" in m.value for m in at.markdown)
+    assert at.number_input(key="sync").value != 99  # levers reset to the new scenario
+
+
+def test_edit_levers_changes_the_scenario(at: AppTest) -> None:
+    at.run()
+    at.number_input(key="sync").set_value(90)
+    at.toggle(key="sfs").set_value(False)
+    at.slider(key="hours").set_value((8, 22))
+    at.run()
+    _no_failures(at)
+    changes = "\n".join(c.value for c in at.code)
+    assert "inventory.pos_sync_delay_minutes: 90" in changes
+    assert "network.store_defaults.ship_from_store: false" in changes
+    assert "network.store_defaults.hours.open: 8.0" in changes
+
+
+def test_outage_lever_adds_an_outage(at: AppTest) -> None:
+    at.run()
+    at.selectbox(key="outage").set_value("DC-EAST").run()
+    _no_failures(at)
+    assert at.number_input(key="outage_days").value >= 1
+    assert "location: DC-EAST" in "\n".join(c.value for c in at.code)
+
+
+def test_run_a_small_comparison_and_replace_it(at: AppTest) -> None:
+    at.run()
+    _quick(at)
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    outcome = at.session_state["outcome"]
+    assert outcome.runs == 4
+    assert set(outcome.summary["policy"]) == set(TWO_POLICIES)
+    assert {"mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"} <= set(
+        outcome.summary.columns
+    )
+    kpis = at.dataframe[0].value
+    assert "cost_per_order" in kpis.index
+    assert "min_split − closest" in kpis.columns  # difference against the baseline
+    assert at.get("plotly_chart")  # the charts are drawn
+    labels = {b.label for b in at.get("download_button")}
+    assert {"Summary (CSV)", "Summary (Parquet)", "Scenario (YAML)"} <= labels
+
+    # A new run with another seed replaces the old results whole.
+    at.number_input(key="seed").set_value(7).run()
+    assert any("settings changed" in i.value for i in at.info)
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    assert at.session_state["outcome"].choice.seed == 7
+    assert len(at.dataframe) == 1
+
+
+def test_run_errors_are_shown_inline(at: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.compare
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the model fell over")
+
+    monkeypatch.setattr(sim.compare, "compare_runs", boom)
+    at.run()
+    _quick(at, reps=1)
+    at.button(key="run").click().run()
+    assert not at.exception
+    assert any("the model fell over" in e.value for e in at.error)
+    assert "outcome" not in at.session_state
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"name: [unclosed\nhorizon_days: 3\n", "invalid YAML"),
+        (b"name: x\nhorizon_dayz: 3\n", "horizon_dayz"),
+        (b"name: x\nhorizon_days: -2\n", "horizon_days"),
+        (b"- just\n- a list\n", "mapping"),
+        (b"\xff\xfe\x00bad", "not UTF-8"),
+    ],
+)
+def test_bad_upload_shows_an_inline_error(at: AppTest, content: bytes, expected: str) -> None:
+    at.run()
+    at.selectbox(key="scenario").set_value(UPLOAD).run()
+    assert any("Upload a scenario" in i.value for i in at.info)
+    at.file_uploader(key="upload").upload("mine.yaml", content, "application/x-yaml").run()
+    assert not at.exception
+    assert at.error, "expected an inline error"
+    assert expected in at.error[0].value
+    if expected != "not UTF-8":
+        assert at.error[0].value.startswith("mine.yaml")
+    assert "Traceback" not in at.error[0].value
+
+
+def test_good_upload_is_used(at: AppTest) -> None:
+    at.run()
+    at.selectbox(key="scenario").set_value(UPLOAD).run()
+    text = b"name: uploaded\nhorizon_days: 3\nwarmup_days: 1\n"
+    at.file_uploader(key="upload").upload("mine.yaml", text, "application/x-yaml").run()
+    _no_failures(at)
+    assert any("`uploaded` from `mine.yaml`" in m.value for m in at.markdown)
+    assert at.number_input(key="days").value == 3
+
+
+def test_query_params_restore_the_view(at: AppTest) -> None:
+    at.query_params.update(
+        {
+            "scenario": "default",
+            "sync": "45",
+            "sfs": "false",
+            "hours": ["8", "20"],
+            "policies": TWO_POLICIES,
+            "baseline": "min_split",
+            "reps": "2",
+            "seed": "11",
+            "days": "2",
+        }
+    )
+    at.run()
+    _no_failures(at)
+    assert at.number_input(key="sync").value == 45
+    assert at.toggle(key="sfs").value is False
+    assert at.slider(key="hours").value == (8, 20)
+    assert at.multiselect(key="policies").value == TWO_POLICIES
+    assert at.selectbox(key="baseline").value == "min_split"
+    assert at.number_input(key="reps").value == 2
+    assert at.number_input(key="seed").value == 11
+    assert at.number_input(key="days").value == 2
+
+
+def test_bad_query_params_are_ignored(at: AppTest) -> None:
+    at.query_params.update({"scenario": "no-such", "sync": "lots", "reps": "-4"})
+    at.run()
+    _no_failures(at)
+    assert at.selectbox(key="scenario").value == "default"

@@ -1,0 +1,145 @@
+"""Tests of `sim.levers`: every lever writes valid scenario overrides and reads them back."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sim import levers as lv
+from sim.scenario import apply_overrides, load_scenario
+
+PEAK = {"start": "2026-11-27", "days": 4, "multiplier": 3.0}
+
+# A value different from the default scenario's for every lever.
+CHANGED = {
+    "days": 5,
+    "online": 8000,
+    "peak": 2.5,
+    "bopis": 30.0,
+    "returns": 20.0,
+    "sfs": False,
+    "sfs_limit": 10,
+    "hours": (8, 22),
+    "threshold": 5,
+    "safety": 2.5,
+    "sync": 60,
+    "outage": "DC-EAST",
+    "outage_start": 1,
+    "outage_days": 2,
+}
+
+
+@pytest.fixture
+def data() -> dict:
+    return load_scenario({"name": "t", "demand": {"peaks": [PEAK]}}).resolved()
+
+
+def _edited(data: dict, values: dict) -> dict:
+    overrides = lv.levers_to_overrides(data, values)
+    return load_scenario(apply_overrides(data, overrides)).resolved()
+
+
+def test_every_lever_has_unit_range_and_help() -> None:
+    keys = [x.key for x in lv.LEVERS]
+    assert len(keys) == len(set(keys))
+    assert set(CHANGED) == set(keys)
+    for lever in lv.LEVERS:
+        assert lever.help
+        if lever.kind in ("int", "float", "range"):
+            assert lever.unit and lever.lo is not None and lever.hi is not None and lever.step
+
+
+def test_defaults_give_no_overrides(data: dict) -> None:
+    assert lv.levers_to_overrides(data, lv.lever_defaults(data)) == {}
+
+
+def test_changed_levers_read_back(data: dict) -> None:
+    edited = _edited(data, CHANGED)
+    back = lv.lever_defaults(edited)
+    for key, value in CHANGED.items():
+        if key.startswith("outage"):
+            continue
+        assert back[key] == pytest.approx(value), key
+    assert edited["disruptions"]["outages"] == [
+        {"location": "DC-EAST", "start_day": 1.0, "days": 2.0}
+    ]
+    assert edited["network"]["store_defaults"]["daily_order_limit"] == 10
+
+
+def test_online_volume_keeps_channel_split(data: dict) -> None:
+    before = {c: data["demand"]["channels"][c]["orders_per_day"] for c in lv.ONLINE_CHANNELS}
+    edited = _edited(data, {"online": 2 * sum(before.values())})
+    for channel, rate in before.items():
+        assert edited["demand"]["channels"][channel]["orders_per_day"] == pytest.approx(2 * rate)
+
+
+def test_bopis_share_keeps_methods_summing_to_one(data: dict) -> None:
+    edited = _edited(data, {"bopis": 40})
+    for channel in lv.ONLINE_CHANNELS:
+        methods = edited["demand"]["channels"][channel]["methods"]
+        assert methods["bopis"] == pytest.approx(0.4)
+        assert math.isclose(sum(methods.values()), 1.0, abs_tol=1e-6)
+
+
+def test_short_horizon_shortens_warmup(data: dict) -> None:
+    edited = _edited(data, {"days": 2})
+    assert edited["horizon_days"] == 2
+    assert edited["warmup_days"] < 2
+
+
+def test_no_limit_is_zero(data: dict) -> None:
+    edited = _edited(data, {"sfs_limit": 0})
+    assert edited["network"]["store_defaults"]["daily_order_limit"] is None
+    assert lv.lever_defaults(edited)["sfs_limit"] == 0
+
+
+def test_lever_without_target_reads_none() -> None:
+    data = load_scenario({"name": "no-peaks"}).resolved()
+    assert lv.lever_defaults(data)["peak"] is None
+    assert lv.levers_to_overrides(data, {"peak": 4.0}) == {}
+
+
+def test_explicit_stores_get_store_levers() -> None:
+    store = {
+        "id": "S1",
+        "city": "Columbus, OH",
+        "online_threshold": 4,
+        "hours": {"open": 10, "close": 18},
+    }
+    data = load_scenario({"name": "x", "network": {"stores": [store]}}).resolved()
+    assert lv.lever_defaults(data)["threshold"] == 2  # the defaults' value is shown
+    edited = _edited(data, {"threshold": 7, "hours": (7, 23)})
+    assert edited["network"]["stores"][0]["online_threshold"] == 7
+    assert edited["network"]["stores"][0]["hours"]["open"] == 7
+    assert edited["network"]["store_defaults"]["online_threshold"] == 7
+
+
+def test_location_ids_include_generated_stores(data: dict) -> None:
+    ids = lv.location_ids(data)
+    assert ids[:3] == ["DC-EAST", "DC-CENTRAL", "DC-WEST"]
+    assert "STORE-01" in ids
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "value"),
+    [
+        ("sync", "45", 45),
+        ("sync", "99999", 1440),  # clamped into range
+        ("safety", "1.5", 1.5),
+        ("sfs", "off", False),
+        ("hours", "8-20", (8, 20)),
+        ("hours", "10-10", (10, 11)),  # an empty window becomes one hour
+        ("outage", "DC-WEST", "DC-WEST"),
+    ],
+)
+def test_query_text_round_trip(key: str, text: str, value: object) -> None:
+    decoded = lv.decode(key, text)
+    assert decoded == value
+    assert lv.decode(key, lv.encode(key, decoded)) == decoded
+
+
+@pytest.mark.parametrize(("key", "text"), [("sync", "abc"), ("sfs", "maybe"), ("hours", "9")])
+def test_bad_query_text_is_rejected(key: str, text: str) -> None:
+    with pytest.raises(ValueError):
+        lv.decode(key, text)

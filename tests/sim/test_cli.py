@@ -1,0 +1,204 @@
+"""End-to-end tests of the ``fulfil`` console script (run as a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FULFIL = Path(sys.executable).parent / "fulfil"
+DEFAULT = ROOT / "scenarios" / "default.yaml"
+KPI_NAMES = {
+    "orders",
+    "units_demanded",
+    "fill_rate",
+    "stockout_rate",
+    "oversell_rate",
+    "cost_per_order",
+    "shipping_cost_per_order",
+    "handling_cost_per_order",
+    "packages_per_order",
+    "split_rate",
+    "click_to_door_hours_mean",
+    "click_to_door_hours_p90",
+    "on_time_rate",
+    "bopis_ready_hours_p90",
+    "store_ship_share",
+    "returns_units",
+    "returns_restocked_units",
+}
+
+pytestmark = pytest.mark.skipif(not FULFIL.exists(), reason="fulfil console script not installed")
+
+
+def fulfil(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(FULFIL), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+
+
+def assert_user_error(proc: subprocess.CompletedProcess, *fragments: str) -> str:
+    """Exit status 2, exactly one line on stderr containing every fragment, no traceback."""
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["compare"], ["check"], ["bench"], ["app"]])
+def test_every_command_has_help(command):
+    proc = fulfil(*command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: fulfil")
+
+
+def test_top_level_help_lists_the_commands():
+    out = fulfil("--help").stdout
+    for command in ("run", "compare", "check", "bench", "app"):
+        assert command in out
+
+
+def test_check_good_file():
+    proc = fulfil("check", str(DEFAULT))
+    assert proc.returncode == 0, proc.stderr
+    assert "ok" in proc.stdout and proc.stderr == ""
+
+
+BAD_FILES = [
+    ("name: bad\nhorizon_days: 10\nfoo: 1\n", "foo", "unknown key"),
+    ("name: bad\nhorizon_days: ten\n", "horizon_days", ""),
+    ("name: bad\ndemand:\n  channels:\n    web:\n      orders_per_day: -5\n", "orders_per_day", ""),
+    (
+        "name: bad\ndisruptions:\n  outages: [{location: NOWHERE, start_day: 1, days: 1}]\n",
+        "disruptions.outages.0.location",
+        "NOWHERE",
+    ),
+    ("name: bad\nhorizon_days: [1, 2\n", "", "YAML"),
+]
+
+
+@pytest.mark.parametrize(("text", "field", "reason"), BAD_FILES)
+def test_check_bad_file_exits_2_with_one_line(tmp_path, text, field, reason):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    line = assert_user_error(fulfil("check", str(path)), str(path), field, reason)
+    assert line.startswith(str(path))
+
+
+def test_check_missing_file(tmp_path):
+    missing = str(tmp_path / "missing.yaml")
+    assert_user_error(fulfil("check", missing), missing, "not found")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["run", str(DEFAULT), "--policy", "no_such_policy"], ["--policy", "no_such_policy"]),
+        (["run", str(DEFAULT), "--policy", "closest", "--days", "abc"], ["--days", "integer"]),
+        (["run", str(DEFAULT), "--policy", "closest", "--days", "0"], ["--days", "at least 1"]),
+        (["run", str(DEFAULT), "--policy", "closest", "--seed", "-1"], ["--seed"]),
+        (["compare", str(DEFAULT), "--policies", "closest,cost", "--reps", "0"], ["--reps"]),
+        (
+            ["compare", str(DEFAULT), "--policies", "closest,cost", "--baseline", "balance"],
+            ["--baseline", "balance"],
+        ),
+        (["compare", str(DEFAULT), "--policies", "closest,,cost"], ["--policies"]),
+        (["compare", str(DEFAULT), "--policies", "closest,closest"], ["--policies", "repeated"]),
+    ],
+)
+def test_bad_options_exit_2_naming_file_and_option(args, fragments):
+    assert_user_error(fulfil(*args), str(DEFAULT), *fragments)
+
+
+def test_bad_scenario_in_run_and_compare(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\nhorizon_days: -1\n")
+    assert_user_error(fulfil("run", str(path), "--policy", "closest"), str(path), "horizon_days")
+    assert_user_error(fulfil("compare", str(path), "--policies", "closest"), str(path))
+
+
+def test_argparse_errors_are_one_line():
+    proc = fulfil("run", str(DEFAULT))  # --policy missing
+    assert_user_error(proc, "--policy")
+    assert_user_error(fulfil("frobnicate"), "frobnicate")
+
+
+def test_app_port_is_checked():
+    assert_user_error(fulfil("app", "--port", "70000"), "--port")
+
+
+def _sim_ready() -> bool:
+    try:
+        import sim.run  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_run = pytest.mark.skipif(not _sim_ready(), reason="sim.run not available yet")
+
+
+@needs_run
+def test_run_json_prints_exactly_the_kpis():
+    proc = fulfil("run", str(DEFAULT), "--policy", "closest", "--days", "2", "--json", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    kpis = json.loads(proc.stdout)
+    assert set(kpis) == KPI_NAMES
+    assert kpis["orders"] > 0
+
+
+@needs_run
+def test_run_out_writes_tables(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "out"
+    proc = fulfil(
+        "run", str(DEFAULT), "--policy", "closest", "--days", "2", "--out", str(out), timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    for name in ("orders", "lines", "shipments", "events", "inventory", "utilisation"):
+        table = pd.read_parquet(out / f"{name}.parquet")
+        assert {"scenario", "policy", "replication", "seed"} <= set(table.columns)
+    assert set(json.loads((out / "kpis.json").read_text())) == KPI_NAMES
+    check = fulfil("check", str(out / "scenario.yaml"))
+    assert check.returncode == 0, check.stderr
+    assert "fill_rate" in proc.stdout  # the KPI table
+
+
+@needs_run
+def test_compare_json():
+    proc = fulfil(
+        "compare",
+        str(DEFAULT),
+        "--policies",
+        "closest,cost",
+        "--reps",
+        "2",
+        "--days",
+        "1",
+        "--json",
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["baseline"] == "closest" and payload["reps"] == 2
+    rows = payload["results"]
+    assert {r["kpi"] for r in rows} == KPI_NAMES
+    assert {r["policy"] for r in rows} == {"closest", "cost"}
+
+
+def test_bench_engine_quick_json():
+    proc = fulfil("bench", "--engine", "--quick", "--json", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    for key in ("route_p50_us", "route_p99_us"):
+        assert set(report[key]) == {"50", "200", "1000"}
+        assert all(v > 0 for v in report[key].values())
+    assert "closest" in report["by_policy"]

@@ -1,0 +1,233 @@
+"""Tests of `sim.figures` with small hand-made tables: trace types, counts, empty data."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from sim import figures
+from sim.compare import SUMMARY_COLUMNS
+
+
+def compare_table() -> pd.DataFrame:
+    rows = []
+    for policy, cost, p90 in [("closest", 10.0, 60.0), ("cost", 9.0, 70.0)]:
+        for kpi, mean in [("cost_per_order", cost), ("click_to_door_hours_p90", p90)]:
+            rows.append(
+                {
+                    "scenario": "toy",
+                    "policy": policy,
+                    "kpi": kpi,
+                    "n": 3,
+                    "mean": mean,
+                    "ci_low": mean - 1,
+                    "ci_high": mean + 2,
+                    "baseline": "closest",
+                    "diff": 0.0,
+                    "diff_low": 0.0,
+                    "diff_high": 0.0,
+                }
+            )
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def orders_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "policy": ["closest"] * 4 + ["cost"] * 3,
+            "replication": 0,
+            "order_id": ["o1", "o2", "o3", "o4", "o1", "o2", "o3"],
+            "method": ["ship", "ship", "bopis", "same_day", "ship", "ship", "ship"],
+            "region": ["Boston, MA", "Austin, TX", "Austin, TX", "Boston, MA"] + ["Austin, TX"] * 3,
+            "created_h": [1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0],
+            "delivered_h": [30.0, 50.0, math.nan, 10.0, 40.0, math.nan, 90.0],
+            "packages": [1, 2, 1, 1, 1, 0, 1],
+            "shipping_cost": [9.5, 20.0, 0.0, 9.2, 9.9, 0.0, 10.1],
+            "handling_cost": [1.5, 3.0, 3.5, 3.5, 1.5, 0.0, 1.5],
+            "in_warmup": [False, False, False, False, False, False, True],
+        }
+    )
+
+
+def shipments_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "policy": "closest",
+            "replication": 0,
+            "order_id": ["o1", "o2", "o2", "o4"],
+            "package": [0, 0, 1, 0],
+            "location": ["DC-EAST", "DC-EAST", "S-1", "S-1"],
+            "location_kind": ["warehouse", "warehouse", "store", "store"],
+            "units": [1, 2, 1, 3],
+            "picked_h": [5.0, 6.0, 7.0, 30.0],
+        }
+    )
+
+
+def locations_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": ["DC-EAST", "S-1", "S-2"],
+            "kind": ["warehouse", "store", "store"],
+            "lat": [40.0, 42.36, 30.27],
+            "lon": [-83.0, -71.06, -97.74],
+        }
+    )
+
+
+def regions_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"id": ["Boston, MA", "Austin, TX"], "lat": [42.36, 30.27], "lon": [-71.06, -97.74]}
+    )
+
+
+@dataclass
+class FakeResult:
+    policy: str = "closest"
+    orders: pd.DataFrame = field(default_factory=orders_table)
+    shipments: pd.DataFrame = field(default_factory=shipments_table)
+    inventory: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def types(fig: go.Figure) -> list[str]:
+    return [t.type for t in fig.data]
+
+
+def test_kpi_bars_has_error_bars():
+    fig = figures.kpi_bars(compare_table(), "cost_per_order")
+    assert types(fig) == ["bar"]
+    bar = fig.data[0]
+    assert list(bar.x) == ["closest", "cost"]
+    assert list(bar.y) == [10.0, 9.0]
+    assert list(bar.error_y.array) == [2.0, 2.0]
+    assert list(bar.error_y.arrayminus) == [1.0, 1.0]
+
+
+def test_ecdf_one_line_per_policy_excludes_bopis_and_warmup():
+    fig = figures.click_to_door_ecdf(orders_table())
+    assert types(fig) == ["scatter", "scatter"]
+    closest, cost = fig.data
+    assert list(closest.x) == [6.0, 29.0, 48.0]  # bopis order and undelivered dropped
+    assert list(closest.y) == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert list(cost.x) == [39.0]  # warm-up order dropped
+
+
+def test_ecdf_accepts_results_and_thins_big_samples():
+    big = pd.DataFrame({"created_h": 0.0, "delivered_h": np.arange(5000.0), "method": "ship"})
+    fig = figures.click_to_door_ecdf(big)
+    assert len(fig.data) == 1 and len(fig.data[0].x) == figures.ECDF_POINTS
+    fig = figures.click_to_door_ecdf([FakeResult(), FakeResult()])
+    assert [t.name for t in fig.data] == ["closest", "cost"]  # tables concatenated
+    assert len(fig.data[0].x) == 6
+
+
+def test_cost_breakdown_per_order_with_packages():
+    fig = figures.cost_breakdown(orders_table())
+    assert types(fig) == ["bar", "bar"]
+    shipping, handling = fig.data
+    assert (shipping.name, handling.name) == ("shipping", "handling")
+    # closest: orders o1, o2, o3 (bopis, 1 package), o4 -> 4 orders
+    assert shipping.y[0] == pytest.approx((9.5 + 20.0 + 0.0 + 9.2) / 4)
+    assert handling.y[0] == pytest.approx((1.5 + 3.0 + 3.5 + 3.5) / 4)
+    # cost: o2 has no package, o3 is in warm-up -> only o1
+    assert shipping.y[1] == pytest.approx(9.9)
+
+
+def test_network_map_flows_and_kinds():
+    fig = figures.network_map(FakeResult(), locations_table(), regions=regions_table())
+    assert types(fig) == ["scattergeo"] * 3
+    flows, warehouses, stores = fig.data
+    assert flows.mode == "lines" and flows.name == "flows"
+    # three location -> region flows: DC->Boston, DC->Austin, S-1->(Austin, Boston)
+    assert sum(v is None for v in flows.lat) == 4
+    assert warehouses.name == "warehouse" and stores.name == "store"
+    assert len(stores.lat) == 2
+    assert stores.marker.size[0] > stores.marker.size[1]  # S-1 shipped, S-2 did not
+
+
+def test_network_map_accepts_engine_network():
+    from engine.location import Location, LocationKind
+    from engine.network import Network, Region
+
+    network = Network(
+        [
+            Location("DC-EAST", LocationKind.WAREHOUSE, 40.0, -83.0, "America/New_York"),
+            Location("S-1", LocationKind.STORE, 42.36, -71.06, "America/New_York"),
+        ],
+        regions=[Region("Boston, MA", 42.36, -71.06), Region("Austin, TX", 30.27, -97.74)],
+    )
+    fig = figures.network_map(FakeResult(), network)
+    assert types(fig) == ["scattergeo"] * 3
+
+
+def test_store_workload_counts_store_orders_per_day():
+    fig = figures.store_workload(shipments_table())
+    assert types(fig) == ["heatmap"]
+    heat = fig.data[0]
+    assert list(heat.y) == ["S-1"]
+    assert list(heat.x) == [0, 1]
+    assert heat.z.tolist() == [[1, 1]]
+
+
+def test_ats_over_time_by_kind():
+    inventory = pd.DataFrame(
+        {
+            "policy": "closest",
+            "location": ["DC-EAST", "S-1", "S-2", "DC-EAST", "S-1", "S-2", "S-1"],
+            "kind": ["warehouse", "store", "store", "warehouse", "store", "store", "store"],
+            "day": [0, 0, 0, 1, 1, 1, None],  # the last row is a summary row, not a day
+            "ats": [100, 5, 7, 90, 4, 6, 999],
+        }
+    )
+    fig = figures.ats_over_time(inventory)
+    assert types(fig) == ["scatter", "scatter"]
+    warehouse, store = fig.data
+    assert list(store.y) == [12, 10]
+    assert list(warehouse.y) == [100, 90]
+
+
+def test_cost_speed_tradeoff_one_point_per_policy():
+    fig = figures.cost_speed_tradeoff(compare_table())
+    assert types(fig) == ["scatter", "scatter"]
+    assert [t.name for t in fig.data] == ["closest", "cost"]
+    assert list(fig.data[1].x) == [9.0] and list(fig.data[1].y) == [70.0]
+    assert list(fig.data[0].error_x.array) == [2.0]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda d: figures.kpi_bars(d, "cost_per_order"),
+        figures.click_to_door_ecdf,
+        figures.cost_breakdown,
+        lambda d: figures.network_map(d, d),
+        figures.store_workload,
+        figures.ats_over_time,
+        figures.cost_speed_tradeoff,
+    ],
+)
+@pytest.mark.parametrize("data", [pd.DataFrame(), None])
+def test_builders_survive_empty_data(build, data):
+    fig = build(data)
+    assert isinstance(fig, go.Figure)
+    assert len(fig.data) == 0
+    assert fig.layout.annotations[0].text.startswith("no ")
+
+
+def test_builders_survive_empty_tables_with_columns():
+    assert len(figures.kpi_bars(compare_table().iloc[:0], "cost_per_order").data) == 0
+    assert len(figures.click_to_door_ecdf(orders_table().iloc[:0]).data) == 0
+    assert len(figures.store_workload(shipments_table().iloc[:0]).data) == 0
+    empty_run = FakeResult(orders=orders_table().iloc[:0], shipments=shipments_table().iloc[:0])
+    fig = figures.network_map(empty_run, locations_table(), regions=regions_table())
+    assert types(fig) == ["scattergeo", "scattergeo"]  # locations only, no flows
+
+
+def test_policy_colours_are_stable():
+    colours = figures.policy_colours(["b", "a", "b"])
+    assert list(colours) == ["b", "a"] and colours["b"] != colours["a"]

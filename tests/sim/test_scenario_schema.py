@@ -1,0 +1,256 @@
+"""Scenario files load, build and fail with one-line errors naming file, field and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim import Scenario, ScenarioError, load_scenario
+from sim.scenario.build import build_catalogue, build_network, initial_stock
+from sim.scenario.loader import SCENARIOS_DIR, apply_overrides, available_scenarios, check_file
+
+SCENARIO_FILES = sorted(SCENARIOS_DIR.glob("*.yaml"))
+
+
+def test_named_scenarios_exist() -> None:
+    assert {"default", "peak", "store_network", "outage"} <= set(available_scenarios())
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+def test_every_scenario_file_loads_and_builds(path: Path) -> None:
+    scn = check_file(path)
+    assert scn.name == path.stem
+    network = build_network(scn)
+    catalogue = build_catalogue(scn)
+    on_hand, safety = initial_stock(scn, network, catalogue)
+    assert on_hand.shape == safety.shape == (len(network.locations), len(catalogue))
+    assert on_hand.sum() > 0
+    # The resolved form reloads to the same scenario (runs save it next to results).
+    assert load_scenario(yaml.safe_load(scn.to_yaml())) == scn
+    assert load_scenario(scn.resolved()) == scn
+
+
+def test_minimal_scenario_is_valid_and_matches_default_yaml() -> None:
+    minimal = load_scenario({"name": "x"})
+    default = load_scenario("default")
+    assert minimal.network.location_ids() == default.network.location_ids()
+    # default.yaml spells out the schema defaults, so the short scenario files that rely on
+    # defaults really are "default plus a change".
+    resolved = default.resolved() | {"name": "x", "description": ""}
+    assert resolved == minimal.resolved()
+
+
+def test_outage_is_default_plus_an_outage() -> None:
+    outage, default = load_scenario("outage").resolved(), load_scenario("default").resolved()
+    changed = {k for k in default if default[k] != outage[k]}
+    assert changed == {"name", "description", "disruptions"}
+    assert outage["disruptions"]["outages"] == [
+        {"location": "DC-EAST", "start_day": 10.0, "days": 2.0}
+    ]
+
+
+def test_profiles_are_normalised() -> None:
+    scn = load_scenario({"name": "x", "demand": {"hour_profile": [1] * 24, "day_profile": [2] * 7}})
+    assert sum(scn.demand.hour_profile) == pytest.approx(1.0)
+    assert scn.demand.day_profile == pytest.approx([1.0] * 7)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    return path
+
+
+BAD_CASES = {
+    "unknown_key_at_depth": (
+        "name: x\ndemand:\n  channels:\n    web:\n      ordres_per_day: 3\n",
+        "demand.channels.web.ordres_per_day",
+        "unknown key",
+    ),
+    "wrong_type": (
+        "name: x\nhorizon_days: lots\n",
+        "horizon_days",
+        "valid integer",
+    ),
+    "negative_rate": (
+        "name: x\ndemand:\n  channels:\n    web:\n      orders_per_day: -5\n",
+        "demand.channels.web.orders_per_day",
+        "greater than or equal to 0",
+    ),
+    "share_above_one": (
+        "name: x\noperations:\n  no_show_rate: 1.5\n",
+        "operations.no_show_rate",
+        "less than or equal to 1",
+    ),
+    "methods_do_not_sum_to_one": (
+        "name: x\ndemand:\n  channels:\n    app:\n      methods: {ship: 0.5, bopis: 0.2}\n",
+        "demand.channels.app.methods",
+        "must sum to 1",
+    ),
+    "unknown_outage_location": (
+        "name: x\ndisruptions:\n  outages:\n    - {location: DC-MOON, start_day: 1, days: 2}\n",
+        "disruptions.outages.0.location",
+        "unknown location 'DC-MOON'",
+    ),
+    "unknown_ranked_priority": (
+        "name: x\nrouting:\n  policy: ranked\n  params: {priority: [DC-WEST, STORE-99]}\n",
+        "routing.params.priority.1",
+        "unknown location 'STORE-99'",
+    ),
+    "unknown_sku_override": (
+        "name: x\ninventory:\n  overrides:\n    - {location: DC-EAST, sku: SKU-99999, on_hand: 1}\n",
+        "inventory.overrides.0.sku",
+        "unknown SKU 'SKU-99999'",
+    ),
+    "warmup_not_below_horizon": (
+        "name: x\nhorizon_days: 5\nwarmup_days: 5\n",
+        "warmup_days",
+        "must be less than horizon_days",
+    ),
+    "unknown_city": (
+        "name: x\nnetwork:\n  warehouses:\n    - {id: DC-1, city: 'Atlantis, ZZ'}\n",
+        "network.warehouses.0.city",
+        "unknown city",
+    ),
+    "duplicate_location_id": (
+        "name: x\nnetwork:\n  warehouses:\n    - {id: A, city: 'Boston, MA'}\n"
+        "    - {id: A, city: 'Denver, CO'}\n",
+        "network.warehouses.1.id",
+        "duplicate location id",
+    ),
+    "bad_profile_length": (
+        "name: x\ndemand:\n  day_profile: [1, 2, 3]\n",
+        "demand.day_profile",
+        "needs 7 weights",
+    ),
+    "unknown_key_in_store_placement": (
+        "name: x\nnetwork:\n  stores: {count: 3, where: anywhere}\n",
+        "network.stores.where",
+        "unknown key 'where'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_bad_input_names_file_field_and_reason(tmp_path: Path, case: str) -> None:
+    text, field, reason = BAD_CASES[case]
+    path = _write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    err = info.value
+    assert err.file == str(path)
+    assert err.field == field
+    assert reason in err.reason
+    assert str(err) == f"{path}: {field}: {err.reason}"
+    assert "\n" not in str(err)
+
+
+def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "name: x\ndemand:\n  regions: [1, 2\n  peaks: {\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value).startswith(f"{path}: invalid YAML at line ")
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(ScenarioError, match="file not found") as info:
+        load_scenario(path)
+    assert str(info.value) == f"{path}: file not found"
+
+
+def test_unknown_scenario_name_lists_named_ones() -> None:
+    with pytest.raises(ScenarioError, match="default"):
+        load_scenario("no_such_scenario")
+
+
+@pytest.mark.parametrize("text", ["- a\n- b\n", "", "just text\n"])
+def test_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ScenarioError, match="top level must be a mapping"):
+        load_scenario(_write(tmp_path, text))
+
+
+def test_several_errors_are_counted() -> None:
+    with pytest.raises(ScenarioError, match=r"\(and 1 more\)") as info:
+        load_scenario({"name": "x", "seed": -1, "horizon_days": 0})
+    assert info.value.file == "<dict>"
+    assert info.value.field == "seed"
+
+
+def test_overrides() -> None:
+    scn = load_scenario(
+        "default",
+        {
+            "demand.channels.web.orders_per_day": 3000,
+            "network.stores.count": "12",
+            "carriers.transit_days.8": 6,
+            "network.warehouses.0.city": "Boston, MA",
+            "routing.params.priority": ["DC-WEST"],
+        },
+    )
+    assert scn.demand.channels.web.orders_per_day == 3000
+    assert len(scn.network.location_ids()) == 3 + 12
+    assert scn.carriers.transit_days[8] == 6
+    assert scn.network.warehouses[0].city == "Boston, MA"
+    assert scn.routing.params == {"priority": ["DC-WEST"]}
+    # the input dict is not changed
+    raw = {"name": "x"}
+    apply_overrides(raw, {"seed": 7})
+    assert raw == {"name": "x"}
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("demand.channels.wbe.orders_per_day", "unknown setting 'wbe'"),
+        ("network.warehouses.9.city", "no list item '9'"),
+        ("seed.value", "is a value, not a section"),
+        ("carriers.transit_days.9.x", "unknown key '9'"),
+    ],
+)
+def test_unknown_override_paths_fail(path: str, reason: str) -> None:
+    with pytest.raises(ScenarioError, match=reason) as info:
+        load_scenario("default", {path: 1})
+    assert info.value.field == path
+
+
+def test_override_values_are_validated() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("default", {"returns.mail_share": 2})
+    assert info.value.field == "returns.mail_share"
+
+
+def test_scenario_model_forbids_extra_keys_everywhere() -> None:
+    def walk(model: type) -> None:
+        assert model.model_config.get("extra") == "forbid", model.__name__
+        for info in model.model_fields.values():
+            for sub in _models_in(info.annotation):
+                walk(sub)
+
+    walk(Scenario)
+
+
+def _models_in(annotation: object) -> list[type]:
+    import typing
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def test_scenario_error_pickles() -> None:
+    import pickle
+
+    err = ScenarioError("a.yaml", "seed", "bad")
+    again = pickle.loads(pickle.dumps(err))
+    assert (again.file, again.field, again.reason, str(again)) == (
+        "a.yaml",
+        "seed",
+        "bad",
+        str(err),
+    )
