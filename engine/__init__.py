@@ -27,6 +27,22 @@ from engine.order import (
     Refund,
 )
 from engine.rates import RateCard
+from engine.returns import Condition, ReturnAction, ReturnDecision, ReturnItem, ReturnsPolicy
+from engine.routing import (
+    Allocation,
+    Decision,
+    Exclusion,
+    FulfilmentRequest,
+    Policy,
+    Router,
+    RoutingSettings,
+    RulePolicy,
+    available_policies,
+    get_policy,
+    load_policy_file,
+    policy_from_rules,
+    register_policy,
+)
 
 __all__ = [
     # errors
@@ -64,4 +80,24 @@ __all__ = [
     "Ledger",
     "Movement",
     "ONLINE_CHANNELS",
+    # routing
+    "Allocation",
+    "Decision",
+    "Exclusion",
+    "FulfilmentRequest",
+    "Policy",
+    "Router",
+    "RoutingSettings",
+    "RulePolicy",
+    "available_policies",
+    "get_policy",
+    "load_policy_file",
+    "policy_from_rules",
+    "register_policy",
+    # returns
+    "Condition",
+    "ReturnAction",
+    "ReturnDecision",
+    "ReturnItem",
+    "ReturnsPolicy",
 ]

@@ -1,7 +1,7 @@
 """Everything a policy needs to route one order, as numpy arrays over locations.
 
 The `Router` builds one `RoutingContext` per order: the ordered SKUs, the available-to-sell
-matrix `ats` (L, k), quantities (k,), distances (L,) and an int8 exclusion code per
+matrix `ats` (L, k; stored transposed), quantities (k,), distances (L,) and an int8 exclusion code per
 location (`Exclusion.OK` = still a candidate). Filters only write codes; policies rank the
 remaining candidates and split the order into packages (a `Plan`).
 """
@@ -35,10 +35,13 @@ class Plan:
     Attributes:
         ranking: The candidates and their sort key values (ranked lazily), or None.
         packages: `(location row, units per ordered SKU (k,))` per package, in package order.
+        notes: Free-form reason codes from the policy (e.g. "lp:fallback"); they reach
+            `Decision.notes`.
     """
 
     ranking: Ranking | None
     packages: list[tuple[int, np.ndarray]]
+    notes: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -71,7 +74,8 @@ class RoutingContext:
         skus: Distinct ordered SKU ids, in first-appearance order (k,).
         sku_idx: Ledger column of each SKU, int64 (k,).
         qty: Units ordered per SKU, int64 (k,). [units]
-        ats: Available to sell per network row and SKU, int (L, k). [units]
+        ats_t: Available to sell per SKU and network row, int (k, L), C-contiguous (the
+            `ats` property gives the (L, k) view). [units]
         dist: Miles from each location to the destination (to the pickup store for BOPIS),
             float64 (L,). [mi]
         eligible: bool (L,), True for locations still candidates; filters only narrow it.
@@ -96,7 +100,7 @@ class RoutingContext:
     skus: tuple[str, ...]
     sku_idx: np.ndarray
     qty: np.ndarray
-    ats: np.ndarray
+    ats_t: np.ndarray
     dist: np.ndarray
     eligible: np.ndarray
     base_codes: np.ndarray
@@ -108,7 +112,23 @@ class RoutingContext:
     region_lookup: Callable[[], int] | None = field(default=None, repr=False)
     _region_code: int | None = field(default=None, repr=False)
     _unit_cost: np.ndarray | None = field(default=None, repr=False)
+    _fills: np.ndarray | None = field(default=None, repr=False)
     steps: list[tuple[np.ndarray, int, str]] = field(default_factory=list, repr=False)
+
+    @property
+    def ats(self) -> np.ndarray:
+        """Available to sell per network row and SKU, (L, k) view. [units]"""
+        return self.ats_t.T
+
+    def avail(self, rows: np.ndarray) -> np.ndarray:
+        """ATS of the given rows, (n, k). [units]"""
+        return self.ats_t.take(rows, axis=1).T
+
+    def fills(self) -> np.ndarray:
+        """bool (L,): locations whose ATS covers every ordered quantity (cached)."""
+        if self._fills is None:
+            self._fills = (self.ats_t >= self.qty[:, None]).all(axis=0)
+        return self._fills
 
     def exclude(self, bad: np.ndarray, code: Exclusion | int) -> None:
         """Exclude locations where `bad` is True (the first reason recorded wins).
@@ -138,7 +158,7 @@ class RoutingContext:
 
     def candidates(self) -> np.ndarray:
         """Rows of locations still eligible, ascending, int64 (n,)."""
-        return np.flatnonzero(self.eligible)
+        return self.eligible.nonzero()[0]
 
     def codes(self) -> np.ndarray:
         """`Exclusion` code per location, int8 (L,); 0 = candidate. Built on demand."""
@@ -166,4 +186,4 @@ class RoutingContext:
     def fixed_cost(self, rows: np.ndarray) -> np.ndarray:
         """Cost of one more package from each of `rows`: package fee + handling per order. [USD]"""
         fee = self.rates.per_package if self.ships else 0.0
-        return self.handling_per_order[rows] + fee
+        return self.handling_per_order.take(rows) + fee

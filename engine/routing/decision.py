@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.errors import RoutingError
+
 if TYPE_CHECKING:
-    from engine.order import Order
+    from engine.order import DeliveryMethod, Order
     from engine.routing.ranking import Ranking
 
 __all__ = [
@@ -93,7 +95,7 @@ class FulfilmentRequest:
         decision_id: Decision (and ledger reservation) id.
         lines: `(sku, quantity)` pairs to pick. [units]
         ship_to: Destination `(lat, lon)`. [deg]
-        method: Delivery method value ("ship", "bopis", "same_day").
+        method: Delivery method (a `DeliveryMethod`, which compares equal to "ship" etc.).
         service_level: "ground", "same_day" or "pickup".
         package: Package index within the decision.
         ship_by: Planned carrier hand-over (or ready-for-pickup) time, aware UTC.
@@ -104,7 +106,7 @@ class FulfilmentRequest:
     decision_id: str
     lines: tuple[tuple[str, int], ...]
     ship_to: tuple[float, float]
-    method: str
+    method: DeliveryMethod
     service_level: str
     package: int
     ship_by: datetime | None = None
@@ -135,6 +137,7 @@ class Decision:
         est_delivery: Latest estimated delivery (or ready-for-pickup) time over packages,
             None when nothing was allocated.
         ship_by: Planned ship time per package (aware UTC), index = package.
+        notes: Reason codes the policy attached (e.g. why an LP policy fell back).
     """
 
     decision_id: str
@@ -148,6 +151,7 @@ class Decision:
     est_handling_cost: float
     est_delivery: datetime | None
     ship_by: tuple[datetime, ...] = ()
+    notes: tuple[str, ...] = ()
     _location_ids: tuple[str, ...] = field(default=(), repr=False, compare=False)
     _steps: tuple[np.ndarray, list] | None = field(default=None, repr=False, compare=False)
     _ranking: Ranking | None = field(default=None, repr=False, compare=False)
@@ -184,7 +188,16 @@ class Decision:
             `Exclusion` name, or None for a candidate), `rank` (0 = most preferred candidate,
             None when excluded), `score` (the policy's primary sort key for candidates,
             e.g. miles or USD; None when excluded), `distance_miles` and `chosen` (bool).
+
+        Raises:
+            RoutingError: If the router was told not to keep reasons
+                (`RoutingSettings.keep_reasons=False`).
         """
+        if self._distance is None:
+            raise RoutingError(
+                f"decision {self.decision_id!r}: reasons were not kept "
+                "(RoutingSettings.keep_reasons=False)"
+            )
         n = len(self._location_ids)
         codes = np.zeros(n, np.int8) if self._steps is None else exclusion_codes(*self._steps)
         rank = np.full(n, -1, dtype=np.int64)
@@ -193,7 +206,7 @@ class Decision:
             ranked = self._ranking.ranked()
             rank[ranked] = np.arange(ranked.size)
             score[ranked] = self._ranking.score()
-        dist = self._distance if self._distance is not None else np.full(n, np.nan)
+        dist = self._distance
         chosen = {a.location for a in self.allocations}
         out = []
         for i, loc in enumerate(self._location_ids):
@@ -223,7 +236,7 @@ class Decision:
         Returns:
             One `FulfilmentRequest` per package, in package order.
         """
-        method = str(getattr(order.method, "value", order.method))
+        method = order.method
         level = service_level_for(method)
         by_package: dict[int, list[Allocation]] = {}
         for a in self.allocations:

@@ -220,4 +220,4 @@ def apply_base_filters(
         ctx.keep(open_mask, Exclusion.CLOSED)
     if limit_hit is not None:
         ctx.exclude(limit_hit, Exclusion.DAILY_LIMIT)
-    ctx.keep(ctx.ats.any(axis=1), Exclusion.NO_STOCK)
+    ctx.keep(ctx.ats_t.any(axis=0), Exclusion.NO_STOCK)

@@ -50,7 +50,7 @@ class DistanceKey(SortKey):
     name = "distance"
 
     def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
-        return ctx.dist[cand]
+        return ctx.dist.take(cand)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class CostKey(SortKey):
     name = "cost"
 
     def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
-        return ctx.fixed_cost(cand) + ctx.unit_cost()[cand] * float(ctx.qty.sum())
+        return ctx.fixed_cost(cand) + ctx.unit_cost().take(cand) * float(sum(ctx.qty.tolist()))
 
 
 @dataclass(frozen=True)
@@ -115,21 +115,20 @@ class PriorityKey(SortKey):
 
 @dataclass(frozen=True)
 class DaysOfCoverKey(SortKey):
-    """Most days of cover first: min over ordered SKUs of on_hand / daily demand rate. [days]"""
+    """Most days of cover first: min over ordered SKUs of ATS / daily demand rate. [days]"""
 
     name = "days_of_cover"
 
     def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
-        rows = cand if ctx.ledger_rows is None else ctx.ledger_rows[cand]
-        on_hand = ctx.ledger.on_hand[rows[:, None], ctx.sku_idx]
+        # ATS rather than on-hand: reserved units are already promised, and ATS is at hand
+        # in the (k, L) layout (a column gather from the (L, S) on-hand is cache-unfriendly).
+        avail = ctx.ats_t.take(cand, axis=1)
         rate = ctx.settings.demand_rate
         if rate is None:
-            cover = on_hand.min(axis=1).astype(np.float64)
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                days = on_hand / rate[ctx.sku_idx]
-            cover = np.nan_to_num(days, nan=np.inf, posinf=np.inf).min(axis=1)
-        return -cover
+            return -np.min(avail, axis=0).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            days = avail / rate.take(ctx.sku_idx)[:, None]
+        return -np.nan_to_num(days, nan=np.inf, posinf=np.inf).min(axis=0)
 
 
 @dataclass(frozen=True)
@@ -139,7 +138,7 @@ class AtsKey(SortKey):
     name = "ats"
 
     def values(self, ctx: RoutingContext, cand: np.ndarray) -> np.ndarray:
-        return -np.minimum(ctx.ats[cand], ctx.qty).sum(axis=1)
+        return -np.minimum(ctx.ats_t.take(cand, axis=1), ctx.qty[:, None]).sum(axis=0)
 
 
 class Ranking:
@@ -190,14 +189,17 @@ class Ranking:
 
     def best(self, mask: np.ndarray) -> int:
         """Position of the best-ranked candidate where `mask` is True, or -1 (no sort)."""
-        idx = np.flatnonzero(mask)
+        idx = mask.nonzero()[0]
         if idx.size <= 1:
             return int(idx[0]) if idx.size else -1
         for v in self.vals:
-            sub = v[idx]
-            idx = idx[sub == sub.min()]
+            sub = v.take(idx)
+            idx = idx[sub == sub[sub.argmin()]]
             if idx.size == 1:
                 break
+            if idx.size == 0:  # NaN keys: fall back to the full (NaN-last) sort
+                order = self.order()
+                return int(order[mask.take(order).argmax()])
         return int(idx[0])
 
 

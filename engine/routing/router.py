@@ -10,13 +10,13 @@ stock back.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 
-from engine.errors import EngineError, InvalidTransition, LedgerError, RoutingError
+from engine.errors import InvalidTransition, LedgerError, RoutingError
 from engine.ledger import Ledger
-from engine.location import Capability, LocationKind, zone
+from engine.location import Capability, LocationKind
 from engine.network import Network
 from engine.order import Channel, DeliveryMethod, Order, OrderStatus
 from engine.rates import RateCard
@@ -25,11 +25,11 @@ from engine.routing.decision import Allocation, Decision, Exclusion, FulfilmentR
 from engine.routing.filters import apply_base_filters, kind_mask
 from engine.routing.policies import BOPIS_POLICY, get_policy
 from engine.routing.settings import RoutingSettings
+from engine.routing.timing import DailyCounter, LocalClock, ShipTimes
 
 __all__ = ["Router"]
 
 _CACHE_BYTES = 16_000_000  # bound on cached distance arrays
-_DAY_S = 86_400.0
 _PRE_RELEASE = (OrderStatus.CREATED, OrderStatus.ROUTED, OrderStatus.REJECTED)
 
 
@@ -68,22 +68,14 @@ class Router:
         self._ledger_rows = None if same else rows
         self._ids = tuple(x.id for x in locs)
         self._hpo, self._hpu = self.rates.handling_arrays(network)
-        self._templates: dict[tuple[str, bool], np.ndarray] = {}
+        self._templates: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
         self._dist_cache: dict[tuple[float, float], np.ndarray] = {}
         self._dist_cache_max = max(256, _CACHE_BYTES // (8 * max(1, len(locs))))
         self._region_cache: dict[tuple[float, float], int] = {}
-        # Daily order counts per (row, local day ordinal); arrays mirror the latest day.
-        self._limits = network.daily_limit
-        self._zero_limit = (self._limits == 0) if (self._limits == 0).any() else None
-        self._has_limits = bool((self._limits >= 0).any())
-        self._daily: dict[tuple[int, int], int] = {}
-        self._cnt = np.zeros(len(locs), dtype=np.int64)
-        self._cnt_day = np.full(len(locs), np.iinfo(np.int64).min, dtype=np.int64)
-        tz_rows: dict[str, list[int]] = {}
-        for row, x in enumerate(locs):
-            tz_rows.setdefault(x.timezone, []).append(row)
-        self._tz_groups = [(zone(tz), np.array(r)) for tz, r in tz_rows.items()]
-        self._offsets: dict[int, np.ndarray] = {}
+        self._clock = LocalClock(network)
+        self._counter = DailyCounter(network, self._clock)
+        self._ship_times = ShipTimes(network, self.settings, self._clock)
+        self._pickup_only: dict[int, np.ndarray] = {}
         self._decisions: dict[str, Decision] = {}
         self._counted: dict[str, list[tuple[int, int]]] = {}
         self._excluded: dict[str, set[str]] = {}
@@ -112,9 +104,10 @@ class Router:
             self._region_cache[key] = code
         return code
 
-    def _template(self, method: str, wholesale: bool) -> np.ndarray:
-        codes = self._templates.get((method, wholesale))
-        if codes is None:
+    def _template(self, method: str, wholesale: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Static `(codes, eligible)` for a delivery method and channel (read-only)."""
+        cached = self._templates.get((method, wholesale))
+        if cached is None:
             net = self.network
             codes = np.zeros(len(net.locations), dtype=np.int8)
             if wholesale:
@@ -124,47 +117,23 @@ class Router:
             else:
                 cap = Capability.PICKUP if method == DeliveryMethod.BOPIS else Capability.SHIP
                 codes[~net.can[cap]] = Exclusion.NO_CAPABILITY
-            codes.flags.writeable = False
-            self._templates[(method, wholesale)] = codes
-        return codes
+            eligible = codes == 0
+            codes.flags.writeable = eligible.flags.writeable = False
+            cached = self._templates[(method, wholesale)] = (codes, eligible)
+        return cached
 
-    def _local_days(self, at: datetime) -> np.ndarray:
-        """Local calendar day ordinal (days since the epoch) of every location at `at`."""
-        ts = at.timestamp()
-        key = int(ts // 3600)
-        off = self._offsets.get(key)
-        if off is None:
-            start = datetime.fromtimestamp(key * 3600, tz=UTC)
-            off = np.empty(len(self._ids), dtype=np.float64)
-            for tz, rows in self._tz_groups:
-                off[rows] = start.astimezone(tz).utcoffset().total_seconds()
-            if len(self._offsets) >= 256:
-                del self._offsets[next(iter(self._offsets))]
-            self._offsets[key] = off
-        return ((ts + off) // _DAY_S).astype(np.int64)
-
-    def _limit_hit(self, at: datetime) -> np.ndarray | None:
-        if not self._has_limits:
-            return None
-        if not self._daily:
-            return self._zero_limit
-        day = self._local_days(at)
-        used = np.where(self._cnt_day == day, self._cnt, 0)
-        back = np.flatnonzero(self._cnt_day > day)
-        for r in back.tolist():  # routing in the past: look the day up
-            used[r] = self._daily.get((r, int(day[r])), 0)
-        return (self._limits >= 0) & (used >= self._limits)
-
-    def _bump(self, row: int, day: int, delta: int) -> None:
-        n = self._daily.get((row, day), 0) + delta
-        self._daily[(row, day)] = n
-        if day >= self._cnt_day[row]:
-            self._cnt_day[row], self._cnt[row] = day, n
+    def _only(self, row: int) -> np.ndarray:
+        mask = self._pickup_only.get(row)
+        if mask is None:
+            mask = np.zeros(len(self._ids), dtype=bool)
+            mask[row] = True
+            mask.flags.writeable = False
+            self._pickup_only[row] = mask
+        return mask
 
     def orders_today(self, location: str, at: datetime) -> int:
         """Orders currently assigned to a location on its local calendar day at `at`."""
-        row = self.network.row(location)
-        return self._daily.get((row, int(self._local_days(at)[row])), 0)
+        return self._counter.count(self.network.row(location), at.timestamp())
 
     # ------------------------------------------------------------------ routing
 
@@ -192,12 +161,12 @@ class Router:
         skus = tuple(s for s in wanted if s in sku_index)
         unknown = tuple((s, q) for s, q in wanted.items() if s not in sku_index)
         k = len(skus)
-        sku_idx = np.fromiter((sku_index[s] for s in skus), np.int64, k)
-        qty = np.fromiter((wanted[s] for s in skus), np.int64, k)
-        channel = order.channel.value
-        ats = self.ledger.ats(channel, sku_idx)
+        sku_idx = np.array([sku_index[s] for s in skus], dtype=np.int64)
+        qty = np.array([wanted[s] for s in skus], dtype=np.int64)
+        # StrEnum members are str: they index the ledger's channel table directly.
+        ats_t = np.ascontiguousarray(self.ledger.ats(order.channel, sku_idx).T)  # (k, L)
         if self._ledger_rows is not None:
-            ats = ats[self._ledger_rows]
+            ats_t = ats_t.take(self._ledger_rows, axis=1)
         method = order.method
         bopis = method is DeliveryMethod.BOPIS
         pickup_row = None
@@ -211,29 +180,31 @@ class Router:
             dist = self._distances(store.lat, store.lon)
         else:
             dist = self._distances(order.dest_lat, order.dest_lon)
+        base, eligible = self._template(method, order.channel is Channel.WHOLESALE)
         ctx = RoutingContext(
-            order, at, net, self.ledger, self.rates, settings, skus, sku_idx, qty, ats, dist,
-            np.empty(len(self._ids), dtype=np.int8), self._hpo, self._hpu,
-            ships=not bopis, max_packages=settings.max_packages, ledger_rows=self._ledger_rows,
+            order, at, net, self.ledger, self.rates, settings, skus, sku_idx, qty, ats_t, dist,
+            eligible.copy(), base, self._hpo, self._hpu, ships=not bopis,
+            max_packages=settings.max_packages, ledger_rows=self._ledger_rows,
             region_lookup=lambda: self._region_of(order),
         )  # fmt: skip
         open_mask = net.open_mask(at)
+        ts = at.timestamp()
         apply_base_filters(
             ctx,
-            self._template(method.value, order.channel is Channel.WHOLESALE),
             exclude,
             open_mask if settings.closed_location == "skip" else None,
-            self._limit_hit(at),
-            pickup_row if bopis and not order.allow_store_substitution else None,
+            self._counter.limit_hit(ts),
+            self._only(pickup_row) if bopis and not order.allow_store_substitution else None,
         )
         policy = BOPIS_POLICY if bopis else self.policy
         plan = policy.choose(ctx) if k else Plan(None, [])
-        return self._decision(order, at, ctx, plan, policy.name, open_mask, unknown)
+        return self._decision(order, at, ts, ctx, plan, policy.name, open_mask, unknown)
 
     def _decision(
         self,
         order: Order,
         at: datetime,
+        ts: float,
         ctx: RoutingContext,
         plan: Plan,
         policy: str,
@@ -241,16 +212,16 @@ class Router:
         unknown: tuple[tuple[str, int], ...],
     ) -> Decision:
         packages = plan.packages
-        short = ctx.qty.copy()
+        short = ctx.qty.tolist()
         for _, take in packages:
-            short -= take
-        if packages and short.any() and not self.settings.allow_partial:
-            packages, short = [], ctx.qty.copy()
+            short = [a - b for a, b in zip(short, take.tolist(), strict=True)]
+        if packages and any(short) and not self.settings.allow_partial:
+            packages, short = [], ctx.qty.tolist()
         allocations: list[Allocation] = []
         ship_by: list[datetime] = []
-        latest: datetime | None = None
+        latest = -np.inf
         shipping = handling = 0.0
-        skus = ctx.skus
+        skus, dist, method = ctx.skus, ctx.dist, order.method
         for p, (row, take) in enumerate(packages):
             loc_id = self._ids[row]
             units = 0
@@ -258,55 +229,33 @@ class Router:
                 if q:
                     allocations.append(Allocation(loc_id, skus[j], q, p))
                     units += q
+            miles = float(dist[row])
             if ctx.ships:
-                shipping += self.rates.package_cost(float(ctx.dist[row]), units)
+                shipping += self.rates.package_cost(miles, units)
             handling += float(self._hpo[row] + self._hpu[row] * units)
-            start, arrive = self._times(row, at, bool(open_mask[row]), order.method, ctx.dist)
-            ship_by.append(start)
-            if latest is None or arrive > latest:
-                latest = arrive
-        unfulfillable = tuple((skus[j], int(q)) for j, q in enumerate(short.tolist()) if q)
+            start, arrive = self._ship_times.estimate(row, ts, bool(open_mask[row]), method, miles)
+            ship_by.append(datetime.fromtimestamp(start, tz=UTC))
+            latest = max(latest, arrive)
+        unfulfillable = tuple((skus[j], q) for j, q in enumerate(short) if q)
         n_routed = sum(1 for h in order.history if h[1] is OrderStatus.ROUTED)
+        steps, ranking, distance = self._reason_data(ctx, plan)
         return Decision(
             f"{order.id}-D{n_routed + 1}", order.id, policy, at, tuple(allocations),
-            unfulfillable + unknown, shipping + handling, shipping, handling, latest,
-            tuple(ship_by), self._ids, ctx.codes, plan.ranking, ctx.dist,
+            unfulfillable + unknown, shipping + handling, shipping, handling,
+            datetime.fromtimestamp(latest, tz=UTC) if allocations else None, tuple(ship_by),
+            plan.notes, _location_ids=self._ids, _steps=steps, _ranking=ranking,
+            _distance=distance,
         )  # fmt: skip
 
-    def _times(
-        self, row: int, at: datetime, is_open: bool, method: DeliveryMethod, dist: np.ndarray
-    ) -> tuple[datetime, datetime]:
-        """(ship-by or ready time, estimated delivery) of one package, aware UTC."""
-        loc = self.network.locations[row]
-        start = at
-        if not is_open:
-            try:
-                start = loc.next_open(at)
-            except EngineError:  # never opens: no better estimate than now
-                start = at
-        if method is DeliveryMethod.BOPIS:
-            ready = start + timedelta(hours=self.settings.bopis_pick_hours)
-            return ready, ready
-        if method is DeliveryMethod.SAME_DAY:
-            return start, start + timedelta(hours=self.settings.same_day_hours)
-        tz = loc.tz
-        local = start.astimezone(tz)
-        day = local.date()
-        if local.hour + local.minute / 60.0 + local.second / 3600.0 >= loc.cutoff_hour:
-            day += timedelta(days=1)
-        for _ in range(7):  # the carrier does not collect on days the location is closed
-            if loc.hours.days[day.weekday()] is not None:
-                break
-            day += timedelta(days=1)
-        local_cutoff = datetime(day.year, day.month, day.day, tzinfo=tz)
-        ship = (local_cutoff + timedelta(hours=loc.cutoff_hour)).astimezone(UTC)
-        zone_no = int(np.searchsorted(self.network.zone_bands_miles, dist[row])) + 1
-        return ship, ship + timedelta(days=self.network.transit_days_for_zone(zone_no))
+    def _reason_data(self, ctx: RoutingContext, plan: Plan) -> tuple:
+        if not self.settings.keep_reasons:
+            return None, None, None
+        return (ctx.base_codes, ctx.steps), plan.ranking, ctx.dist
 
     # ------------------------------------------------------------------ state changes
 
     def decision_for(self, order_id: str) -> Decision | None:
-        """The committed decision of an order, if any."""
+        """The committed decision of an order not yet released, if any."""
         return self._decisions.get(order_id)
 
     def excluded(self, order_id: str) -> frozenset[str]:
@@ -315,11 +264,12 @@ class Router:
 
     def _drop(self, order: Order, at: datetime, reason: str) -> None:
         """Give back an order's reservation; un-count daily orders not yet released."""
-        old = self._decisions.pop(order.id, None)
-        if old is not None and self.ledger.is_open(old.decision_id):
-            self.ledger.release(old.decision_id, at, reason=reason)
+        self._decisions.pop(order.id, None)
+        held = order.decision_id
+        if held is not None and self.ledger.is_open(held):
+            self.ledger.release(held, at, reason=reason)
         for row, day in self._counted.pop(order.id, ()):
-            self._bump(row, day, -1)
+            self._counter.bump(row, day, -1)
         order.decision_id = None
 
     def commit(self, order: Order, decision: Decision, at: datetime) -> None:
@@ -362,12 +312,8 @@ class Router:
         order.transition(OrderStatus.ROUTED, at, f"{decision.policy} {decision.decision_id}")
         order.decision_id = decision.decision_id
         self._decisions[order.id] = decision
-        days = self._local_days(at)
         rows = [self.network.index[loc] for loc in decision.locations]
-        counted = [(row, int(days[row])) for row in rows]
-        for row, day in counted:
-            self._bump(row, day, +1)
-        self._counted[order.id] = counted
+        self._counted[order.id] = self._counter.add(rows, at.timestamp())
 
     def place(self, order: Order, at: datetime) -> Decision:
         """Route and commit a new order; returns the decision."""
@@ -411,6 +357,7 @@ class Router:
         if decision is None:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
         order.transition(OrderStatus.RELEASED, at, decision.decision_id)
+        del self._decisions[order.id]  # the order keeps decision_id for a later re-route
         self._counted.pop(order.id, None)  # the locations now hold the work for the day
         return decision.fulfilment_requests(order)
 

@@ -25,6 +25,9 @@ class RoutingSettings:
             when False an order that cannot be filled completely gets no allocation at all.
         bopis_pick_hours: Pick lead time from the start of work to "ready for pickup". [h]
         same_day_hours: Pick plus courier time for same-day delivery. [h]
+        keep_reasons: Decisions keep the arrays `Decision.reasons` is built from (about
+            24 bytes per location per decision). Turn off for long simulations that keep
+            every decision.
     """
 
     closed_location: Literal["wait", "skip"] = "wait"
@@ -34,6 +37,7 @@ class RoutingSettings:
     allow_partial: bool = True
     bopis_pick_hours: float = 2.0
     same_day_hours: float = 4.0
+    keep_reasons: bool = True
 
     def __post_init__(self) -> None:
         if self.closed_location not in ("wait", "skip"):

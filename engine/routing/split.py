@@ -56,13 +56,12 @@ def single_then_greedy(ctx: RoutingContext, rk: Ranking, max_packages: int) -> P
     cand, qty = rk.cand, ctx.qty
     if cand.size == 0:
         return []
-    avail = ctx.ats[cand]
-    best = rk.best((avail >= qty).all(axis=1))
+    best = rk.best(ctx.fills().take(cand))
     if best >= 0:
         return [(int(cand[best]), qty.copy())]
-    order = rk.order()
-    take = greedy_take(avail[order], qty)
-    return _emit(cand[order], take, np.arange(order.size), max_packages)
+    rows = cand[rk.order()]
+    take = greedy_take(ctx.avail(rows), qty)
+    return _emit(rows, take, np.arange(rows.size), max_packages)
 
 
 def no_split(ctx: RoutingContext, rk: Ranking, max_packages: int) -> Packages:
@@ -74,7 +73,7 @@ def no_split(ctx: RoutingContext, rk: Ranking, max_packages: int) -> Packages:
     cand, qty = rk.cand, ctx.qty
     if cand.size == 0:
         return []
-    capped = np.minimum(ctx.ats[cand], qty)
+    capped = np.minimum(ctx.avail(cand), qty)
     fill = capped.sum(axis=1)
     top = fill.max()
     if top <= 0:
@@ -177,13 +176,15 @@ def min_packages(ctx: RoutingContext, rk: Ranking, max_packages: int) -> Package
     cand, qty = rk.cand, ctx.qty
     if cand.size == 0:
         return []
-    full = ctx.ats[cand] >= qty
+    best = rk.best(ctx.fills().take(cand))
+    if best >= 0:
+        return [(int(cand[best]), qty.copy())]
+    avail = ctx.avail(cand)
+    full = avail >= qty
     masks, target = _masks(full)
     best = rk.best(masks == target) if target else -1
-    if best >= 0 and target == (1 << qty.size) - 1:
-        return [(int(cand[best]), qty.copy())]
     order = rk.order()
-    rows, avail, full, masks = cand[order], ctx.ats[cand[order]], full[order], masks[order]
+    rows, avail, full, masks = cand[order], avail[order], full[order], masks[order]
     chosen: list[int] = []
     if best >= 0:
         chosen = [int(np.flatnonzero(order == best)[0])]
@@ -215,7 +216,17 @@ def min_cost(ctx: RoutingContext, rk: Ranking, max_packages: int) -> Packages:
     cand, qty = rk.cand, ctx.qty
     if cand.size == 0:
         return []
-    avail = ctx.ats[cand]
+    fills = ctx.fills().take(cand)
+    if fills.any():
+        # Fast path: no pair can beat the best single when even two of the cheapest fees
+        # plus every unit at the cheapest unit cost cost more.
+        fixed, unit = ctx.fixed_cost(cand), ctx.unit_cost().take(cand)
+        units = float(sum(qty.tolist()))
+        single = np.where(fills, fixed + unit * units, np.inf)
+        best_cost = single[single.argmin()]
+        if 2.0 * fixed[fixed.argmin()] + units * unit[unit.argmin()] >= best_cost:
+            return [(int(cand[rk.best(single == best_cost)]), qty.copy())]
+    avail = ctx.avail(cand)
     full = avail >= qty
     masks, target = _masks(full)
     if not target:
