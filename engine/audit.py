@@ -29,6 +29,7 @@ class Op(IntEnum):
     SHORTFALL = 7  # units asked for that were not on hand (no on-hand change)
     RETURN = 8  # customer return put back into stock (inflow)
     DISPOSE = 9  # units written off, e.g. a damaged return (outflow)
+    OVERSELL = 10  # on-hand fell below reserved by this much more (no on-hand change)
 
 
 OP_NAMES: tuple[str, ...] = tuple(op.name.lower() for op in Op)

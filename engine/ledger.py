@@ -133,6 +133,10 @@ class Ledger(StockBook):
         Args:
             online_threshold: Minimum ATS for a store's stock to count online. [units]
             is_store: Whether each location is a store (thresholds apply to stores only).
+
+        Raises:
+            LedgerError: Thresholds that are not non-negative integers, or store flags that
+                are not booleans (nothing changes).
         """
         n_loc = len(self.location_ids)
         thr = self.online_threshold if online_threshold is None else online_threshold
@@ -157,7 +161,11 @@ class Ledger(StockBook):
         )
 
     def set_channel_buffer(self, channel: str, units: int, loc: str | int | None = None) -> None:
-        """Withhold ``units`` of every SKU from ``channel`` at one or all locations. [units]"""
+        """Withhold ``units`` of every SKU from ``channel`` at one or all locations. [units]
+
+        Raises:
+            LedgerError: Unknown channel or location, or units not an integer >= 0.
+        """
         c = self._chan(channel)
         if not is_int(units) or not 0 <= units <= self._max:
             raise LedgerError(f"channel buffer must be a non-negative integer, got {units!r}")
@@ -240,7 +248,11 @@ class Ledger(StockBook):
 
     @property
     def oversold(self) -> np.ndarray:
-        """Units reserved beyond what is on hand, ``max(0, reserved - on_hand)``. (L, S)"""
+        """Units reserved beyond what is on hand, ``max(0, reserved - on_hand)``. (L, S) [units]
+
+        On-hand never goes negative; each increase is also audited as ``oversell`` when the
+        report that causes it arrives.
+        """
         return np.maximum(self._reserved - self._on_hand, 0)
 
     # ------------------------------------------------------------------ reservations
@@ -349,6 +361,10 @@ class Ledger(StockBook):
             at: Time of the release (UTC).
             loc_idx: Location index (or id) whose part to release; None releases all.
             reason: Short reason, e.g. ``"cancel"``, ``"reroute"``, ``"reject"``.
+
+        Raises:
+            LedgerError: Unknown or closed decision, a location where the decision holds
+                nothing, a naive time or a bad reason (nothing changes).
         """
         parts = self._decision(decision_id, "release")
         ts = utc_ts(at)
@@ -390,6 +406,10 @@ class Ledger(StockBook):
 
         Returns:
             The consumed ``(sku_idx, qty)`` pairs, with ``.short`` listing what was missing.
+
+        Raises:
+            LedgerError: Unknown or closed decision, a location where the decision holds
+                nothing, a naive time or a bad reason (nothing changes).
         """
         parts = self._decision(decision_id, "fulfil")
         ts = utc_ts(at)

@@ -17,10 +17,10 @@ from engine.ledger import Ledger
 from engine.location import Capability, Location, LocationKind
 from engine.network import Network
 from engine.order import Channel, Order, OrderLine
+from engine.routing.filters import STORE_KINDS, kind_mask
 
 __all__ = ["Condition", "ReturnAction", "ReturnDecision", "ReturnItem", "ReturnsPolicy"]
 
-_STORE_KINDS = frozenset({LocationKind.STORE, LocationKind.DARK_STORE})
 _DC_KINDS = (LocationKind.WAREHOUSE, LocationKind.THREE_PL)
 
 
@@ -116,7 +116,7 @@ class ReturnsPolicy:
 
     def nearest_dc(self, network: Network, origin: Location) -> Location | None:
         """Nearest warehouse or 3PL to `origin`, preferring those with the returns capability."""
-        is_dc = np.isin(network.kind_codes, [list(LocationKind).index(k) for k in _DC_KINDS])
+        is_dc = kind_mask(network, _DC_KINDS)
         if not is_dc.any():
             return None
         preferred = is_dc & network.can[Capability.RETURNS]
@@ -161,14 +161,14 @@ class ReturnsPolicy:
         if item.condition is Condition.DAMAGED:
             action, reason = ReturnAction.DISPOSE, "damaged"
         elif item.condition is Condition.OPENED and not self.restock_opened:
-            if here.kind in _STORE_KINDS:
+            if here.kind in STORE_KINDS:
                 dc = self.nearest_dc(network, here)
                 if dc is not None:
                     action, where = ReturnAction.TRANSFER_TO_DC, dc
             else:
                 action = ReturnAction.TRANSFER_TO_DC
             reason = "opened: inspect at a DC"
-        elif here.kind in _STORE_KINDS:
+        elif here.kind in STORE_KINDS:
             carries = int(ledger.on_hand[i, s]) + int(ledger.reserved[i, s]) > 0
             reason = "new at a store that carries the SKU"
             if not (carries or self.restock_at_any_store):

@@ -122,27 +122,60 @@ class StockBook:
         self._on_hand[i, s] += delta
         self._free_t[s, i] += delta
 
+    def _take(self, i: int, s: int, q: int, ts: float, op: Op, ref: str, reason: str) -> None:
+        """Remove ``q`` (<= on-hand) units of one cell and audit it as ``op``.
+
+        When the decrease leaves on-hand further below the reservations than before (a late
+        POS report, a count, a write-off of reserved units), the extra oversold units are
+        audited as ``oversell`` so that every oversell is on record, not only derivable.
+        """
+        reserved, before = int(self._reserved[i, s]), int(self._on_hand[i, s])
+        self._move(i, s, -q)
+        self.audit.append(ts, op, i, s, q, ref, reason)
+        extra = max(0, reserved - (before - q)) - max(0, reserved - before)
+        if extra:
+            self.audit.append(ts, Op.OVERSELL, i, s, extra, ref, reason)
+
+    def _add(
+        self,
+        loc: str | int,
+        sku: str | int,
+        qty: int,
+        at: datetime,
+        op: Op,
+        what: str,
+        reason: str,
+        ref: str,
+    ) -> tuple[int, int, int]:
+        """Validate, then add ``qty`` units to one cell and audit them as ``op``."""
+        i, s, where = self._cell(loc, sku)
+        q = self._qty(qty, f"{what} {where}")
+        ts = utc_ts(at)
+        check_reason(reason)
+        if int(self._on_hand[i, s]) + q > self._max:
+            raise LedgerError(f"{what} {where}: on-hand would overflow {self.dtype}")
+        self._move(i, s, q)
+        self.audit.append(ts, op, i, s, q, ref, reason)
+        return i, s, q
+
     # ------------------------------------------------------------------ lookups
 
+    @staticmethod
+    def _index(key: str | int, index: dict[str, int], size: int, what: str) -> int:
+        """Row or column of an id (or an in-range integer index)."""
+        if isinstance(key, str):
+            i = index.get(key)
+            if i is not None:
+                return i
+        elif is_int(key) and 0 <= key < size:
+            return int(key)
+        raise LedgerError(f"unknown {what} {key!r}")
+
     def _loc(self, loc: str | int) -> int:
-        if isinstance(loc, str):
-            i = self.loc_index.get(loc)
-            if i is None:
-                raise LedgerError(f"unknown location {loc!r}")
-            return i
-        if is_int(loc) and 0 <= loc < len(self.location_ids):
-            return int(loc)
-        raise LedgerError(f"unknown location {loc!r}")
+        return self._index(loc, self.loc_index, len(self.location_ids), "location")
 
     def _sku(self, sku: str | int) -> int:
-        if isinstance(sku, str):
-            i = self.sku_index.get(sku)
-            if i is None:
-                raise LedgerError(f"unknown SKU {sku!r}")
-            return i
-        if is_int(sku) and 0 <= sku < len(self.skus):
-            return int(sku)
-        raise LedgerError(f"unknown SKU {sku!r}")
+        return self._index(sku, self.sku_index, len(self.skus), "SKU")
 
     def _qty(self, qty: int, what: str) -> int:
         if not is_int(qty) or qty <= 0:
@@ -181,6 +214,10 @@ class StockBook:
             on_hand: Units on hand, >= 0. [units]
             safety_stock: Units withheld from every channel, >= 0. [units]
             at: Time of the load; None means the epoch.
+
+        Raises:
+            LedgerError: Unknown location or SKU, a quantity that is not an integer in
+                [0, dtype max], or a naive time (nothing changes).
         """
         i, s, where = self._cell(loc, sku)
         for name, v in (("on_hand", on_hand), ("safety_stock", safety_stock)):
@@ -188,13 +225,13 @@ class StockBook:
                 raise LedgerError(f"set_stock {where}: {name} must be an integer >= 0, got {v!r}")
         ts = _EPOCH_TS if at is None else utc_ts(at)
         delta = int(on_hand) - int(self._on_hand[i, s])
-        self._move(i, s, delta)
         self._free_t[s, i] += int(self._safety[i, s]) - safety_stock
         self._safety[i, s] = safety_stock
         if delta > 0:
+            self._move(i, s, delta)
             self.audit.append(ts, Op.INITIAL, i, s, delta, "", "set_stock")
         elif delta < 0:
-            self.audit.append(ts, Op.ADJUST_DOWN, i, s, -delta, "", "set_stock")
+            self._take(i, s, -delta, ts, Op.ADJUST_DOWN, "", "set_stock")
 
     def load_stock(
         self,
@@ -208,6 +245,10 @@ class StockBook:
             on_hand: Units on hand, shape (L, S), >= 0. [units]
             safety_stock: Units withheld from every channel, shape (L, S), >= 0. [units]
             at: Time of the load; None means the epoch.
+
+        Raises:
+            LedgerError: A non-empty ledger, arrays of the wrong shape or dtype, or values
+                outside [0, dtype max] (nothing changes).
         """
         ts = _EPOCH_TS if at is None else utc_ts(at)
         if self._on_hand.any() or self._reserved.any():
@@ -245,6 +286,10 @@ class StockBook:
                 broadcasts to the selected cells. [units]
             loc: Location id (or index); None selects every location.
             sku: SKU id (or index); None selects every SKU.
+
+        Raises:
+            LedgerError: Unknown location or SKU, or units that are not integers in
+                [0, dtype max] or do not broadcast to the selected cells.
         """
         rows = slice(None) if loc is None else self._loc(loc)
         cols = slice(None) if sku is None else self._sku(sku)
@@ -280,15 +325,12 @@ class StockBook:
             at: Time of the receipt (UTC).
             reason: Short reason, e.g. ``"receipt"`` or ``"transfer"``.
             ref: Free reference, e.g. a purchase order id.
+
+        Raises:
+            LedgerError: Unknown location or SKU, a quantity <= 0, a naive time, a bad
+                reason, or an on-hand overflow (nothing changes).
         """
-        i, s, where = self._cell(loc, sku)
-        q = self._qty(qty, f"receive {where}")
-        ts = utc_ts(at)
-        check_reason(reason)
-        if int(self._on_hand[i, s]) + q > self._max:
-            raise LedgerError(f"receive {where}: on-hand would overflow {self.dtype}")
-        self._move(i, s, q)
-        self.audit.append(ts, Op.RECEIVE, i, s, q, ref, reason)
+        i, s, q = self._add(loc, sku, qty, at, Op.RECEIVE, "receive", reason, ref)
         pending = self._incoming.get((i, s))
         left = q
         while pending and left:
@@ -303,7 +345,11 @@ class StockBook:
             del self._incoming[(i, s)]
 
     def expect(self, loc: str | int, sku: str | int, qty: int, expected_at: datetime) -> None:
-        """Record an expected receipt (not stock yet, not audited). [units]"""
+        """Record an expected receipt of ``qty`` units (not stock yet, not audited).
+
+        Raises:
+            LedgerError: Unknown location or SKU, a quantity <= 0 or a naive time.
+        """
         i, s, where = self._cell(loc, sku)
         q = self._qty(qty, f"expect {where}")
         utc_ts(expected_at)
@@ -339,7 +385,8 @@ class StockBook:
 
         On-hand never goes below 0: a decrease larger than on-hand is clamped and the
         missing units are audited as ``shortfall`` (with this reason). Reservations are
-        untouched, so on-hand may drop below reserved; that shows in `oversold`.
+        untouched, so on-hand may drop below reserved (a late POS report): the extra units
+        oversold are audited as ``oversell`` and show in `Ledger.oversold`.
 
         Args:
             loc: Location id (or index).
@@ -351,6 +398,10 @@ class StockBook:
 
         Returns:
             The change applied to on-hand (``delta`` unless clamped). [units]
+
+        Raises:
+            LedgerError: Unknown location or SKU, a non-integer delta, a naive time, a bad
+                reason, or an on-hand overflow (nothing changes).
         """
         i, s, where = self._cell(loc, sku)
         if not is_int(delta) or abs(delta) > self._max:
@@ -369,8 +420,7 @@ class StockBook:
             return 0
         applied = min(-delta, current)
         if applied:
-            self._move(i, s, -applied)
-            self.audit.append(ts, Op.ADJUST_DOWN, i, s, applied, ref, reason)
+            self._take(i, s, applied, ts, Op.ADJUST_DOWN, ref, reason)
         if applied < -delta:
             self.audit.append(ts, Op.SHORTFALL, i, s, -delta - applied, ref, reason)
         return -applied
@@ -382,6 +432,10 @@ class StockBook:
 
         Returns:
             The change applied to on-hand. [units]
+
+        Raises:
+            LedgerError: Unknown location or SKU, a count that is not an integer >= 0, or a
+                naive time (nothing changes).
         """
         i, s, where = self._cell(loc, sku)
         if not is_int(counted) or not 0 <= counted <= self._max:
@@ -398,15 +452,13 @@ class StockBook:
         reason: str = "return",
         ref: str = "",
     ) -> None:
-        """Put returned units back on hand (sellable again). [units]"""
-        i, s, where = self._cell(loc, sku)
-        q = self._qty(qty, f"return {where}")
-        ts = utc_ts(at)
-        check_reason(reason)
-        if int(self._on_hand[i, s]) + q > self._max:
-            raise LedgerError(f"return {where}: on-hand would overflow {self.dtype}")
-        self._move(i, s, q)
-        self.audit.append(ts, Op.RETURN, i, s, q, ref, reason)
+        """Put ``qty`` returned units back on hand (sellable again).
+
+        Raises:
+            LedgerError: Unknown location or SKU, a quantity <= 0, a naive time, a bad
+                reason, or an on-hand overflow (nothing changes).
+        """
+        self._add(loc, sku, qty, at, Op.RETURN, "return", reason, ref)
 
     def dispose(
         self,
@@ -430,6 +482,10 @@ class StockBook:
             from_return: True for returned units that never went back on the shelf: they
                 are audited as ``return`` then ``dispose`` and on-hand does not change.
                 False takes the units from on-hand (at most what is on hand).
+
+        Raises:
+            LedgerError: Unknown location or SKU, a quantity <= 0, a naive time, a bad
+                reason, or (not from a return) more units than are on hand.
         """
         i, s, where = self._cell(loc, sku)
         q = self._qty(qty, f"dispose {where}")
@@ -441,5 +497,6 @@ class StockBook:
             on_hand = int(self._on_hand[i, s])
             if q > on_hand:
                 raise LedgerError(f"dispose {where}: {q} units asked, only {on_hand} on hand")
-            self._move(i, s, -q)
+            self._take(i, s, q, ts, Op.DISPOSE, ref, reason)
+            return
         self.audit.append(ts, Op.DISPOSE, i, s, q, ref, reason)

@@ -350,12 +350,19 @@ class Router:
             One `FulfilmentRequest` per package.
 
         Raises:
-            RoutingError: If the order has no committed decision.
+            RoutingError: If the order has no committed decision, or was edited since it
+                was routed (`Order.needs_reroute`: call `reroute` first, so that the
+                locations do not pick the quantities or address of before the edit).
             InvalidTransition: If the order is not ROUTED.
         """
         decision = self._decisions.get(order.id)
         if decision is None:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
+        if order.needs_reroute:
+            raise RoutingError(
+                f"order {order.id!r}: edited since decision {decision.decision_id!r}; "
+                "re-route it before release"
+            )
         order.transition(OrderStatus.RELEASED, at, decision.decision_id)
         del self._decisions[order.id]  # the order keeps decision_id for a later re-route
         self._counted.pop(order.id, None)  # the locations now hold the work for the day

@@ -24,7 +24,7 @@ priority (list of location ids), days_of_cover, ats.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,24 @@ def _single_item(item: Any, where: str) -> tuple[str, Any]:
         if isinstance(key, str):
             return key, value
     raise RuleError(f"{where}: expected a name or a one-key mapping, got {item!r}")
+
+
+def _parse_items(
+    items: list, where: str, noun: str, parsers: Mapping[str, Callable[[Any], Any]]
+) -> list:
+    """Parse a list of filters or sort keys; errors name the entry (`where[i]`) and why."""
+    out = []
+    for i, item in enumerate(items):
+        rule = f"{where}[{i}]"
+        key, value = _single_item(item, rule)
+        parse = parsers.get(key)
+        if parse is None:
+            raise RuleError(f"{rule}: unknown {noun} {key!r} (known: {', '.join(parsers)})")
+        try:
+            out.append(parse(value))
+        except (TypeError, ValueError) as exc:
+            raise RuleError(f"{rule} ({key}): {exc}") from None
+    return out
 
 
 def policy_from_rules(rules: Mapping[str, Any], source: str = "<rules>") -> RulePolicy:
@@ -79,29 +97,8 @@ def policy_from_rules(rules: Mapping[str, Any], source: str = "<rules>") -> Rule
             raise RuleError(f"{where}: {key} must be a list, got {type(value).__name__}")
         return value
 
-    filters = []
-    for i, item in enumerate(section("filters")):
-        rule = f"{where} filters[{i}]"
-        key, value = _single_item(item, rule)
-        parse = RULE_FILTERS.get(key)
-        if parse is None:
-            raise RuleError(f"{rule}: unknown filter {key!r} (known: {', '.join(RULE_FILTERS)})")
-        try:
-            filters.append(parse(value))
-        except (TypeError, ValueError) as exc:
-            raise RuleError(f"{rule} ({key}): {exc}") from None
-
-    sort = []
-    for i, item in enumerate(section("sort")):
-        rule = f"{where} sort[{i}]"
-        key, value = _single_item(item, rule)
-        parse = SORT_KEYS.get(key)
-        if parse is None:
-            raise RuleError(f"{rule}: unknown sort key {key!r} (known: {', '.join(SORT_KEYS)})")
-        try:
-            sort.append(parse(value))
-        except (TypeError, ValueError) as exc:
-            raise RuleError(f"{rule} ({key}): {exc}") from None
+    filters = _parse_items(section("filters"), f"{where} filters", "filter", RULE_FILTERS)
+    sort = _parse_items(section("sort"), f"{where} sort", "sort key", SORT_KEYS)
     if not sort:
         sort = [SORT_KEYS["distance"](None)]
 

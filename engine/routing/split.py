@@ -51,14 +51,22 @@ def _emit(rows: np.ndarray, take: np.ndarray, order: np.ndarray, max_packages: i
     return [(int(rows[p]), take[p]) for p in used]
 
 
-def single_then_greedy(ctx: RoutingContext, rk: Ranking, max_packages: int) -> Packages:
-    """The best-ranked location that fills the whole order; else greedy by rank."""
-    cand, qty = rk.cand, ctx.qty
+def _whole_order(ctx: RoutingContext, rk: Ranking) -> Packages | None:
+    """`[]` without candidates; one package from the best-ranked location that fills the
+    whole order; None when no location can."""
+    cand = rk.cand
     if cand.size == 0:
         return []
     best = rk.best(ctx.fills().take(cand))
-    if best >= 0:
-        return [(int(cand[best]), qty.copy())]
+    return [(int(cand[best]), ctx.qty.copy())] if best >= 0 else None
+
+
+def single_then_greedy(ctx: RoutingContext, rk: Ranking, max_packages: int) -> Packages:
+    """The best-ranked location that fills the whole order; else greedy by rank."""
+    cand, qty = rk.cand, ctx.qty
+    whole = _whole_order(ctx, rk)
+    if whole is not None:
+        return whole
     rows = cand[rk.order()]
     take = greedy_take(ctx.avail(rows), qty)
     return _emit(rows, take, np.arange(rows.size), max_packages)
@@ -174,11 +182,9 @@ def min_packages(ctx: RoutingContext, rk: Ranking, max_packages: int) -> Package
     greedily, chosen locations first.
     """
     cand, qty = rk.cand, ctx.qty
-    if cand.size == 0:
-        return []
-    best = rk.best(ctx.fills().take(cand))
-    if best >= 0:
-        return [(int(cand[best]), qty.copy())]
+    whole = _whole_order(ctx, rk)
+    if whole is not None:
+        return whole
     avail = ctx.avail(cand)
     full = avail >= qty
     masks, target = _masks(full)

@@ -346,6 +346,17 @@ def test_late_pos_report_shows_oversell_and_fulfil_reports_shortfall(ledger):
     assert ledger.on_hand[2, 0] == 1 and ledger.reserved[2, 0] == 3
     assert ledger.oversold[2, 0] == 2 and ledger.oversold.sum() == 2
     assert ledger.ats_for("S2", "A", "web") == 0
+    oversell = [m for m in ledger.audit.records() if m.op == "oversell"]
+    assert [(m.location, m.sku, m.quantity, m.ref) for m in oversell] == [
+        ("S2", "A", 2, "pos_sale")
+    ]
+    # A second late sale oversells one more unit (on-hand 1 -> 0); only the increase is
+    # recorded, and on-hand stays at 0 rather than going negative.
+    assert ledger.adjust("S2", "A", -3, AT + timedelta(minutes=6), reason="pos_sale") == -1
+    assert ledger.on_hand[2, 0] == 0 and ledger.oversold[2, 0] == 3
+    assert ledger.audit.totals_by_op()["oversell"] == 3
+    assert ledger.audit.totals_by_op()["shortfall"] == 2
+    ledger.receive("S2", "A", 1, AT + timedelta(minutes=7))  # one unit turns up again
     ledger.check_conservation()
 
     result = ledger.fulfil("D1", 2, AT + timedelta(hours=1))
@@ -354,7 +365,7 @@ def test_late_pos_report_shows_oversell_and_fulfil_reports_shortfall(ledger):
     assert ledger.on_hand[2, 0] == 0 and ledger.reserved[2, 0] == 0
     assert ledger.oversold.sum() == 0 and not ledger.is_open("D1")
     totals = ledger.audit.totals_by_op()
-    assert totals["shortfall"] == 2 and totals["fulfil"] == 1
+    assert totals["shortfall"] == 2 + 2 and totals["fulfil"] == 1
     ledger.check_conservation()
     ledger.check_reservations()
 
@@ -373,6 +384,18 @@ def test_adjust_up_down_and_clamp(ledger):
         ("S1", "C", 4, "pos_sale:T-9")
     ]
     assert ledger.adjust("S1", "C", 0, AT) == 0
+    ledger.check_conservation()
+
+
+def test_write_offs_of_reserved_units_record_oversell(ledger):
+    ledger.count("DC1", "B", 4, AT)
+    ledger.reserve("D1", [(0, 1, 3)], "web", AT)
+    ledger.dispose("DC1", "B", 2, AT, reason="damaged")  # 2 left for 3 reserved
+    ledger.set_stock("DC1", "B", 0, at=AT)  # recount to 0: 2 more oversold
+    ledger.count("DC1", "B", 0, AT)  # no change, nothing new recorded
+    oversell = [(m.quantity, m.ref) for m in ledger.audit.records() if m.op == "oversell"]
+    assert oversell == [(1, "damaged"), (2, "set_stock")]
+    assert ledger.oversold[0, 1] == 3
     ledger.check_conservation()
 
 

@@ -37,9 +37,10 @@ def test_growth_by_doubling_keeps_records_and_totals():
     cols = log.columns()
     np.testing.assert_array_equal(cols["timestamp"], np.arange(1_000, dtype=float))
     assert sum(log.totals_by_op().values()) == 1_000
-    assert log.totals_by_op()["initial"] == 100
+    per_op = [sum(1 for k in range(1_000) if k % len(Op) == op) for op in Op]
+    assert list(log.totals_by_op().values()) == per_op
     log.extend(2_000.0, Op.RESERVE, [0, 0, 0], [0, 0, 0], [3, 4, 5], "D", "web")
-    assert len(log) == 1_003 and log.totals_by_op()["reserve"] == 100 + 12
+    assert len(log) == 1_003 and log.totals_by_op()["reserve"] == per_op[Op.RESERVE] + 12
 
 
 def test_memory_per_record_is_about_40_bytes():
@@ -80,4 +81,5 @@ def test_totals_by_op_has_every_op():
         "shortfall",
         "return",
         "dispose",
+        "oversell",
     )

@@ -601,3 +601,76 @@ def test_routing_invariants_on_random_orders(policy):
         if i % 3 == 0 and d.allocations and policy != "cost":  # cost compares with closest
             router.commit(o, d, at)
     assert (ledger.reserved <= ledger.on_hand).all()
+
+
+# ------------------------------------------- ties and shared filters, for every policy
+
+BUILTIN_NAMES = ("closest", "ranked", "min_split", "cost", "balance", "store_first", "dc_first")
+
+
+def test_builtin_names_are_all_covered():
+    assert set(BUILTIN_NAMES) <= set(available_policies())
+
+
+@pytest.mark.parametrize("policy", BUILTIN_NAMES)
+def test_every_policy_breaks_exact_ties_by_network_order(policy):
+    # DC1 and its twin are identical in place, kind, region, cost and stock: every sort key
+    # ties, so the earlier row wins, and swapping the rows swaps the choice.
+    stock = {("DC1", "A"): 4, ("DC1b", "A"): 4}
+    for locs, expected in (
+        ((ST1, ST2, DC1, twin(DC1, "DC1b"), WH, DC2), "DC1"),
+        ((ST1, ST2, twin(DC1, "DC1b"), DC1, WH, DC2), "DC1b"),
+    ):
+        router, _, _ = world(stock, policy=policy, locations=locs)
+        assert router.route(order(("A", 2)), OPEN).locations == (expected,)
+
+
+@pytest.mark.parametrize("policy", BUILTIN_NAMES)
+def test_every_policy_respects_exclusions_hours_limits_and_wholesale(policy):
+    # Excluded: DC1 would win on distance, cost and DC-first; only DC2 is left.
+    router, _, _ = world({("DC1", "A"): 5, ("DC2", "A"): 5}, policy=policy)
+    assert router.route(order(("A", 1)), OPEN, exclude=["DC1"]).locations == ("DC2",)
+
+    # Closed store in "skip" mode: ST1 (nearest, a store) is closed at NIGHT -> DC1.
+    skip = RoutingSettings(closed_location="skip")
+    router, _, _ = world({("ST1", "A"): 5, ("DC1", "A"): 5}, policy=policy, settings=skip)
+    d = router.route(order(("A", 1)), NIGHT)
+    assert d.locations == ("DC1",) and reasons(d)["ST1"]["excluded"] == "CLOSED"
+
+    # Daily limit: ST1 takes 2 orders a day; a third goes to DC2 whatever the policy.
+    router, _, _ = world({("ST1", "A"): 9, ("DC2", "A"): 9}, policy="store_first")
+    for _ in range(2):
+        assert router.place(order(("A", 1)), OPEN).locations == ("ST1",)
+    router.policy = get_policy(policy)
+    d = router.route(order(("A", 1)), OPEN)
+    assert d.locations == ("DC2",) and reasons(d)["ST1"]["excluded"] == "DAILY_LIMIT"
+
+    # Wholesale: only the wholesale DC, even though DC1 is nearer and stocked.
+    router, _, _ = world({("DC1", "A"): 5, ("WH", "A"): 5}, policy=policy)
+    d = router.route(order(("A", 3), channel=Channel.WHOLESALE), OPEN)
+    assert packages(d) == {"WH": {"A": 3}}
+
+
+def test_line_removal_then_reroute_releases_the_removed_line():
+    router, ledger, _ = world({("ST1", "A"): 2, ("ST1", "B"): 2})
+    o = order(("A", 1), ("B", 2))
+    router.place(o, OPEN)
+    st1 = ledger.loc_index["ST1"]
+    assert ledger.reserved[st1].tolist() == [1, 2, 0, 0]
+    o.remove_line(o.lines[1].line_id, OPEN)
+    router.reroute(o, OPEN)
+    assert ledger.reserved[st1].tolist() == [1, 0, 0, 0]
+    ledger.check_reservations()
+
+
+def test_release_of_an_edited_order_needs_a_reroute_first():
+    router, ledger, _ = world({("DC1", "A"): 5})
+    o = order(("A", 1))
+    router.place(o, OPEN)
+    o.edit_quantity(o.lines[0].line_id, 3, OPEN)
+    with pytest.raises(RoutingError, match="re-route it before release"):
+        router.release(o, OPEN)
+    assert o.status is OrderStatus.ROUTED  # nothing changed
+    router.reroute(o, OPEN)
+    (request,) = router.release(o, OPEN)
+    assert request.lines == (("A", 3),) and o.status is OrderStatus.RELEASED

@@ -76,6 +76,9 @@ class LpPolicy:
         penalty: Unfilled-unit penalty in the LP; default twice the package fee plus the
             unit cost at the longest distance (Jasin & Sinha 2015). [USD/unit]
         max_regions: Most LP regions (more are merged into the nearest large one).
+        demand_z: Safety factor on the forecast: each region-SKU cell's expected demand
+            `D` becomes `D + demand_z * sqrt(D)` (Poisson standard deviations), so stock
+            that only covers the mean is priced as scarce. [-]
         solver: Factory of the LP model (tests inject a failing one).
     """
 
@@ -92,6 +95,7 @@ class LpPolicy:
         time_limit_s: float = 5.0,
         penalty: float | None = None,
         max_regions: int = 100,
+        demand_z: float = 0.0,
         solver: SolverFactory | None = None,
     ) -> None:
         if resolve_every < 1:
@@ -106,6 +110,7 @@ class LpPolicy:
         self.time_limit_s = float(time_limit_s)
         self.penalty = penalty
         self.max_regions = int(max_regions)
+        self.demand_z = float(demand_z)
         self.solver = default_solver if solver is None else solver
         self._network: Network | None = None
         self._model: TransportModel | None = None
@@ -185,6 +190,8 @@ class LpPolicy:
         inventory = ats if ctx.ledger_rows is None else ats[ctx.ledger_rows]
         days = self.remaining_days(ctx.at)
         demand = model.regions.weight[:, None] * self.rates(ctx)[None, :] * days
+        if self.demand_z:
+            demand = demand + self.demand_z * np.sqrt(demand)
         orders = None
         if self.packages:
             per_day = float(self.rates(ctx).sum()) / self.units_per_order()

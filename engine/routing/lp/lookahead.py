@@ -1,25 +1,35 @@
 """`lookahead`: myopic cost plus the opportunity cost of the units used, priced by LP duals.
 
 Acimovic & Graves (2015), "Making better fulfillment decisions on the fly in an online
-retail environment", M&SOM 17(1): solve a transportation LP of the expected demand over the
-rest of the horizon against the current inventory; the dual value `pi[l, s]` of location
-l's inventory row for SKU s is what one more unit there would save in the future. Each
-order then takes the split minimising
+retail environment", M&SOM 17(1): solve an LP of the expected demand over the rest of the
+horizon against the current inventory; the dual value `pi[l, s]` of location l's inventory
+row for SKU s is what one more unit there would save in the future. Each order then takes
+the split minimising
 
-    package fees + handling + sum over units (shipping cost + pi[location, sku])
+    package fees + handling + sum over units (shipping cost + w * pi[location, sku])
 
-(`priced_split`). The LP is re-solved every `resolve_every` orders (or `resolve_hours`),
-so prices follow the inventory as it is used. They report this closes about 36% of the gap
-between myopic routing and a perfect-hindsight bound.
+(`priced_split`, `w` = `price_weight`). The LP is re-solved every `resolve_every` orders
+(or `resolve_hours`), so prices follow the inventory as it is used. They report this
+closes about 36% of the gap between myopic routing and a perfect-hindsight bound.
+
+Two LPs are available (`lp`):
+
+* "transport": Acimovic & Graves' region x SKU transportation LP (`TransportModel`);
+* "orders" (default): the same idea on an order-level LP over the last `sample_orders`
+  orders (`OrderSample`, Jasin & Sinha's order-type DLP), whose duals also count the
+  packages a unit saves; until enough orders were seen, the transportation LP is used.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from engine.errors import RoutingError
 from engine.routing.context import Plan, RoutingContext
 from engine.routing.lp.base import LpPolicy, with_notes
 from engine.routing.lp.pricing import priced_split
+from engine.routing.lp.sample import OrderSample
+from engine.routing.lp.solver import SolverError
 from engine.routing.lp.transport import TransportModel, TransportSolution
 
 __all__ = ["LookaheadPolicy"]
@@ -29,7 +39,12 @@ class LookaheadPolicy(LpPolicy):
     """Immediate cost plus dual-priced opportunity cost (Acimovic & Graves 2015).
 
     Args:
+        lp: "orders" (order-level LP over recent orders) or "transport" (region x SKU).
+        sample_orders: Recent orders in the order-level LP, K. [orders]
+        min_sample: Orders seen before the order-level LP replaces the transport LP.
         price_weight: Multiplier on the opportunity costs (1 = the LP's duals). [-]
+        packages: With `lp="transport"`, price with the duals of the LP with package
+            variables (Jasin & Sinha's region-level DLP).
         max_packages: Package limit; None uses `RoutingSettings.max_packages`.
         **params: `LpPolicy` parameters (resolve_every, window_hours, until, ...).
     """
@@ -37,11 +52,63 @@ class LookaheadPolicy(LpPolicy):
     name = "lookahead"
 
     def __init__(
-        self, price_weight: float = 1.0, max_packages: int | None = None, **params: Any
+        self,
+        lp: str = "orders",
+        sample_orders: int = 1000,
+        min_sample: int = 200,
+        price_weight: float = 1.0,
+        packages: bool = False,
+        max_packages: int | None = None,
+        **params: Any,
     ) -> None:
+        if lp not in ("orders", "transport"):
+            raise RoutingError(
+                f"policy 'lookahead': lp must be 'orders' or 'transport', not {lp!r}"
+            )
         super().__init__(**params)
+        self.lp = lp
+        self.sample_orders = int(sample_orders)
+        self.min_sample = int(min_sample)
+        self.packages = bool(packages)
         self.price_weight = float(price_weight)
         self.max_packages = max_packages
+        self._sample: OrderSample | None = None
+
+    def _resolve(self, ctx: RoutingContext, model: TransportModel) -> None:
+        if self.lp != "orders":
+            return super()._resolve(ctx, model)
+        if self._sample is None or self._sample.model is not model:
+            self._sample = OrderSample(model, self.sample_orders)
+        if len(self._sample) < self.min_sample:
+            return super()._resolve(ctx, model)
+        ats = ctx.ledger.ats(ctx.order.channel.value)
+        inventory = ats if ctx.ledger_rows is None else ats[ctx.ledger_rows]
+        days = self.remaining_days(ctx.at)
+        remaining = float(self.rates(ctx).sum()) / self.units_per_order() * days
+        self._since, self._last_ts = 0, ctx.at.timestamp()
+        try:
+            price, seconds = self._sample.prices(
+                inventory, remaining, self.solver, self.time_limit_s
+            )
+            self.solution = TransportSolution(price, None, 0.0, seconds)
+            self.failure = None
+            self.solves += 1
+        except SolverError as exc:
+            self.solution, self.failure = None, exc.reason
+            self.failures += 1
+
+    def choose(self, ctx: RoutingContext) -> Plan:
+        plan = super().choose(ctx)
+        if self.lp == "orders" and ctx.ships:
+            if self._sample is None and self._model is not None:
+                self._sample = OrderSample(self._model, self.sample_orders)
+            if self._sample is not None:
+                order = ctx.order
+                r = self._sample.model.regions.region_of(
+                    ctx.region_code, order.dest_lat, order.dest_lon
+                )
+                self._sample.add(r, ctx.sku_idx, ctx.qty)
+        return plan
 
     def guided(self, ctx: RoutingContext, model: TransportModel, sol: TransportSolution) -> Plan:
         extra = sol.price[:, ctx.sku_idx] * self.price_weight

@@ -105,6 +105,12 @@ def priced_split(
     ranking = Ranking(cand, [single])
     coverable = full.any(axis=0)
     chosen = np.zeros(0, dtype=np.int64)
+    if coverable.all():  # fast path: a single package no pair or triple can beat
+        single_cost = fixed + line_cost.sum(axis=1)
+        best = int(np.argmin(single_cost))
+        bound = 2.0 * float(fixed.min()) + float(line_cost.min(axis=0).sum())
+        if np.isfinite(single_cost[best]) and bound >= single_cost[best]:
+            return ranking, [(int(cand[best]), qty.astype(np.int64))], float(single_cost[best])
     if coverable.any():
         sub = line_cost[:, coverable]
         short = _shortlist(sub, fixed, MAX_CANDIDATES)
