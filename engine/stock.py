@@ -81,6 +81,8 @@ class StockBook:
         reserved: Units reserved by open decisions; read-only. (L, S) [units]
         safety_stock: Units withheld from every channel; read-only, set with
             `set_stock`, `set_safety_stock` or `load_stock`. (L, S) [units]
+        incoming_units: Units expected but not yet received per location and SKU;
+            read-only; dated detail in `incoming`. (L, S) [units]
         audit: Every movement, see `AuditLog`.
     """
 
@@ -110,6 +112,8 @@ class StockBook:
         self.reserved = readonly_view(self._reserved)
         self.safety_stock = readonly_view(self._safety)
         self._incoming: dict[tuple[int, int], list[tuple[int, datetime]]] = {}
+        self._incoming_units = np.zeros(shape, dtype=self.dtype)
+        self.incoming_units = readonly_view(self._incoming_units)
         self.audit = AuditLog(self.location_ids, self.skus)
 
     @property
@@ -341,6 +345,7 @@ class StockBook:
             else:
                 pending[0] = (exp_q - left, exp_at)
                 left = 0
+        self._incoming_units[i, s] -= q - left
         if pending is not None and not pending:
             del self._incoming[(i, s)]
 
@@ -355,6 +360,7 @@ class StockBook:
         utc_ts(expected_at)
         pending = self._incoming.setdefault((i, s), [])
         pending.append((q, expected_at))
+        self._incoming_units[i, s] += q
         pending.sort(key=lambda p: p[1])
 
     @property

@@ -22,7 +22,7 @@ from engine.order import Channel, DeliveryMethod, Order, OrderStatus
 from engine.rates import RateCard
 from engine.routing.context import Plan, Policy, RoutingContext
 from engine.routing.decision import Allocation, Decision, Exclusion, FulfilmentRequest
-from engine.routing.filters import apply_base_filters, kind_mask
+from engine.routing.filters import STORE_KINDS, apply_base_filters, kind_mask
 from engine.routing.policies import BOPIS_POLICY, get_policy
 from engine.routing.settings import RoutingSettings
 from engine.routing.timing import DailyCounter, LocalClock, ShipTimes
@@ -117,6 +117,10 @@ class Router:
             else:
                 cap = Capability.PICKUP if method == DeliveryMethod.BOPIS else Capability.SHIP
                 codes[~net.can[cap]] = Exclusion.NO_CAPABILITY
+                if method == DeliveryMethod.BOPIS:
+                    # Customers collect at stores only, even with substitution allowed.
+                    not_store = ~kind_mask(net, STORE_KINDS)
+                    codes[(codes == 0) & not_store] = Exclusion.NOT_PICKUP_STORE
             eligible = codes == 0
             codes.flags.writeable = eligible.flags.writeable = False
             cached = self._templates[(method, wholesale)] = (codes, eligible)

@@ -428,8 +428,10 @@ def test_receive_consumes_expected_receipts_earliest_first(ledger):
     ledger.receive("DC1", "A", 6, AT, ref="PO-1")
     assert ledger.on_hand[0, 0] == 16
     assert ledger.incoming_qty("DC1", "A") == 3
+    assert ledger.incoming_units[0, 0] == 3 and ledger.incoming_units[1, 1] == 2
     ledger.receive("DC1", "A", 10, AT)
     assert ledger.incoming_qty("DC1", "A") == 0
+    assert ledger.incoming_units.sum() == 2  # only S1's expected B is still on its way
     assert [m.ref for m in ledger.audit.records() if m.op == "receive"] == [
         "receipt:PO-1",
         "receipt",

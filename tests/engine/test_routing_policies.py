@@ -16,6 +16,8 @@ from routing_world import (
     DC2,
     NIGHT,
     OPEN,
+    PICKUP,
+    SHIP,
     ST1,
     ST2,
     WH,
@@ -372,6 +374,19 @@ def test_bopis_without_stock_at_chosen_store():
     )
     d = router.route(o, OPEN)
     assert d.locations == ("ST1",)  # nearest store with stock; DC1 cannot do pickup
+
+
+def test_bopis_substitution_only_picks_stores():
+    # A warehouse that offers pickup is still not a store: substitution looks at stores only.
+    dc_pickup = replace(DC1, capabilities=frozenset({SHIP, PICKUP}))
+    locations = (ST1, ST2, dc_pickup, WH, DC2)
+    router, _, _ = world({("DC1", "A"): 3, ("ST1", "A"): 1}, locations=locations)
+    o = order(
+        ("A", 1), method=DeliveryMethod.BOPIS, pickup_store="ST2", allow_store_substitution=True
+    )
+    d = router.route(o, OPEN)
+    assert d.locations == ("ST1",)
+    assert reasons(d)["DC1"]["excluded"] == "NOT_PICKUP_STORE"
 
 
 def test_bopis_never_splits():
