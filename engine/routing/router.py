@@ -197,7 +197,7 @@ class Router:
             ctx,
             exclude,
             open_mask if settings.closed_location == "skip" else None,
-            self._counter.limit_hit(ts),
+            None if bopis else self._counter.limit_hit(ts),  # the cap is on shipping only
             self._only(pickup_row) if bopis and not order.allow_store_substitution else None,
         )
         policy = BOPIS_POLICY if bopis else self.policy
@@ -316,8 +316,10 @@ class Router:
         order.transition(OrderStatus.ROUTED, at, f"{decision.policy} {decision.decision_id}")
         order.decision_id = decision.decision_id
         self._decisions[order.id] = decision
-        rows = [self.network.index[loc] for loc in decision.locations]
-        self._counted[order.id] = self._counter.add(rows, at.timestamp())
+        # The daily order limit caps ship-from-store work; pickups at the store do not count.
+        if order.method is not DeliveryMethod.BOPIS:
+            rows = [self.network.index[loc] for loc in decision.locations]
+            self._counted[order.id] = self._counter.add(rows, at.timestamp())
 
     def place(self, order: Order, at: datetime) -> Decision:
         """Route and commit a new order; returns the decision."""

@@ -689,3 +689,14 @@ def test_release_of_an_edited_order_needs_a_reroute_first():
     router.reroute(o, OPEN)
     (request,) = router.release(o, OPEN)
     assert request.lines == (("A", 3),) and o.status is OrderStatus.RELEASED
+
+
+def test_bopis_neither_blocked_by_nor_counted_in_the_ship_from_store_limit():
+    router, _, _ = world({("ST1", "A"): 10, ("DC1", "A"): 10})
+    for _ in range(2):  # ST1's daily limit is 2 shipping orders
+        router.place(order(("A", 1)), OPEN)
+    assert router.orders_today("ST1", OPEN) == 2
+    assert router.route(order(("A", 1)), OPEN).locations == ("DC1",)
+    pickup = order(("A", 1), method=DeliveryMethod.BOPIS, pickup_store="ST1")
+    assert router.place(pickup, OPEN).locations == ("ST1",)
+    assert router.orders_today("ST1", OPEN) == 2
