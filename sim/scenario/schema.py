@@ -184,6 +184,7 @@ DEFAULT_WAREHOUSES = [
     LocationSpec(id="DC-EAST", city="Allentown, PA"),
     LocationSpec(id="DC-CENTRAL", city="Memphis, TN"),
     LocationSpec(id="DC-WEST", city="Ontario, CA"),
+    LocationSpec(id="DC-WHOLESALE", city="Columbus, OH", kind="wholesale_dc"),
 ]
 
 

@@ -28,8 +28,9 @@ def test_default_network_counts_and_kinds(default) -> None:
     net = build_network(default)
     kinds = [loc.kind for loc in net.locations]
     assert kinds.count(LocationKind.WAREHOUSE) == 3
+    assert kinds.count(LocationKind.WHOLESALE_DC) == 1
     assert kinds.count(LocationKind.STORE) == 40
-    assert [loc.id for loc in net.locations[:4]] == ["DC-EAST", "DC-CENTRAL", "DC-WEST", "STORE-01"]
+    assert [loc.id for loc in net.locations[:5]] == ["DC-EAST", "DC-CENTRAL", "DC-WEST", "DC-WHOLESALE", "STORE-01"]
     assert net.locations[-1].id == "STORE-40"
     assert len(net.regions) == 300
     assert sum(r.weight for r in net.regions) == pytest.approx(1.0)
@@ -115,7 +116,7 @@ def test_initial_stock_shapes_and_cover(default) -> None:
     net = build_network(default)
     cat = build_catalogue(default)
     on_hand, safety = initial_stock(default, net, cat)
-    assert on_hand.shape == safety.shape == (43, 2000)
+    assert on_hand.shape == safety.shape == (44, 2000)
     assert on_hand.dtype == np.int64 and on_hand.min() >= 0 and safety.min() >= 0
     # Stock across the network covers roughly the configured days of network demand.
     daily = expected_daily_units(default, cat).sum()
@@ -123,7 +124,8 @@ def test_initial_stock_shapes_and_cover(default) -> None:
     assert 14 <= days <= 30
     # DCs hold every popular SKU; stores carry the head of the range.
     assert np.all(on_hand[:3, :100] > 0)
-    assert np.all(on_hand[3:, 0] > 0)
+    assert np.all(on_hand[4:, 0] > 0)  # stores
+    assert on_hand[3].sum() > 0  # the wholesale DC
 
 
 def test_build_is_deterministic_for_a_seed(default) -> None:

@@ -192,7 +192,7 @@ def test_overrides() -> None:
         },
     )
     assert scn.demand.channels.web.orders_per_day == 3000
-    assert len(scn.network.location_ids()) == 3 + 12
+    assert len(scn.network.location_ids()) == 4 + 12
     assert scn.carriers.transit_days[8] == 6
     assert scn.network.warehouses[0].city == "Boston, MA"
     assert scn.routing.params == {"priority": ["DC-WEST"]}
