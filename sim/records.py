@@ -225,6 +225,7 @@ class Recorder:
                 "order_id": order_ids,
                 "channel": demand_cols["channel"],
                 "method": demand_cols["method"],
+                "requested_method": demand_cols["requested_method"],
                 "region": demand_cols["region"],
                 "created_h": demand_cols["created_h"],
                 "promised_h": self.o_promised,
@@ -296,7 +297,8 @@ class Recorder:
                 "time_h": np.frombuffer(self.e_time, dtype=np.float64),
                 "kind": np.asarray(self.e_kind, dtype=object),
                 "order_id": np.where(
-                    e_order >= 0, order_ids[np.maximum(e_order, 0)] if order_ids.size else none,
+                    e_order >= 0,
+                    order_ids[np.maximum(e_order, 0)] if order_ids.size else none,
                     None,
                 ),
                 "location": np.where(e_loc >= 0, location_ids[np.maximum(e_loc, 0)], None),

@@ -141,7 +141,8 @@ class ShipTimes:
 
         Ship: work starts now (or at the next opening), the carrier collects at the
         location's cut-off that day if work starts before it, else the next day the
-        location is open; transit days follow the parcel zone of `miles`. BOPIS: ready
+        location is open; transit days follow the parcel zone of `miles`, and the promise
+        is the end of that local delivery day. BOPIS: ready
         `bopis_pick_hours` after work starts. Same day: delivered `same_day_hours` after.
         """
         start = self.start(row, ts, is_open)
@@ -167,4 +168,6 @@ class ShipTimes:
         if off2 != off:  # a daylight-saving change in between
             ship = ship_local - off2
         transit = self._transit[bisect_left(self._bands, miles) + 1]
-        return ship, ship + transit * DAY_S
+        # Customers are promised a date, not an hour: delivery by the end of the local day
+        # (location's time zone) `transit` days after the carrier collects.
+        return ship, (day + transit + 1) * DAY_S - off2

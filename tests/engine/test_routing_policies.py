@@ -273,7 +273,7 @@ def test_closed_store_waits_and_ships_after_next_opening():
     # Opens Tue 09:00 EST, before the 16:00 cut-off: ships Tue 16:00 EST = 21:00 UTC;
     # 10.6 miles is zone 1 = 1 transit day.
     assert d.ship_by == (datetime(2024, 3, 5, 21, 0, tzinfo=UTC),)
-    assert d.est_delivery == datetime(2024, 3, 6, 21, 0, tzinfo=UTC)
+    assert d.est_delivery == datetime(2024, 3, 7, 5, 0, tzinfo=UTC)  # end of Wed 6 Mar EST
     assert reasons(d)["ST1"]["excluded"] is None
 
 
@@ -286,7 +286,7 @@ def test_closed_store_is_skipped_in_skip_mode():
     assert reasons(d)["ST1"]["excluded"] == "CLOSED"
     # DC1 is open 24/7 and it is 22:00 local, after the cut-off: ships Tue 16:00 EST;
     # 52.9 miles is zone 2 = 2 transit days.
-    assert d.est_delivery == datetime(2024, 3, 7, 21, 0, tzinfo=UTC)
+    assert d.est_delivery == datetime(2024, 3, 8, 5, 0, tzinfo=UTC)  # end of Thu 7 Mar EST
     # In opening hours the store is used again.
     assert router.route(order(("A", 1)), OPEN).locations == ("ST1",)
 

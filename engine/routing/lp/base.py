@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.errors import RoutingError
 from engine.routing.context import Plan, RoutingContext
-from engine.routing.lp.solver import SolverError, SolverFactory, default_solver
+from engine.routing.lp.solver import SolverError, SolverFactory, central_solver, default_solver
 from engine.routing.lp.transport import TransportModel, TransportSolution
 from engine.routing.policies import BUILTIN_POLICIES
 
@@ -79,7 +79,9 @@ class LpPolicy:
         demand_z: Safety factor on the forecast: each region-SKU cell's expected demand
             `D` becomes `D + demand_z * sqrt(D)` (Poisson standard deviations), so stock
             that only covers the mean is priced as scarce. [-]
-        solver: Factory of the LP model (tests inject a failing one).
+        solver: "simplex" (default: dual simplex, warm-started), "ipm" (interior point
+            without crossover: central, steadier duals), or a factory of the LP model
+            (tests inject a failing one).
     """
 
     name = "lp"
@@ -96,7 +98,7 @@ class LpPolicy:
         penalty: float | None = None,
         max_regions: int = 100,
         demand_z: float = 0.0,
-        solver: SolverFactory | None = None,
+        solver: SolverFactory | str | None = None,
     ) -> None:
         if resolve_every < 1:
             raise RoutingError(f"policy {self.name!r}: resolve_every must be >= 1")
@@ -111,7 +113,14 @@ class LpPolicy:
         self.penalty = penalty
         self.max_regions = int(max_regions)
         self.demand_z = float(demand_z)
-        self.solver = default_solver if solver is None else solver
+        if solver is None or solver == "simplex":
+            self.solver: SolverFactory = default_solver
+        elif solver == "ipm":
+            self.solver = central_solver
+        elif callable(solver):
+            self.solver = solver
+        else:
+            raise RoutingError(f"policy {self.name!r}: solver must be 'simplex' or 'ipm'")
         self._network: Network | None = None
         self._model: TransportModel | None = None
         self.solution: TransportSolution | None = None

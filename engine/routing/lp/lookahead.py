@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from engine.errors import RoutingError
 from engine.routing.context import Plan, RoutingContext
 from engine.routing.lp.base import LpPolicy, with_notes
@@ -43,6 +45,11 @@ class LookaheadPolicy(LpPolicy):
         sample_orders: Recent orders in the order-level LP, K. [orders]
         min_sample: Orders seen before the order-level LP replaces the transport LP.
         price_weight: Multiplier on the opportunity costs (1 = the LP's duals). [-]
+        smoothing: Weight of the previous prices in an exponential moving average over
+            re-solves (0 = use each solve's duals as they are); degenerate LPs jump between
+            dual vertices, and averaging steadies the prices. [-]
+        binding_fee: Share of the package fee added to the price of a unit whose stock row
+            binds (dual > 0): running short there is likely to split a later order. [-]
         packages: With `lp="transport"`, price with the duals of the LP with package
             variables (Jasin & Sinha's region-level DLP).
         max_packages: Package limit; None uses `RoutingSettings.max_packages`.
@@ -57,6 +64,8 @@ class LookaheadPolicy(LpPolicy):
         sample_orders: int = 1000,
         min_sample: int = 200,
         price_weight: float = 1.0,
+        binding_fee: float = 0.0,
+        smoothing: float = 0.0,
         packages: bool = False,
         max_packages: int | None = None,
         **params: Any,
@@ -71,6 +80,12 @@ class LookaheadPolicy(LpPolicy):
         self.min_sample = int(min_sample)
         self.packages = bool(packages)
         self.price_weight = float(price_weight)
+        self.binding_fee = float(binding_fee)
+        if not 0.0 <= smoothing < 1.0:
+            raise RoutingError("policy 'lookahead': smoothing must be in [0, 1)")
+        self.smoothing = float(smoothing)
+        self._avg: np.ndarray | None = None
+        self._avg_of: int = -1
         self.max_packages = max_packages
         self._sample: OrderSample | None = None
 
@@ -110,8 +125,22 @@ class LookaheadPolicy(LpPolicy):
                 self._sample.add(r, ctx.sku_idx, ctx.qty)
         return plan
 
+    def _prices(self, sol: TransportSolution) -> np.ndarray:
+        """The solve's prices, averaged over re-solves when `smoothing` > 0."""
+        if not self.smoothing:
+            return sol.price
+        if self._avg_of != self.solves:
+            a = self.smoothing
+            same = self._avg is not None and self._avg.shape == sol.price.shape
+            self._avg = a * self._avg + (1 - a) * sol.price if same else sol.price.copy()
+            self._avg_of = self.solves
+        return self._avg
+
     def guided(self, ctx: RoutingContext, model: TransportModel, sol: TransportSolution) -> Plan:
-        extra = sol.price[:, ctx.sku_idx] * self.price_weight
+        pi = self._prices(sol)[:, ctx.sku_idx]
+        extra = pi * self.price_weight
+        if self.binding_fee:
+            extra = extra + (pi > 1e-6) * (self.binding_fee * ctx.rates.per_package)
         limit = ctx.max_packages if self.max_packages is None else self.max_packages
         ranking, packages, _ = priced_split(ctx, extra, limit)
         return with_notes(Plan(ranking, packages), (f"lookahead:lp{self.solves}",))

@@ -29,6 +29,7 @@ __all__ = [
     "LpSolution",
     "SolverError",
     "SolverFactory",
+    "central_solver",
     "default_solver",
     "silence_highs_banner",
 ]
@@ -160,13 +161,21 @@ class HighsModel:
     Args:
         threads: HiGHS threads (1 keeps runs reproducible and cheap). [threads]
         mip_rel_gap: Relative MIP gap accepted as optimal. [-]
+        method: "simplex" (warm-started re-solves, a vertex of the dual optimal face) or
+            "ipm" (interior point without crossover: duals near the centre of that face,
+            which are steadier when the LP is degenerate, as transportation LPs are).
     """
 
-    def __init__(self, threads: int = 1, mip_rel_gap: float = 1e-6) -> None:
+    def __init__(
+        self, threads: int = 1, mip_rel_gap: float = 1e-6, method: str = "simplex"
+    ) -> None:
+        if method not in ("simplex", "ipm"):
+            raise ValueError(f"HighsModel: method must be 'simplex' or 'ipm', got {method!r}")
         self._h: Any = None
         self._m = 0
         self.threads = threads
         self.mip_rel_gap = mip_rel_gap
+        self.method = method
 
     def load(self, lp: LinearProgram) -> None:
         import highspy
@@ -174,6 +183,9 @@ class HighsModel:
         h = _new_highs()
         h.setOptionValue("threads", int(self.threads))
         h.setOptionValue("mip_rel_gap", float(self.mip_rel_gap))
+        if self.method == "ipm":
+            h.setOptionValue("solver", "ipm")
+            h.setOptionValue("run_crossover", "off")
         m, n = lp.shape
         model = highspy.HighsLp()
         model.num_col_, model.num_row_ = n, m
@@ -247,8 +259,13 @@ def silence_highs_banner() -> None:
 
 
 def default_solver() -> LpModel:
-    """The default `SolverFactory`: a single-threaded `HighsModel`."""
+    """The default `SolverFactory`: a single-threaded `HighsModel` (dual simplex)."""
     return HighsModel()
+
+
+def central_solver() -> LpModel:
+    """A `SolverFactory` giving central duals: single-threaded interior point, no crossover."""
+    return HighsModel(method="ipm")
 
 
 def csc(

@@ -1,0 +1,386 @@
+"""The order management system (OMS): drives `engine.Router` and `engine.Ledger`.
+
+It behaves like a real storefront/OMS/WMS integration: an order is placed (routed and
+reserved) when it arrives, or in periodic batches; it is held for a short while so that
+customer service can still edit or cancel it; then it is released and each package's pick
+list goes to its location. Units that no location can supply are lost sales (stockouts).
+When a location finds the shelf short at pick time it rejects the pick, reports a cycle
+count, and the OMS re-routes the rejected units (or cancels them, per
+``operations.oversell_action``).
+
+Event flow of one order (few SimPy events): arrival (1 timeout) -> place -> release
+(1 timeout) -> pick (store: staff Resource; DC: a wave) -> carrier pickup (shared per
+location and day) -> delivery (1 timeout) -> optional return.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from engine import Channel, DeliveryMethod, Order, OrderLine, OrderStatus
+from sim.model.arrivals import CHANNELS, METHODS
+from sim.model.closing import Closing
+from sim.model.orders import EngineOrder, OrderState, Package
+
+if TYPE_CHECKING:
+    import simpy
+
+    from engine.routing.decision import Decision, FulfilmentRequest
+    from sim.model.world import World
+
+__all__ = ["Oms", "order_id"]
+
+SHIP, BOPIS, SAME_DAY = (METHODS.index(m) for m in ("ship", "bopis", "same_day"))
+_CHANNEL = tuple(Channel(c) for c in CHANNELS)
+_METHOD = tuple(DeliveryMethod(m) for m in METHODS)
+_S = OrderStatus
+_EARTH_MILES = 3958.8
+
+
+def order_id(i: int) -> str:
+    """Order id of order index `i`."""
+    return f"O{i:07d}"
+
+
+def miles_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, R = 3958.8 mi). [mi]"""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * _EARTH_MILES * math.asin(math.sqrt(min(a, 1.0)))
+
+
+class Oms(Closing):
+    """Places, holds, releases, re-routes and closes orders.
+
+    Args:
+        w: The world it belongs to.
+    """
+
+    def __init__(self, w: World) -> None:
+        self.w = w
+        self.env = w.env
+        self.router = w.router
+        self.ledger = w.ledger
+        self.rec = w.rec
+        d = w.demand
+        self._time = d.time_h.tolist()
+        self._chan = d.channel.tolist()
+        self._region = d.region.tolist()
+        self._method = d.method.tolist()
+        self.requested_method = d.method.copy()  # before storefront fallbacks
+        self._pickup = d.pickup_store.tolist()
+        # per-order columns read once per order stay numpy (memory: 1M orders); small ones
+        # read often are Python lists (fast scalar access)
+        self._start = d.line_start
+        self._sku = d.line_sku
+        self._qty = d.line_qty
+        self._cs_kind = d.cs_kind.tolist()
+        self._cs_delay = d.cs_delay_h
+        self._rlat = w.regions.lat.tolist()
+        self._rlon = w.regions.lon.tolist()
+        self._region_ids = w.region_ids
+        self.sku_ids = w.sku_ids
+        self.loc_ids = w.loc_ids
+        self.sku_index = self.ledger.sku_index
+        self.loc_index = self.ledger.loc_index
+        self._loc_lat = w.network.lat.tolist()
+        self._loc_lon = w.network.lon.tolist()
+        self._is_store = w.is_store.tolist()
+        self._hpo = w.network.handling_per_order.tolist()
+        self._hpu = w.network.handling_per_unit.tolist()
+        self._weight = w.catalogue.weight_lb.tolist()
+        self.price = w.catalogue.price.tolist()
+        self.rates = w.rates
+        ops = w.scn.operations
+        self.hold_h = w.release_hold_h
+        self.batch = ops.routing_mode == "batch"
+        self.batch_h = ops.batch_minutes / 60.0
+        self.reroute_on_reject = ops.oversell_action == "reroute"
+        self.pending: list[OrderState] = []
+        self.live: dict[int, OrderState] = {}  # order index -> state, until final
+        self.live_packages: dict[int, Package] = {}  # id(package) -> package, until finished
+
+    # ------------------------------------------------------------------ arrivals
+
+    def arrivals(self) -> simpy.events.ProcessGenerator:
+        """SimPy process: create every pre-generated order at its time."""
+        env = self.env
+        for i, t in enumerate(self._time):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self.arrive(i)
+
+    def arrive(self, i: int) -> OrderState:
+        """Create order `i` now: build the engine order, place it (or queue it for a batch)."""
+        t = self.env.now
+        s0, s1 = self._start[i : i + 2].tolist()
+        sku_ids = self.sku_ids
+        lines = [
+            OrderLine(sku_ids[s], q, k)
+            for k, (s, q) in enumerate(
+                zip(self._sku[s0:s1].tolist(), self._qty[s0:s1].tolist(), strict=True)
+            )
+        ]
+        r, m = self._region[i], self._method[i]
+        order = Order(
+            order_id(i),
+            _CHANNEL[self._chan[i]],
+            self._region_ids[r],
+            self._rlat[r],
+            self._rlon[r],
+            lines,
+            _METHOD[m],
+            self.loc_ids[self._pickup[i]] if m == BOPIS else None,
+            created_at=self.w.clock.dt(t),
+        )
+        st = OrderState(i, order, m, t, s0, s1)
+        self.live[i] = st
+        if self._cs_kind[i]:
+            ev = self.env.timeout(float(self._cs_delay[i]), st)
+            ev.callbacks.append(self.w.service.on_event)
+        if self.batch:
+            self.pending.append(st)
+        else:
+            self.place(st, t)
+            if not st.final:
+                self._schedule_release(st, self.hold_h)
+        return st
+
+    def batches(self) -> simpy.events.ProcessGenerator:
+        """SimPy process (batch mode): place the queued orders every `batch_minutes`."""
+        env, horizon = self.env, self.w.horizon_h
+        while True:
+            yield env.timeout(self.batch_h)
+            queued, self.pending = self.pending, []
+            now = env.now
+            for st in queued:
+                if st.final:
+                    continue
+                self.place(st, now)
+                if not st.final:
+                    self._schedule_release(st, max(0.0, st.created_h + self.hold_h - now))
+            if now >= horizon and not self.pending:
+                return
+
+    def _schedule_release(self, st: OrderState, delay: float) -> None:
+        ev = self.env.timeout(delay, st)
+        ev.callbacks.append(self._on_release)
+
+    # ------------------------------------------------------------------ routing
+
+    def place(self, st: OrderState, t: float) -> None:
+        """Route and reserve an order (first placement).
+
+        A storefront offers pickup or same-day only where stock allows it: when the chosen
+        pickup store (or the same-day radius) cannot fill the order, the customer checks
+        out with home delivery instead. The switch is recorded as a `method_fallback` event
+        and in the order's `method` column (`requested_method` keeps the customer's wish).
+        """
+        at = self.w.clock.dt(t)
+        down = self.w.disruptions.down_ids(t)
+        order = st.order
+        decision = self.router.route(order, at, down)
+        if decision.unfulfillable and st.method != SHIP:
+            order.method, order.pickup_store = DeliveryMethod.SHIP, None
+            st.method = SHIP
+            if st.idx >= 0:
+                self.w.demand.method[st.idx] = SHIP
+            self.rec.event(t, "method_fallback", st.idx, -1, -1, order.units, METHODS[SHIP])
+            decision = self.router.route(order, at, down)
+        self.router.commit(order, decision, at)
+        self.apply_decision(st, decision, t)
+
+    def reroute(self, st: OrderState, t: float) -> None:
+        """Route an edited order again (before release)."""
+        at = self.w.clock.dt(t)
+        decision = self.router.reroute(st.order, at, self.w.disruptions.down_ids(t))
+        self.apply_decision(st, decision, t)
+
+    def _line(self, st: OrderState, order: Order, sku: str) -> int:
+        for line in order.lines:
+            if line.sku == sku:
+                return st.line0 + line.line_id
+        raise KeyError(f"order {order.id}: no line for {sku}")
+
+    def apply_decision(self, st: OrderState, d: Decision, t: float) -> None:
+        """Book a (re)routing decision: lost units, the promise, or a cancel if empty."""
+        rec, order = self.rec, st.order
+        recorded = st.idx >= 0
+        if recorded:
+            rec.l_lost[st.line0 : st.line1] = 0
+        lost = 0
+        for sku, q in d.unfulfillable:
+            lost += q
+            if recorded:
+                rec.l_lost[self._line(st, order, sku)] = q
+                rec.event(t, "stockout", st.idx, -1, self.sku_index.get(sku, -1), q)
+        st.lost = lost
+        if d.est_delivery is not None and math.isnan(st.promised_h):
+            st.promised_h = self.w.clock.hours(d.est_delivery)
+        if not d.allocations:
+            if order.can_transition(_S.CANCELLED):
+                self.router.cancel(order, self.w.clock.dt(t), "no stock")
+            self.finish_order(st, t)
+        else:
+            st.advance("routed")
+
+    def place_exchange(self, order: Order, t: float) -> None:
+        """Ship an exchange order at once (not part of the orders table or the KPIs)."""
+        st = OrderState(-1, order, SHIP, t, 0, len(order.lines))
+        at = self.w.clock.dt(t)
+        d = self.router.route(order, at, self.w.disruptions.down_ids(t))
+        self.router.commit(order, d, at)
+        self.rec.event(t, "exchange", -1, -1, -1, order.units, f"{order.id} {d.units} routed")
+        if not d.allocations:
+            if order.can_transition(_S.CANCELLED):
+                self.router.cancel(order, at, "no stock")
+            return
+        st.released = True
+        self._dispatch_requests(st, EngineOrder(order), self.router.release(order, at), t)
+
+    # ------------------------------------------------------------------ release
+
+    def _on_release(self, ev: simpy.Event) -> None:
+        st: OrderState = ev.value
+        if st.final or st.released:
+            return
+        t = self.env.now
+        order = st.order
+        if order.status is not _S.ROUTED:
+            raise RuntimeError(f"order {order.id}: cannot release in status {order.status}")
+        requests = self.router.release(order, self.w.clock.dt(t))
+        st.released = True
+        st.advance("released")
+        self._dispatch_requests(st, EngineOrder(order), requests, t)
+
+    def _dispatch_requests(
+        self, st: OrderState, eo: EngineOrder, requests: list[FulfilmentRequest], t: float
+    ) -> None:
+        order = eo.order
+        line_of = {line.sku: st.line0 + line.line_id for line in order.lines}
+        sku_index, loc_index = self.sku_index, self.loc_index
+        if st.method == BOPIS:
+            dest_row = loc_index[order.pickup_store]
+            lat, lon = self._loc_lat[dest_row], self._loc_lon[dest_row]
+        else:
+            dest_row, lat, lon = -1, order.dest_lat, order.dest_lon
+        sites = self.w.sites
+        for req in requests:
+            row = loc_index[req.location]
+            lines = [(sku_index[sku], q, line_of[sku]) for sku, q in req.lines]
+            pkg = Package(
+                st, eo, req.decision_id, req.package, row, lines, st.method, dest_row, lat, lon, t
+            )
+            eo.live += 1
+            st.live += 1
+            self.live_packages[id(pkg)] = pkg
+            sites[row].submit(pkg)
+
+    # ------------------------------------------------------------------ picking
+
+    def picked(self, pkg: Package) -> None:
+        """A location finished picking `pkg`: take it off the shelf, or reject it if short."""
+        t = self.env.now
+        row = pkg.row
+        w = self.w
+        on_hand = w.stock.on_hand
+        short = [line for line in pkg.lines if on_hand[row, line[0]] < line[1]]
+        if short:
+            self._reject(pkg, short, t)
+            return
+        at = w.clock.dt(t)
+        ledger_on_hand = self.ledger.on_hand
+        stock, outflow = w.stock, w.outflow
+        for s, q, _ in pkg.lines:
+            stock.take(row, s, q, t)
+            outflow[row, s] += q
+            have = int(ledger_on_hand[row, s])
+            if have < q:  # the shelf proves the record wrong (never seen with overstatement)
+                self.ledger.adjust(row, s, q - have, at, "pick_found")
+        self.ledger.fulfil(pkg.decision_id, row, at, "pick")
+        pkg.picked_h = t
+        pkg.status = "picked"
+        st = pkg.st
+        st.advance("picked")
+        o = pkg.eo.order
+        if o.status is _S.RELEASED:
+            o.transition(_S.PICKED, at, self.loc_ids[row])
+        # costs of the package
+        units = pkg.units
+        pkg.handling = self._hpo[row] + self._hpu[row] * units
+        to_customer_store = pkg.method == BOPIS and self._is_store[row]
+        if not to_customer_store:
+            pkg.miles = miles_between(
+                self._loc_lat[row], self._loc_lon[row], pkg.dest_lat, pkg.dest_lon
+            )
+            weight = sum(self._weight[s] * q for s, q, _ in pkg.lines)
+            pkg.shipping = self.rates.package_cost(pkg.miles, units, weight)
+            pkg.zone = w.zone_of(pkg.miles)
+        else:
+            pkg.miles = 0.0
+        st.packages += 1
+        st.shipping += pkg.shipping
+        st.handling += pkg.handling
+        if to_customer_store:
+            w.stock.flows.awaiting_pickup += units
+            w.bopis.ready(pkg, t)
+        elif pkg.method == SAME_DAY:
+            w.carriers.courier(pkg, t)
+        else:
+            w.carriers.enqueue(pkg, t)
+
+    def _reject(self, pkg: Package, short: list[tuple[int, int, int]], t: float) -> None:
+        w, st, row = self.w, pkg.st, pkg.row
+        at = w.clock.dt(t)
+        self.ledger.release(pkg.decision_id, at, row, "reject")
+        rec = self.rec
+        for s, q, j in short:
+            counted = int(w.stock.on_hand[row, s]) + int(w.pending_pos[row, s])
+            self.ledger.count(row, s, counted, at, pkg.decision_id)
+            if st.idx >= 0:
+                rec.l_oversold[j] += q
+            st.oversold += q
+            rec.event(t, "reject", st.idx, row, s, q, f"counted {counted}")
+        w.sites[row].rejected += 1
+        pkg.status = "rejected"
+        st.rejected_by.append(self.loc_ids[row])
+        if self.reroute_on_reject:
+            self._reroute_package(pkg, t)
+        self.finish_package(pkg, t)
+
+    def _reroute_package(self, pkg: Package, t: float) -> None:
+        """Send a rejected package's units through the router again as a re-route order."""
+        st, parent, w = pkg.st, pkg.st.order, self.w
+        at = w.clock.dt(t)
+        st.children += 1
+        sku_ids = self.sku_ids
+        lines = [OrderLine(sku_ids[s], q, j - st.line0) for s, q, j in pkg.lines]
+        child = Order(
+            f"{parent.id}.R{st.children}",
+            parent.channel,
+            parent.customer_id,
+            parent.dest_lat,
+            parent.dest_lon,
+            lines,
+            parent.method,
+            parent.pickup_store,
+            allow_store_substitution=True,
+            created_at=at,
+        )
+        exclude = (*st.rejected_by, *w.disruptions.down_ids(t))
+        d = self.router.route(child, at, exclude)
+        self.router.commit(child, d, at)
+        units = sum(q for _, q in d.unfulfillable)
+        if not d.allocations:
+            self.router.cancel(child, at, "no stock after rejection")
+            self.rec.event(t, "reroute_failed", st.idx, pkg.row, -1, units)
+            return
+        if units:
+            self.rec.event(t, "reroute_partial", st.idx, pkg.row, -1, units)
+        self.rec.event(t, "reroute", st.idx, pkg.row, -1, pkg.units, d.decision_id)
+        requests = self.router.release(child, at)
+        self._dispatch_requests(st, EngineOrder(child), requests, t)
