@@ -243,18 +243,18 @@ def sim_benchmark(quick: bool = False, million: bool = False) -> dict[str, Any]:
 
 def format_sim(report: dict[str, Any]) -> str:
     """Human-readable summary of a `sim_benchmark` report."""
-    lines = [f"{'case':<10}{'orders':>10}{'orders/s':>12}{'peak MiB':>10}{'seconds':>9}"]
+    lines = [f"{'case':<12}{'orders':>10}{'orders/s':>12}{'peak MiB':>10}{'seconds':>9}"]
     for name, r in report["cases"].items():
         if "error" in r:
-            lines.append(f"{name:<10}  failed: {r['error']}")
+            lines.append(f"{name:<12}  failed: {r['error']}")
             continue
         lines.append(
-            f"{name:<10}{r['orders']:>10,}{r['orders_per_s']:>12,.0f}"
+            f"{name:<12}{r['orders']:>10,}{r['orders_per_s']:>12,.0f}"
             f"{r['peak_rss_mib']:>10,.0f}{r['elapsed_s']:>9.1f}"
         )
     floor = report["floor"]
     lines.append(
-        f"{'simpy floor':<10}{floor.get('orders', 0):>10,}"
+        f"{'simpy floor':<12}{floor.get('orders', 0):>10,}"
         f"{report['simpy_floor_orders_per_s'] or 0:>12,.0f}   floor ratio {report['floor_ratio']}"
     )
     return "\n".join(lines)

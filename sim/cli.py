@@ -100,16 +100,24 @@ def _dumps(obj: Any) -> str:
 class _Bar:
     """Progress callback drawing a tqdm bar on stderr, only when stderr is a terminal.
 
-    Called as ``bar(done)``, ``bar(done, total)``; the units are whatever the caller
-    counts (runs, simulated days).
+    Called as ``bar(done)`` or ``bar(done, total)``, in the units the caller counts
+    (runs done, or the fraction of the horizon simulated with ``total=1``).
     """
 
-    def __init__(self, desc: str, unit: str) -> None:
+    def __init__(self, desc: str, unit: str, total: float | None = None) -> None:
         self._bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=None, desc=desc, unit=unit, file=sys.stderr, leave=False)
+            fraction = "{l_bar}{bar}| [{elapsed}<{remaining}]"
+            self._bar = tqdm(
+                total=total,
+                desc=desc,
+                unit=unit,
+                file=sys.stderr,
+                leave=False,
+                bar_format=fraction if total == 1 else None,
+            )
 
     def __call__(self, done: float, total: float | None = None, *_: Any) -> None:
         if self._bar is None:
@@ -152,9 +160,16 @@ def _format_kpi(name: str, value: float) -> str:
     return f"{value:,.4f}"
 
 
+def _make_dir(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(str(out), "--out", f"cannot create directory: {exc.strerror}") from None
+
+
 def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) -> None:
     """Write every table as Parquet, the KPIs and run facts as JSON, the scenario as YAML."""
-    out.mkdir(parents=True, exist_ok=True)
+    _make_dir(out)
     for name in TABLES:
         frame = getattr(result, name, None)
         if frame is None:
@@ -163,7 +178,7 @@ def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) 
             frame.to_parquet(out / f"{name}.parquet", index=False)
         except (TypeError, ValueError, ImportError, OSError) as exc:
             if isinstance(exc, OSError):
-                raise UsageError(str(out), "--out", f"cannot write: {exc}") from None
+                raise UsageError(str(out), "--out", f"cannot write: {exc.strerror}") from None
             # Mixed-type object columns (free-text details): store them as text.
             text = frame.astype({c: str for c in frame.columns if frame[c].dtype == object})
             text.to_parquet(out / f"{name}.parquet", index=False)
@@ -184,10 +199,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise UsageError(args.out, "--out", "exists and is not a directory")
+    if out is not None:  # fail before a long run, not after it
+        _make_dir(out)
 
     from sim.run import run
 
-    with _Bar(f"{scenario.name}/{policy}", "day") as bar:
+    with _Bar(f"{scenario.name}/{policy}", "", total=1) as bar:
         result = run(scenario, policy, seed, days=days, progress=bar)
     if out is not None:
         meta = {
@@ -237,7 +254,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             file, "--baseline", f"{baseline!r} is not one of --policies ({', '.join(policies)})"
         )
     extra = {"days": days} if days is not None else {}
-    with _Bar(f"{scenario.name}: {len(policies)} policies x {reps}", "run") as bar:
+    with _Bar(f"{scenario.name}", "run", total=reps * len(policies)) as bar:
         table = compare(scenario, policies, reps, seed, baseline, progress=bar, **extra)
     if args.json:
         payload = {
@@ -352,6 +369,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("app", help="start the Streamlit workbench", description=cmd_app.__doc__)
     p.add_argument("--port", default="8501", metavar="P", help="port on 127.0.0.1 (default 8501)")
     p.set_defaults(handler=cmd_app)
+
+    # `fulfil sweep`: arguments and behaviour live in sim.sweep.command (docs/sweeps.md).
+    from sim.sweep.command import DESCRIPTION as SWEEP_DESCRIPTION
+    from sim.sweep.command import add_arguments as add_sweep_arguments
+    from sim.sweep.command import sweep_command
+
+    p = sub.add_parser(
+        "sweep", help="grid of scenarios x policies on cores or Dask", description=SWEEP_DESCRIPTION
+    )
+    add_sweep_arguments(p)
+    p.set_defaults(handler=sweep_command)
     return parser
 
 

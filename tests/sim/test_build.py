@@ -30,7 +30,13 @@ def test_default_network_counts_and_kinds(default) -> None:
     assert kinds.count(LocationKind.WAREHOUSE) == 3
     assert kinds.count(LocationKind.WHOLESALE_DC) == 1
     assert kinds.count(LocationKind.STORE) == 40
-    assert [loc.id for loc in net.locations[:5]] == ["DC-EAST", "DC-CENTRAL", "DC-WEST", "DC-WHOLESALE", "STORE-01"]
+    assert [loc.id for loc in net.locations[:5]] == [
+        "DC-EAST",
+        "DC-CENTRAL",
+        "DC-WEST",
+        "DC-WHOLESALE",
+        "STORE-01",
+    ]
     assert net.locations[-1].id == "STORE-40"
     assert len(net.regions) == 300
     assert sum(r.weight for r in net.regions) == pytest.approx(1.0)

@@ -202,3 +202,10 @@ def test_bench_engine_quick_json():
         assert set(report[key]) == {"50", "200", "1000"}
         assert all(v > 0 for v in report[key].values())
     assert "closest" in report["by_policy"]
+
+
+def test_run_out_must_be_a_directory(tmp_path):
+    not_dir = tmp_path / "file.txt"
+    not_dir.write_text("x")
+    proc = fulfil("run", str(DEFAULT), "--policy", "closest", "--out", str(not_dir))
+    assert_user_error(proc, str(not_dir), "--out", "not a directory")

@@ -1,0 +1,91 @@
+"""Same scenario + policy + seed => identical results, in this process and in another one;
+common random numbers across policies; independent replications."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import load_scenario, run
+from sim.scenario.sections import ONLINE_CHANNELS
+
+ROOT = Path(__file__).resolve().parents[2]
+SCALE = 0.1
+DAYS = 5
+DEMAND_COLUMNS = ["order_id", "channel", "method", "region", "created_h", "units_ordered"]
+
+
+def small_default():
+    scn = load_scenario("default")
+    ch = scn.demand.channels
+    over: dict[str, object] = {
+        f"demand.channels.{c}.orders_per_day": getattr(ch, c).orders_per_day * SCALE
+        for c in (*ONLINE_CHANNELS, "wholesale")
+    }
+    over["demand.channels.pos.sales_per_store_per_day"] = ch.pos.sales_per_store_per_day * SCALE
+    return load_scenario("default", overrides=over)
+
+
+def fingerprint(result) -> dict:
+    """KPIs (NaN as None) and a content hash of the orders and shipments tables."""
+
+    def digest(df: pd.DataFrame) -> str:
+        return str(int(pd.util.hash_pandas_object(df, index=False).sum()) & (2**63 - 1))
+
+    kpis = {k: (None if v != v else round(v, 12)) for k, v in result.kpis.items()}
+    return {"kpis": kpis, "orders": digest(result.orders), "shipments": digest(result.shipments)}
+
+
+SCRIPT = f"""
+import json, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_determinism import DAYS, fingerprint, small_default
+from sim import run
+print(json.dumps(fingerprint(run(small_default(), "closest", 2024, days=DAYS))))
+"""
+
+
+@pytest.fixture(scope="module")
+def first():
+    return run(small_default(), "closest", 2024, days=DAYS)
+
+
+def test_same_seed_same_results_in_process(first) -> None:
+    again = run(small_default(), "closest", 2024, days=DAYS)
+    assert fingerprint(again) == fingerprint(first)
+    pd.testing.assert_frame_equal(again.orders, first.orders)
+    pd.testing.assert_frame_equal(again.shipments, first.shipments)
+    pd.testing.assert_frame_equal(again.events, first.events)
+    assert again.conservation == first.conservation
+
+
+def test_same_seed_same_results_in_another_process(first) -> None:
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}  # string hashing differs from this process
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=300, check=True,
+    )  # fmt: skip
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == fingerprint(first)
+
+
+def test_policies_see_the_same_demand(first) -> None:
+    other = run(small_default(), "cost", 2024, days=DAYS)
+    pd.testing.assert_frame_equal(other.orders[DEMAND_COLUMNS], first.orders[DEMAND_COLUMNS])
+    assert other.seed == first.seed == 2024
+    assert other.policy == "cost" and first.policy == "closest"
+
+
+def test_replications_are_independent(first) -> None:
+    rep1 = run(small_default(), "closest", 2024, days=DAYS, replication=1)
+    assert rep1.replication == 1
+    assert len(rep1.orders) != len(first.orders) or not rep1.orders["created_h"].equals(
+        first.orders["created_h"]
+    )
+    rep1_again = run(small_default(), "closest", 2024, days=DAYS, replication=1)
+    assert fingerprint(rep1_again) == fingerprint(rep1)

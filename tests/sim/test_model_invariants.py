@@ -1,0 +1,145 @@
+"""Invariants of the SimPy model on every scenario in scenarios/.
+
+Each scenario runs at a tenth of its demand (so the suite stays fast) for enough days to
+include its disruptions and peaks. A run checks conservation of units itself (physical
+shelves and the engine ledger) and raises if it fails; here we also check the tables:
+no negative stock, every order in a terminal state or visibly in flight, consistent units.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import load_scenario, run
+from sim.kpis import KPI_NAMES
+from sim.model.stock import ConservationError, PhysicalStock
+from sim.records import ORDER_STATUSES, TERMINAL_STATUSES
+from sim.scenario.loader import SCENARIOS_DIR
+from sim.scenario.sections import ONLINE_CHANNELS
+
+SCALE = 0.1
+IN_FLIGHT_PACKAGE = {"released", "picked", "shipped", "in_transfer", "ready_for_pickup"}
+DISPATCHED = {"shipped", "delivered", "in_transfer", "ready_for_pickup", "picked_up", "no_show",
+              "picked"}  # fmt: skip
+SCENARIO_FILES = sorted(SCENARIOS_DIR.glob("*.yaml"))
+
+
+def small(path: Path | str, **extra: object):
+    """The scenario at `SCALE` of its demand, and the days that cover its disruptions."""
+    scn = load_scenario(path)
+    ch = scn.demand.channels
+    over: dict[str, object] = {
+        f"demand.channels.{c}.orders_per_day": getattr(ch, c).orders_per_day * SCALE
+        for c in (*ONLINE_CHANNELS, "wholesale")
+    }
+    over["demand.channels.pos.sales_per_store_per_day"] = ch.pos.sales_per_store_per_day * SCALE
+    over.update(extra)
+    ends = [o.start_day + o.days for o in scn.disruptions.outages]
+    ends += [d.start_day + d.days for d in scn.disruptions.carrier_delays]
+    ends += [(p.start - scn.start).days + p.days for p in scn.demand.peaks]
+    days = min(scn.horizon_days, max(4, math.ceil(max(ends, default=0)) + 1))
+    return load_scenario(path, overrides=over), days
+
+
+def check_tables(r) -> None:
+    """Table-level invariants of one run."""
+    assert list(r.kpis) == list(KPI_NAMES)
+    for name in ("fill_rate", "stockout_rate", "oversell_rate", "split_rate", "on_time_rate",
+                 "store_ship_share"):  # fmt: skip
+        v = r.kpis[name]
+        assert math.isnan(v) or 0.0 <= v <= 1.0, (name, v)
+    for table in (r.orders, r.lines, r.shipments, r.events, r.inventory, r.utilisation):
+        assert {"scenario", "policy", "replication", "seed"} <= set(table.columns)
+
+    c = r.conservation
+    assert c["initial"] + c["received"] + c["returned"] == (
+        c["on_hand"] + c["sold"] + c["shipped"] + c["picked_up"] + c["disposed"] + c["in_transit"]
+    )
+    inv = r.inventory
+    assert (inv["min_on_hand"] >= 0).all() and (inv["ledger_on_hand"] >= 0).all()
+    assert (inv["ats"] >= 0).all()
+
+    o = r.orders
+    assert o["status"].isin(ORDER_STATUSES).all()
+    assert (o["units_fulfilled"] >= 0).all() and (o["units_lost"] >= 0).all()
+    assert (o["units_fulfilled"] + o["units_lost"] <= o["units"]).all()
+    assert (o["units_oversold"] <= o["units"]).all()
+    done = o[o["status"].isin(["delivered", "picked_up"])]
+    assert (done["units_fulfilled"] == done["units"]).all()
+    partial = o[o["status"] == "partially_fulfilled"]
+    assert (
+        (partial["units_fulfilled"] > 0) & (partial["units_fulfilled"] < partial["units"])
+    ).all()
+    assert (o.loc[o["status"] == "cancelled", "units_fulfilled"] == 0).all()
+    assert (o["delivered_h"].dropna() >= o.loc[o["delivered_h"].notna(), "created_h"]).all()
+
+    s = r.shipments
+    assert (s["units"] > 0).all()
+    assert (s["picked_h"].dropna() >= s.loc[s["picked_h"].notna(), "released_h"]).all()
+    sent = s[s["status"].isin(DISPATCHED)].groupby("order_id").size()
+    packages = o.set_index("order_id")["packages"]
+    assert (sent.reindex(packages.index, fill_value=0) == packages).all()
+
+    # every order not in a terminal state is visibly in flight
+    open_orders = o[~o["status"].isin(TERMINAL_STATUSES)]
+    moving = set(s.loc[s["status"].isin(IN_FLIGHT_PACKAGE), "order_id"])
+    unreleased = open_orders["status"].isin(["created", "routed"])
+    assert (unreleased | open_orders["order_id"].isin(moving)).all()
+
+    lines = r.lines
+    per_order = lines.groupby("order_id")["units"].sum()
+    assert (per_order.reindex(o["order_id"]).to_numpy() == o["units"].to_numpy()).all()
+    assert (lines["units_returned"] <= lines["units_fulfilled"]).all()
+    assert (lines["units_restocked"] <= lines["units_returned"]).all()
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.stem for p in SCENARIO_FILES])
+def test_invariants_on_every_scenario(path: Path) -> None:
+    scn, days = small(path)
+    r = run(scn, seed=3, days=days)
+    assert len(r.orders) > 0
+    check_tables(r)
+
+
+def test_invariants_in_batch_mode_with_cancelled_oversells() -> None:
+    scn, days = small(
+        SCENARIOS_DIR / "store_network.yaml",
+        **{
+            "operations.routing_mode": "batch",
+            "operations.oversell_action": "cancel",
+            "inventory.record_inaccuracy.share": 0.3,
+        },
+    )
+    r = run(scn, "cost", seed=5, days=days)
+    check_tables(r)
+    assert r.kpis["oversell_rate"] > 0  # inaccurate store records must cause rejections
+    assert (r.events["kind"] == "reject").any()
+    assert not (r.events["kind"] == "reroute").any()
+
+
+def test_rejections_are_rerouted() -> None:
+    scn, days = small(
+        SCENARIOS_DIR / "store_network.yaml", **{"inventory.record_inaccuracy.share": 0.3}
+    )
+    r = run(scn, seed=5, days=days)
+    check_tables(r)
+    kinds = set(r.events["kind"])
+    assert {"reject", "reroute"} <= kinds
+    rejected = r.shipments[r.shipments["status"] == "rejected"]
+    assert len(rejected) > 0
+
+
+def test_conservation_failure_raises() -> None:
+    stock = PhysicalStock(np.array([[3, 0], [1, 2]]), days=1)
+    stock.take(0, 0, 2, 1.0)
+    stock.flows.sold += 2
+    assert stock.check()["on_hand"] == 4
+    stock.put(1, 1, 1, 2.0)  # a unit from nowhere
+    with pytest.raises(ConservationError, match="not conserved"):
+        stock.check()
+    with pytest.raises(ConservationError):
+        stock.take(0, 1, 1, 3.0)  # never below zero
