@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -26,40 +25,18 @@ import pandas as pd
 import streamlit as st
 
 from sim import levers as lv
+from sim import workbench as wb
 
 log = logging.getLogger("fulfil.app")
 
 HERE = Path(__file__).resolve().parent
 SCENARIO_DIR = HERE / "scenarios"
 DEFAULT_SCENARIO = "default"
-UPLOAD = "Upload a YAML file…"
+UPLOAD = "your own YAML file"  # the scenario choice (and URL value) for an upload
 PREFERRED_POLICIES = ("closest", "min_split", "cost")
 FALLBACK_POLICIES = ("closest", "ranked", "min_split", "cost", "balance", "store_first", "dc_first")
 MAX_REPS = 20
 HEADLINE_KPIS = ("cost_per_order", "click_to_door_hours_p90", "fill_rate", "split_rate")
-CHART_TABLES = ("orders", "shipments", "inventory", "utilisation")
-
-# KPI names (DESIGN.md) with a short unit for the table; order is the display order.
-KPI_UNITS: dict[str, str] = {
-    "orders": "orders",
-    "units_demanded": "units",
-    "fill_rate": "share",
-    "stockout_rate": "share",
-    "oversell_rate": "share",
-    "cost_per_order": "USD",
-    "shipping_cost_per_order": "USD",
-    "handling_cost_per_order": "USD",
-    "packages_per_order": "packages",
-    "split_rate": "share",
-    "click_to_door_hours_mean": "h",
-    "click_to_door_hours_p90": "h",
-    "on_time_rate": "share",
-    "bopis_ready_hours_p90": "h",
-    "store_ship_share": "share",
-    "returns_units": "units",
-    "returns_restocked_units": "units",
-}
-
 
 # --- plain data passed between the parts of the page ----------------------------------------
 
@@ -91,27 +68,18 @@ class RunChoice(NamedTuple):
     seed: int
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     """One finished comparison, kept in session state until the next run replaces it.
 
     Attributes:
-        summary: `sim.compare.summarise` table: one row per (policy, KPI).
-        per_run: `sim.compare.kpi_frame` table: one row per (policy, replication).
-        tables: Chart tables of replication 0 of every policy (orders, shipments, ...).
-        elapsed_s: Wall-clock time of the comparison. [s]
-        runs: Number of simulation runs. [-]
+        result: The comparison (tables, timings).
         scenario_yaml: The edited scenario the runs used.
         choice: The run settings.
     """
 
-    summary: pd.DataFrame
-    per_run: pd.DataFrame
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    elapsed_s: float = 0.0
-    runs: int = 0
-    scenario_yaml: str = ""
-    choice: RunChoice | None = None
+    result: wb.Comparison
+    scenario_yaml: str
+    choice: RunChoice
 
 
 class PlannerError(Exception):
@@ -195,15 +163,23 @@ def changes_yaml(overrides: dict[str, Any]) -> str:
 
 
 @st.cache_data(show_spinner=False)
-def available_policies() -> list[str]:
-    """Policy names from the engine registry (the built-ins if it cannot be read)."""
+def available_policies() -> dict[str, str]:
+    """Policy name -> one-line description, from the engine registry (the documented
+    built-ins, undescribed, if the registry cannot be read)."""
     try:
         from engine.routing import available_policies as registry
+        from engine.routing import get_policy
 
         names = list(registry())
     except Exception:  # registry not importable: still offer the documented built-ins
-        names = list(FALLBACK_POLICIES)
-    return names or list(FALLBACK_POLICIES)
+        return dict.fromkeys(FALLBACK_POLICIES, "")
+    described: dict[str, str] = {}
+    for name in names:
+        try:
+            described[name] = str(getattr(get_policy(name), "description", "") or "")
+        except Exception:  # a policy that needs parameters still gets offered
+            described[name] = ""
+    return described or dict.fromkeys(FALLBACK_POLICIES, "")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -214,71 +190,24 @@ def run_comparison(
     seed: int,
     baseline: str,
     _progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Run every policy ``reps`` times with common random numbers and summarise.
+) -> wb.Comparison:
+    """`sim.workbench.compare_policies` on the edited scenario, cached on its arguments.
 
-    Pure in its hashed arguments, so the same request is answered from the cache.
+    ``_progress`` (``progress(done, total)`` after each run) is not hashed; a cached answer
+    does not call it.
 
-    Args:
-        scenario_yaml: The edited scenario as YAML.
-        policies: Policy names to compare.
-        reps: Replications per policy. [-]
-        seed: Root seed. [-]
-        baseline: Policy the differences are taken against.
-        _progress: ``progress(done, total)`` after each run (not hashed).
-
-    Returns:
-        The fields of `Outcome` except ``scenario_yaml`` and ``choice`` (plain values, so the
-        cache can pickle them).
+    Raises:
+        PlannerError: the scenario is invalid.
+        RunFailed: a run raised.
     """
-    from sim.compare import compare_runs, kpi_frame, summarise
-
-    scenario = _load(scenario_yaml, "edited scenario")
-    started = time.perf_counter()
-    results = compare_runs(scenario, list(policies), reps, seed, progress=_progress)
-    elapsed = time.perf_counter() - started
-    per_run = kpi_frame(results)
-    summary = summarise(per_run, baseline)
-    tables: dict[str, pd.DataFrame] = {}
-    for name in CHART_TABLES:
-        parts = [getattr(r, name) for r in results if r.replication == 0 and hasattr(r, name)]
-        parts = [p for p in parts if isinstance(p, pd.DataFrame) and not p.empty]
-        if parts:
-            tables[name] = pd.concat(parts, ignore_index=True)
-    return {
-        "summary": summary,
-        "per_run": per_run,
-        "tables": tables,
-        "elapsed_s": elapsed,
-        "runs": len(results),
-    }
+    data = _load(scenario_yaml, "edited scenario").resolved()
+    return wb.compare_policies(data, policies, reps, seed, baseline, _progress)
 
 
 @st.cache_data(show_spinner=False)
 def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """KPI table for display: one row per KPI, per policy the mean [95% CI] and the
-    difference against the baseline [95% CI]."""
-
-    def fmt(value: float) -> str:
-        if pd.isna(value):
-            return "–"
-        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
-
-    def cell(mean: float, low: float, high: float) -> str:
-        if pd.isna(low) or pd.isna(high):
-            return fmt(mean)
-        return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
-
-    rows: dict[str, dict[str, str]] = {}
-    for rec in summary.itertuples(index=False):
-        row = rows.setdefault(rec.kpi, {"unit": KPI_UNITS.get(rec.kpi, "")})
-        row[f"{rec.policy}"] = cell(rec.mean, rec.ci_low, rec.ci_high)
-        if rec.policy != rec.baseline:
-            row[f"{rec.policy} − {rec.baseline}"] = cell(rec.diff, rec.diff_low, rec.diff_high)
-    order = [k for k in KPI_UNITS if k in rows] + [k for k in rows if k not in KPI_UNITS]
-    table = pd.DataFrame.from_dict({k: rows[k] for k in order}, orient="index")
-    table.index.name = "KPI"
-    return table
+    """`sim.workbench.kpi_table`, cached."""
+    return wb.kpi_table(summary)
 
 
 @st.cache_data(show_spinner=False)
@@ -382,15 +311,17 @@ def levers_ui(data: dict[str, Any], box: Any) -> dict[str, Any]:
 def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
     """Policies, baseline, replications, seed and the Run button, drawn in ``box``."""
     box.subheader("Comparison")
-    names = available_policies()
+    described = available_policies()
+    names = list(described)
     preferred = [p for p in PREFERRED_POLICIES if p in names] or names[:3]
+    notes = "\n".join(f"- **{n}**: {d}" if d else f"- **{n}**" for n, d in described.items())
     policies = box.multiselect(
         "Policies",
         names,
         default=preferred,
         key="policies",
         bind="query-params",
-        help="Routing policies from the engine registry.",
+        help=f"Routing policies from the engine registry:\n{notes}",
     )
     baseline = box.selectbox(
         "Baseline",
@@ -430,7 +361,7 @@ def execute(scenario_yaml: str, choice: RunChoice) -> Outcome | None:
         bar.progress(done / total, text=f"Running {done} of {total} simulations…")
 
     try:
-        fields = run_comparison(
+        result = run_comparison(
             scenario_yaml, choice.policies, choice.reps, choice.seed, choice.baseline, progress
         )
     except PlannerError as exc:
@@ -442,8 +373,8 @@ def execute(scenario_yaml: str, choice: RunChoice) -> Outcome | None:
         bar.empty()
         st.error(f"The simulation stopped: {exc}" if str(exc) else "The simulation stopped.")
         return None
-    outcome = Outcome(**fields, scenario_yaml=scenario_yaml, choice=choice)
-    bar.progress(1.0, text=f"{outcome.runs} simulations in {outcome.elapsed_s:.1f} s")
+    outcome = Outcome(result, scenario_yaml, choice)
+    bar.progress(1.0, text=f"{result.runs} simulations in {result.elapsed_s:.1f} s")
     st.session_state["outcome"] = outcome
     return outcome
 
@@ -451,14 +382,16 @@ def execute(scenario_yaml: str, choice: RunChoice) -> Outcome | None:
 def results_ui(outcome: Outcome) -> None:
     """KPI table with intervals and differences, then the charts."""
     st.subheader("KPIs")
-    choice = outcome.choice
-    if choice is not None:
-        st.caption(
-            f"Means over {choice.reps} replication(s) with 95% confidence intervals; "
-            f"differences against **{choice.baseline}** are paired by replication. "
-            f"{outcome.runs} runs took {outcome.elapsed_s:.1f} s."
-        )
-    st.dataframe(kpi_table(outcome.summary), width="stretch")
+    choice, result = outcome.choice, outcome.result
+    st.caption(
+        f"Means over {choice.reps} replication(s) with 95% confidence intervals; "
+        f"differences against **{choice.baseline}** are paired by replication. "
+        f"{result.runs} runs took {result.elapsed_s:.1f} s on {result.workers} process(es)."
+    )
+    table = kpi_table(result.summary)
+    st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)
+    with st.expander("KPIs of every run"):
+        st.dataframe(result.per_run, width="stretch", hide_index=True)
     charts_ui(outcome)
 
 
@@ -504,16 +437,16 @@ def charts_ui(outcome: Outcome) -> None:
     """The `sim.figures` charts, in tabs; per-location charts show one chosen policy."""
     from sim import figures
 
-    tables = outcome.tables
+    tables = outcome.result.tables
     orders = tables.get("orders", pd.DataFrame())
-    summary = outcome.summary
+    summary = outcome.result.summary
     tabs = st.tabs(["KPIs", "Cost vs speed", "Click to door", "Cost", "Network", "Stores", "ATS"])
     with tabs[0]:
         cols = st.columns(2)
         for i, kpi in enumerate(HEADLINE_KPIS):
             with cols[i % 2]:
                 _chart(kpi, lambda kpi=kpi: figures.kpi_bars(summary, kpi))
-        other = st.selectbox("Another KPI", list(KPI_UNITS), index=0, key="chart_kpi")
+        other = st.selectbox("Another KPI", list(wb.KPI_UNITS), index=0, key="chart_kpi")
         _chart(other, lambda: figures.kpi_bars(summary, other))
     with tabs[1]:
         _chart("Cost vs speed", lambda: figures.cost_speed_tradeoff(summary))
@@ -521,7 +454,7 @@ def charts_ui(outcome: Outcome) -> None:
         _chart("Click-to-door ECDF", lambda: figures.click_to_door_ecdf(orders))
     with tabs[3]:
         _chart("Cost breakdown", lambda: figures.cost_breakdown(orders))
-    policies = list(outcome.choice.policies) if outcome.choice else []
+    policies = list(outcome.choice.policies)
     with tabs[4]:
         policy = st.selectbox("Policy", policies, key="map_policy") if policies else ""
 
@@ -559,7 +492,8 @@ def downloads_ui(outcome: Outcome | None, scenario_yaml: str, source: str) -> No
     )
     if outcome is None:
         return
-    for i, (name, frame) in enumerate((("summary", outcome.summary), ("runs", outcome.per_run))):
+    tables = (("summary", outcome.result.summary), ("runs", outcome.result.per_run))
+    for i, (name, frame) in enumerate(tables):
         cols[1 + 2 * i].download_button(
             f"{name.title()} (CSV)",
             table_bytes(frame, "csv"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -312,11 +312,10 @@ def cmd_app(args: argparse.Namespace) -> int:
         f"--server.port={port}",
         "--browser.gatherUsageStats=false",
     ]
-    print(f"fulfil app: http://127.0.0.1:{port}", file=sys.stderr)
-    try:
-        return subprocess.call(command)
-    except KeyboardInterrupt:
-        return 0
+    print(f"fulfil app: http://127.0.0.1:{port}", file=sys.stderr, flush=True)
+    # Replace this process with Streamlit so that Ctrl-C and kill reach the server itself.
+    os.execv(sys.executable, command)
+    return 0  # not reached
 
 
 # --- parser -------------------------------------------------------------------------------

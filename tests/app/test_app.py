@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-UPLOAD = "Upload a YAML file…"
+UPLOAD = "your own YAML file"
 TWO_POLICIES = ["closest", "min_split"]
 
 pytestmark = pytest.mark.skipif(
@@ -91,10 +91,10 @@ def test_run_a_small_comparison_and_replace_it(at: AppTest) -> None:
     at.button(key="run").click().run(timeout=120)
     _no_failures(at)
     outcome = at.session_state["outcome"]
-    assert outcome.runs == 4
-    assert set(outcome.summary["policy"]) == set(TWO_POLICIES)
+    assert outcome.result.runs == 4
+    assert set(outcome.result.summary["policy"]) == set(TWO_POLICIES)
     assert {"mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"} <= set(
-        outcome.summary.columns
+        outcome.result.summary.columns
     )
     kpis = at.dataframe[0].value
     assert "cost_per_order" in kpis.index
@@ -109,16 +109,17 @@ def test_run_a_small_comparison_and_replace_it(at: AppTest) -> None:
     at.button(key="run").click().run(timeout=120)
     _no_failures(at)
     assert at.session_state["outcome"].choice.seed == 7
-    assert len(at.dataframe) == 1
+    assert [h.value for h in at.subheader].count("KPIs") == 1
+    assert set(at.dataframe[1].value["seed"]) == {7}
 
 
 def test_run_errors_are_shown_inline(at: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sim.compare
+    import sim.sweep.tasks
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the model fell over")
 
-    monkeypatch.setattr(sim.compare, "compare_runs", boom)
+    monkeypatch.setattr(sim.sweep.tasks, "simulation_runner", boom)
     at.run()
     _quick(at, reps=1)
     at.button(key="run").click().run()

@@ -28,8 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# A small comparison: two days, a few hundred online orders a day, two policies, one rep.
-QUERY = "?days=2&online=300&reps=1&policies=closest&policies=min_split"
+# A small comparison: two days, a few hundred online orders a day, two policies, two reps.
+QUERY = "?days=2&online=300&reps=2&policies=closest&policies=min_split"
 START_TIMEOUT_S = 60
 RUN_TIMEOUT_MS = 180_000
 
@@ -79,8 +79,10 @@ def server(tmp_path: Path) -> Iterator[str]:
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
+    # Worker processes even for this small run, so the served app's parallel path is tested.
+    env = {**os.environ, "FULFIL_PARALLEL_MIN_ORDERS": "0"}
     with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)
@@ -113,8 +115,13 @@ def test_small_comparison_in_chromium(server: str, tmp_path: Path) -> None:
             assert page.get_by_test_id("stAlertContentError").count() == 0
             # The view is in the URL: the levers given in the query string are still there.
             assert "days=2" in page.url and "online=300" in page.url
-            shot = tmp_path / "workbench.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 10_000
+            # Streamlit scrolls inside its own container: one shot of the top, one of the charts.
+            top = tmp_path / "workbench.png"
+            page.screenshot(path=str(top))
+            chart.scroll_into_view_if_needed()
+            page.wait_for_timeout(1_000)  # let plotly finish drawing
+            charts = tmp_path / "workbench-charts.png"
+            page.screenshot(path=str(charts))
+            assert top.stat().st_size > 10_000 and charts.stat().st_size > 10_000
         finally:
             browser.close()

@@ -1,0 +1,257 @@
+"""Comparisons for the workbench app: runs on local cores, results shaped for the page.
+
+Pure Python (no Streamlit), so the app stays thin and these pieces are tested directly.
+`compare_policies` is `sim.compare.compare_runs` + `summarise` with two differences: runs
+go to worker processes when they are big enough, and only the KPIs and the chart tables of
+replication 0 come back, which keeps a long comparison's memory small.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "CHART_TABLES",
+    "KPI_UNITS",
+    "Comparison",
+    "RunFailed",
+    "compare_policies",
+    "kpi_table",
+    "online_orders",
+]
+
+#: Tables of replication 0 kept for the charts.
+CHART_TABLES = ("orders", "shipments", "inventory", "utilisation")
+
+#: Below this many online orders over all runs, starting worker processes costs more than
+#: it saves. The environment variable ``FULFIL_PARALLEL_MIN_ORDERS`` overrides it.
+PARALLEL_MIN_ORDERS = 20_000
+
+#: KPI names (DESIGN.md) with the unit shown in the table, in display order.
+KPI_UNITS: dict[str, str] = {
+    "orders": "orders",
+    "units_demanded": "units",
+    "fill_rate": "share",
+    "stockout_rate": "share",
+    "oversell_rate": "share",
+    "cost_per_order": "USD",
+    "shipping_cost_per_order": "USD",
+    "handling_cost_per_order": "USD",
+    "packages_per_order": "packages",
+    "split_rate": "share",
+    "click_to_door_hours_mean": "h",
+    "click_to_door_hours_p90": "h",
+    "on_time_rate": "share",
+    "bopis_ready_hours_p90": "h",
+    "store_ship_share": "share",
+    "returns_units": "units",
+    "returns_restocked_units": "units",
+}
+
+Progress = Callable[[int, int], None]
+
+
+class RunFailed(Exception):
+    """A simulation run raised; the message is its one-line error."""
+
+
+@dataclass
+class Comparison:
+    """A finished comparison.
+
+    Attributes:
+        summary: `sim.compare.summarise` table: one row per (policy, KPI).
+        per_run: `sim.compare.kpi_frame` table: one row per (policy, replication).
+        tables: Chart tables (`CHART_TABLES`) of replication 0 of every policy.
+        elapsed_s: Wall-clock time of all runs. [s]
+        runs: Number of simulation runs. [-]
+        workers: Processes the runs used (1 = in this process). [-]
+    """
+
+    summary: pd.DataFrame
+    per_run: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    runs: int = 0
+    workers: int = 1
+
+
+def online_orders(data: Mapping[str, Any]) -> float:
+    """Expected online orders of one run of a resolved scenario, before peaks. [orders]"""
+    from sim.levers import lever
+
+    per_day = lever("online").read(data) or 0
+    return float(per_day) * float(data.get("horizon_days", 1))
+
+
+def _parallel_threshold() -> int:
+    text = os.environ.get("FULFIL_PARALLEL_MIN_ORDERS", "")
+    return int(text) if text.strip().lstrip("-").isdigit() else PARALLEL_MIN_ORDERS
+
+
+def _stop(pool: cf.ProcessPoolExecutor) -> None:
+    """Cancel queued runs and end the worker processes of ``pool`` now."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # no public API in 3.11
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+
+
+def _run_tasks(tasks: list[Any], workers: int, progress: Progress) -> dict[str, Any]:
+    """Execute sweep tasks, in this process or on ``workers`` processes; outcome per key."""
+    from sim.sweep import tasks as sweep
+
+    def details(task: Any) -> tuple[str, ...]:
+        return CHART_TABLES if task.replication == 0 else ()
+
+    outcomes: dict[str, Any] = {}
+    if workers <= 1:
+        for done, task in enumerate(tasks, 1):
+            outcomes[task.key] = sweep.execute(task, sweep.simulation_runner, details(task))
+            progress(done, len(tasks))
+        return outcomes
+    # "spawn": clean interpreters, no locks forked from a server's threads.
+    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        handles = {
+            pool.submit(sweep.execute, t, sweep.simulation_runner, details(t)): t for t in tasks
+        }
+        for done, handle in enumerate(cf.as_completed(handles), 1):
+            outcomes[handles[handle].key] = handle.result()
+            progress(done, len(tasks))
+    except BaseException:
+        _stop(pool)  # interrupted (e.g. the page started a new run): do not finish the old one
+        raise
+    pool.shutdown(wait=True)
+    return outcomes
+
+
+def compare_policies(
+    data: Mapping[str, Any],
+    policies: Sequence[str],
+    reps: int,
+    seed: int,
+    baseline: str | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Comparison:
+    """Run every policy ``reps`` times with common random numbers and summarise.
+
+    Replication ``r`` of every policy runs as ``run(scenario, policy, seed, replication=r)``,
+    as in `sim.compare.compare_runs`, so the policies face the same demand and the
+    differences are paired. Results do not depend on where the runs execute.
+
+    Args:
+        data: The resolved scenario (``Scenario.resolved()``).
+        policies: Policy names.
+        reps: Replications per policy. [-]
+        seed: Root seed. [-]
+        baseline: Policy the differences are taken against; None = the first.
+        progress: Called as ``progress(done, total)`` after each run.
+        workers: Worker processes; None = all cores when the runs are big enough
+            (``PARALLEL_MIN_ORDERS``), else 1 (in this process).
+
+    Returns:
+        The `Comparison`.
+
+    Raises:
+        RunFailed: a run raised (its message is the one-line error).
+        ValueError: no policies, a repeated policy, ``reps < 1`` or an unknown baseline.
+    """
+    from sim.compare import kpi_frame, summarise
+    from sim.sweep.tasks import RunTask
+
+    if not policies or len(set(policies)) != len(policies):
+        raise ValueError("policies: give each policy once, at least one")
+    if reps < 1:
+        raise ValueError(f"reps: must be at least 1, got {reps}")
+    if baseline is not None and baseline not in policies:
+        raise ValueError(f"baseline: {baseline!r} is not one of the compared policies")
+    data = dict(data)
+    tasks = [
+        RunTask(
+            key=f"r{rep}-{policy}", case=0, label="", overrides={}, policy=policy, seed=int(seed),
+            replication=rep, days=None, scenario=data,
+        )
+        for rep in range(reps)
+        for policy in policies
+    ]  # fmt: skip
+    if workers is None:
+        big = online_orders(data) * len(tasks) >= _parallel_threshold()
+        workers = min(os.cpu_count() or 1, len(tasks)) if big else 1
+    started = time.perf_counter()
+    outcomes = _run_tasks(tasks, max(1, int(workers)), progress or (lambda done, total: None))
+    elapsed = time.perf_counter() - started
+    failed = [o for o in outcomes.values() if not o.ok]
+    if failed:
+        raise RunFailed(failed[0].error)
+    results = [
+        SimpleNamespace(
+            scenario=data.get("name", ""),
+            policy=t.policy,
+            seed=t.seed,
+            replication=t.replication,
+            kpis=outcomes[t.key].kpis,
+            **outcomes[t.key].details,
+        )
+        for t in tasks
+    ]
+    per_run = kpi_frame(results)
+    tables: dict[str, pd.DataFrame] = {}
+    for name in CHART_TABLES:
+        parts = [getattr(r, name, None) for r in results if r.replication == 0]
+        parts = [p for p in parts if isinstance(p, pd.DataFrame) and not p.empty]
+        if parts:
+            tables[name] = pd.concat(parts, ignore_index=True)
+    return Comparison(
+        summary=summarise(per_run, baseline),
+        per_run=per_run,
+        tables=tables,
+        elapsed_s=elapsed,
+        runs=len(tasks),
+        workers=max(1, int(workers)),
+    )
+
+
+def _number(value: float) -> str:
+    if pd.isna(value):
+        return "–"
+    return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def _cell(mean: float, low: float, high: float) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return _number(mean)
+    return f"{_number(mean)} [{_number(low)}, {_number(high)}]"
+
+
+def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The KPI table as the planner reads it.
+
+    Args:
+        summary: `sim.compare.summarise` output.
+
+    Returns:
+        One row per KPI (index ``KPI``), a ``unit`` column, then per policy its mean with
+        the 95% interval, ``"12.04 [11.9, 12.2]"``, and for every policy but the baseline
+        a ``"<policy> − <baseline>"`` column with the paired difference and its interval.
+    """
+    rows: dict[str, dict[str, str]] = {}
+    for rec in summary.itertuples(index=False):
+        row = rows.setdefault(rec.kpi, {"unit": KPI_UNITS.get(rec.kpi, "")})
+        row[str(rec.policy)] = _cell(rec.mean, rec.ci_low, rec.ci_high)
+        if rec.policy != rec.baseline:
+            row[f"{rec.policy} − {rec.baseline}"] = _cell(rec.diff, rec.diff_low, rec.diff_high)
+    order = [k for k in KPI_UNITS if k in rows] + [k for k in rows if k not in KPI_UNITS]
+    table = pd.DataFrame.from_dict({k: rows[k] for k in order}, orient="index")
+    table.index.name = "KPI"
+    return table

@@ -1,0 +1,98 @@
+"""Tests of `sim.workbench`: paired comparisons on local cores and the KPI table."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from sim import levers as lv
+from sim import workbench as wb
+from sim.scenario import apply_overrides, load_scenario
+
+
+@pytest.fixture(scope="module")
+def tiny() -> dict:
+    """The default scenario cut to two days and a few hundred online orders a day."""
+    base = load_scenario("default").resolved()
+    overrides = lv.levers_to_overrides(base, {"days": 2, "online": 300})
+    return load_scenario(apply_overrides(base, overrides)).resolved()
+
+
+def test_runs_on_worker_processes_match_runs_in_process(tiny: dict) -> None:
+    calls: list[tuple[int, int]] = []
+    here = wb.compare_policies(
+        tiny, ["closest", "cost"], 2, 5, progress=lambda d, n: calls.append((d, n)), workers=1
+    )
+    there = wb.compare_policies(tiny, ["closest", "cost"], 2, 5, workers=2)
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert (here.workers, there.workers) == (1, 2)
+    pd.testing.assert_frame_equal(here.per_run, there.per_run)
+    pd.testing.assert_frame_equal(here.summary, there.summary)
+    assert set(here.tables) >= {"orders", "shipments"}
+    assert set(here.tables["orders"]["replication"]) == {0}  # chart tables: replication 0 only
+    assert set(here.per_run["replication"]) == {0, 1}
+
+
+def test_a_failing_run_raises_run_failed(tiny: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.sweep.tasks
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no stock ledger")
+
+    monkeypatch.setattr(sim.sweep.tasks, "simulation_runner", boom)
+    with pytest.raises(wb.RunFailed, match="no stock ledger"):
+        wb.compare_policies(tiny, ["closest"], 1, 1, workers=1)
+
+
+@pytest.mark.parametrize(
+    ("policies", "reps", "baseline"),
+    [
+        ([], 1, None),
+        (["closest", "closest"], 1, None),
+        (["closest"], 0, None),
+        (["closest"], 1, "cost"),
+    ],
+)
+def test_bad_arguments_are_refused_before_running(
+    tiny: dict, policies: list[str], reps: int, baseline: str | None
+) -> None:
+    with pytest.raises(ValueError):
+        wb.compare_policies(tiny, policies, reps, 1, baseline, workers=1)
+
+
+def test_online_orders_is_volume_times_horizon(tiny: dict) -> None:
+    assert wb.online_orders(tiny) == pytest.approx(600)
+
+
+def test_kpi_table_shows_intervals_and_paired_differences() -> None:
+    nan = math.nan
+    summary = pd.DataFrame(
+        [
+            ("s", "a", "cost_per_order", 3, 12.0, 11.5, 12.5, "a", 0.0, 0.0, 0.0),
+            ("s", "b", "cost_per_order", 3, 11.0, 10.4, 11.6, "a", -1.0, -1.2, -0.8),
+            ("s", "a", "orders", 1, 1234.0, nan, nan, "a", 0.0, nan, nan),
+            ("s", "b", "orders", 1, 1234.0, nan, nan, "a", 0.0, nan, nan),
+        ],
+        columns=[
+            "scenario",
+            "policy",
+            "kpi",
+            "n",
+            "mean",
+            "ci_low",
+            "ci_high",
+            "baseline",
+            "diff",
+            "diff_low",
+            "diff_high",
+        ],
+    )
+    table = wb.kpi_table(summary)
+    assert list(table.index) == ["orders", "cost_per_order"]  # KPI order of DESIGN.md
+    assert list(table.columns) == ["unit", "a", "b", "b − a"]
+    assert table.loc["cost_per_order", "unit"] == "USD"
+    assert table.loc["cost_per_order", "b"] == "11.000 [10.400, 11.600]"
+    assert table.loc["cost_per_order", "b − a"] == "-1.000 [-1.200, -0.800]"
+    assert table.loc["orders", "a"] == "1,234"  # no interval from one replication
