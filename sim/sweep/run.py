@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.sweep.executors import Executor, make_executor
-from sim.sweep.frontier import summarise, write_frontier_html
+from sim.sweep.executors import Executor, SerialExecutor, make_executor
+from sim.sweep.frontier import OBJECTIVES, summarise, write_frontier_html
 from sim.sweep.spec import Loader, Sweep, load_sweep
 from sim.sweep.store import ResultStore, atomic_write_bytes, atomic_write_table
 from sim.sweep.tasks import (
@@ -46,7 +46,7 @@ class SweepReport:
         ran: Runs finished by this invocation. [runs]
         failed: Runs still failing after their retries. [runs]
         attempts: Attempts made by this invocation, retries included. [attempts]
-        elapsed_s: Wall time of the execution phase. [s]
+        elapsed_s: Wall time of the execution phase, starting workers included. [s]
         executor: Where the runs went.
         summary: Per case x policy table (`summarise`).
         failures: Key -> last error of the runs still failing.
@@ -129,16 +129,26 @@ def run_sweep(
     store.copy_spec(sweep.file)
     done = store.done_keys()
     todo = [t for t in tasks if t.key not in done]
-    paths = sweep.paths
-    details = tuple(sweep.spec.details)
-    max_attempts = 1 + sweep.spec.max_retries
     name = executor if isinstance(executor, str) else executor.name
     info = _info(sweep, name)
     store.write_manifest(info, tasks)
 
-    ran = attempts = 0
-    still_failing: dict[str, str] = {}
-    start = time.perf_counter()
+    start = time.perf_counter()  # the execution phase, worker start-up included
+    owned = isinstance(executor, str)
+    if not todo:  # nothing to run: do not start workers
+        ex: Executor = SerialExecutor()
+    elif isinstance(executor, str):
+        ex = make_executor(
+            executor,
+            workers=workers,
+            scheduler=scheduler,
+            scratch=store.scratch,
+            dask_processes=dask_processes,
+        )
+    else:
+        ex = executor
+    described = ex.describe() if todo else name
+    loop = _Loop(store, tasks, info, run_fn, sweep, manifest_every_s)
     bar = tqdm(
         total=len(tasks),
         initial=len(tasks) - len(todo),
@@ -147,72 +157,91 @@ def run_sweep(
         desc=sweep.spec.name,
         dynamic_ncols=True,
     )
-    ex = (
-        make_executor(
-            executor,
-            workers=workers,
-            scheduler=scheduler,
-            scratch=store.scratch,
-            dask_processes=dask_processes,
-        )
-        if isinstance(executor, str)
-        else executor
-    )
-    described = ex.describe() if todo else name
     try:
-        pending: deque[tuple[RunTask, int]] = deque((t, 1) for t in todo)
-        inflight: dict[Any, tuple[RunTask, int]] = {}
-        last_manifest = time.monotonic()
-        while pending or inflight:
-            slots = ex.slots
-            while pending and len(inflight) < slots:
-                task, attempt = pending.popleft()
-                inflight[ex.submit(execute, task, run_fn, details, attempt)] = (task, attempt)
-                attempts += 1
-            for handle in ex.wait(inflight):
-                task, attempt = inflight.pop(handle)
-                outcome = _outcome(ex, handle, task, attempt)
-                if outcome.ok:
-                    store.commit(task, outcome, paths)
-                    still_failing.pop(task.key, None)
-                    ran += 1
-                    bar.update(1)
-                else:
-                    store.record_failure(task, outcome)
-                    if attempt < max_attempts:
-                        pending.append((task, attempt + 1))
-                    else:
-                        still_failing[task.key] = outcome.error
-                    bar.set_postfix(failed=len(still_failing), refresh=False)
-            if time.monotonic() - last_manifest > manifest_every_s:
-                store.write_manifest(info, tasks)
-                last_manifest = time.monotonic()
-    except KeyboardInterrupt:
-        ex.cancel(inflight)
-        raise
+        loop.drive(ex, todo, bar)
     finally:
         elapsed = time.perf_counter() - start
         bar.close()
-        ex.close()
+        if owned:
+            ex.close()
+            store.remove_scratch()
         store.write_manifest(info, tasks)
-    summary = summarise(store.load_runs(t.key for t in tasks))
-    if not summary.empty:
-        atomic_write_table(store.out / "summary.parquet", summary)
-        atomic_write_bytes(store.out / "summary.csv", summary.to_csv(index=False).encode())
-        if {"cost_per_order", "click_to_door_hours_p90", "stockout_rate"} <= set(summary):
-            write_frontier_html(summary, store.out / "frontier.html")
+    summary = _write_summary(store, tasks)
     return SweepReport(
         out=store.out,
         total=len(tasks),
         skipped=len(tasks) - len(todo),
-        ran=ran,
-        failed=len(still_failing),
-        attempts=attempts,
+        ran=loop.ran,
+        failed=len(loop.failing),
+        attempts=loop.attempts,
         elapsed_s=elapsed,
         executor=described,
         summary=summary,
-        failures=still_failing,
+        failures=loop.failing,
     )
+
+
+@dataclass
+class _Loop:
+    """Keeps ``slots`` runs in flight, commits results, retries failures."""
+
+    store: ResultStore
+    tasks: list[RunTask]
+    info: dict[str, Any]
+    runner: Runner
+    sweep: Sweep
+    manifest_every_s: float
+    ran: int = 0
+    attempts: int = 0
+    failing: dict[str, str] = field(default_factory=dict)
+
+    def drive(self, ex: Executor, todo: list[RunTask], bar: tqdm) -> None:
+        """Run ``todo`` on ``ex`` until every task is done or out of attempts."""
+        paths, details = self.sweep.paths, tuple(self.sweep.spec.details)
+        max_attempts = 1 + self.sweep.spec.max_retries
+        pending: deque[tuple[RunTask, int]] = deque((t, 1) for t in todo)
+        inflight: dict[Any, tuple[RunTask, int]] = {}
+        last_manifest = time.monotonic()
+        try:
+            while pending or inflight:
+                slots = ex.slots
+                while pending and len(inflight) < slots:
+                    task, attempt = pending.popleft()
+                    handle = ex.submit(execute, task, self.runner, details, attempt)
+                    inflight[handle] = (task, attempt)
+                    self.attempts += 1
+                for handle in ex.wait(inflight):
+                    task, attempt = inflight.pop(handle)
+                    outcome = _outcome(ex, handle, task, attempt)
+                    if outcome.ok:
+                        self.store.commit(task, outcome, paths)
+                        self.failing.pop(task.key, None)
+                        self.ran += 1
+                        bar.update(1)
+                        continue
+                    self.store.record_failure(task, outcome)
+                    if attempt < max_attempts:
+                        pending.append((task, attempt + 1))
+                    else:
+                        self.failing[task.key] = outcome.error
+                    bar.set_postfix(failed=len(self.failing), refresh=False)
+                if time.monotonic() - last_manifest > self.manifest_every_s:
+                    self.store.write_manifest(self.info, self.tasks)
+                    last_manifest = time.monotonic()
+        except KeyboardInterrupt:
+            ex.cancel(inflight)
+            raise
+
+
+def _write_summary(store: ResultStore, tasks: list[RunTask]) -> pd.DataFrame:
+    """Write summary.parquet/.csv and frontier.html for the sweep's current runs."""
+    summary = summarise(store.load_runs(t.key for t in tasks))
+    if not summary.empty:
+        atomic_write_table(store.out / "summary.parquet", summary)
+        atomic_write_bytes(store.out / "summary.csv", summary.to_csv(index=False).encode())
+        if set(OBJECTIVES) <= set(summary):
+            write_frontier_html(summary, store.out / "frontier.html")
+    return summary
 
 
 def _outcome(ex: Executor, handle: Any, task: RunTask, attempt: int) -> RunOutcome:

@@ -8,7 +8,8 @@ A sweep file is YAML::
       network.store_defaults.daily_order_limit: [20, 60, 200]
     overrides:                         # override sets, each crossed with the grid
       - {demand.channels.web.methods.bopis: 0.05, demand.channels.web.methods.ship: 0.92}
-      - {demand.channels.web.methods.bopis: 0.30, demand.channels.web.methods.ship: 0.67}
+      - label: bopis 30%               # optional label used instead of paths and values
+        set: {demand.channels.web.methods.bopis: 0.30, demand.channels.web.methods.ship: 0.67}
     policies: [closest, min_split]
     replications: 3
     seed: 42                           # default: the scenario's seed
@@ -34,7 +35,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-__all__ = ["DETAIL_TABLES", "Case", "Sweep", "SweepError", "SweepSpec", "load_sweep"]
+from sim.sweep.labels import labeller
+
+__all__ = ["DETAIL_TABLES", "Case", "OverrideSet", "Sweep", "SweepError", "SweepSpec", "load_sweep"]
 
 DETAIL_TABLES = ("orders", "lines", "shipments", "events", "inventory", "utilisation")
 DetailTable = Literal["orders", "lines", "shipments", "events", "inventory", "utilisation"]
@@ -70,6 +73,20 @@ def _check_path(path: str) -> str:
     return path
 
 
+class OverrideSet(BaseModel):
+    """An override set with a readable label, e.g. ``{label: bopis 15%, set: {...}}``.
+
+    Attributes:
+        label: Short name used in case labels instead of the paths and values.
+        set: Dotted scenario path -> value.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1)
+    set: dict[str, Any] = Field(min_length=1)
+
+
 class SweepSpec(BaseModel):
     """The content of a sweep file (see the module docstring for an example).
 
@@ -77,7 +94,8 @@ class SweepSpec(BaseModel):
         name: Sweep name, stored with every result row.
         scenario: Base scenario: a path relative to the sweep file, or a scenario name.
         grid: Dotted scenario path -> list of values; the cases are all combinations.
-        overrides: Override sets (dotted path -> value); each is crossed with the grid.
+        overrides: Override sets, each crossed with the grid: a mapping of dotted path ->
+            value, or an `OverrideSet` with a label.
         policies: Routing policy names.
         replications: Replications per case and policy (common random numbers). [runs]
         seed: Base seed; default the base scenario's seed.
@@ -91,7 +109,7 @@ class SweepSpec(BaseModel):
     name: str = Field(min_length=1)
     scenario: str = Field(min_length=1)
     grid: dict[str, list[Any]] = {}
-    overrides: list[dict[str, Any]] = []
+    overrides: list[OverrideSet | dict[str, Any]] = []
     policies: list[str] = Field(min_length=1)
     replications: int = Field(default=1, ge=1)
     seed: int | None = Field(default=None, ge=0)
@@ -110,13 +128,21 @@ class SweepSpec(BaseModel):
 
     @field_validator("overrides")
     @classmethod
-    def _overrides(cls, sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _overrides(cls, sets: list[OverrideSet | dict[str, Any]]) -> list[Any]:
         for i, one in enumerate(sets):
-            if not one:
+            paths = one.set if isinstance(one, OverrideSet) else one
+            if not paths:
                 raise ValueError(f"item {i} is empty")
-            for path in one:
+            for path in paths:
                 _check_path(path)
         return sets
+
+    def override_sets(self) -> list[tuple[str | None, dict[str, Any]]]:
+        """``(label or None, path -> value)`` for each override set."""
+        return [
+            (one.label, one.set) if isinstance(one, OverrideSet) else (None, one)
+            for one in self.overrides
+        ]
 
     @field_validator("policies")
     @classmethod
@@ -202,29 +228,14 @@ def _scenario_source(name: str, base_dir: Path) -> str:
     return str(candidate) if candidate.is_file() else name
 
 
-def _label(overrides: Mapping[str, Any], paths: list[str]) -> str:
-    """Label with the shortest path suffixes that still tell the sweep's paths apart."""
-    short: dict[str, str] = {}
-    for path in paths:
-        parts = path.split(".")
-        for n in range(1, len(parts) + 1):
-            tail = ".".join(parts[-n:])
-            if sum(p == tail or p.endswith("." + tail) for p in paths) == 1:
-                break
-        short[path] = tail
-    return ", ".join(f"{short[p]}={v}" for p, v in overrides.items()) or "base"
-
-
 def _where(
-    overrides: Mapping[str, Any], grid: Mapping[str, Any], set_index: int | None, field: str
+    overrides: Mapping[str, Any], grid: Mapping[str, Any], set_field: str, field: str
 ) -> str:
     """The sweep-file field that a scenario error on ``field`` points back to."""
     for path in overrides:
         if field == path or field.startswith(path + "."):
-            if path in grid:
-                return f"grid.{path}"
-            return f"overrides.{set_index}.{path}"
-    return f"overrides.{set_index}" if set_index is not None else "scenario"
+            return f"grid.{path}" if path in grid else f"{set_field}.{path}"
+    return set_field or "scenario"
 
 
 def _default_loader() -> Loader:
@@ -264,59 +275,92 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, loader: Loader | None 
     load = loader or _default_loader()
     scenario_error = _scenario_error_type()
     for path in spec.grid:
-        for i, one in enumerate(spec.overrides):
+        for i, (name, one) in enumerate(spec.override_sets()):
             if path in one:
-                raise SweepError(file, f"overrides.{i}.{path}", "also set in grid")
+                where = f"overrides.{i}.set.{path}" if name else f"overrides.{i}.{path}"
+                raise SweepError(file, where, "also set in grid")
     source_name = _scenario_source(spec.scenario, base_dir)
     try:
         base = load(source_name, None)
     except scenario_error as exc:
         raise SweepError(file, "scenario", str(exc)) from None
-    policies = _known_policies()
-    for i, policy in enumerate(spec.policies):
-        if policies is not None and policy not in policies:
-            known = ", ".join(sorted(policies))
-            raise SweepError(file, f"policies.{i}", f"unknown policy {policy!r} (known: {known})")
+    spec = spec.model_copy(update={"policies": _policies(spec, file, base_dir)})
+    cases = _build_cases(
+        spec, file, lambda overrides: load(source_name, overrides) if overrides else base
+    )
+    seed = spec.seed if spec.seed is not None else int(getattr(base, "seed", 0))
+    return Sweep(spec=spec, file=file, cases=cases, seed=seed)
+
+
+def _build_cases(spec: SweepSpec, file: str, load: Callable[[dict[str, Any]], Any]) -> list[Case]:
+    """Apply every grid point x override set to the base scenario and validate it.
+
+    Raises:
+        SweepError: a case is invalid, or two cases give the same scenario.
+    """
+    scenario_error = _scenario_error_type()
     grid_points = [
         dict(zip(spec.grid, values, strict=True))
         for values in itertools.product(*spec.grid.values())
     ]
-    sets: list[tuple[int | None, dict[str, Any]]] = list(enumerate(spec.overrides)) or [(None, {})]
-    paths = list(dict.fromkeys([*spec.grid, *(p for s in spec.overrides for p in s)]))
+    sets: list[tuple[str, str | None, dict[str, Any]]] = [
+        (f"overrides.{i}.set" if name else f"overrides.{i}", name, one)
+        for i, (name, one) in enumerate(spec.override_sets())
+    ] or [("", None, {})]
+    label = labeller(spec.grid, grid_points, sets)
     cases: list[Case] = []
     seen: dict[str, int] = {}
     for point in grid_points:
-        for set_index, one in sets:
+        for set_field, name, one in sets:
             overrides = {**point, **one}
             try:
-                scenario = load(source_name, overrides) if overrides else base
+                scenario = load(overrides)
             except scenario_error as exc:
                 field = getattr(exc, "field", "")
-                where = _where(overrides, spec.grid, set_index, field)
+                where = _where(overrides, spec.grid, set_field, field)
                 reason = getattr(exc, "reason", str(exc))
-                if not where.endswith(field) and field:
+                if field and not where.endswith(field):
                     reason = f"{field}: {reason}"
-                raise SweepError(
-                    file, where, f"{reason} (case {_label(overrides, paths)})"
-                ) from None
+                case = label(point, name, one)
+                raise SweepError(file, where, f"{reason} (case {case})") from None
             resolved = scenario.resolved()
             fingerprint = json.dumps(resolved, sort_keys=True, default=str)
             if fingerprint in seen:
                 raise SweepError(
                     file,
-                    "grid" if set_index is None else f"overrides.{set_index}",
-                    f"case {_label(overrides, paths)} gives the same scenario as case {seen[fingerprint]}",
+                    "grid" if spec.grid else "overrides",
+                    f"case {label(point, name, one)} gives the same scenario as case "
+                    f"{cases[seen[fingerprint]].label}",
                 )
             seen[fingerprint] = len(cases)
-            cases.append(Case(len(cases), overrides, resolved, _label(overrides, paths)))
-    seed = spec.seed if spec.seed is not None else int(getattr(base, "seed", 0))
-    return Sweep(spec=spec, file=file, cases=cases, seed=seed)
+            cases.append(Case(len(cases), overrides, resolved, label(point, name, one)))
+    return cases
 
 
 def _known_policies() -> set[str] | None:
     """Registered routing policy names, or None when no registry can be found."""
     try:
-        from engine.routing import POLICIES  # type: ignore[attr-defined]
-    except ImportError:
+        from engine.routing.policies import available_policies
+    except ImportError:  # registry not importable: let run() judge the name
         return None
-    return set(POLICIES)
+    return set(available_policies())
+
+
+def _policies(spec: SweepSpec, file: str, base_dir: Path) -> list[str]:
+    """Policy names checked against the registry; rule files resolved to absolute paths."""
+    known = _known_policies()
+    out = []
+    for i, policy in enumerate(spec.policies):
+        if policy.endswith((".yaml", ".yml")):
+            path = (base_dir / policy).resolve()
+            if not path.is_file():
+                raise SweepError(file, f"policies.{i}", f"policy file {policy!r} not found")
+            out.append(str(path))
+        elif known is not None and policy not in known:
+            names = ", ".join(sorted(known))
+            raise SweepError(
+                file, f"policies.{i}", f"unknown policy {policy!r} (available: {names})"
+            )
+        else:
+            out.append(policy)
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,11 +41,14 @@ class SyntheticRunner:
         sleep_s: Wall time each run takes. [s]
         fail: Policy -> number of attempts that fail before one succeeds (a large number
             means always). Needs ``state_dir`` to count attempts across processes.
+        crash: Like ``fail``, but the worker process dies (``os._exit``) instead of raising:
+            a crashed worker. Never use it with the serial executor.
         state_dir: Folder where attempt counters are kept.
     """
 
     sleep_s: float = 0.0
     fail: dict[str, int] = field(default_factory=dict)
+    crash: dict[str, int] = field(default_factory=dict)
     state_dir: str | None = None
 
     def __call__(
@@ -60,6 +64,11 @@ class SyntheticRunner:
         digest = hashlib.sha256(text.encode()).digest()
         if policy in self.fail:
             self._maybe_fail(digest.hex()[:16], self.fail[policy])
+        if policy in self.crash:
+            try:
+                self._maybe_fail("crash-" + digest.hex()[:16], self.crash[policy])
+            except RuntimeError:
+                os._exit(70)
         if self.sleep_s:
             time.sleep(self.sleep_s)
         rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))

@@ -41,6 +41,7 @@ __all__ = [
 #: has ``.kpis`` (dict of floats) and DataFrame attributes named like the detail tables.
 Runner = Callable[..., Any]
 PACKAGE = "fulfil-workbench"
+CODE_VERSION_ENV = "FULFIL_CODE_VERSION"
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,11 @@ _CODE_VERSION: list[str] = []
 def code_version(fresh: bool = False) -> str:
     """Package version plus a hash of the engine/ and sim/ sources (and sim's data).
 
+    The environment variable ``FULFIL_CODE_VERSION``, when set, replaces the computed value
+    everywhere (driver and workers): pin it to a release or commit id in CI, or to resume
+    a sweep after an edit you know leaves results unchanged. Pinning is your promise that
+    the code is the same; nothing checks it.
+
     Args:
         fresh: Hash the files again instead of reusing this process's first answer. A
             worker keeps its first answer: that is the code it imported.
@@ -129,6 +135,9 @@ def code_version(fresh: bool = False) -> str:
     Returns:
         E.g. ``"0.1.0+3f2a9c1d0b7e"``.
     """
+    pinned = os.environ.get(CODE_VERSION_ENV)
+    if pinned:
+        return pinned
     if _CODE_VERSION and not fresh:
         return _CODE_VERSION[0]
     import engine
@@ -192,7 +201,8 @@ def expand(sweep: Sweep, *, code: str | None = None) -> list[RunTask]:
     for case in sweep.cases:
         for policy in spec.policies:
             for rep in range(spec.replications):
-                key = task_key(case.scenario, policy, sweep.seed, rep, spec.days, code)
+                ident = _policy_identity(policy)
+                key = task_key(case.scenario, ident, sweep.seed, rep, spec.days, code)
                 tasks.append(
                     RunTask(
                         key=key,
@@ -209,6 +219,14 @@ def expand(sweep: Sweep, *, code: str | None = None) -> list[RunTask]:
                     )
                 )
     return tasks
+
+
+def _policy_identity(policy: str) -> str:
+    """A policy name, or a rules file's path plus a hash of its content."""
+    path = Path(policy)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return f"{policy}#{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
+    return policy
 
 
 def simulation_runner(

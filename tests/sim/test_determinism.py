@@ -18,7 +18,9 @@ from sim.scenario.sections import ONLINE_CHANNELS
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = 0.1
 DAYS = 5
-DEMAND_COLUMNS = ["order_id", "channel", "method", "region", "created_h", "units_ordered"]
+# `method` is an outcome (a storefront falls back to home delivery when pickup cannot be
+# filled); the customer's wish, `requested_method`, is demand.
+DEMAND_COLUMNS = ["order_id", "channel", "requested_method", "region", "created_h", "units_ordered"]
 
 
 def small_default():

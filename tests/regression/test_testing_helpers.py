@@ -1,0 +1,171 @@
+"""The statistics of `sim.testing`, checked with an injected runner and hand computations."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from scipy import stats
+
+from sim.testing import (
+    assert_better,
+    assert_kpi_within,
+    assert_not_worse,
+    check_golden,
+    higher_is_better_for,
+    paired_test,
+    update_golden,
+)
+from sim.testing.golden import main as golden_main
+
+
+@dataclass
+class Result:
+    kpis: dict[str, float]
+
+
+class TableRunner:
+    """Returns KPI values from a table: values[policy][replication]; records the calls."""
+
+    def __init__(self, values: dict[str, list[float]], kpi: str = "cost_per_order") -> None:
+        self.values, self.kpi, self.calls = values, kpi, []
+
+    def __call__(self, scenario, policy, seed, *, days=None, replication=0):
+        self.calls.append((policy, seed, replication, days))
+        return Result({self.kpi: self.values[policy][replication], "orders": 100.0})
+
+
+SCENARIO = {"name": "toy", "horizon_days": 3, "warmup_days": 1}
+BASE = [10.0, 12.0, 11.0, 13.0, 10.5]
+
+
+def test_paired_test_matches_hand_computation():
+    cand = [9.8, 11.9, 10.7, 12.8, 10.4]
+    d = [c - b for c, b in zip(cand, BASE, strict=True)]  # -0.2 -0.1 -0.3 -0.2 -0.1
+    mean = sum(d) / 5
+    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / 4)
+    delta = 0.01 * sum(BASE) / 5
+    t = (mean - delta) / (sd / math.sqrt(5))
+    result = paired_test(cand, BASE, margin=0.01, confidence=0.95)
+    assert result.worse_by == pytest.approx(mean)
+    assert result.delta == pytest.approx(delta)
+    assert result.p_value == pytest.approx(stats.t.cdf(t, 4))
+    assert result.upper_bound == pytest.approx(mean + 2.1318 * sd / math.sqrt(5), abs=1e-4)
+    assert result.passed
+
+
+def test_direction_inference_and_higher_is_better():
+    assert higher_is_better_for("fill_rate") is True
+    assert higher_is_better_for("click_to_door_hours_p90") is False
+    assert higher_is_better_for("orders", True) is True
+    with pytest.raises(ValueError, match="cannot be inferred"):
+        higher_is_better_for("orders")
+    # A higher fill rate is better: the candidate below is worse by 0.05 on average.
+    worse = paired_test([0.85, 0.86, 0.84], [0.9, 0.91, 0.89], higher_is_better=True)
+    assert worse.worse_by == pytest.approx(0.05) and not worse.passed
+
+
+def test_assert_not_worse_uses_common_random_numbers_and_passes():
+    runner = TableRunner({"cost": [x - 0.3 for x in BASE], "closest": BASE})
+    result = assert_not_worse("cost", "closest", SCENARIO, reps=5, days=2, seed=7, runner=runner)
+    assert result.passed and result.n == 5
+    # Both policies ran replications 0..4 with the same seed: paired, common random numbers.
+    assert sorted(runner.calls) == sorted(
+        (p, 7, r, 2) for p in ("cost", "closest") for r in range(5)
+    )
+
+
+def test_assert_not_worse_fails_with_a_one_line_report_when_worse_beyond_margin():
+    runner = TableRunner({"cost": [x * 1.03 for x in BASE], "closest": BASE})
+    with pytest.raises(AssertionError) as info:
+        assert_not_worse("cost", "closest", SCENARIO, reps=5, runner=runner)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "cost is NOT shown to be within the margin of closest on cost_per_order"
+    )
+
+
+def test_noisy_small_difference_is_not_enough_evidence():
+    # Worse by 0.5% on average but with a lot of noise: H0 cannot be rejected at 95%.
+    cand = [10.5, 11.5, 11.6, 12.4, 11.0]
+    result = paired_test(cand, BASE, margin=0.01)
+    assert not result.passed and result.p_value > 0.05
+
+
+def test_margin_zero_demands_a_significant_improvement():
+    same = TableRunner({"a": BASE, "b": BASE})
+    with pytest.raises(AssertionError):
+        assert_better("a", "b", SCENARIO, "cost_per_order", reps=5, runner=same)
+    better = TableRunner({"a": [x - 0.1 for x in BASE], "b": BASE})
+    assert assert_better("a", "b", SCENARIO, "cost_per_order", reps=5, runner=better).passed
+
+
+def test_identical_policies_pass_not_worse_with_a_positive_margin():
+    same = TableRunner({"a": BASE, "b": BASE})
+    result = assert_not_worse("a", "b", SCENARIO, reps=5, runner=same)
+    assert result.passed and result.p_value == 0.0
+
+
+def test_nan_kpi_is_an_error_not_a_pass():
+    runner = TableRunner({"a": [1.0, math.nan], "b": [1.0, 1.0]})
+    with pytest.raises(ValueError, match="NaN"):
+        assert_not_worse("a", "b", SCENARIO, reps=2, runner=runner)
+
+
+def test_assert_kpi_within():
+    runner = TableRunner({"closest": BASE})
+    mean, low, high = assert_kpi_within(
+        SCENARIO, "closest", "cost_per_order", 11, 12, reps=5, runner=runner
+    )
+    assert mean == pytest.approx(11.3) and low < 11.3 < high
+    # The mean is outside [11.5, 20] but the interval reaches it: not enough evidence to fail.
+    assert_kpi_within(SCENARIO, "closest", "cost_per_order", 11.5, 20, reps=5, runner=runner)
+    with pytest.raises(AssertionError, match=r"outside \[14, 20\]"):
+        assert_kpi_within(SCENARIO, "closest", "cost_per_order", 14, 20, reps=5, runner=runner)
+
+
+def test_policy_regression_fixture(policy_regression):
+    runner = TableRunner({"cost": [x - 0.3 for x in BASE], "closest": BASE})
+    policy_regression.runner = runner
+    try:
+        assert policy_regression.not_worse("cost", "closest", SCENARIO, reps=5).passed
+        assert policy_regression.better(
+            "cost", "closest", SCENARIO, "cost_per_order", reps=5
+        ).passed
+    finally:
+        policy_regression.runner = None
+
+
+def test_golden_update_is_explicit_and_check_uses_bands(tmp_path: Path):
+    path = tmp_path / "toy.json"
+    runner = TableRunner({"closest": [10.0, 10.2]})
+    update_golden(path, runner=runner, scenario="default", policy="closest", seed=1, days=2, reps=2)
+    golden = json.loads(path.read_text())
+    assert golden["kpis"]["cost_per_order"] == pytest.approx(10.1)
+    assert golden["sd"]["cost_per_order"] == pytest.approx(math.sqrt(0.02))
+    assert check_golden(path, runner=runner)["cost_per_order"] == pytest.approx(10.1)
+    # band = max(abs 0.002, rel 2% * 10.1 = 0.202, 4 * 0.1414 / sqrt(2) = 0.4) = 0.4
+    check_golden(path, runner=TableRunner({"closest": [10.35, 10.55]}))  # +0.35: inside
+    before = path.read_text()
+    with pytest.raises(AssertionError, match=r"cost_per_order 11\.1 vs golden 10\.1.*update toy"):
+        check_golden(path, runner=TableRunner({"closest": [11.0, 11.2]}))
+    assert path.read_text() == before  # a failing check never rewrites the file
+
+
+def test_golden_command(tmp_path: Path, capsys):
+    path = str(tmp_path / "toy.json")
+    runner = TableRunner({"closest": [10.0, 10.2]})
+    new = ["new", path, "--scenario", "default", "--policy", "closest", "--days", "2"]
+    assert golden_main(new, runner=runner) == 0
+    assert golden_main(new, runner=runner) == 2  # never overwrites by accident
+    assert golden_main(["check", path], runner=runner) == 0
+    moved = TableRunner({"closest": [12.0, 12.2]})
+    assert golden_main(["check", path], runner=moved) == 1
+    assert "FAILED toy.json: cost_per_order 12.1 vs golden 10.1" in capsys.readouterr().err
+    assert golden_main(["update", path], runner=moved) == 0  # the explicit update
+    assert golden_main(["check", path], runner=moved) == 0
+    assert golden_main(["check", str(tmp_path / "nope.json")], runner=moved) == 2

@@ -1,0 +1,161 @@
+"""Resuming: a killed sweep finishes only the missing runs; failing runs are retried."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+from sweep_helpers import ROOT, cli_env, sweep_cli, write_sweep
+
+from sim.sweep import expand, load_sweep, run_sweep
+from sim.sweep.store import ResultStore
+from sim.sweep.synthetic import SyntheticRunner
+
+
+def _row_keys(out: Path) -> list[str]:
+    return list(pd.read_parquet(out / "runs")["key"])
+
+
+def test_rerun_skips_done_runs_and_grown_grid_runs_only_new(tmp_path: Path):
+    out = tmp_path / "out"
+    first = run_sweep(write_sweep(tmp_path), out, runner="synthetic", progress=False)
+    assert (first.total, first.ran, first.skipped, first.failed) == (16, 16, 0, 0)
+    again = run_sweep(write_sweep(tmp_path), out, runner="synthetic", progress=False)
+    assert (again.ran, again.skipped) == (0, 16)
+    grid = {"network.store_defaults.daily_order_limit": [20, 60, 120]}
+    grown = run_sweep(write_sweep(tmp_path, grid=grid), out, runner="synthetic", progress=False)
+    assert (grown.total, grown.ran, grown.skipped) == (24, 8, 16)
+    keys = _row_keys(out)
+    assert len(keys) == len(set(keys)) == 24
+    assert len(grown.summary) == 6 * 2  # cases x policies, replications averaged
+
+
+def test_kill_mid_sweep_then_rerun_finishes_each_run_exactly_once(tmp_path: Path):
+    path = write_sweep(tmp_path, replications=3)  # 24 runs of 0.25 s on 2 workers
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "sim.sweep",
+        str(path),
+        "--out",
+        str(out),
+        "--executor",
+        "process",
+        "--workers",
+        "2",
+        "--no-progress",
+        "--runner",
+        "sweep_test_runners:slow",
+    ]
+    proc = subprocess.Popen(
+        command,
+        env=cli_env(),
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    runs = out / "runs"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            if runs.is_dir() and len(list(runs.glob("part-*.parquet"))) >= 6:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, f"sweep ended before the kill: {proc.stderr.read()}"
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: driver and pool workers
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stderr.close()
+    done_before = ResultStore(out).done_keys()
+    assert 6 <= len(done_before) < 24
+
+    tasks = expand(load_sweep(path))
+    report = run_sweep(path, out, runner="synthetic", progress=False)
+    assert report.skipped == len(done_before)
+    assert report.ran == 24 - len(done_before)
+    keys = _row_keys(out)
+    assert sorted(keys) == sorted(t.key for t in tasks)  # each key exactly once
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["total"], manifest["done"], manifest["pending"]) == (24, 24, 0)
+    assert not list(out.rglob(".tmp-*"))
+
+
+def test_leftover_temporary_files_are_not_counted_and_are_removed(tmp_path: Path):
+    out = tmp_path / "out"
+    store = ResultStore(out)
+    tasks = expand(load_sweep(write_sweep(tmp_path)))
+    # What a kill during a write leaves behind: a temporary file, never the final name.
+    (store.runs_dir / f".tmp-0badc0de-part-{tasks[0].key}.parquet").write_bytes(b"PAR1 half")
+    assert store.done_keys() == set()
+    report = run_sweep(write_sweep(tmp_path), out, runner="synthetic", progress=False)
+    assert report.ran == 16
+    assert not list(out.rglob(".tmp-*"))
+
+
+def test_failing_runs_are_recorded_and_retried_while_others_complete(tmp_path: Path):
+    path = write_sweep(tmp_path, grid={}, policies=["closest", "min_split", "cost"], max_retries=2)
+    out = tmp_path / "out"
+    # min_split fails once then succeeds; cost always fails.
+    runner = SyntheticRunner(fail={"min_split": 1, "cost": 99}, state_dir=str(tmp_path / "state"))
+    report = run_sweep(path, out, runner=runner, executor="process", workers=2, progress=False)
+    assert report.total == 2 * 3 * 2
+    assert report.ran == 8 and report.failed == 4
+    assert report.attempts == 4 + 4 * 2 + 4 * 3  # closest once, min_split twice, cost thrice
+    runs = pd.read_parquet(out / "runs")
+    assert set(runs["policy"]) == {"closest", "min_split"}
+    assert set(runs.loc[runs["policy"] == "min_split", "attempts"]) == {2}
+    failures = ResultStore(out).failures()
+    cost_keys = {t.key for t in expand(load_sweep(path)) if t.policy == "cost"}
+    assert set(report.failures) == cost_keys
+    for key in cost_keys:
+        attempts = failures[key]["attempts"]
+        assert [a["attempt"] for a in attempts] == [1, 2, 3]
+        assert attempts[-1]["error"] == "RuntimeError: synthetic failure 3 of 99"
+        assert "Traceback" in attempts[-1]["traceback"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["done"], manifest["failed"]) == (8, 4)
+    failed = [r for r in manifest["runs"] if r["status"] == "failed"]
+    assert all(r["last_error"].startswith("RuntimeError") for r in failed)
+
+    # A rerun retries only the failing runs, with a fresh budget; the history is kept.
+    again = run_sweep(path, out, runner=runner, progress=False)
+    assert (again.skipped, again.ran, again.failed) == (8, 0, 4)
+    assert all(len(ResultStore(out).failures()[k]["attempts"]) == 6 for k in cost_keys)
+
+
+def test_crashed_worker_fails_only_its_attempt(tmp_path: Path):
+    # One run of min_split kills its worker process once; the pool is rebuilt, the runs in
+    # flight on the broken pool are retried, and every run finishes.
+    path = write_sweep(tmp_path, grid={}, overrides=[], replications=1, max_retries=2)
+    runner = SyntheticRunner(crash={"min_split": 1}, state_dir=str(tmp_path / "state"))
+    report = run_sweep(
+        path, tmp_path / "out", runner=runner, executor="process", workers=2, progress=False
+    )
+    assert (report.ran, report.failed) == (2, 0)
+    failures = ResultStore(tmp_path / "out").failures()
+    assert any(
+        "worker lost: BrokenProcessPool" in r["attempts"][0]["error"] for r in failures.values()
+    )
+
+
+def test_cli_exit_status_1_when_runs_keep_failing(tmp_path: Path):
+    path = write_sweep(tmp_path, grid={}, overrides=[], max_retries=1)
+    args = [str(path), "--out", str(tmp_path / "out"), "--executor", "serial", "--no-progress"]
+    proc = sweep_cli(*args, "--runner", "sweep_test_runners:broken", "--json")
+    assert proc.returncode == 1, proc.stderr
+    outcome = json.loads(proc.stdout)
+    assert (outcome["total"], outcome["ran"], outcome["failed"]) == (4, 2, 2)
+    assert set(outcome["failures"].values()) == {"RuntimeError: synthetic failure"}
+    proc = sweep_cli(*args, "--runner", "synthetic")
+    assert proc.returncode == 0, proc.stderr
+    assert "small: 4/4 runs done (ran 2, already done 2, failing 0)" in proc.stdout

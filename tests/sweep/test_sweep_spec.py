@@ -1,0 +1,183 @@
+"""Sweep files: valid ones expand into cases; invalid ones stop before anything runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sweep_helpers import ROOT, cli_env, sweep_cli, write_sweep
+
+from sim.sweep import SweepError, load_sweep
+
+
+def test_valid_sweep_expands_grid_times_override_sets(sweep_file: Path):
+    sweep = load_sweep(sweep_file)
+    assert len(sweep.cases) == 2 * 2
+    first = sweep.cases[0]
+    assert first.overrides == {
+        "network.store_defaults.daily_order_limit": 20,
+        "demand.channels.web.methods.bopis": 0.05,
+        "demand.channels.web.methods.ship": 0.92,
+    }
+    # The override reached the validated scenario.
+    assert first.scenario["network"]["store_defaults"]["daily_order_limit"] == 20
+    assert first.scenario["demand"]["channels"]["web"]["methods"]["bopis"] == 0.05
+    assert first.label == "daily_order_limit=20, bopis=0.05, ship=0.92"
+    assert sweep.seed == first.scenario["seed"]  # default seed: the scenario's
+
+
+def test_grid_only_and_list_only(tmp_path: Path):
+    grid_only = load_sweep(write_sweep(tmp_path, overrides=[]))
+    assert [c.overrides for c in grid_only.cases] == [
+        {"network.store_defaults.daily_order_limit": 20},
+        {"network.store_defaults.daily_order_limit": 60},
+    ]
+    list_only = load_sweep(write_sweep(tmp_path, grid={}))
+    assert len(list_only.cases) == 2
+    base_only = load_sweep(write_sweep(tmp_path, grid={}, overrides=[]))
+    assert [c.label for c in base_only.cases] == ["base"]
+
+
+def _error(tmp_path: Path, **changes: object) -> SweepError:
+    with pytest.raises(SweepError) as info:
+        load_sweep(write_sweep(tmp_path, **changes))
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(str(tmp_path / "sweep.yaml") + ": ")
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        (
+            {"grid": {"network.store_defaults.daly_limit": [1]}},
+            "grid.network.store_defaults.daly_limit",
+            "unknown setting 'daly_limit'",
+        ),
+        (
+            {"grid": {"network.store_defaults.daily_order_limit": [20, -5]}},
+            "grid.network.store_defaults.daily_order_limit",
+            "greater than or equal to 0",
+        ),
+        ({"grid": {"horizon_days": ["soon"]}}, "grid.horizon_days", "integer"),
+        (
+            {
+                "overrides": [
+                    {"inventory.safety_stock_days": 1},
+                    {"inventory.safety_stock_days": -1},
+                ]
+            },
+            "overrides.1.inventory.safety_stock_days",
+            "",
+        ),
+        ({"grid": {"warmup_days": [40]}}, "grid.warmup_days", "must be less than horizon_days"),
+        ({"policies": ["closest", "fastest_ever"]}, "policies.1", "unknown policy 'fastest_ever'"),
+        ({"policies": ["closest", "closest"]}, "policies", "listed twice"),
+        ({"policies": ["my_rules.yaml"]}, "policies.0", "not found"),
+        ({"scenario": "no_such_scenario"}, "scenario", "no such file or named scenario"),
+        ({"replications": 0}, "replications", "greater than or equal to 1"),
+        (
+            {"grid": {"network.store_defaults.daily_order_limit": []}},
+            "grid",
+            "needs at least one value",
+        ),
+        ({"grid": {"not a path!": [1]}}, "grid", "not a dotted path"),
+        ({"repetitions": 3}, "repetitions", "unknown key 'repetitions'"),
+        ({"policies": None}, "policies", "required field is missing"),
+        (
+            {"overrides": [{"network.store_defaults.daily_order_limit": 5}]},
+            "overrides.0.network.store_defaults.daily_order_limit",
+            "also set in grid",
+        ),
+        (
+            {"grid": {"network.store_defaults.daily_order_limit": [60, 60]}},
+            "grid",
+            "same scenario as case",
+        ),
+    ],
+)
+def test_invalid_sweep_is_one_line_naming_field_and_reason(tmp_path, changes, field, reason):
+    error = _error(tmp_path, **changes)
+    assert error.field == field
+    assert reason in error.reason
+
+
+def test_invalid_yaml_and_missing_file(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(SweepError, match=r"bad\.yaml: invalid YAML at line"):
+        load_sweep(bad)
+    with pytest.raises(SweepError, match="file not found"):
+        load_sweep(tmp_path / "missing.yaml")
+
+
+def test_cli_rejects_bad_file_before_anything_runs(tmp_path: Path):
+    path = write_sweep(tmp_path, grid={"network.store_defaults.daily_order_limit": [20, -5]})
+    out = tmp_path / "out"
+    proc = sweep_cli(str(path), "--out", str(out), "--executor", "serial")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"{path}: grid.network.store_defaults.daily_order_limit: ")
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()  # rejected before anything ran or was written
+
+
+def test_fulfil_sweep_plan_counts_runs(sweep_file: Path, tmp_path: Path):
+    fulfil = Path(sys.executable).with_name("fulfil")  # the console script's subcommand
+    proc = subprocess.run(
+        [str(fulfil), "sweep", str(sweep_file), "--out", str(tmp_path / "out"), "--plan"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=cli_env(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "4 cases x 2 policies x 2 replications = 16 runs; 0 done, 16 to run" in proc.stdout
+
+
+def test_labelled_override_sets_and_constant_paths_left_out_of_labels(tmp_path: Path):
+    overrides = [
+        {
+            "label": "low bopis",
+            "set": {
+                "demand.channels.web.methods.bopis": 0.05,
+                "demand.channels.web.methods.ship": 0.92,
+            },
+        },
+        {
+            "label": "high bopis",
+            "set": {
+                "demand.channels.web.methods.bopis": 0.3,
+                "demand.channels.web.methods.ship": 0.67,
+            },
+        },
+    ]
+    sweep = load_sweep(write_sweep(tmp_path, overrides=overrides))
+    assert [c.label for c in sweep.cases] == [
+        "daily_order_limit=20, low bopis",
+        "daily_order_limit=20, high bopis",
+        "daily_order_limit=60, low bopis",
+        "daily_order_limit=60, high bopis",
+    ]
+    assert sweep.cases[1].overrides["demand.channels.web.methods.bopis"] == 0.3
+    # A single set applies to every case and is not worth a label.
+    small = [{"catalogue.skus": 300}]
+    assert [c.label for c in load_sweep(write_sweep(tmp_path, overrides=small)).cases] == [
+        "daily_order_limit=20",
+        "daily_order_limit=60",
+    ]
+    bad = [overrides[0], {"label": "x", "set": {"inventory.safety_stock_days": -1}}]
+    error = _error(tmp_path, overrides=bad)
+    assert error.field == "overrides.1.set.inventory.safety_stock_days"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml")), ids=lambda p: p.stem
+)
+def test_shipped_sweep_files_are_valid(path: Path):
+    sweep = load_sweep(path)
+    assert len(sweep.cases) >= 4 and sweep.spec.replications >= 2
