@@ -510,6 +510,32 @@ def downloads_ui(outcome: Outcome | None, scenario_yaml: str, source: str) -> No
         )
 
 
+@st.cache_data(show_spinner=False)
+def sweep_results(folder: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A sweep's summary and Pareto frontier, read from its ``--out`` folder."""
+    from sim.sweep import load_sweep_results
+
+    return load_sweep_results(folder)
+
+
+def sweep_ui() -> None:
+    """Open the results folder of a `fulfil sweep` and show its Pareto frontier."""
+    with st.expander("Open a sweep's results (fulfil sweep --out DIR)"):
+        folder = st.text_input("Results folder", key="sweep_folder", placeholder="results/sweep1")
+        if not folder:
+            return
+        try:
+            summary, frontier = sweep_results(folder)
+        except (FileNotFoundError, NotADirectoryError, ValueError, OSError) as exc:
+            st.error(f"{folder}: {exc}")
+            return
+        from sim.sweep import frontier_figure
+
+        st.plotly_chart(frontier_figure(summary), key="sweep_frontier")
+        st.caption(f"{len(summary)} case x policy rows, {len(frontier)} on the frontier.")
+        st.dataframe(frontier, hide_index=True)
+
+
 def main() -> None:
     """Draw the page."""
     st.set_page_config(page_title="Fulfilment workbench", layout="wide")
@@ -555,6 +581,7 @@ def main() -> None:
     else:
         st.info("Choose policies in the sidebar and press **Run comparison**.")
     downloads_ui(outcome, scenario_yaml, choice.source)
+    sweep_ui()
 
 
 if __name__ == "__main__":

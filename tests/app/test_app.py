@@ -192,3 +192,30 @@ def test_bad_query_params_are_ignored(at: AppTest) -> None:
     at.run()
     _no_failures(at)
     assert at.selectbox(key="scenario").value == "default"
+
+
+def test_opens_a_sweep_folder_and_shows_the_frontier(at: AppTest, tmp_path: Path) -> None:
+    from sim.sweep import run_sweep
+    from sim.sweep.synthetic import SyntheticRunner
+
+    sweep = {
+        "name": "tiny",
+        "scenario": "default",
+        "grid": {"network.store_defaults.daily_order_limit": [20, 60]},
+        "policies": ["closest", "min_split"],
+        "replications": 1,
+        "days": 1,
+    }
+    out = tmp_path / "sweep"
+    run_sweep(sweep, out, runner=SyntheticRunner(), progress=False)
+    at.run()
+    at.text_input(key="sweep_folder").set_value(str(out)).run()
+    _no_failures(at)
+    assert any("on the frontier" in c.value for c in at.caption)
+
+
+def test_a_folder_without_sweep_results_is_an_inline_error(at: AppTest, tmp_path: Path) -> None:
+    at.run()
+    at.text_input(key="sweep_folder").set_value(str(tmp_path / "nothing")).run()
+    assert not at.exception
+    assert at.error and "nothing" in at.error[0].value
