@@ -156,9 +156,7 @@ def _basket(
     return start, (uniq % n_sku).astype(np.int32), merged_qty.astype(np.int32)
 
 
-def _local_calendar(
-    clock: Clock, offsets: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _local_calendar(clock: Clock, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Local hour, local day index (from the start date) and weekday for (G, H) offsets."""
     hours = np.arange(offsets.shape[1])[None, :] + offsets
     local_day = np.floor(hours / 24.0).astype(np.int64)

@@ -40,10 +40,16 @@ class Clock:
     def __init__(self, start: date) -> None:
         self.start = start
         self.origin = datetime(start.year, start.month, start.day, tzinfo=UTC)
+        self._last_t = 0.0
+        self._last_dt = self.origin
 
     def dt(self, t_h: float) -> datetime:
-        """Aware UTC datetime of sim time `t_h`. [h]"""
-        return self.origin + timedelta(hours=t_h)
+        """Aware UTC datetime of sim time `t_h` (microsecond resolution). [h]"""
+        if t_h == self._last_t:  # many engine calls happen at the same instant
+            return self._last_dt
+        at = self.origin + timedelta(0, t_h * 3600.0)
+        self._last_t, self._last_dt = t_h, at
+        return at
 
     def hours(self, at: datetime) -> float:
         """Sim time of an aware datetime. [h]"""

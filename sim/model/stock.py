@@ -124,7 +124,10 @@ class PhysicalStock:
     def summary(self, t_end: float) -> dict[str, np.ndarray]:
         """Whole-run level statistics per location up to `t_end`. [units]"""
         area = np.array(
-            [a + lv * (t_end - last) for a, lv, last in zip(self._area, self._level, self._last)]
+            [
+                a + lv * (t_end - last)
+                for a, lv, last in zip(self._area, self._level, self._last, strict=True)
+            ]
         )
         return {
             "mean_on_hand": area / max(t_end, 1e-12),
@@ -231,8 +234,11 @@ class PhysicalStock:
             )
         if self.on_hand.size and int(self.on_hand.min()) < 0:
             raise ConservationError("negative physical stock on some shelf")
-        negative = [k for k in ("awaiting_carrier", "awaiting_pickup", "transfer", "inspection")
-                    if out[k] < 0]
+        negative = [
+            k
+            for k in ("awaiting_carrier", "awaiting_pickup", "transfer", "inspection")
+            if out[k] < 0
+        ]
         if negative:
             raise ConservationError(f"negative pipeline(s): {negative}")
         sums = self.on_hand.sum(axis=1).tolist()

@@ -1,0 +1,116 @@
+"""Parcel carriers and same-day couriers.
+
+A packed parcel waits at its location for the next daily carrier pickup whose cut-off it
+made (``carriers.cutoff_hour``, local time; the truck comes at ``pickup_hour``). All parcels
+of one location and pickup share one SimPy event. Transit time in hours is
+
+    T = 24 * (transit_days[zone] + extra_days + sd * Z) - 10 * U,  at least 2 h,
+
+with Z standard normal (``delay_sd_days`` = sd), U uniform on [0, 1) (parcels are delivered
+during the delivery day's rounds, up to 10 h before the clock time of the pickup) and
+`extra_days` from carrier-delay disruptions. Same-day parcels leave with a courier as soon
+as they are packed and arrive within ``operations.same_day_hours`` (uniform on [50%, 100%]).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model.arrivals import METHODS
+
+if TYPE_CHECKING:
+    import simpy
+
+    from sim.model.orders import Package
+    from sim.model.world import World
+
+__all__ = ["Carriers"]
+
+BOPIS = METHODS.index("bopis")
+_BLOCK = 4096
+MIN_TRANSIT_HOURS = 2.0
+ROUNDS_HOURS = 10.0
+
+
+class Carriers:
+    """Carrier pickups, transit and deliveries.
+
+    Args:
+        w: The world.
+    """
+
+    def __init__(self, w: World) -> None:
+        self.w = w
+        self.env = w.env
+        self.flows = w.stock.flows
+        self.transit = w.network.transit_table.tolist()
+        self.sd = w.scn.carriers.delay_sd_days
+        self.same_day_h = w.scn.operations.same_day_hours
+        self.rng: np.random.Generator = w.streams["transit"]
+        self.docks: dict[tuple[int, float], list[Package]] = {}
+        self._normal: list[float] = []
+        self._uniform: list[float] = []
+
+    def _z(self) -> float:
+        if not self._normal:
+            self._normal = self.rng.standard_normal(_BLOCK).tolist()
+        return self._normal.pop()
+
+    def _u(self) -> float:
+        if not self._uniform:
+            self._uniform = self.rng.random(_BLOCK).tolist()
+        return self._uniform.pop()
+
+    def enqueue(self, pkg: Package, t: float) -> None:
+        """A packed parcel waits for the next carrier pickup at its location."""
+        self.flows.awaiting_carrier += pkg.units
+        cutoff, pickup = self.w.calendar.next_pickup(pkg.row, t)
+        if math.isinf(pickup):
+            return  # no pickup left within the calendar: stays in flight
+        key = (pkg.row, pickup)
+        dock = self.docks.get(key)
+        if dock is None:
+            dock = self.docks[key] = []
+            ev = self.env.timeout(pickup - t, key)
+            ev.callbacks.append(self._collect)
+        dock.append(pkg)
+
+    def _collect(self, ev: simpy.Event) -> None:
+        t = self.env.now
+        for pkg in self.docks.pop(ev.value):
+            self._ship(pkg, t)
+
+    def transit_hours(self, zone: int, t: float) -> float:
+        """Random door-to-door hours for a parcel of `zone` handed over at `t`. [h]"""
+        days = self.transit[zone] + self.w.disruptions.extra_days(t, zone)
+        if self.sd > 0:
+            days += self.sd * self._z()
+        return max(24.0 * days - ROUNDS_HOURS * self._u(), MIN_TRANSIT_HOURS)
+
+    def _ship(self, pkg: Package, t: float) -> None:
+        flows = self.flows
+        flows.awaiting_carrier -= pkg.units
+        if pkg.method == BOPIS:
+            flows.transfer += pkg.units  # to the pickup store
+        else:
+            flows.shipped += pkg.units
+        self.w.oms.handed_over(pkg, t)
+        ev = self.env.timeout(self.transit_hours(pkg.zone, t), pkg)
+        ev.callbacks.append(self._arrive)
+
+    def courier(self, pkg: Package, t: float) -> None:
+        """A same-day parcel leaves with a courier right away."""
+        self.flows.shipped += pkg.units
+        self.w.oms.handed_over(pkg, t)
+        hours = self.same_day_h * (0.5 + 0.5 * self._u())
+        ev = self.env.timeout(hours, pkg)
+        ev.callbacks.append(self._arrive)
+
+    def _arrive(self, ev: simpy.Event) -> None:
+        pkg: Package = ev.value
+        if pkg.method == BOPIS:
+            self.flows.transfer -= pkg.units
+        self.w.oms.delivered(pkg, self.env.now)

@@ -1,0 +1,135 @@
+"""Customer returns: buy anywhere, return anywhere.
+
+Whether and when a delivered unit comes back is drawn up front per order line (units
+returned, lag, mail or store, condition, exchange), so returns are the same for every
+policy. A return by mail arrives at the DC nearest the customer after the lag; one at a
+store desk, at the nearest store with a returns desk. After ``returns.inspection_hours``
+the engine's `ReturnsPolicy` decides: restock where received, transfer to a DC (arriving
+after ``store_lead_days``) or dispose; refunds are recorded on the order and exchanges are
+shipped as new (unrecorded) orders. Only returns that reach a location within the horizon
+happen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.returns import Condition, ReturnAction, ReturnItem, ReturnsPolicy
+from sim.model.arrivals import CONDITIONS
+
+if TYPE_CHECKING:
+    import simpy
+
+    from sim.model.orders import OrderState, Package
+    from sim.model.world import World
+
+__all__ = ["Returns"]
+
+_CONDITION = tuple(Condition(c) for c in CONDITIONS)
+
+
+class Returns:
+    """Schedules returns after delivery and processes them at the receiving location.
+
+    Args:
+        w: The world.
+    """
+
+    def __init__(self, w: World) -> None:
+        self.w = w
+        self.env = w.env
+        self.policy = ReturnsPolicy()
+        d = w.demand
+        # numpy columns (read only for delivered lines): compact for a million orders
+        self._left = d.ret_qty.copy()  # units still to come back per line
+        self._lag = d.ret_lag_h
+        self._mail = d.ret_mail
+        self._condition = d.ret_condition
+        self._exchange = d.ret_exchange
+        self._region = d.region
+        self.inspection_h = w.scn.returns.inspection_hours
+        self.transfer_h = w.scn.inventory.replenishment.store_lead_days * 24.0
+        self.horizon_h = w.horizon_h
+
+    def schedule(self, pkg: Package, t: float) -> None:
+        """`pkg` reached the customer: schedule the units of it that will come back."""
+        st = pkg.st
+        if st.idx < 0:
+            return
+        left, lag = self._left, self._lag
+        for s, q, j in pkg.lines:
+            r = min(int(left[j]), q)
+            if r <= 0:
+                continue
+            left[j] -= r
+            delay = float(lag[j])
+            if t + delay > self.horizon_h:
+                continue
+            region = int(self._region[st.idx])
+            mail = bool(self._mail[j])
+            row = self.w.return_dc[region] if mail else self.w.return_store[region]
+            if row < 0:
+                row = self.w.return_store[region] if mail else self.w.return_dc[region]
+            if row < 0:
+                continue
+            ev = self.env.timeout(delay, (st, s, r, j, row))
+            ev.callbacks.append(self._arrive)
+
+    def _arrive(self, ev: simpy.Event) -> None:
+        st, s, r, j, row = ev.value
+        w, t = self.w, self.env.now
+        w.stock.flows.returned += r
+        w.stock.flows.inspection += r
+        w.rec.l_returned[j] += r
+        w.rec.event(t, "return", st.idx, row, s, r, "mail" if self._mail[j] else "store")
+        nxt = self.env.timeout(self.inspection_h, ev.value)
+        nxt.callbacks.append(self._inspect)
+
+    def _inspect(self, ev: simpy.Event) -> None:
+        st, s, r, j, row = ev.value
+        st: OrderState
+        w, t = self.w, self.env.now
+        at = w.clock.dt(t)
+        item = ReturnItem(
+            st.order.id,
+            w.sku_ids[s],
+            r,
+            w.loc_ids[row],
+            _CONDITION[int(self._condition[j])],
+            bool(self._exchange[j]),
+        )
+        decision = self.policy.decide(
+            item, w.network, w.ledger, at, w.oms.price[s], original=st.order
+        )
+        self.policy.apply(decision, w.ledger, at)
+        flows = w.stock.flows
+        flows.inspection -= r
+        where = w.ledger.loc_index[decision.location]
+        action = decision.action
+        if action is ReturnAction.RESTOCK:
+            w.stock.put(where, s, r, t)
+            if t <= self.horizon_h:
+                w.rec.l_restocked[j] += r
+        elif action is ReturnAction.DISPOSE:
+            flows.disposed += r
+        else:
+            flows.transfer += r
+            nxt = self.env.timeout(self.transfer_h, (st, s, r, j, where))
+            nxt.callbacks.append(self._transferred)
+        if decision.refund_amount > 0:
+            if st.final:
+                w.rec.o_refund[st.idx] += decision.refund_amount
+            else:
+                st.refund += decision.refund_amount
+        w.rec.event(t, f"return_{action.value}", st.idx, where, s, r, decision.reason)
+        if decision.exchange_order is not None:
+            w.oms.place_exchange(decision.exchange_order, t)
+
+    def _transferred(self, ev: simpy.Event) -> None:
+        st, s, r, j, row = ev.value
+        w, t = self.w, self.env.now
+        w.stock.flows.transfer -= r
+        w.stock.put(row, s, r, t)
+        w.ledger.return_to_stock(row, s, r, w.clock.dt(t), "return_transfer", st.order.id)
+        if t <= self.horizon_h:
+            w.rec.l_restocked[j] += r
