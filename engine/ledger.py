@@ -301,6 +301,20 @@ class Ledger(StockBook):
                 ) from None
             key = (self._loc(i), self._sku(s))
             wanted[key] = wanted.get(key, 0) + self._qty(q, f"decision {decision_id!r}")
+        return self._reserve_cells(decision_id, wanted, c, ts)
+
+    def _reserve_cells(
+        self, decision_id: str, wanted: dict[tuple[int, int], int], c: int, ts: float
+    ) -> bool:
+        """`reserve` after validation: ``wanted`` maps valid ``(loc_idx, sku_idx)`` cells
+        to positive quantities (Python ints, within the dtype), ``c`` is a channel index.
+
+        Still checks idempotence and that every quantity fits ATS (all or nothing).
+        """
+        if decision_id in self._open:
+            return True
+        if decision_id in self._closed:
+            return False
         for (i, s), q in wanted.items():
             available = self._ats_cell(c, i, s)
             if q > available:

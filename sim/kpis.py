@@ -123,9 +123,7 @@ def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
     out["bopis_ready_hours_p90"] = _p90((bopis["ready_h"] - bopis["created_h"]).to_numpy(float))
 
     if shipments is not None and len(shipments):
-        sent = shipments[
-            shipments["method"].isin(SHIPPED_METHODS) & shipments["shipped_h"].notna()
-        ]
+        sent = shipments[shipments["method"].isin(SHIPPED_METHODS) & shipments["shipped_h"].notna()]
         from_store = sent["location_kind"].astype(str).isin(STORE_KINDS)
         out["store_ship_share"] = _mean(from_store.to_numpy(dtype=float))
     else:

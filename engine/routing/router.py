@@ -26,6 +26,7 @@ from engine.routing.filters import STORE_KINDS, apply_base_filters, kind_mask
 from engine.routing.policies import BOPIS_POLICY, get_policy
 from engine.routing.settings import RoutingSettings
 from engine.routing.timing import DailyCounter, LocalClock, ShipTimes
+from engine.stock import utc_ts
 
 __all__ = ["Router"]
 
@@ -68,6 +69,7 @@ class Router:
         self._ledger_rows = None if same else rows
         self._ids = tuple(x.id for x in locs)
         self._hpo, self._hpu = self.rates.handling_arrays(network)
+        self._hpo_l, self._hpu_l = self._hpo.tolist(), self._hpu.tolist()  # scalar access
         self._templates: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
         self._dist_cache: dict[tuple[float, float], np.ndarray] = {}
         self._dist_cache_max = max(256, _CACHE_BYTES // (8 * max(1, len(locs))))
@@ -236,7 +238,7 @@ class Router:
             miles = float(dist[row])
             if ctx.ships:
                 shipping += self.rates.package_cost(miles, units)
-            handling += float(self._hpo[row] + self._hpu[row] * units)
+            handling += self._hpo_l[row] + self._hpu_l[row] * units
             start, arrive = self._ship_times.estimate(row, ts, bool(open_mask[row]), method, miles)
             ship_by.append(datetime.fromtimestamp(start, tz=UTC))
             latest = max(latest, arrive)
@@ -302,10 +304,8 @@ class Router:
             if order.status is OrderStatus.ROUTED:
                 order.transition(OrderStatus.REJECTED, at, "no eligible stock")
             return
-        lidx, sidx = self.ledger.loc_index, self.ledger.sku_index
-        cells = [(lidx[a.location], sidx[a.sku], a.quantity) for a in decision.allocations]
         try:
-            held = self.ledger.reserve(decision.decision_id, cells, order.channel.value, at)
+            held = self._reserve(order, decision, at)
         except LedgerError as exc:
             raise RoutingError(f"order {order.id!r}: cannot reserve: {exc}") from None
         if not held:
@@ -320,6 +320,27 @@ class Router:
         if order.method is not DeliveryMethod.BOPIS:
             rows = [self.network.index[loc] for loc in decision.locations]
             self._counted[order.id] = self._counter.add(rows, at.timestamp())
+
+    def _reserve(self, order: Order, decision: Decision, at: datetime) -> bool:
+        """`Ledger.reserve` of a decision's allocations.
+
+        Allocations made by `route` name known locations and SKUs with positive int
+        quantities, so the ledger's per-cell input validation is skipped for them (its ATS
+        check, all-or-nothing and idempotence are not); anything else goes through
+        `Ledger.reserve` with full validation.
+        """
+        ledger = self.ledger
+        lidx, sidx = ledger.loc_index, ledger.sku_index
+        wanted: dict[tuple[int, int], int] = {}
+        did = decision.decision_id
+        for a in decision.allocations:
+            i, s, q = lidx.get(a.location), sidx.get(a.sku), a.quantity
+            if i is None or s is None or type(q) is not int or q <= 0 or not did:
+                cells = [(a.location, a.sku, a.quantity) for a in decision.allocations]
+                return ledger.reserve(did, cells, order.channel.value, at)
+            key = (i, s)
+            wanted[key] = wanted.get(key, 0) + q
+        return ledger._reserve_cells(did, wanted, ledger._chan(order.channel.value), utc_ts(at))
 
     def place(self, order: Order, at: datetime) -> Decision:
         """Route and commit a new order; returns the decision."""

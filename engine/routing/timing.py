@@ -20,6 +20,7 @@ from engine.routing.settings import RoutingSettings
 __all__ = ["DailyCounter", "LocalClock", "ShipTimes"]
 
 DAY_S = 86_400.0
+_HOUR_EDGE_S = 3599.0  # `local_days` recomputes in the last second of an hour (rounding)
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 
 
@@ -33,6 +34,8 @@ class LocalClock:
         self._groups = [(zone(tz), np.array(rows)) for tz, rows in groups.items()]
         self._n = len(network.locations)
         self._cache: dict[int, np.ndarray] = {}
+        self._days_key: int | None = None  # UTC hour of the cached `local_days`
+        self._days: np.ndarray | None = None
 
     def offsets(self, ts: float) -> np.ndarray:
         """UTC offset of each location at time `ts` (s since the epoch), float64 (L,). [s]"""
@@ -49,8 +52,21 @@ class LocalClock:
         return off
 
     def local_days(self, ts: float) -> np.ndarray:
-        """Local calendar day of each location (days since 1970-01-01), int64 (L,)."""
-        return ((ts + self.offsets(ts)) // DAY_S).astype(np.int64)
+        """Local calendar day of each location (days since 1970-01-01), int64 (L,), read-only.
+
+        Within one UTC hour in which no location passes local midnight the answer is the
+        same for every `ts`, so it is kept for the last such hour.
+        """
+        key = int(ts // 3600)
+        if key == self._days_key and ts - key * 3600.0 < _HOUR_EDGE_S:
+            return self._days  # type: ignore[return-value]
+        off = self.offsets(ts)
+        days = ((ts + off) // DAY_S).astype(np.int64)
+        start = key * 3600.0 + off  # exact: whole seconds
+        if ((start % DAY_S) <= DAY_S - 3600.0).all():  # no local midnight inside the hour
+            days.flags.writeable = False
+            self._days_key, self._days = key, days
+        return days
 
 
 class DailyCounter:

@@ -217,6 +217,10 @@ class Operations(StrictModel):
         batch_minutes: Batch interval when ``routing_mode`` is ``batch``. [min]
         oversell_action: On a location's rejection: re-route the order or cancel it.
         same_day_hours: Delivery time of same-day orders after pick. [h]
+        release_hold_minutes: Hold between placement and release to locations, during
+            which customer service can still edit or cancel the order. [min]
+        pick_time: Distribution of pick/pack times around their mean.
+        pick_time_cv: Coefficient of variation of ``lognormal`` pick times. [-]
     """
 
     bopis_ready_minutes: float = Field(default=120.0, gt=0)
@@ -227,6 +231,9 @@ class Operations(StrictModel):
     batch_minutes: float = Field(default=30.0, gt=0)
     oversell_action: Literal["reroute", "cancel"] = "reroute"
     same_day_hours: float = Field(default=4.0, gt=0)
+    release_hold_minutes: float = Field(default=30.0, ge=0)
+    pick_time: Literal["exponential", "fixed", "lognormal"] = "lognormal"
+    pick_time_cv: float = Field(default=0.5, ge=0)
 
 
 class DaysByTier(StrictModel):
