@@ -189,10 +189,11 @@ def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with one policy and print its KPIs."""
-    from sim.scenario import load_scenario
+    from sim.scenario import check_policy, load_scenario
 
     scenario = load_scenario(args.file)
     file = args.file
+    check_policy(scenario, file)
     seed = _int(file, "--seed", args.seed, 0)
     days = _int(file, "--days", args.days, 1)
     policy = _policy(file, "--policy", args.policy)
@@ -235,10 +236,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare policies over replications and print means, intervals and differences."""
     from sim.compare import compare
-    from sim.scenario import load_scenario
+    from sim.scenario import check_policy, load_scenario
 
     scenario = load_scenario(args.file)
     file = args.file
+    check_policy(scenario, file)
     names = [p.strip() for p in args.policies.split(",")]
     if not all(names):
         raise UsageError(file, "--policies", f"empty policy name in {args.policies!r}")
@@ -379,25 +381,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_sweep_arguments(p)
     p.set_defaults(handler=sweep_command)
+
+    # `fulfil bound`: arguments and behaviour live in sim.bound_report (hindsight bound).
+    from sim.bound_report import DESCRIPTION as BOUND_DESCRIPTION
+    from sim.bound_report import add_arguments as add_bound_arguments
+    from sim.bound_report import bound_command
+
+    p = sub.add_parser(
+        "bound", help="policies' cost beside the hindsight bound", description=BOUND_DESCRIPTION
+    )
+    add_bound_arguments(p)
+    p.set_defaults(handler=bound_command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fulfil`` console script; returns the exit status."""
+    from engine.errors import RoutingError, RuleError
     from sim.scenario import ScenarioError
 
     args = build_parser().parse_args(argv)
-    user_errors: tuple[type[Exception], ...] = (ScenarioError, UsageError)
-    try:
-        from engine.errors import RuleError
-
-        user_errors += (RuleError,)
-    except ImportError:  # pragma: no cover - engine always has errors.py
-        pass
     try:
         return int(args.handler(args) or 0)
-    except user_errors as exc:
+    except (ScenarioError, UsageError, RuleError) as exc:
         print(" ".join(str(exc).split()), file=sys.stderr)
+        return 2
+    except RoutingError as exc:  # a policy that cannot be built from what the user gave
+        where = f"{args.file}: " if getattr(args, "file", None) else ""
+        print(where + " ".join(str(exc).split()), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("fulfil: interrupted", file=sys.stderr)

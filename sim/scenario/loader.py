@@ -27,6 +27,7 @@ __all__ = [
     "apply_overrides",
     "available_scenarios",
     "check_file",
+    "check_policy",
     "load_scenario",
 ]
 
@@ -297,4 +298,36 @@ def check_file(path: str | Path) -> Scenario:
         build_network(scenario)
     except (ValueError, KeyError) as exc:
         raise ScenarioError(file, "network", str(exc)) from None
+    check_policy(scenario, file)
     return scenario
+
+
+def check_policy(scenario: Scenario, file: str = DICT_SOURCE) -> None:
+    """Check that ``routing.policy`` names a registered policy that accepts ``routing.params``.
+
+    Not part of `load_scenario`: a notebook may register its own policy after loading.
+
+    Args:
+        scenario: The validated scenario.
+        file: Name used in error messages.
+
+    Raises:
+        ScenarioError: on ``routing.policy`` (unknown name, or a rules file that does not
+            exist) or ``routing.params`` (parameters the policy does not accept).
+    """
+    from engine.errors import RoutingError
+    from engine.routing import get_policy
+    from engine.routing.policies import available_policies
+
+    name, params = scenario.routing.policy, dict(scenario.routing.params)
+    if name.lower().endswith((".yaml", ".yml")):  # a rules file, as `sim.run.run` accepts
+        if not Path(name).is_file():
+            raise ScenarioError(file, "routing.policy", f"policy file {name!r} not found")
+        return
+    if name not in available_policies():
+        known = ", ".join(available_policies())
+        raise ScenarioError(file, "routing.policy", f"unknown policy {name!r} (available: {known})")
+    try:
+        get_policy(name, **params)
+    except (RoutingError, ValueError) as exc:
+        raise ScenarioError(file, "routing.params", str(exc)) from None

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.kpis import KPI_NAMES
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -30,25 +32,6 @@ __all__ = [
 
 #: Objectives of the frontier, all minimised.
 OBJECTIVES = ("cost_per_order", "click_to_door_hours_p90", "stockout_rate")
-KPI_NAMES = (
-    "orders",
-    "units_demanded",
-    "fill_rate",
-    "stockout_rate",
-    "oversell_rate",
-    "cost_per_order",
-    "shipping_cost_per_order",
-    "handling_cost_per_order",
-    "packages_per_order",
-    "split_rate",
-    "click_to_door_hours_mean",
-    "click_to_door_hours_p90",
-    "on_time_rate",
-    "bopis_ready_hours_p90",
-    "store_ship_share",
-    "returns_units",
-    "returns_restocked_units",
-)
 _LABELS = {
     "cost_per_order": "cost per order (USD)",
     "click_to_door_hours_p90": "click-to-door p90 (h)",

@@ -81,6 +81,13 @@ BAD_FILES = [
         "NOWHERE",
     ),
     ("name: bad\nhorizon_days: [1, 2\n", "", "YAML"),
+    (
+        "name: bad\ninventory:\n  overrides: [{location: DC-EAST, sku: NOPE, on_hand: 1}]\n",
+        "inventory.overrides.0.sku",
+        "NOPE",
+    ),
+    ("name: bad\nrouting:\n  policy: nopolicy\n", "routing.policy", "nopolicy"),
+    ("name: bad\nrouting:\n  params: {foo: 1}\n", "routing.params", "foo"),
 ]
 
 
@@ -122,6 +129,13 @@ def test_bad_scenario_in_run_and_compare(tmp_path):
     path.write_text("name: bad\nhorizon_days: -1\n")
     assert_user_error(fulfil("run", str(path), "--policy", "closest"), str(path), "horizon_days")
     assert_user_error(fulfil("compare", str(path), "--policies", "closest"), str(path))
+
+
+def test_bad_policy_params_in_run_are_a_user_error(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\nrouting:\n  policy: closest\n  params: {foo: 1}\n")
+    proc = fulfil("run", str(path), "--policy", "closest", "--days", "1")
+    assert_user_error(proc, str(path), "routing.params", "foo")
 
 
 def test_argparse_errors_are_one_line():
