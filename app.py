@@ -111,21 +111,11 @@ def _load(text: str, source: str, overrides: dict[str, Any] | None = None) -> An
     Raises:
         PlannerError: any problem, as one line naming the file, the field and the reason.
     """
-    import yaml
-
     from sim.scenario import ScenarioError, apply_overrides, load_scenario
+    from sim.scenario.loader import parse_yaml
 
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "the text cannot be read"
-        raise PlannerError(f"{source}: invalid YAML{where}: {problem}") from None
-    if not isinstance(data, dict):
-        got = "an empty file" if data is None else f"a {type(data).__name__}"
-        raise PlannerError(f"{source}: the top level must be a mapping of sections, got {got}")
-    try:
+        data = parse_yaml(text, source)
         if overrides:
             data = apply_overrides(data, overrides, file=source)
         return load_scenario(data)

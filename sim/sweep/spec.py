@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim.scenario.loader import ScenarioError, parse_yaml
 from sim.sweep.labels import labeller
 
 __all__ = ["DETAIL_TABLES", "Case", "OverrideSet", "Sweep", "SweepError", "SweepSpec", "load_sweep"]
@@ -212,13 +212,9 @@ def _read(source: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], str, 
     if not path.is_file():
         raise SweepError(str(path), "", "file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise SweepError(str(path), "", f"invalid YAML{where}: {exc}") from None
-    if not isinstance(data, dict):
-        raise SweepError(str(path), "", "top level must be a mapping")
+        data = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    except ScenarioError as exc:
+        raise SweepError(str(path), "", exc.reason) from None
     return data, str(path), path.parent
 
 

@@ -254,3 +254,12 @@ def test_scenario_error_pickles() -> None:
         "bad",
         str(err),
     )
+
+
+def test_a_repeated_key_is_an_error_naming_the_line(tmp_path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: a\nhorizon_days: 7\nname: b\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value).startswith(f"{path}: ")
+    assert "duplicate key 'name'" in str(err.value) and "line 3" in str(err.value)
