@@ -37,6 +37,21 @@ KPI_NAMES: tuple[str, ...] = (
 )
 """The KPI names, in display order (same in code, CLI JSON, app and docs)."""
 
+#: KPIs where a larger value is better / worse; the others (counts) have no direction.
+HIGHER_IS_BETTER = {"fill_rate", "on_time_rate"}
+LOWER_IS_BETTER = {
+    "stockout_rate",
+    "oversell_rate",
+    "cost_per_order",
+    "shipping_cost_per_order",
+    "handling_cost_per_order",
+    "packages_per_order",
+    "split_rate",
+    "click_to_door_hours_mean",
+    "click_to_door_hours_p90",
+    "bopis_ready_hours_p90",
+}
+
 STORE_KINDS = ("store", "dark_store")
 SHIPPED_METHODS = ("ship", "same_day")
 _NAN = math.nan

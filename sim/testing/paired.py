@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from sim.kpis import HIGHER_IS_BETTER, LOWER_IS_BETTER
+
 __all__ = [
     "PairedTest",
     "assert_better",
@@ -26,19 +28,6 @@ __all__ = [
     "replicate",
 ]
 
-HIGHER_IS_BETTER = {"fill_rate", "on_time_rate"}
-LOWER_IS_BETTER = {
-    "stockout_rate",
-    "oversell_rate",
-    "cost_per_order",
-    "shipping_cost_per_order",
-    "handling_cost_per_order",
-    "packages_per_order",
-    "split_rate",
-    "click_to_door_hours_mean",
-    "click_to_door_hours_p90",
-    "bopis_ready_hours_p90",
-}
 Runner = Callable[..., Any]
 _CACHE: dict[tuple[Any, ...], dict[str, float]] = {}
 

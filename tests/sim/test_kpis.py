@@ -93,3 +93,10 @@ def test_empty_denominators_give_nan() -> None:
                  "on_time_rate", "bopis_ready_hours_p90", "store_ship_share"):  # fmt: skip
         assert math.isnan(k[name]), name
     assert k["returns_units"] == 0
+
+
+def test_kpi_directions_name_real_kpis_and_do_not_overlap() -> None:
+    from sim.kpis import HIGHER_IS_BETTER, KPI_NAMES, LOWER_IS_BETTER
+
+    assert HIGHER_IS_BETTER <= set(KPI_NAMES) and LOWER_IS_BETTER <= set(KPI_NAMES)
+    assert not HIGHER_IS_BETTER & LOWER_IS_BETTER
