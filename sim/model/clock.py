@@ -135,7 +135,8 @@ class Calendar:
         days: Days to cover from the start (horizon plus drain). [days]
         outages: Location row -> `(start_h, end_h)` outage windows. [h]
         cutoff_hour: Local carrier cut-off hour; parcels packed later wait a day. [h]
-        pickup_hour: Local hour of the daily carrier pickup (>= cut-off). [h]
+        pickup_hour: Local hour of the daily carrier pickup (>= cut-off); the carrier does
+            not call on days the location is closed. [h]
     """
 
     def __init__(
@@ -182,6 +183,9 @@ class Calendar:
             self.always_available.append(avail == [(-_INF, _INF)])
             cut, pick = [], []
             for d in range(-1, days + 2):
+                span = loc.hours.days[(clock.start + timedelta(days=d)).weekday()]
+                if span is None or span[0] >= span[1]:
+                    continue  # nor on days it is closed (as the engine's ship-by estimate)
                 p = clock.local_to_sim(loc.timezone, d, pickup_hour)
                 if any(hs <= p < he for hs, he in holes):
                     continue  # no carrier calls at a location that is down

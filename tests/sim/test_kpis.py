@@ -98,5 +98,5 @@ def test_empty_denominators_give_nan() -> None:
 def test_kpi_directions_name_real_kpis_and_do_not_overlap() -> None:
     from sim.kpis import HIGHER_IS_BETTER, KPI_NAMES, LOWER_IS_BETTER
 
-    assert HIGHER_IS_BETTER <= set(KPI_NAMES) and LOWER_IS_BETTER <= set(KPI_NAMES)
+    assert set(KPI_NAMES) >= HIGHER_IS_BETTER and set(KPI_NAMES) >= LOWER_IS_BETTER
     assert not HIGHER_IS_BETTER & LOWER_IS_BETTER
