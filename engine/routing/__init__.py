@@ -37,3 +37,7 @@ __all__ = [
     "policy_from_rules",
     "register_policy",
 ]
+
+# The LP-guided policies (lookahead, lp_rounding, batch) register themselves on import;
+# their solvers (pulp, highspy) are imported only when a model is solved.
+import engine.routing.lp as _lp  # noqa: E402, F401

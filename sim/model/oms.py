@@ -157,14 +157,37 @@ class Oms(Closing):
             yield env.timeout(self.batch_h)
             queued, self.pending = self.pending, []
             now = env.now
+            placed = []
             for st in queued:
                 if st.final:
                     continue
                 self.place(st, now)
                 if not st.final:
+                    placed.append(st)
+            self._reoptimise(placed, now)
+            for st in placed:
+                if not st.final:
                     self._schedule_release(st, max(0.0, st.created_h + self.hold_h - now))
             if now >= horizon and not self.pending:
                 return
+
+    def _reoptimise(self, placed: list[OrderState], now: float) -> None:
+        """Let a batch policy (`engine.routing.lp.BatchPolicy`) re-assign the batch together.
+
+        Policies with a `reoptimise(router, orders, at, exclude)` method re-route the just
+        placed orders jointly (a MIP over packages and cost) before they are released.
+        """
+        reoptimise = getattr(self.router.policy, "reoptimise", None)
+        if reoptimise is None or not placed:
+            return
+        at = self.w.clock.dt(now)
+        down = self.w.disruptions.down_ids(now)
+        outcome = reoptimise(self.router, [st.order for st in placed], at, down)
+        decided = {d.order_id: d for d in outcome.decisions}
+        for st in placed:
+            d = decided.get(st.order.id)
+            if d is not None:
+                self.apply_decision(st, d, now)
 
     def _schedule_release(self, st: OrderState, delay: float) -> None:
         ev = self.env.timeout(delay, st)

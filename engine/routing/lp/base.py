@@ -227,8 +227,12 @@ class LpPolicy:
             self._resolve(ctx, model)
         self._since += 1
         if self.solution is None:
-            return fallback_plan(ctx, ("fallback:cost", f"solver:{self.failure or 'error'}"))
+            return fallback_plan(ctx, self.fallback_notes())
         return self.guided(ctx, model, self.solution)
+
+    def fallback_notes(self) -> tuple[str, ...]:
+        """Reason codes of a decision routed with `cost` because no LP solution is at hand."""
+        return ("fallback:cost", f"solver:{self.failure or 'error'}")
 
     def guided(self, ctx: RoutingContext, model: TransportModel, sol: TransportSolution) -> Plan:
         """Route with a solved LP (implemented by each policy)."""

@@ -25,7 +25,7 @@ failure or time-out the orders are re-routed with `cost` and the decisions say s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -57,7 +57,10 @@ def pulp_highs(time_limit_s: float) -> Any:
     """The default MIP solver: pulp's HiGHS (highspy) class, silent, one thread."""
     import pulp
 
-    return pulp.HiGHS(msg=False, timeLimit=time_limit_s, threads=1, gapRel=1e-6)
+    from engine.routing.lp.solver import silence_highs_banner
+
+    silence_highs_banner()
+    return pulp.HiGHS(msg=False, timeLimit=time_limit_s, threads=1, gapRel=1e-3)
 
 
 @dataclass
@@ -84,9 +87,16 @@ class BatchOutcome:
 class _Forced:
     """Routes the orders of a solved batch as planned; others with a fallback policy."""
 
-    def __init__(self, plans: dict[str, dict[int, dict[str, int]]], fallback: Policy, notes):
+    def __init__(
+        self,
+        plans: dict[str, dict[int, dict[str, int]]],
+        fallback: Policy,
+        notes: tuple[str, ...],
+        fallback_notes: tuple[str, ...] = ("batch:replanned_by_fallback",),
+    ) -> None:
         self.name = fallback.name
-        self.plans, self.fallback, self.notes = plans, fallback, tuple(notes)
+        self.plans, self.fallback = plans, fallback
+        self.notes, self.fallback_notes = notes, fallback_notes
 
     def choose(self, ctx: RoutingContext) -> Plan:
         plan = self.plans.get(ctx.order.id)
@@ -103,7 +113,7 @@ class _Forced:
             else:
                 cand = ctx.candidates()
                 return with_notes(Plan(Ranking(cand, [ctx.dist[cand]]), packages), self.notes)
-        return with_notes(self.fallback.choose(ctx), ("batch:replanned_by_fallback",))
+        return with_notes(self.fallback.choose(ctx), self.fallback_notes)
 
 
 def _pending(router: Router, orders: Sequence[Order]) -> list[Order]:
@@ -120,6 +130,7 @@ def _build_and_solve(
     time_limit_s: float,
     max_candidates: int,
     package_weight: float,
+    exclude: frozenset[str] = frozenset(),
 ) -> dict[str, dict[int, dict[str, int]]]:
     """Solve the batch MIP; returns per order `{network row: {sku: qty}}`."""
     import pulp
@@ -143,24 +154,25 @@ def _build_and_solve(
         dist = net.distances_from(o.dest_lat, o.dest_lon)
         unit = rates.unit_costs(dist) + hpu
         fee = rates.per_package + hpo
-        excluded = {net.index[x] for x in router.excluded(o.id) if x in net.index}
+        gone = router.excluded(o.id) | exclude
+        excluded = {net.index[x] for x in gone if x in net.index}
         fits = (pool[:, sidx] >= qty) & ship[:, None]
         fits[list(excluded)] = False
         single = fee + np.where(fits, unit[:, None] * qty, 1e6).sum(axis=1)
         keep = set(np.argsort(single, kind="stable")[:max_candidates].tolist()) | current
         keep |= set(np.argmin(np.where(fits, unit[:, None], np.inf), axis=0).tolist())
         keep = sorted(k for k in keep if fits[k].any())
-        y = {loc: pulp.LpVariable(f"y_{oi}_{loc}", cat="Binary") for loc in keep}
+        y = {loc: prob.add_variable(f"y_{oi}_{loc}", cat="Binary") for loc in keep}
         obj += [(fee[loc] + package_weight) * y[loc] for loc in keep]
         for j, (sku, q) in enumerate(skus.items()):
             xs = {}
             for loc in keep:
                 if fits[loc, j]:
-                    xs[loc] = pulp.LpVariable(f"x_{oi}_{j}_{loc}", cat="Binary")
+                    xs[loc] = prob.add_variable(f"x_{oi}_{j}_{loc}", cat="Binary")
                     prob += xs[loc] <= y[loc]
                     obj.append(float(q * unit[loc]) * xs[loc])
                     stock.setdefault((loc, int(sidx[j])), []).append((q, xs[loc]))
-            u = pulp.LpVariable(f"u_{oi}_{j}", cat="Binary")
+            u = prob.add_variable(f"u_{oi}_{j}", cat="Binary")
             obj.append(float(q * penalty) * u)
             prob += pulp.lpSum(xs.values()) + u == 1
             chosen.setdefault(o.id, []).extend((sku, q, loc, v) for loc, v in xs.items())
@@ -214,6 +226,7 @@ def reoptimise(
     max_orders: int = 400,
     package_weight: float = 0.0,
     solver: MipSolverFactory | None = None,
+    exclude: Collection[str] = (),
 ) -> BatchOutcome:
     """Re-assign pending (not yet released) ship orders together with the batch MIP.
 
@@ -231,6 +244,7 @@ def reoptimise(
         max_orders: Orders per MIP (larger batches are solved in chunks, in order).
         package_weight: Extra objective weight per package. [USD/package]
         solver: `time_limit_s -> pulp solver`; default `pulp_highs`.
+        exclude: Location ids no order may use now (e.g. locations down).
 
     Returns:
         A `BatchOutcome` (summed over chunks).
@@ -238,6 +252,7 @@ def reoptimise(
     import time
 
     solver = pulp_highs if solver is None else solver
+    gone = frozenset(exclude)
     pending = _pending(router, orders)
     out = BatchOutcome()
     ledger = router.ledger
@@ -256,13 +271,14 @@ def reoptimise(
         t0 = time.perf_counter()
         try:
             plans = _build_and_solve(
-                router, chunk, pool, solver, time_limit_s, max_candidates, package_weight
+                router, chunk, pool, solver, time_limit_s, max_candidates, package_weight, gone
             )
             policy: Policy = _Forced(plans, router.policy, ("batch:mip",))
             out.status = "mip" if out.status != "fallback" else out.status
         except SolverError as exc:
             cost = BUILTIN_POLICIES["cost"]
-            policy = _Forced({}, cost, ("fallback:cost", f"solver:{exc.reason}"))
+            notes = ("fallback:cost", f"solver:{exc.reason}")
+            policy = _Forced({}, cost, notes, notes)
             out.status, out.reason = "fallback", exc.reason
         out.seconds += time.perf_counter() - t0
         for d in held:
@@ -273,9 +289,10 @@ def reoptimise(
         try:
             for o in chunk:
                 if o.status is OrderStatus.CREATED:
-                    decision = router.place(o, at)
+                    decision = router.route(o, at, gone)
+                    router.commit(o, decision, at)
                 else:
-                    decision = router.reroute(o, at)
+                    decision = router.reroute(o, at, gone)
                 out.decisions.append(decision)
                 out.packages_after += decision.packages
         finally:
@@ -325,6 +342,12 @@ class BatchPolicy:
         """On arrival: the base policy's plan."""
         return with_notes(self.base.choose(ctx), ("batch:on_arrival",))
 
-    def reoptimise(self, router: Router, orders: Sequence[Order], at: datetime) -> BatchOutcome:
+    def reoptimise(
+        self,
+        router: Router,
+        orders: Sequence[Order],
+        at: datetime,
+        exclude: Collection[str] = (),
+    ) -> BatchOutcome:
         """Re-assign the pending orders together (see `reoptimise`)."""
-        return reoptimise(router, orders, at, **self.options)
+        return reoptimise(router, orders, at, exclude=exclude, **self.options)

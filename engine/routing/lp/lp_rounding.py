@@ -15,6 +15,9 @@ In a live network the rounded location may have run out, so a repair step follow
 without stock go to an already used location if one can fill them, else to the cheapest
 one; then a package whose lines can all move to other used locations more cheaply (fee
 saved against unit costs, each unit priced with the DLP's inventory duals) is merged away.
+As a safeguard the rounded plan is kept only when, priced the same way, it costs no more
+than the cheapest priced split (`priced_split` with the DLP's duals); the reason codes say
+which was used ("rounded" or "priced").
 
 `U` is a hash of the order id and the policy seed, so results do not depend on the order
 in which processes route orders.
@@ -29,7 +32,7 @@ import numpy as np
 
 from engine.routing.context import Plan, RoutingContext
 from engine.routing.lp.base import LpPolicy, with_notes
-from engine.routing.lp.pricing import priced_split
+from engine.routing.lp.pricing import plan_cost, priced_split
 from engine.routing.lp.transport import TransportModel, TransportSolution
 from engine.routing.ranking import Ranking
 
@@ -63,6 +66,8 @@ class LpRoundingPolicy(LpPolicy):
 
     Args:
         seed: Seed of the per-order uniform draws.
+        safeguard: Keep the rounded plan only if its cost, with units priced by the DLP's
+            duals, is no higher than the cheapest priced split's (else take that split).
         max_packages: Package limit; None uses `RoutingSettings.max_packages`.
         **params: `LpPolicy` parameters (resolve_every, window_hours, until, ...).
     """
@@ -70,10 +75,17 @@ class LpRoundingPolicy(LpPolicy):
     name = "lp_rounding"
     packages = True
 
-    def __init__(self, seed: int = 0, max_packages: int | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        seed: int = 0,
+        safeguard: bool = True,
+        max_packages: int | None = None,
+        **params: Any,
+    ) -> None:
         params.setdefault("resolve_every", 2000)
         super().__init__(**params)
         self.seed = int(seed)
+        self.safeguard = bool(safeguard)
         self.max_packages = max_packages
         self._orders: dict[int, np.ndarray] = {}
 
@@ -95,10 +107,13 @@ class LpRoundingPolicy(LpPolicy):
         pos = correlated_round(fractions, order_uniform(order.id, self.seed))
         target = np.where(pos >= 0, walk[np.maximum(pos, 0)], -1)
         plan = self._repair(ctx, target, price, limit)
+        tag = f"lp_rounding:lp{self.solves}"
+        ranking, packages, best = priced_split(ctx, price, limit)
         if plan is None:  # some line cannot be filled whole anywhere: split by quantity
-            ranking, packages, _ = priced_split(ctx, price, limit)
-            return with_notes(Plan(ranking, packages), (f"lp_rounding:lp{self.solves}", "split"))
-        return with_notes(plan, (f"lp_rounding:lp{self.solves}",))
+            return with_notes(Plan(ranking, packages), (tag, "split"))
+        if self.safeguard and plan_cost(ctx, plan.packages, price) > best + 1e-9:
+            return with_notes(Plan(ranking, packages), (tag, "priced"))
+        return with_notes(plan, (tag, "rounded"))
 
     def _repair(
         self, ctx: RoutingContext, target: np.ndarray, price: np.ndarray, limit: int

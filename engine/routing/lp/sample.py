@@ -11,12 +11,15 @@ the horizon (each weighs `N / K`), and
     s.t. sum_l x[q, j, l] + u[q, j] = 1                 every sampled line shipped or not
          x[q, j, l] <= y[q, l]                          a package from l if a line uses l
          sum_{q,j: sku s} qty_j x[q, j, l] <= I[l, s] K / N     stock, scaled to the sample
+         sum_l y[q, l] + sum_j u[q, j] >= m_q           cover cut (`min_packages`)
 
 The dual of location l's stock row for SKU s is, per real unit, the saving one more unit
 there would bring over the horizon, now including the packages it avoids (`N / K` of the
 sample objective times `K / N` of the scaled right-hand side cancel). Acimovic & Graves
 (2015) use such duals as opportunity costs; this is their method with Jasin & Sinha's
-order-level LP. The model is rebuilt at every solve (the sample changes).
+order-level LP. The cover cut (m_q = the fewest locations now stocking all of order q's
+lines) keeps the relaxation from splitting orders fractionally for free. The model is
+rebuilt at every solve (the sample changes).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections import deque
 
 import numpy as np
 
+from engine.routing.lp.cover import min_packages
 from engine.routing.lp.solver import LinearProgram, SolverFactory, csc
 from engine.routing.lp.transport import TransportModel
 
@@ -97,22 +101,30 @@ class OrderSample:
             ]
         )
         x_col, link = np.arange(n_x), n_line + np.arange(n_x)
-        rows = np.concatenate([xj, link, n_line + n_x + st_of, link, np.arange(n_line)])
-        cols = np.concatenate([x_col, x_col, x_col, n_x + y_of, n_x + n_y + np.arange(n_line)])
+        u_col = n_x + n_y + np.arange(n_line)
+        cover_row = n_line + n_x + n_st
+        stocked = inv >= 1.0
+        m_q = min_packages(line_q, line_s, k, stocked).astype(np.float64)
+        rows = np.concatenate(
+            [xj, link, n_line + n_x + st_of, link, np.arange(n_line)]
+            + [cover_row + ykey // rows_l.size, cover_row + line_q]
+        )
+        cols = np.concatenate([x_col, x_col, x_col, n_x + y_of, u_col, n_x + np.arange(n_y), u_col])
         vals = np.concatenate(
             [np.ones(n_x), np.ones(n_x), line_n[xj], -np.ones(n_x), np.ones(n_line)]
+            + [np.ones(n_y), np.ones(n_line)]
         )
         n_cols = n_x + n_y + n_line
         start, index, value = csc(n_cols, rows, cols, vals)
         scale = k / max(remaining_orders, 1e-9)
         cap = inv.ravel()[stock_key] * scale
-        lo = np.concatenate([np.ones(n_line), np.full(n_x, -np.inf), np.full(n_st, -np.inf)])
-        hi = np.concatenate([np.ones(n_line), np.zeros(n_x), cap])
+        lo = np.concatenate([np.ones(n_line), np.full(n_x, -np.inf), np.full(n_st, -np.inf), m_q])
+        hi = np.concatenate([np.ones(n_line), np.zeros(n_x), cap, np.full(k, np.inf)])
         lp = LinearProgram(cost, start, index, value, lo, hi)
         model = solver()
         model.load(lp)
         sol = model.solve(time_limit_s)
         price = np.zeros(inventory.shape)
-        duals = np.maximum(-sol.row_dual[n_line + n_x :], 0.0)
+        duals = np.maximum(-sol.row_dual[n_line + n_x : n_line + n_x + n_st], 0.0)
         price[rows_l[stock_key // n_s], stock_key % n_s] = duals
         return price, sol.seconds

@@ -41,7 +41,7 @@ class SolverError(RoutingError):
     """An LP/MIP could not be solved to optimality.
 
     Attributes:
-        reason: "timeout", "infeasible", "unbounded", "unavailable" or "error".
+        reason: "timeout", "infeasible", "unbounded", "unavailable", "too_large" or "error".
     """
 
     def __init__(self, reason: str, detail: str = "") -> None:
@@ -225,7 +225,9 @@ class HighsModel:
         h = self._h
         if h is None:
             raise SolverError("error", "no model loaded")
-        h.setOptionValue("time_limit", max(float(time_limit_s), 1e-6))
+        # HiGHS measures time_limit against the instance's total run time, which grows over
+        # warm-started re-solves: the limit is set relative to the time used so far.
+        h.setOptionValue("time_limit", h.getRunTime() + max(float(time_limit_s), 1e-6))
         t0 = time.perf_counter()
         try:
             h.run()

@@ -29,7 +29,7 @@ import numpy as np
 from engine.location import Capability
 from engine.network import Network, haversine_miles
 from engine.rates import RateCard
-from engine.routing.lp.solver import LinearProgram, LpModel, SolverFactory, csc
+from engine.routing.lp.solver import LinearProgram, LpModel, SolverError, SolverFactory, csc
 
 __all__ = ["RegionMap", "TransportModel", "TransportSolution", "unfilled_penalty"]
 
@@ -132,6 +132,8 @@ class TransportModel:
         packages: Add package variables (Jasin & Sinha's DLP).
         max_regions: Most LP regions.
         max_arcs: Cheapest locations kept per region.
+        max_columns: Largest LP accepted; a bigger one raises `SolverError("too_large")`
+            (the policies then route with `cost`) instead of building it. [columns]
     """
 
     def __init__(
@@ -144,6 +146,7 @@ class TransportModel:
         packages: bool = False,
         max_regions: int = 100,
         max_arcs: int = 12,
+        max_columns: int = 400_000,
     ) -> None:
         self.network = network
         self.rows = np.flatnonzero(network.can[Capability.SHIP])
@@ -158,6 +161,7 @@ class TransportModel:
         self.arc = np.zeros(self.unit.shape, dtype=bool)
         np.put_along_axis(self.arc, keep, True, axis=1)
         self._solver = solver
+        self.max_columns = int(max_columns)
         self._model: LpModel | None = None
         self._support: np.ndarray | None = None  # bool (Ls, S)
 
@@ -172,6 +176,8 @@ class TransportModel:
         # x columns: (inventory row, region) where the arc is kept
         ok = self.arc[:, li].T  # (n_inv, R')
         ci, cr = np.nonzero(ok)
+        if ci.size > self.max_columns:
+            raise SolverError("too_large", f"{ci.size:,} columns > {self.max_columns:,}")
         xl, xs = li[ci], si[ci]
         n_x, n_dem = ci.size, n_r * n_s
         dem_row = n_inv + cr * n_s + xs

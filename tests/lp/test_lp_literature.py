@@ -1,0 +1,88 @@
+"""Literature scenarios: the bound is below every policy, on replays and on simulations."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.literature.hindsight import literature_bound
+from sim.literature.replay import draw_arrivals, load_instance, replay, scaled
+from sim.scenario.loader import load_scenario
+
+POLICIES = ("closest", "cost", "lookahead", "lp_rounding", "batch")
+
+
+@pytest.mark.parametrize("name", ["js_small", "js_large"])
+def test_literature_scenarios_load_as_specified(name):
+    inst = load_instance(f"scenarios/literature/{name}.yaml")
+    cities, centres, items, arrivals = {
+        "js_small": (10, 5, 20, 10_000),
+        "js_large": (99, 10, 100, 100_000),
+    }[name]
+    assert len(inst.network.regions) == cities
+    assert len(inst.network.locations) == centres
+    assert len(inst.skus) == items
+    assert inst.arrivals == arrivals
+    carry = (inst.stock > 0).mean()
+    assert carry == pytest.approx(0.75 if name == "js_small" else 0.5, abs=0.1)
+    rate = inst.rates
+    assert (rate.per_package, rate.per_item, rate.per_item_mile) == (8.759, 0.423, 0.000541)
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_bound_never_exceeds_any_policy_on_a_replay(seed):
+    inst = scaled(load_instance("scenarios/literature/js_small.yaml"), 800)
+    arr = draw_arrivals(inst, seed)
+    bound = literature_bound(inst, arr).value
+    for policy in POLICIES:
+        result = replay(inst, arr, policy, batch_size=100)
+        assert bound <= result.cost + 1e-6, policy
+
+
+def test_bound_never_exceeds_any_policy_in_the_simulation():
+    from sim.bound_report import bound_report
+
+    scn = load_scenario("scenarios/literature/js_small.yaml")
+    report = bound_report(scn, ("closest", "cost", "lookahead"), days=1)
+    assert report.bound.value > 0
+    for row in report.rows:
+        assert row["cost"] >= report.bound.value - 1e-6, row["policy"]
+        assert row["ratio"] >= 1.0 - 1e-9
+    data = report.to_dict()
+    assert {r["policy"] for r in data["policies"]} == {"closest", "cost", "lookahead"}
+    assert "gap closed" in report.table()
+
+
+def test_batch_policy_reoptimises_in_the_simulations_batch_mode():
+    import yaml
+
+    from sim import run
+
+    with open("scenarios/literature/js_small.yaml", encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh)
+    doc.setdefault("operations", {}).update(routing_mode="batch", batch_minutes=60)
+    scn = load_scenario(doc)
+    closest = run(scn, "closest", days=1)
+    batch = run(scn, "batch", days=1)
+    assert batch.orders["packages"].sum() <= closest.orders["packages"].sum()
+    assert batch.kpis["fill_rate"] >= closest.kpis["fill_rate"] - 1e-9
+
+
+def test_fulfil_bound_cli_prints_json_and_rejects_bad_input():
+    import json
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "sim.cli", "bound", "scenarios/literature/js_small.yaml"]
+    ok = subprocess.run(
+        [*cmd, "--days", "1", "--policies", "closest,cost", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    data = json.loads(ok.stdout)
+    assert data["bound"]["value"] > 0
+    assert all(p["cost"] >= data["bound"]["value"] - 1e-6 for p in data["policies"])
+    bad = subprocess.run([*cmd, "--days", "zero"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2
+    assert "--days" in bad.stderr and "Traceback" not in bad.stderr
