@@ -31,7 +31,7 @@ from engine.routing.context import Plan, RoutingContext
 from engine.routing.lp.base import LpPolicy, with_notes
 from engine.routing.lp.pricing import priced_split
 from engine.routing.lp.sample import OrderSample
-from engine.routing.lp.solver import SolverError
+from engine.routing.lp.solver import SolverError, central_solver
 from engine.routing.lp.transport import TransportModel, TransportSolution
 
 __all__ = ["LookaheadPolicy"]
@@ -50,7 +50,9 @@ class LookaheadPolicy(LpPolicy):
         packages: With `lp="transport"`, price with the duals of the LP with package
             variables (Jasin & Sinha's region-level DLP).
         max_packages: Package limit; None uses `RoutingSettings.max_packages`.
-        **params: `LpPolicy` parameters (resolve_every, window_hours, until, ...).
+        **params: `LpPolicy` parameters (resolve_every, window_hours, until, ...). Here
+            `time_limit_s` defaults to 30 s, and unless `solver` is given the order-level
+            LP is solved by interior point ("ipm") and the transportation LP by simplex.
     """
 
     name = "lookahead"
@@ -69,7 +71,12 @@ class LookaheadPolicy(LpPolicy):
             raise RoutingError(
                 f"policy 'lookahead': lp must be 'transport', 'orders' or 'hybrid', not {lp!r}"
             )
+        params.setdefault("time_limit_s", 30.0)
+        explicit = params.get("solver")
         super().__init__(**params)
+        # the order-level LP is rebuilt at every solve (no warm start to keep) and is very
+        # degenerate: the interior point method solves it several times faster
+        self.sample_solver = central_solver if explicit in (None, "ipm") else self.solver
         self.lp = lp
         self.sample_orders = int(sample_orders)
         self.min_sample = int(min_sample)
@@ -104,7 +111,7 @@ class LookaheadPolicy(LpPolicy):
         self._since, self._last_ts = 0, ctx.at.timestamp()
         try:
             price, seconds = self._sample.prices(
-                inventory, remaining, self.solver, self.time_limit_s
+                inventory, remaining, self.sample_solver, self.time_limit_s
             )
         except SolverError as exc:
             self.solution, self.failure = None, exc.reason
