@@ -174,7 +174,11 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
         row["bound_seconds"] = float(g["bound_seconds"].mean())
         row["fallbacks"] = int(g["fallbacks"].sum())
         out.append(row)
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    rank = {p: i for i, p in enumerate(POLICIES)}
+    scenarios = list(dict.fromkeys(df["scenario"]))
+    key = table["scenario"].map(scenarios.index) * 100 + table["policy"].map(rank).fillna(99)
+    return table.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def _pm(mean: float, half: float, pct: bool = False) -> str:
