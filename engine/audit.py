@@ -191,6 +191,43 @@ class AuditLog:
         self._totals[op] += int(qtys.sum())
         self._n += k
 
+    def extend_each(
+        self,
+        at_ts: float,
+        op: int,
+        locs: np.ndarray,
+        skus: np.ndarray,
+        qtys: np.ndarray,
+        refs: list[str],
+        reasons: list[str],
+    ) -> None:
+        """Append several records sharing time and op, each with its own reference and reason.
+
+        Args:
+            at_ts: Time in seconds since the Unix epoch (UTC). [s]
+            op: `Op` code.
+            locs: Location indices, one per record.
+            skus: SKU indices, one per record.
+            qtys: Units per record, int64. [units]
+            refs: Reference per record.
+            reasons: Reason per record.
+        """
+        k = len(qtys)
+        if k == 0:
+            return
+        self._reserve_space(k)
+        sl = slice(self._n, self._n + k)
+        self._ts[sl] = at_ts
+        self._op[sl] = op
+        self._loc[sl] = locs
+        self._sku[sl] = skus
+        self._qty[sl] = qtys
+        code = self._reason_code
+        self._reason[sl] = [code(r) for r in reasons]
+        self._refs.extend(refs)
+        self._totals[op] += int(qtys.sum())
+        self._n += k
+
     def totals_by_op(self) -> dict[str, int]:
         """Units per op over the whole log, e.g. ``{"initial": 1200, "fulfil": 300, ...}``.
 

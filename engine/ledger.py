@@ -225,8 +225,9 @@ class Ledger(StockBook):
             a[a < floor] = 0
         return a.T
 
-    def _ats_cell(self, c: int, i: int, s: int) -> int:
-        v = int(self._free_t[s, i]) - int(self._buffer[c, i])
+    def _ats_cell(self, c: int, i: int, s: int, less: int = 0) -> int:
+        """ATS of one cell on channel index `c`, as if `less` more units were reserved."""
+        v = int(self._free_t[s, i]) - int(self._buffer[c, i]) - less
         if v <= 0:
             return 0
         if self._floors[c] is not None and v < self._thr_list[i]:
@@ -341,6 +342,43 @@ class Ledger(StockBook):
             )
         return True
 
+    def _reserve_fresh(
+        self,
+        decisions: list[tuple[str, int, dict[tuple[int, int], int]]],
+        ts: float,
+    ) -> None:
+        """Reserve several new decisions at once, in sequence order.
+
+        For callers that have already checked, in sequence, that every decision is new and
+        fits ATS after the ones before it (`engine.routing.batch`): the arrays and the audit
+        log end up exactly as after one `_reserve_cells` call per decision.
+
+        Args:
+            decisions: ``(decision id, channel index, {(loc_idx, sku_idx): qty})`` each.
+            ts: Time of the reservations, seconds since the epoch. [s]
+        """
+        locs: list[int] = []
+        skus: list[int] = []
+        qtys: list[int] = []
+        refs: list[str] = []
+        reasons: list[str] = []
+        for decision_id, c, wanted in decisions:
+            parts: dict[int, dict[int, int]] = {}
+            for (i, s), q in wanted.items():
+                parts.setdefault(i, {})[s] = q
+                locs.append(i)
+                skus.append(s)
+                qtys.append(q)
+            self._open[decision_id] = parts
+            refs.extend([decision_id] * len(wanted))
+            reasons.extend([self.channels[c]] * len(wanted))
+        if not qtys:
+            return
+        li, si, qi = np.array(locs), np.array(skus), np.array(qtys, dtype=np.int64)
+        np.add.at(self._reserved, (li, si), qi)
+        np.subtract.at(self._free_t, (si, li), qi)
+        self.audit.extend_each(ts, Op.RESERVE, li, si, qi, refs, reasons)
+
     def _decision(self, decision_id: str, op: str) -> dict[int, dict[int, int]]:
         parts = self._open.get(decision_id)
         if parts is None:
@@ -453,6 +491,10 @@ class Ledger(StockBook):
     def is_open(self, decision_id: str) -> bool:
         """Whether the decision still holds a reservation record."""
         return decision_id in self._open
+
+    def knows(self, decision_id: str) -> bool:
+        """Whether `decision_id` holds a reservation now or held one before."""
+        return decision_id in self._open or decision_id in self._closed
 
     def open_decisions(self) -> list[str]:
         """Ids of decisions with an open reservation, in reservation order."""

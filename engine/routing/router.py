@@ -9,7 +9,7 @@ stock back.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
@@ -81,6 +81,7 @@ class Router:
         self._decisions: dict[str, Decision] = {}
         self._counted: dict[str, list[tuple[int, int]]] = {}
         self._excluded: dict[str, set[str]] = {}
+        self._batch_ranks: dict[tuple[float, float], np.ndarray] = {}  # see routing.batch
 
     # ------------------------------------------------------------------ caches
 
@@ -347,6 +348,20 @@ class Router:
         decision = self.route(order, at)
         self.commit(order, decision, at)
         return decision
+
+    def place_many(
+        self,
+        orders: Sequence[Order],
+        at: datetime,
+        exclude: Collection[str] = (),
+        place_one: Callable[[Order], Decision] | None = None,
+    ) -> list[Decision]:
+        """Place orders in sequence: the outcome of `place` one by one, decided in batches
+        where the policy allows (see `engine.routing.batch.place_many`, also for
+        `place_one`); returns their decisions."""
+        from engine.routing.batch import place_many
+
+        return place_many(self, orders, at, exclude, place_one)
 
     def reroute(self, order: Order, at: datetime, exclude: Collection[str] = ()) -> Decision:
         """Give back the order's reservation and route it again, then commit.

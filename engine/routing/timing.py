@@ -93,11 +93,20 @@ class DailyCounter:
             return None
         if not self._daily:
             return self._zero
+        return self._limited & (self.used(ts) >= self._limits)
+
+    @property
+    def limits(self) -> np.ndarray:
+        """Daily order limit per location, int64 (L,); negative = no limit. [orders/day]"""
+        return self._limits
+
+    def used(self, ts: float) -> np.ndarray:
+        """Orders counted per location on its local day at `ts`, int64 (L,). [orders]"""
         day = self._clock.local_days(ts)
         used = np.where(self._day == day, self._cnt, 0)
         for r in np.flatnonzero(self._day > day).tolist():  # asked about the past
             used[r] = self._daily.get((r, int(day[r])), 0)
-        return self._limited & (used >= self._limits)
+        return used
 
     def count(self, row: int, ts: float) -> int:
         """Orders counted at a location on its local day at `ts`."""

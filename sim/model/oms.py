@@ -16,6 +16,7 @@ location and day) -> delivery (1 timeout) -> optional return.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from engine import Channel, DeliveryMethod, Order, OrderLine, OrderStatus
@@ -24,6 +25,9 @@ from sim.model.closing import Closing
 from sim.model.orders import EngineOrder, OrderState, Package
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+    from datetime import datetime
+
     import simpy
 
     from engine.routing.decision import Decision, FulfilmentRequest
@@ -99,6 +103,7 @@ class Oms(Closing):
         self.hold_h = w.release_hold_h
         self.batch = ops.routing_mode == "batch"
         self.batch_h = ops.batch_minutes / 60.0
+        self.tick_h = ops.routing_tick_seconds / 3600.0
         self.reroute_on_reject = ops.oversell_action == "reroute"
         self.pending: list[OrderState] = []
         self.live: dict[int, OrderState] = {}  # order index -> state, until final
@@ -107,16 +112,60 @@ class Oms(Closing):
     # ------------------------------------------------------------------ arrivals
 
     def arrivals(self) -> simpy.events.ProcessGenerator:
-        """SimPy process: create every pre-generated order at its time."""
-        env = self.env
-        for i, t in enumerate(self._time):
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            self.arrive(i)
+        """SimPy process: create every pre-generated order at its time.
+
+        With a routing tick (``operations.routing_tick_seconds`` > 0, on-arrival routing)
+        the orders that arrive within one tick are placed together at its end.
+        """
+        env, times = self.env, self._time
+        tick = self.tick_h
+        if self.batch or tick <= 0:
+            for i, t in enumerate(times):
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                self.arrive(i)
+            return
+        i, n = 0, len(times)
+        while i < n:
+            end = (math.floor(times[i] / tick) + 1) * tick
+            j = bisect_left(times, end, i)
+            yield env.timeout(end - env.now)
+            self.arrive_tick(i, j)
+            i = j
 
     def arrive(self, i: int) -> OrderState:
         """Create order `i` now: build the engine order, place it (or queue it for a batch)."""
         t = self.env.now
+        st = self._create(i, t)
+        if self.batch:
+            self.pending.append(st)
+        else:
+            self.place(st, t)
+            if not st.final:
+                self._schedule_release(st, self.hold_h)
+        return st
+
+    def arrive_tick(self, i: int, j: int) -> None:
+        """Create orders `i` to `j - 1` (arrived during the tick that ends now) and place
+        them in arrival order; runs of shipped orders go to the engine as one batch."""
+        now = self.env.now
+        states = [self._create(k, self._time[k]) for k in range(i, j)]
+        by_order = {st.order.id: st for st in states}
+        at = self.w.clock.dt(now)
+        down = self.w.disruptions.down_ids(now)
+
+        def place_one(order: Order) -> Decision:
+            return self._decide(by_order[order.id], at, down)
+
+        decisions = self.router.place_many([st.order for st in states], at, down, place_one)
+        for st, d in zip(states, decisions, strict=True):
+            self.apply_decision(st, d, now)
+        for st in states:
+            if not st.final:
+                self._schedule_release(st, max(0.0, st.created_h + self.hold_h - now))
+
+    def _create(self, i: int, t: float) -> OrderState:
+        """Build order `i` created at `t` and schedule its customer-service event."""
         s0, s1 = self._start[i : i + 2].tolist()
         sku_ids = self.sku_ids
         lines = [
@@ -140,14 +189,9 @@ class Oms(Closing):
         st = OrderState(i, order, m, t, s0, s1)
         self.live[i] = st
         if self._cs_kind[i]:
-            ev = self.env.timeout(float(self._cs_delay[i]), st)
+            delay = float(self._cs_delay[i]) + t - self.env.now
+            ev = self.env.timeout(max(0.0, delay), st)
             ev.callbacks.append(self.w.service.on_event)
-        if self.batch:
-            self.pending.append(st)
-        else:
-            self.place(st, t)
-            if not st.final:
-                self._schedule_release(st, self.hold_h)
         return st
 
     def batches(self) -> simpy.events.ProcessGenerator:
@@ -204,7 +248,11 @@ class Oms(Closing):
         and in the order's `method` column (`requested_method` keeps the customer's wish).
         """
         at = self.w.clock.dt(t)
-        down = self.w.disruptions.down_ids(t)
+        decision = self._decide(st, at, self.w.disruptions.down_ids(t))
+        self.apply_decision(st, decision, t)
+
+    def _decide(self, st: OrderState, at: datetime, down: Collection[str]) -> Decision:
+        """Route and commit an order, offering home delivery when pickup or same day is short."""
         order = st.order
         decision = self.router.route(order, at, down)
         if decision.unfulfillable and st.method != SHIP:
@@ -212,10 +260,11 @@ class Oms(Closing):
             st.method = SHIP
             if st.idx >= 0:
                 self.w.demand.method[st.idx] = SHIP
+            t = self.w.clock.hours(at)
             self.rec.event(t, "method_fallback", st.idx, -1, -1, order.units, METHODS[SHIP])
             decision = self.router.route(order, at, down)
         self.router.commit(order, decision, at)
-        self.apply_decision(st, decision, t)
+        return decision
 
     def reroute(self, st: OrderState, t: float) -> None:
         """Route an edited order again (before release)."""

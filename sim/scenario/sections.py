@@ -215,6 +215,10 @@ class Operations(StrictModel):
         no_show_days: Days a ready order is held before it is cancelled and restocked. [days]
         routing_mode: Route each order on arrival, or in periodic batches.
         batch_minutes: Batch interval when ``routing_mode`` is ``batch``. [min]
+        routing_tick_seconds: On arrival, orders arriving within the same tick are placed
+            together at its end, in arrival order (the OMS's brokering latency; the engine
+            decides them as one batch, see `engine.routing.batch`); 0 places every order
+            at the instant it arrives. [s]
         oversell_action: On a location's rejection: re-route the order or cancel it.
         same_day_hours: Delivery time of same-day orders after pick. [h]
         release_hold_minutes: Hold between placement and release to locations, during
@@ -229,6 +233,7 @@ class Operations(StrictModel):
     no_show_days: float = Field(default=3.0, gt=0)
     routing_mode: Literal["on_arrival", "batch"] = "on_arrival"
     batch_minutes: float = Field(default=30.0, gt=0)
+    routing_tick_seconds: float = Field(default=60.0, ge=0, le=3600)
     oversell_action: Literal["reroute", "cancel"] = "reroute"
     same_day_hours: float = Field(default=4.0, gt=0)
     release_hold_minutes: float = Field(default=30.0, ge=0)
