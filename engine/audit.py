@@ -176,20 +176,8 @@ class AuditLog:
             reason: Short reason shared by all records.
         """
         qtys = np.asarray(qtys, dtype=np.int64)
-        k = len(qtys)
-        if k == 0:
-            return
-        self._reserve_space(k)
-        sl = slice(self._n, self._n + k)
-        self._ts[sl] = at_ts
-        self._op[sl] = op
-        self._loc[sl] = locs
-        self._sku[sl] = skus
-        self._qty[sl] = qtys
-        self._reason[sl] = self._reason_code(reason)
-        self._refs.extend([ref] * k)
-        self._totals[op] += int(qtys.sum())
-        self._n += k
+        if len(qtys):
+            self._put(at_ts, op, locs, skus, qtys, [ref] * len(qtys), self._reason_code(reason))
 
     def extend_each(
         self,
@@ -212,6 +200,20 @@ class AuditLog:
             refs: Reference per record.
             reasons: Reason per record.
         """
+        code = self._reason_code
+        self._put(at_ts, op, locs, skus, qtys, refs, [code(r) for r in reasons])
+
+    def _put(
+        self,
+        at_ts: float,
+        op: int,
+        locs: Sequence[int] | np.ndarray,
+        skus: Sequence[int] | np.ndarray,
+        qtys: np.ndarray,
+        refs: list[str],
+        reason_codes: int | list[int],
+    ) -> None:
+        """Write records at the end of the columns (growing them as needed)."""
         k = len(qtys)
         if k == 0:
             return
@@ -222,8 +224,7 @@ class AuditLog:
         self._loc[sl] = locs
         self._sku[sl] = skus
         self._qty[sl] = qtys
-        code = self._reason_code
-        self._reason[sl] = [code(r) for r in reasons]
+        self._reason[sl] = reason_codes
         self._refs.extend(refs)
         self._totals[op] += int(qtys.sum())
         self._n += k

@@ -150,16 +150,7 @@ class Oms(Closing):
         them in arrival order; runs of shipped orders go to the engine as one batch."""
         now = self.env.now
         states = [self._create(k, self._time[k]) for k in range(i, j)]
-        by_order = {st.order.id: st for st in states}
-        at = self.w.clock.dt(now)
-        down = self.w.disruptions.down_ids(now)
-
-        def place_one(order: Order) -> Decision:
-            return self._decide(by_order[order.id], at, down)
-
-        decisions = self.router.place_many([st.order for st in states], at, down, place_one)
-        for st, d in zip(states, decisions, strict=True):
-            self.apply_decision(st, d, now)
+        self.place_together(states, now)
         for st in states:
             if not st.final:
                 self._schedule_release(st, max(0.0, st.created_h + self.hold_h - now))
@@ -201,13 +192,9 @@ class Oms(Closing):
             yield env.timeout(self.batch_h)
             queued, self.pending = self.pending, []
             now = env.now
-            placed = []
-            for st in queued:
-                if st.final:
-                    continue
-                self.place(st, now)
-                if not st.final:
-                    placed.append(st)
+            waiting = [st for st in queued if not st.final]
+            self.place_together(waiting, now)
+            placed = [st for st in waiting if not st.final]
             self._reoptimise(placed, now)
             for st in placed:
                 if not st.final:
@@ -250,6 +237,22 @@ class Oms(Closing):
         at = self.w.clock.dt(t)
         decision = self._decide(st, at, self.w.disruptions.down_ids(t))
         self.apply_decision(st, decision, t)
+
+    def place_together(self, states: list[OrderState], now: float) -> None:
+        """Place orders in sequence at `now` as one engine batch (`Router.place_many`):
+        the outcome of `place` one after the other."""
+        if not states:
+            return
+        by_order = {st.order.id: st for st in states}
+        at = self.w.clock.dt(now)
+        down = self.w.disruptions.down_ids(now)
+
+        def place_one(order: Order) -> Decision:
+            return self._decide(by_order[order.id], at, down)
+
+        decisions = self.router.place_many([st.order for st in states], at, down, place_one)
+        for st, d in zip(states, decisions, strict=True):
+            self.apply_decision(st, d, now)
 
     def _decide(self, st: OrderState, at: datetime, down: Collection[str]) -> Decision:
         """Route and commit an order, offering home delivery when pickup or same day is short."""
