@@ -32,7 +32,7 @@ import numpy as np
 from engine.order import Channel, DeliveryMethod, Order, OrderStatus
 from engine.routing.decision import Allocation, Decision
 from engine.routing.filters import rows_of
-from engine.routing.policies import RulePolicy
+from engine.routing.policies import BOPIS_POLICY, RulePolicy
 from engine.routing.ranking import DistanceKey, KindKey, PriorityKey, SortKey
 
 if TYPE_CHECKING:
@@ -41,21 +41,27 @@ if TYPE_CHECKING:
 __all__ = ["place_many", "static_sort"]
 
 _STATIC_KEYS = (DistanceKey, KindKey, PriorityKey)
+_PICKUP = "pickup"
 
 
 def static_sort(router: Router) -> tuple[SortKey, ...] | None:
-    """The router policy's sort keys when batches can be decided together, else None."""
+    """The router policy's sort keys when its shipped orders can take the short cut."""
     policy = router.policy
     if (
         not isinstance(policy, RulePolicy)
         or policy.filters
         or policy.split != "single_then_greedy"
         or not all(isinstance(k, _STATIC_KEYS) for k in policy.sort)
-        or router.settings.keep_reasons
-        or router._ledger_rows is not None
+        or not _batchable(router)
     ):
         return None
     return policy.sort
+
+
+def _batchable(router: Router) -> bool:
+    """Decisions without reason codes, ledger rows in network order: the short cut applies
+    (to shipped orders when `static_sort`, to pickup orders at their own store always)."""
+    return not router.settings.keep_reasons and router._ledger_rows is None
 
 
 def place_many(
@@ -84,11 +90,11 @@ def place_many(
             before the failing one stay placed.
     """
     keys = static_sort(router)
-    batch = _Pending(router, at, exclude) if keys is not None else None
+    batch = _Pending(router, at, exclude) if _batchable(router) else None
     decisions: list[Decision] = []
     for order in orders:
-        if batch is not None and _fast(router, order):
-            found = batch.choose(keys, order)  # type: ignore[arg-type]
+        if batch is not None and _fast(router, order, keys is not None):
+            found = batch.choose(keys, order)
             if found is not None:
                 decisions.append(batch.add(order, *found))
                 continue
@@ -105,11 +111,20 @@ def place_many(
     return decisions
 
 
-def _fast(router: Router, order: Order) -> bool:
-    """Can this order be decided together with others (first placement, shipped, known SKUs)?"""
+def _fast(router: Router, order: Order, ship: bool) -> bool:
+    """Can this order take the short cut: first placement, known SKUs, and shipped (when
+    `ship`, the policy allows it) or picked up at its own store (no substitution)?"""
     ledger = router.ledger
+    method = order.method
     return (
-        order.method is DeliveryMethod.SHIP
+        (
+            (ship and method is DeliveryMethod.SHIP)
+            or (
+                method is DeliveryMethod.BOPIS
+                and not order.allow_store_substitution
+                and order.pickup_store in router.network.index
+            )
+        )
         and order.status is OrderStatus.CREATED  # never routed: its decision is "<id>-D1"
         and order.id not in router._decisions
         and not ledger.knows(f"{order.id}-D1")
@@ -135,18 +150,19 @@ def _ranks(router: Router, keys: tuple[SortKey, ...], lat: float, lon: float) ->
     return rank
 
 
-def _eligible(router: Router, exclude: Collection[str], ts: float) -> dict[bool, list[bool]]:
-    """Per "is wholesale", per location: the router's filters for shipped orders at `ts`,
-    except the daily limit (it changes within a batch)."""
+def _eligible(router: Router, exclude: Collection[str], ts: float) -> dict[object, list[bool]]:
+    """Per location, the router's filters at `ts` except the daily limit (it changes within
+    a batch): by "is wholesale" for shipped orders, by `(_PICKUP, is wholesale)` for pickups."""
     net, settings = router.network, router.settings
     common = np.ones(len(router._ids), dtype=bool)
     if exclude:
         common[rows_of(net, exclude)] = False
     if settings.closed_location == "skip":
         common &= net.open_mask(datetime.fromtimestamp(ts, tz=UTC))
-    return {
-        w: (router._template(DeliveryMethod.SHIP, w)[1] & common).tolist() for w in (False, True)
-    }
+    masks = {w: router._template(DeliveryMethod.SHIP, w)[1] & common for w in (False, True)}
+    for w in (False, True):
+        masks[(_PICKUP, w)] = router._template(DeliveryMethod.BOPIS, w)[1] & common
+    return {k: m.tolist() for k, m in masks.items()}
 
 
 class _Pending:
@@ -163,9 +179,11 @@ class _Pending:
         self.taken: dict[tuple[int, int], int] = {}  # (row, sku column) -> units pending
         self.rows_of_sku: dict[int, list[int]] = {}  # sku column -> rows with units pending
 
-    def choose(self, keys: tuple[SortKey, ...], order: Order) -> tuple[dict[str, int], int] | None:
+    def choose(
+        self, keys: tuple[SortKey, ...] | None, order: Order
+    ) -> tuple[dict[str, int], int] | None:
         """The order's SKUs with summed quantities and the location `Router.route` would
-        ship it from whole, or None when none of the first `SCAN` ranked locations can."""
+        fill it from whole, or None when no location can (the order may split)."""
         router = self.router
         ledger = router.ledger
         wanted: dict[str, int] = {}
@@ -174,6 +192,13 @@ class _Pending:
         c = ledger._chan(order.channel)
         cols = [ledger.sku_index[s] for s in wanted]
         qty = list(wanted.values())
+        if order.method is DeliveryMethod.BOPIS:  # its own store, whole, or the usual way
+            row = router.network.index[order.pickup_store]  # type: ignore[index]
+            eligible = self.eligible[(_PICKUP, order.channel is Channel.WHOLESALE)]
+            if eligible[row] and self._fills(c, row, cols, qty):
+                return wanted, row
+            return None
+        assert keys is not None  # `_fast` lets shipped orders through only then
         eligible = self.eligible[order.channel is Channel.WHOLESALE]
         if self.used is None:
             self.used = router._counter.used(self.ts).tolist()
@@ -206,14 +231,21 @@ class _Pending:
         loc_id = router._ids[row]
         units = sum(wanted.values())
         allocations = tuple(Allocation(loc_id, sku, q, 0) for sku, q in wanted.items())
-        miles = float(router._distances(order.dest_lat, order.dest_lon)[row])
-        shipping = router.rates.package_cost(miles, units)
+        pickup = order.method is DeliveryMethod.BOPIS
+        if pickup:  # distances from the pickup store, no carrier
+            store = router.network.locations[row]
+            miles = float(router._distances(store.lat, store.lon)[row])
+            shipping = 0.0
+        else:
+            miles = float(router._distances(order.dest_lat, order.dest_lon)[row])
+            shipping = router.rates.package_cost(miles, units)
         handling = router._hpo_l[row] + router._hpu_l[row] * units
         start, arrive = router._ship_times.estimate(
             row, ts, bool(self.is_open[row]), order.method, miles
         )
         decision = Decision(
-            f"{order.id}-D1", order.id, router.policy.name, self.at, allocations,
+            f"{order.id}-D1", order.id, BOPIS_POLICY.name if pickup else router.policy.name,
+            self.at, allocations,
             (), shipping + handling, shipping, handling, datetime.fromtimestamp(arrive, tz=UTC),
             (datetime.fromtimestamp(start, tz=UTC),), (), _location_ids=router._ids,
         )  # fmt: skip
@@ -223,7 +255,8 @@ class _Pending:
             if cell not in self.taken:
                 self.rows_of_sku.setdefault(cell[1], []).append(cell[0])
             self.taken[cell] = self.taken.get(cell, 0) + q
-        self.used[row] += 1  # type: ignore[index]  # set by `choose`
+        if not pickup:  # the daily limit caps shipping only
+            self.used[row] += 1  # type: ignore[index]  # set by `choose`
         c = router.ledger._chan(order.channel)
         self.items.append((order, decision, row, c, cells))
         return decision
@@ -241,5 +274,6 @@ class _Pending:
             order.transition(OrderStatus.ROUTED, at, f"{decision.policy} {decision.decision_id}")
             order.decision_id = decision.decision_id
             router._decisions[order.id] = decision
-            router._counted[order.id] = router._counter.add([row], ts)
+            if order.method is not DeliveryMethod.BOPIS:
+                router._counted[order.id] = router._counter.add([row], ts)
         self.items, self.taken, self.rows_of_sku = [], {}, {}
