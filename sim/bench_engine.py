@@ -8,7 +8,8 @@ comes from one seeded `numpy.random.Generator`, so two runs route the same order
 
 Each order is timed with `time.perf_counter_ns` around `Router.route` (pure: no state
 change), so every order sees the same ledger; an order's latency is the best of three
-routes (see `time_routes`).
+routes (see `time_routes`). Placement (route and commit) is timed over the whole order
+set, one by one and in batches (see `time_placement`).
 """
 
 from __future__ import annotations
@@ -180,6 +181,47 @@ def time_routes(
     return best / 1000.0
 
 
+def time_placement(case: EngineCase, batch: int = 20) -> dict[str, float]:
+    """CPU time per order of placing the case's orders with `closest`, one by one
+    (`Router.place`) and in batches of `batch` (`Router.place_many`), each on its own copy
+    of the ledger; customers sit at their region's point, as in the simulation. [us]
+
+    Raises:
+        AssertionError: The two ways disagree (they must decide identically).
+    """
+    import copy
+
+    from engine.routing import RoutingSettings
+
+    regions = case.network.regions
+    lat = np.array([r.lat for r in regions])
+    lon = np.array([r.lon for r in regions])
+    orders = copy.deepcopy(case.orders)
+    for o in orders:
+        k = int(np.argmin((lat - o.dest_lat) ** 2 + (lon - o.dest_lon) ** 2))
+        o.dest_lat, o.dest_lon = float(lat[k]), float(lon[k])
+    settings = RoutingSettings(keep_reasons=False)  # as the simulation routes
+    out, decided = {}, {}
+    for how in ("place", "place_many"):
+        mine = copy.deepcopy(orders)
+        router = Router(case.network, copy.deepcopy(case.ledger), settings=settings)
+        gc.collect()
+        gc.disable()
+        t0 = time.process_time()
+        if how == "place":
+            decided[how] = [router.place(o, case.at) for o in mine]
+        else:
+            decided[how] = [
+                d
+                for k in range(0, len(mine), batch)
+                for d in router.place_many(mine[k : k + batch], case.at)
+            ]
+        out[how] = round(1e6 * (time.process_time() - t0) / len(mine), 1)
+        gc.enable()
+    assert decided["place"] == decided["place_many"], "place_many decided differently"
+    return out
+
+
 def engine_benchmark(
     quick: bool = False,
     counts: Sequence[int] = LOCATION_COUNTS,
@@ -204,8 +246,10 @@ def engine_benchmark(
     p50: dict[str, float] = {}
     p99: dict[str, float] = {}
     by_policy: dict[str, dict[str, dict[str, float]]] = {p: {} for p in names}
+    placement: dict[str, dict[str, float]] = {}
     for count in counts:
         case = build_case(count, n_skus=n_skus, n_orders=n_orders, seed=seed)
+        placement[str(count)] = time_placement(case)
         pooled = []
         for name in names:
             router = Router(case.network, case.ledger, policy=make_policy(name, case))
@@ -223,6 +267,7 @@ def engine_benchmark(
         "route_p50_us": p50,
         "route_p99_us": p99,
         "by_policy": by_policy,
+        "placement_us_per_order": placement,
         "orders_per_policy": n_orders,
         "skus": n_skus,
         "policies": names,
@@ -239,4 +284,8 @@ def format_engine(report: dict) -> str:
     for name, row in report["by_policy"].items():
         cells = "".join(f"{row[c]['p50']:>6.0f}/{row[c]['p99']:<5.0f}" for c in counts)
         lines.append(f"{name:>12}  p50/p99 {cells}")
+    place = report["placement_us_per_order"]
+    for how in ("place", "place_many"):
+        cells = "".join(f"{place[c][how]:>10.1f}" for c in counts)
+        lines.append(f"{how:>10}{cells}   us/order (closest, route + commit)")
     return "\n".join(lines)

@@ -216,6 +216,8 @@ def test_bench_engine_quick_json():
         assert set(report[key]) == {"50", "200", "1000"}
         assert all(v > 0 for v in report[key].values())
     assert "closest" in report["by_policy"]
+    for count, row in report["placement_us_per_order"].items():  # identical decisions checked
+        assert count in {"50", "200", "1000"} and row["place"] > 0 and row["place_many"] > 0
 
 
 def test_run_out_must_be_a_directory(tmp_path):
