@@ -10,18 +10,20 @@ filters). Then, for a shipped order, the decision is the first location, in the 
 cached for its destination, that passes the router's filters (capability, exclusions,
 opening when closed locations are skipped, daily limit) and has ATS for every line; the
 test reads the ledger and the daily counts as the orders before it in the batch left
-them. The decisions are committed together (one ledger update, one audit extension)
-before anything else reads the ledger.
+them. A pickup (BOPIS) order without store substitution takes the short cut under any
+policy when its own store can fill it whole. The decisions are committed together (one
+ledger update, one audit extension) before anything else reads the ledger.
 
-Orders no single location can fill within the first `SCAN` ranked locations (they may
-split), orders that are not shipped (BOPIS, same day), re-routes, and every order when
-the policy or the settings do not allow the short cut (`keep_reasons` on, a ledger in
-another location order) go through `Router.route` and `Router.commit` (or the caller's
+Orders no single location can fill whole (they may split), same-day orders, pickups their
+store cannot fill, re-routes, an order id already pending in the batch, and every order
+when the settings do not allow the short cut (`keep_reasons` on, a ledger in another
+location order) go through `Router.route` and `Router.commit` (or the caller's
 `place_one`) at their place in the sequence.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.errors import RoutingError
 from engine.order import Channel, DeliveryMethod, Order, OrderStatus
 from engine.routing.decision import Allocation, Decision
 from engine.routing.filters import rows_of
@@ -81,33 +84,47 @@ def place_many(
         place_one: Places one order the usual way (route, then commit) and returns its
             decision; None uses `Router.route` and `Router.commit` with `exclude`. A
             storefront passes its own, e.g. to offer home delivery when pickup is short.
+            It is called only for orders that do not take the short cut, so for orders
+            that could it must decide as route-then-commit with `exclude` does.
 
     Returns:
         One committed `Decision` per order, in order.
 
     Raises:
-        RoutingError, InvalidTransition: As `Router.route` and `Router.commit`; orders
-            before the failing one stay placed.
+        RoutingError, InvalidTransition, LedgerError: As `Router.route` and
+            `Router.commit` (and a naive `at`); the orders before the failing one stay
+            placed, as they would one by one.
     """
+    if at.tzinfo is None:
+        raise RoutingError("place_many: the routing time must be timezone-aware (UTC)")
     keys = static_sort(router)
+    if router._batch_rank_keys != keys:  # rankings cached for another policy
+        router._batch_ranks.clear()
+        router._batch_rank_keys = keys
     batch = _Pending(router, at, exclude) if _batchable(router) else None
     decisions: list[Decision] = []
-    for order in orders:
-        if batch is not None and _fast(router, order, keys is not None):
-            found = batch.choose(keys, order)
-            if found is not None:
-                decisions.append(batch.add(order, *found))
+    try:
+        for order in orders:
+            if (
+                batch is not None
+                and order.id not in batch.ids
+                and _fast(router, order, keys is not None)
+            ):
+                found = batch.choose(keys, order)
+                if found is not None:
+                    decisions.append(batch.add(order, *found))
+                    continue
+            if batch is not None:
+                batch.flush()  # the usual way reads the ledger and the counters
+            if place_one is not None:
+                decisions.append(place_one(order))
                 continue
+            decision = router.route(order, at, exclude)
+            router.commit(order, decision, at)
+            decisions.append(decision)
+    finally:  # what is pending is what placing one by one would have committed by now
         if batch is not None:
-            batch.flush()  # the usual way reads the ledger and the counters
-        if place_one is not None:
-            decisions.append(place_one(order))
-            continue
-        decision = router.route(order, at, exclude)
-        router.commit(order, decision, at)
-        decisions.append(decision)
-    if batch is not None:
-        batch.flush()
+            batch.flush()
     return decisions
 
 
@@ -133,7 +150,7 @@ def _fast(router: Router, order: Order, ship: bool) -> bool:
     )
 
 
-def _ranks(router: Router, keys: tuple[SortKey, ...], lat: float, lon: float) -> list[int]:
+def _ranks(router: Router, keys: tuple[SortKey, ...], lat: float, lon: float) -> array:
     """Every network row, best first, for a destination (ties keep network order)."""
     cache = router._batch_ranks
     rank = cache.get((lat, lon))
@@ -142,8 +159,13 @@ def _ranks(router: Router, keys: tuple[SortKey, ...], lat: float, lon: float) ->
         rows = np.arange(dist.size)
         ctx = SimpleNamespace(dist=dist, network=router.network)
         vals = [np.asarray(k.values(ctx, rows)) for k in keys]  # type: ignore[arg-type]
-        order = np.argsort(vals[0], kind="stable") if len(vals) == 1 else np.lexsort(vals[::-1])
-        rank = order.tolist()
+        if not vals:
+            order = rows
+        elif len(vals) == 1:
+            order = np.argsort(vals[0], kind="stable")
+        else:
+            order = np.lexsort(vals[::-1])
+        rank = array("q", order.astype(np.int64).tobytes())
         if len(cache) >= router._dist_cache_max:
             del cache[next(iter(cache))]
         cache[(lat, lon)] = rank
@@ -177,6 +199,7 @@ class _Pending:
         self.used: list[int] | None = None  # orders counted today per row; None = reload
         self.items: list[tuple[Order, Decision, int, int, dict[tuple[int, int], int]]] = []
         self.taken: dict[tuple[int, int], int] = {}  # (row, sku column) -> units pending
+        self.ids: set[str] = set()  # ids of the pending orders
         self.rows_of_sku: dict[int, list[int]] = {}  # sku column -> rows with units pending
 
     def choose(
@@ -259,21 +282,21 @@ class _Pending:
             self.used[row] += 1  # type: ignore[index]  # set by `choose`
         c = router.ledger._chan(order.channel)
         self.items.append((order, decision, row, c, cells))
+        self.ids.add(order.id)
         return decision
 
     def flush(self) -> None:
         """Commit the pending decisions as `Router.commit` would, one after the other."""
         self.used = None  # the usual way may count orders next: read the counts again
-        if not self.items:
+        items = self.items
+        if not items:
             return
+        self.items, self.taken, self.rows_of_sku, self.ids = [], {}, {}, set()
         router, at, ts = self.router, self.at, self.ts
-        router.ledger._reserve_fresh(
-            [(d.decision_id, c, cells) for _, d, _, c, cells in self.items], ts
-        )
-        for order, decision, row, _, _ in self.items:
+        router.ledger._reserve_fresh([(d.decision_id, c, cells) for _, d, _, c, cells in items], ts)
+        for order, decision, row, _, _ in items:
             order.transition(OrderStatus.ROUTED, at, f"{decision.policy} {decision.decision_id}")
             order.decision_id = decision.decision_id
             router._decisions[order.id] = decision
             if order.method is not DeliveryMethod.BOPIS:
                 router._counted[order.id] = router._counter.add([row], ts)
-        self.items, self.taken, self.rows_of_sku = [], {}, {}

@@ -9,6 +9,7 @@ stock back.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
@@ -81,7 +82,10 @@ class Router:
         self._decisions: dict[str, Decision] = {}
         self._counted: dict[str, list[tuple[int, int]]] = {}
         self._excluded: dict[str, set[str]] = {}
-        self._batch_ranks: dict[tuple[float, float], np.ndarray] = {}  # see routing.batch
+        # best-first rows per destination for `place_many` (see routing.batch), and the
+        # sort keys they were ranked by
+        self._batch_ranks: dict[tuple[float, float], array] = {}
+        self._batch_rank_keys: tuple | None = None
 
     # ------------------------------------------------------------------ caches
 

@@ -16,7 +16,7 @@ location and day) -> delivery (1 timeout) -> optional return.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 from engine import Channel, DeliveryMethod, Order, OrderLine, OrderStatus
@@ -104,6 +104,7 @@ class Oms(Closing):
         self.batch = ops.routing_mode == "batch"
         self.batch_h = ops.batch_minutes / 60.0
         self.tick_h = ops.routing_tick_seconds / 3600.0
+        self.arrived = False  # every order has been created
         self.reroute_on_reject = ops.oversell_action == "reroute"
         self.pending: list[OrderState] = []
         self.live: dict[int, OrderState] = {}  # order index -> state, until final
@@ -124,14 +125,16 @@ class Oms(Closing):
                 if t > env.now:
                     yield env.timeout(t - env.now)
                 self.arrive(i)
+            self.arrived = True
             return
         i, n = 0, len(times)
         while i < n:
-            end = (math.floor(times[i] / tick) + 1) * tick
-            j = bisect_left(times, end, i)
+            end = max((math.floor(times[i] / tick) + 1) * tick, times[i])
+            j = bisect_right(times, end, i)  # an arrival at `end` itself is placed now
             yield env.timeout(end - env.now)
             self.arrive_tick(i, j)
             i = j
+        self.arrived = True
 
     def arrive(self, i: int) -> OrderState:
         """Create order `i` now: build the engine order, place it (or queue it for a batch)."""
@@ -235,7 +238,7 @@ class Oms(Closing):
         and in the order's `method` column (`requested_method` keeps the customer's wish).
         """
         at = self.w.clock.dt(t)
-        decision = self._decide(st, at, self.w.disruptions.down_ids(t))
+        decision = self._decide(st, at, self.w.disruptions.down_ids(t), t)
         self.apply_decision(st, decision, t)
 
     def place_together(self, states: list[OrderState], now: float) -> None:
@@ -248,14 +251,15 @@ class Oms(Closing):
         down = self.w.disruptions.down_ids(now)
 
         def place_one(order: Order) -> Decision:
-            return self._decide(by_order[order.id], at, down)
+            return self._decide(by_order[order.id], at, down, now)
 
         decisions = self.router.place_many([st.order for st in states], at, down, place_one)
         for st, d in zip(states, decisions, strict=True):
             self.apply_decision(st, d, now)
 
-    def _decide(self, st: OrderState, at: datetime, down: Collection[str]) -> Decision:
-        """Route and commit an order, offering home delivery when pickup or same day is short."""
+    def _decide(self, st: OrderState, at: datetime, down: Collection[str], t: float) -> Decision:
+        """Route and commit an order at `at` (sim time `t`), offering home delivery when
+        pickup or same day is short."""
         order = st.order
         decision = self.router.route(order, at, down)
         if decision.unfulfillable and st.method != SHIP:
@@ -263,7 +267,6 @@ class Oms(Closing):
             st.method = SHIP
             if st.idx >= 0:
                 self.w.demand.method[st.idx] = SHIP
-            t = self.w.clock.hours(at)
             self.rec.event(t, "method_fallback", st.idx, -1, -1, order.units, METHODS[SHIP])
             decision = self.router.route(order, at, down)
         self.router.commit(order, decision, at)

@@ -291,7 +291,8 @@ class World:
         yield env.timeout(self.horizon_h)
         while env.now < self.end_h:
             if (
-                not oms.live
+                oms.arrived
+                and not oms.live
                 and not oms.live_packages
                 and not oms.pending
                 and flows.transfer == 0

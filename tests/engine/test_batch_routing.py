@@ -29,7 +29,7 @@ from engine import (
     Order,
     OrderLine,
 )
-from engine.routing import Router, RoutingSettings
+from engine.routing import Router, RoutingSettings, get_policy
 from engine.routing.batch import static_sort
 
 SKUS = tuple(f"S{i}" for i in range(6))
@@ -76,8 +76,6 @@ def _world(seed: int, policy: str, closed: str) -> Router:
             ledger.set_stock(x.id, s, rng.choice((0, 0, 1, 2, 3, 5)))
     ledger.set_channel_buffer("marketplace", 1)
     params = {"priority": [x.id for x in reversed(locs)]} if policy == "ranked" else {}
-    from engine.routing import get_policy
-
     settings = RoutingSettings(closed_location=closed, keep_reasons=False)
     return Router(net, ledger, policy=get_policy(policy, **params), settings=settings)
 
@@ -168,3 +166,75 @@ def test_static_sort_only_for_stock_blind_rankings() -> None:
     router = _world(1, "closest", "wait")
     router.settings = RoutingSettings(keep_reasons=True)
     assert static_sort(router) is None  # reason codes need the per-order filters
+
+
+def _twins(policy: str = "closest") -> tuple[Router, Router]:
+    return _world(3, policy, "wait"), _world(3, policy, "wait")
+
+
+def _one_by_one(router: Router, orders: list[Order]) -> list:
+    return [_place(router, o, OPEN, ()) for o in orders]
+
+
+def _ship(oid: str, sku: str, channel: Channel = Channel.WEB) -> Order:
+    return Order(oid, channel, "c", 41.9, -87.6, [OrderLine(sku, 1)], created_at=OPEN)
+
+
+def _same_state(one: Router, many: Router, a: list[Order], b: list[Order]) -> None:
+    sa, sb = _state(one, a), _state(many, b)
+    for key in sa:
+        if isinstance(sa[key], np.ndarray):
+            np.testing.assert_array_equal(sb[key], sa[key], err_msg=key)
+        else:
+            assert sb[key] == sa[key], key
+    assert dict(many.ledger._open) == dict(one.ledger._open)
+
+
+def test_an_order_id_twice_in_a_batch_is_placed_as_one_by_one() -> None:
+    one, many = _twins()
+    y1, y2 = _ship("Y", "S0"), _ship("Y", "S0")
+    a = [_ship("X", "S0"), _ship("X", "S1"), y1, y1]  # two orders "X", one order twice
+    b = [_ship("X", "S0"), _ship("X", "S1"), y2, y2]
+    assert many.place_many(b, OPEN) == _one_by_one(one, a)
+    _same_state(one, many, a, b)
+
+
+def test_a_failure_mid_batch_keeps_the_orders_before_it_placed() -> None:
+    one, many = _twins()
+    for router in (one, many):  # a channel the ledger does not know
+        router.ledger = Ledger(
+            list(router.ledger.location_ids), list(router.ledger.skus), channels=("web",)
+        )
+        router.ledger.set_stock("L1", "S0", 5)
+        router.ledger.set_stock("L1", "S1", 5)
+    a = [_ship("F0", "S0"), _ship("F1", "S1"), _ship("F2", "S0", Channel.APP)]
+    b = [_ship("F0", "S0"), _ship("F1", "S1"), _ship("F2", "S0", Channel.APP)]
+    with pytest.raises(Exception) as seq_error:
+        _one_by_one(one, a)
+    with pytest.raises(type(seq_error.value)):
+        many.place_many(b, OPEN)
+    assert [o.status for o in b] == [o.status for o in a]
+    _same_state(one, many, a, b)
+
+
+def test_rankings_follow_a_policy_change_and_policies_without_sort_keys() -> None:
+    from engine.routing.policies import RulePolicy
+
+    one, many = _twins("store_first")
+    many.place_many([_ship("warm", "S5")], OPEN)  # caches store-first rankings
+    one.place(_ship("warm", "S5"), OPEN)
+    for router in (one, many):
+        router.policy = get_policy("dc_first")
+    a, b = [_ship(f"E{i}", "S0") for i in range(4)], [_ship(f"E{i}", "S0") for i in range(4)]
+    assert many.place_many(b, OPEN) == _one_by_one(one, a)
+    for router in (one, many):
+        router.policy = RulePolicy("network_order", sort=())
+    a, b = [_ship(f"N{i}", "S1") for i in range(3)], [_ship(f"N{i}", "S1") for i in range(3)]
+    assert many.place_many(b, OPEN) == _one_by_one(one, a)
+
+
+def test_a_naive_routing_time_is_refused() -> None:
+    from engine.errors import RoutingError
+
+    with pytest.raises(RoutingError, match="timezone-aware"):
+        _world(1, "closest", "wait").place_many([], datetime(2024, 3, 5, 18, 0))

@@ -11,6 +11,7 @@ the two modes agree closely on the same demand.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 
@@ -94,3 +95,24 @@ def test_kpis_barely_depend_on_the_tick() -> None:
     for name, tol in (("fill_rate", 0.005), ("store_ship_share", 0.01), ("on_time_rate", 0.01)):
         assert abs(a[name] - b[name]) <= tol, (name, a[name], b[name])
     assert abs(a["cost_per_order"] - b["cost_per_order"]) <= 0.01 * b["cost_per_order"]
+
+
+def test_arrivals_on_tick_ends_are_placed_and_time_moves_on() -> None:
+    """An arrival whose time is a tick end in floating point is placed at that end."""
+    import simpy
+
+    from sim.model.oms import Oms
+
+    tick = 60.0 / 3600.0
+    on_edge = [k * tick for k in range(1, 2000)]
+    env = simpy.Environment()
+    calls: list[tuple[float, int, int]] = []
+    oms = SimpleNamespace(
+        env=env, _time=on_edge, tick_h=tick, batch=False, arrived=False,
+        arrive_tick=lambda i, j: calls.append((env.now, i, j)),
+    )  # fmt: skip
+    env.process(Oms.arrivals(oms))  # type: ignore[arg-type]
+    env.run(until=on_edge[-1] + 1.0)
+    assert oms.arrived and [j for _, _, j in calls][-1] == len(on_edge)
+    assert all(t >= on_edge[j - 1] - 1e-12 for t, _, j in calls)  # never placed early
+    assert len(calls) <= len(on_edge)
