@@ -174,10 +174,13 @@ class Order:
     edits: list[tuple[datetime, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        try:
-            self.channel = Channel(self.channel)
-            self.method = DeliveryMethod(self.method)
-            self.status = OrderStatus(self.status)
+        try:  # (members pass through: a cheap test before the enum lookup)
+            if type(self.channel) is not Channel:
+                self.channel = Channel(self.channel)
+            if type(self.method) is not DeliveryMethod:
+                self.method = DeliveryMethod(self.method)
+            if type(self.status) is not OrderStatus:
+                self.status = OrderStatus(self.status)
         except ValueError as exc:
             raise ValueError(f"order {self.id!r}: {exc}") from None
         _check_coords(self.id, self.dest_lat, self.dest_lon)

@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
-from engine.audit import Op
 from engine.location import Capability
 from engine.routing.lp.cover import min_packages
 from engine.routing.lp.transport import unfilled_penalty
@@ -52,7 +50,6 @@ __all__ = [
 ]
 
 DEFAULT_POLICIES = ("closest", "cost", "lookahead", "lp_rounding", "batch")
-_INFLOWS = (Op.RECEIVE, Op.RETURN, Op.ADJUST_UP)
 _LP_POLICIES = ("lookahead", "lp_rounding")
 
 
@@ -140,39 +137,17 @@ def realised_cost(orders: Any, penalty: float) -> dict[str, float]:
 def _run(scn: Scenario, policy: str, seed: int, days: int | None) -> tuple[Any, np.ndarray]:
     """Simulate one policy; returns its `RunResult` and inflows (L, S, day)."""
     from engine.routing import get_policy
-    from sim.kpis import compute_kpis
-    from sim.model.world import World
-    from sim.records import RunMeta
-    from sim.run import RunResult, _tables, check_conservation
+    from sim.run import run
 
-    t0 = time.perf_counter()
-    params = dict(scn.routing.params) if policy == scn.routing.policy else {}
-    if policy in _LP_POLICIES:
+    if policy in _LP_POLICIES:  # the LP policies plan until the end of the simulated days
         start = datetime.combine(scn.start, datetime.min.time(), tzinfo=UTC)
+        params = dict(scn.routing.params) if policy == scn.routing.policy else {}
         params.setdefault("until", start + timedelta(days=days or scn.horizon_days))
-    w = World.build(scn, get_policy(policy, **params), seed, 0, days)
-    end_h = w.run()
-    conservation = check_conservation(w)
-    tables = _tables(w, RunMeta(scn.name, policy, 0, seed), end_h)
-    result = RunResult(
-        scenario=scn.name, policy=policy, seed=seed, replication=0,
-        kpis=compute_kpis(tables), orders=tables["orders"], lines=tables["lines"],
-        shipments=tables["shipments"], events=tables["events"],
-        inventory=tables["inventory"], utilisation=tables["utilisation"],
-        conservation=conservation, elapsed_s=time.perf_counter() - t0, end_h=end_h,
-    )  # fmt: skip
-    cols = w.ledger.audit.columns()
-    start_ts = w.clock.dt(0.0).timestamp()
-    inflow = np.isin(cols["op"], [int(o) for o in _INFLOWS]) & (cols["sku"] >= 0)
-    day = np.floor((cols["timestamp"][inflow] - start_ts) / 86_400.0).astype(np.int64)
-    n_days = int(np.ceil(end_h / 24.0)) + 1
-    supply = np.zeros((*w.ledger.shape, n_days))
-    np.add.at(
-        supply,
-        (cols["loc"][inflow], cols["sku"][inflow], np.clip(day, 0, n_days - 1)),
-        cols["qty"][inflow],
-    )
-    return result, supply
+        result = run(scn, get_policy(policy, **params), seed, days=days, inflows=True)
+        result.policy = policy
+    else:
+        result = run(scn, policy, seed, days=days, inflows=True)
+    return result, result.inflows
 
 
 def _columns(cum: np.ndarray, g: np.ndarray, s: np.ndarray, p: np.ndarray) -> int:

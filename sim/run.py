@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.audit import Op
 from engine.errors import LedgerError
+from engine.ledger import Ledger
 from engine.routing import get_policy, load_policy_file
 from engine.routing.context import Policy
 from sim.kpis import compute_kpis
@@ -28,7 +30,10 @@ from sim.records import RunMeta
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 
-__all__ = ["ConservationError", "RunResult", "run"]
+__all__ = ["INFLOW_OPS", "ConservationError", "RunResult", "ledger_inflows", "run"]
+
+INFLOW_OPS = (Op.RECEIVE, Op.RETURN, Op.ADJUST_UP)
+"""Ledger operations that bring units in: receipts, returns to stock, upward adjustments."""
 
 
 @dataclass
@@ -51,6 +56,10 @@ class RunResult:
             staff x open hours), packages picked, mean queue wait [h], share that waited.
         conservation: Physical unit totals of the balance that was checked. [units]
         elapsed_s: Wall-clock time of the run. [s]
+        end_h: Simulated time when the run ended (horizon plus drain). [h]
+        inflows: Units that entered the ledger (`INFLOW_OPS`) per location, SKU and day
+            since the start, ledger order (L, S, days), when `run(..., inflows=True)`;
+            else None. [units]
     """
 
     scenario: str
@@ -67,6 +76,7 @@ class RunResult:
     conservation: dict[str, int]
     elapsed_s: float
     end_h: float = field(default=float("nan"))
+    inflows: np.ndarray | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -98,6 +108,7 @@ def run(
     days: int | None = None,
     replication: int = 0,
     progress: Callable[[float], None] | None = None,
+    inflows: bool = False,
 ) -> RunResult:
     """Simulate one scenario under one routing policy.
 
@@ -112,6 +123,7 @@ def run(
         replication: Replication index; each index has independent random streams, and
             every policy sees the same demand for the same (seed, replication).
         progress: Called with the fraction of the horizon done, once per simulated day.
+        inflows: Also fill `RunResult.inflows` (the hindsight bound's supply).
 
     Returns:
         The `RunResult`.
@@ -153,7 +165,32 @@ def run(
         conservation=conservation,
         elapsed_s=time.perf_counter() - t0,
         end_h=end_h,
+        inflows=ledger_inflows(w.ledger, w.clock.dt(0.0).timestamp(), end_h) if inflows else None,
     )
+
+
+def ledger_inflows(ledger: Ledger, start_ts: float, end_h: float) -> np.ndarray:
+    """Units that entered the ledger (`INFLOW_OPS`) per location, SKU and day.
+
+    Args:
+        ledger: The run's ledger (its audit log is read).
+        start_ts: POSIX time of simulated hour 0. [s]
+        end_h: Last simulated hour; day indices run 0..ceil(end_h / 24). [h]
+
+    Returns:
+        float (L, S, days) in ledger order; later entries fall in the last day. [units]
+    """
+    cols = ledger.audit.columns()
+    inflow = np.isin(cols["op"], [int(o) for o in INFLOW_OPS]) & (cols["sku"] >= 0)
+    day = np.floor((cols["timestamp"][inflow] - start_ts) / 86_400.0).astype(np.int64)
+    n_days = int(np.ceil(end_h / 24.0)) + 1
+    supply = np.zeros((*ledger.shape, n_days))
+    np.add.at(
+        supply,
+        (cols["loc"][inflow], cols["sku"][inflow], np.clip(day, 0, n_days - 1)),
+        cols["qty"][inflow],
+    )
+    return supply
 
 
 def check_conservation(w: World) -> dict[str, int]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pulp
 import pytest
-from lp_world import AT, later, order, world
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lp_world import AT, SKUS, later, order, world
 
 from engine.routing import get_policy
 from engine.routing.lp import BatchPolicy, reoptimise
@@ -104,3 +107,105 @@ def test_batch_policy_parameters_are_checked():
     with pytest.raises(Exception, match="bad parameters"):
         get_policy("batch", nonsense=1)
     assert isinstance(get_policy("batch", base="cost", every_minutes=15), BatchPolicy)
+
+
+def test_batch_keeps_orders_already_on_their_plan():
+    """An order whose held assignment is the plan keeps its reservation and decision."""
+    router, ledger, _ = world({("NEAR", "X"): 5, ("NEAR", "Y"): 5, ("FAR", "X"): 5})
+    first, second = order("O1", ("X",)), order("O2", ("X", "Y"))
+    d1, d2 = router.place(first, AT), router.place(second, later(1))
+    outcome = reoptimise(router, (first, second), later(2))
+    assert outcome.status == "mip" and outcome.decisions == []
+    assert outcome.packages_before == outcome.packages_after == 2
+    assert router.decision_for("O1").decision_id == d1.decision_id
+    assert router.decision_for("O2").decision_id == d2.decision_id
+    ledger.check_reservations()
+
+
+def _lone(cost, fee, penalty):
+    from engine.routing.lp.batch import _Candidates
+
+    cost = np.asarray(cost, dtype=float)
+    n, k = cost.shape
+    return _Candidates(
+        "O", [f"S{j}" for j in range(k)], np.arange(k), np.ones(k, dtype=np.int64),
+        np.arange(n), np.asarray(fee, dtype=float), cost, np.asarray(penalty, dtype=float), {},
+    )  # fmt: skip
+
+
+def _plan_cost(c, plan):
+    """Objective of one order's plan `{network row: {sku: qty}}`."""
+    at = {int(r): i for i, r in enumerate(c.rows)}
+    total = sum(c.fee[at[r]] for r in plan)
+    for j, sku in enumerate(c.skus):
+        rows = [at[r] for r, lines in plan.items() if sku in lines]
+        total += c.cost[rows[0], j] if rows else c.penalty[j]
+    return total
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 5).flatmap(
+        lambda n: st.integers(1, 4).flatmap(
+            lambda k: st.tuples(
+                st.lists(
+                    st.lists(st.one_of(st.just(np.inf), st.floats(0, 20)), min_size=k, max_size=k),
+                    min_size=n,
+                    max_size=n,
+                ),  # fmt: skip
+                st.lists(st.floats(0, 20), min_size=n, max_size=n),
+                st.lists(st.floats(0, 60), min_size=k, max_size=k),
+                st.integers(1, 4),
+            )
+        )
+    )
+)
+def test_enumeration_matches_the_mip_for_a_lone_order(data):
+    """Solved alone (no binding stock row), enumeration and the MIP agree on the cost."""
+    from engine.routing.lp.batch import _solve_alone, _solve_mip, pulp_highs
+
+    cost, fee, penalty, limit = data
+    c = _lone(cost, fee, penalty)
+    alone = _solve_alone(c, limit)
+    assert len(alone) <= limit
+    for r, lines in alone.items():
+        assert all(np.isfinite(c.cost[r, int(s[1:])]) for s in lines)
+    mip = _solve_mip([c], np.zeros((0, 0)), set(), limit, pulp_highs, 10.0)["O"]
+    assert _plan_cost(c, alone) == pytest.approx(_plan_cost(c, mip), rel=2e-3, abs=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(0, 2), min_size=6, max_size=6),
+    st.lists(
+        st.lists(st.sampled_from(SKUS), min_size=1, max_size=3, unique=True), min_size=1, max_size=6
+    ),  # fmt: skip
+    st.lists(st.floats(-80.0, -74.0), min_size=6, max_size=6),
+)
+def test_solving_by_parts_matches_one_mip_over_all_orders(units, baskets, lons):
+    """Lone plans plus the MIP over overdrawn groups cost what one MIP over all costs."""
+    from engine.routing.lp.batch import _build_and_solve, _candidates, _solve_mip, pulp_highs
+
+    cells = [(loc, sku) for loc in ("NEAR", "FAR") for sku in SKUS]
+    router, ledger, _ = world(dict(zip(cells, units, strict=True)))
+    orders = [order(f"O{i}", tuple(b), lon=lons[i]) for i, b in enumerate(baskets)]
+    for o in orders:
+        router.place(o, AT)
+    pool = ledger.ats("web").astype(np.int64)
+    for o in orders:
+        d = router.decision_for(o.id)
+        for i, s, q in ledger.reservations(d.decision_id) if d else ():
+            pool[i, s] += q
+    cands = _candidates(router, orders, pool, 8, 0.0, frozenset())
+    every_row = {(r, s) for r in range(pool.shape[0]) for s in range(pool.shape[1])}
+    whole = _solve_mip(cands, pool, every_row, 5, pulp_highs, 10.0)
+    parts, _ = _build_and_solve(router, orders, pool, pulp_highs, 10.0, 8, 0.0)
+    for plans in (whole, parts):  # both respect the stock
+        used = np.zeros_like(pool)
+        for plan in plans.values():
+            for r, lines in plan.items():
+                for sku, q in lines.items():
+                    used[r, ledger.sku_index[sku]] += q
+        assert (used <= pool).all()
+    cost = [sum(_plan_cost(c, p[c.order_id]) for c in cands) for p in (whole, parts)]
+    assert cost[1] == pytest.approx(cost[0], rel=2e-3)
