@@ -125,12 +125,7 @@ def _compare(seed: int, policy: str, closed: str, at: datetime, batch: int) -> i
     for k in range(0, len(b), batch):
         got.extend(many.place_many(b[k : k + batch], at, exclude))
     assert got == expected
-    sa, sb = _state(one, a), _state(many, b)
-    for key in sa:
-        if isinstance(sa[key], np.ndarray):
-            np.testing.assert_array_equal(sb[key], sa[key], err_msg=key)
-        else:
-            assert sb[key] == sa[key], key
+    _same_state(one, many, a, b)
     return sum(len(d.allocations) > 0 for d in got)
 
 
