@@ -1,9 +1,9 @@
 """Pick/pack work at locations: staffed stores (SimPy resources) and wave-picking DCs.
 
-Stores have a few pickers, modelled as a `simpy.Resource` with one unit per picker: a
-package waits for a free picker (first come, first served), then for the store to be open
-and not down, then takes its pick time. With Poisson arrivals, exponential pick times and
-an always-open store this is exactly an M/M/c queue (see tests/sim/test_theory.py).
+Stores have a few pickers: a package waits for a free picker (first come, first served),
+then for the store to be open and not down, then takes its pick time. With Poisson
+arrivals, exponential pick times and an always-open store this is exactly an M/M/c queue
+(see tests/sim/test_theory.py).
 
 Warehouses pick in waves of `WAVE_HOURS`: at the start of each wave the DC takes as many
 queued packages, first come first served, as its staff can pick in the wave (carrying any
@@ -104,35 +104,58 @@ class _Site:
 
 
 class StoreSite(_Site):
-    """A store's pickers as a SimPy resource with `staff` units."""
+    """A store's `staff` pickers serving its packages first come, first served.
+
+    A package takes a free picker at once, or waits in the store's queue until one is
+    done. With its picker it waits for the store to be open (not down), then is picked.
+    This is a multi-server FIFO queue driven by one timeout per pick (two when it waits
+    for the opening), not a SimPy process per package.
+    """
 
     def __init__(self, w: World, row: int, staff: int, pick_minutes: float, pack_minutes: float):
         super().__init__(w, row, staff, pick_minutes, pack_minutes)
-        self.pickers = simpy.Resource(self.env, capacity=staff)
+        self.free = staff  # pickers not holding a package
+        self.queue: deque[tuple[Package, float]] = deque()  # (package, time queued) [h]
 
     def submit(self, pkg: Package) -> None:
         """Queue a package for picking."""
-        self.env.process(self._work(pkg))
+        if self.free > 0:
+            self.free -= 1
+            self._start(pkg, self.env.now)
+        else:
+            self.queue.append((pkg, self.env.now))
 
-    def _work(self, pkg: Package) -> simpy.events.ProcessGenerator:
-        env, w = self.env, self.w
-        t0 = env.now
-        with self.pickers.request() as req:
-            yield req
-            start = w.calendar.next_available(self.row, env.now)
-            if start > env.now:
-                if math.isinf(start):
-                    return  # never open again within the calendar: stays in flight
-                yield env.timeout(start - env.now)
-            wait = env.now - t0
-            duration = w.pick_times.draw(self.mean_time(pkg))
-            yield env.timeout(duration)
+    def _start(self, pkg: Package, queued: float) -> None:
+        """A picker takes `pkg` now; work starts when the store is open."""
+        env = self.env
+        start = self.w.calendar.next_available(self.row, env.now)
+        if start > env.now:
+            if math.isinf(start):
+                return  # never open again within the calendar: stays in flight
+            env.timeout(start - env.now, (pkg, queued)).callbacks.append(self._opened)
+        else:
+            self._pick(pkg, queued)
+
+    def _opened(self, ev: simpy.Event) -> None:
+        self._pick(*ev.value)
+
+    def _pick(self, pkg: Package, queued: float) -> None:
+        wait = self.env.now - queued
+        duration = self.w.pick_times.draw(self.mean_time(pkg))
+        self.env.timeout(duration, (pkg, wait, duration)).callbacks.append(self._done)
+
+    def _done(self, ev: simpy.Event) -> None:
+        pkg, wait, duration = ev.value
         pkg.wait_h = wait
         self.wait_h += wait
         if wait > 0.0:
             self.waited += 1
-        self._book(env.now - duration, duration, 1, 1)
-        w.oms.picked(pkg)
+        self._book(self.env.now - duration, duration, 1, 1)
+        self.w.oms.picked(pkg)
+        if self.queue:
+            self._start(*self.queue.popleft())
+        else:
+            self.free += 1
 
 
 class DcSite(_Site):
