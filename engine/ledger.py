@@ -69,6 +69,14 @@ class FulfilResult(list):
         return f"FulfilResult(consumed={list(self)!r}, short={self.short!r})"
 
 
+def _parts(wanted: dict[tuple[int, int], int]) -> dict[int, dict[int, int]]:
+    """A reservation record: ``{loc_idx: {sku_idx: qty}}`` of ``{(loc_idx, sku_idx): qty}``."""
+    parts: dict[int, dict[int, int]] = {}
+    for (i, s), q in wanted.items():
+        parts.setdefault(i, {})[s] = q
+    return parts
+
+
 class Ledger(StockBook):
     """Stock record over locations x SKUs, with reservations, ATS and an audit trail.
 
@@ -323,12 +331,10 @@ class Ledger(StockBook):
                     f"decision {decision_id!r}: cannot reserve {q} of SKU {self.skus[s]!r} at "
                     f"{self.location_ids[i]!r} on {self.channels[c]}: ATS is {available}"
                 )
-        parts: dict[int, dict[int, int]] = {}
         for (i, s), q in wanted.items():
             self._reserved[i, s] += q
             self._free_t[s, i] -= q
-            parts.setdefault(i, {})[s] = q
-        self._open[decision_id] = parts
+        self._open[decision_id] = _parts(wanted)
         if wanted:
             cells = list(wanted)
             self.audit.extend(
@@ -363,13 +369,11 @@ class Ledger(StockBook):
         refs: list[str] = []
         reasons: list[str] = []
         for decision_id, c, wanted in decisions:
-            parts: dict[int, dict[int, int]] = {}
             for (i, s), q in wanted.items():
-                parts.setdefault(i, {})[s] = q
                 locs.append(i)
                 skus.append(s)
                 qtys.append(q)
-            self._open[decision_id] = parts
+            self._open[decision_id] = _parts(wanted)
             refs.extend([decision_id] * len(wanted))
             reasons.extend([self.channels[c]] * len(wanted))
         if not qtys:

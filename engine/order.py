@@ -271,7 +271,8 @@ class Order:
         Raises:
             InvalidTransition: If `to` is not allowed from the current status.
         """
-        to = OrderStatus(to)
+        if type(to) is not OrderStatus:
+            to = OrderStatus(to)
         if to not in ALLOWED_TRANSITIONS[self.status]:
             raise InvalidTransition(
                 f"order {self.id!r}: cannot go from {self.status.value} to {to.value}"

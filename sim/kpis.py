@@ -37,20 +37,12 @@ KPI_NAMES: tuple[str, ...] = (
 )
 """The KPI names, in display order (same in code, CLI JSON, app and docs)."""
 
-#: KPIs where a larger value is better / worse; the others (counts) have no direction.
+#: KPIs where a larger value is better / worse; the counts and shares without a better
+#: direction are in neither.
 HIGHER_IS_BETTER = {"fill_rate", "on_time_rate"}
-LOWER_IS_BETTER = {
-    "stockout_rate",
-    "oversell_rate",
-    "cost_per_order",
-    "shipping_cost_per_order",
-    "handling_cost_per_order",
-    "packages_per_order",
-    "split_rate",
-    "click_to_door_hours_mean",
-    "click_to_door_hours_p90",
-    "bopis_ready_hours_p90",
-}
+NO_DIRECTION = {"orders", "units_demanded", "store_ship_share", "returns_units",
+                "returns_restocked_units"}  # fmt: skip
+LOWER_IS_BETTER = set(KPI_NAMES) - HIGHER_IS_BETTER - NO_DIRECTION
 
 STORE_KINDS = ("store", "dark_store")
 SHIPPED_METHODS = ("ship", "same_day")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -33,7 +34,7 @@ import numpy as np
 
 from engine.errors import RoutingError
 from engine.order import Channel, DeliveryMethod, Order, OrderStatus
-from engine.routing.decision import Allocation, Decision
+from engine.routing.decision import Decision
 from engine.routing.filters import rows_of
 from engine.routing.policies import BOPIS_POLICY, RulePolicy
 from engine.routing.ranking import DistanceKey, KindKey, PriorityKey, SortKey
@@ -110,9 +111,9 @@ def place_many(
                 and order.id not in batch.ids
                 and _fast(router, order, keys is not None)
             ):
-                found = batch.choose(keys, order)
-                if found is not None:
-                    decisions.append(batch.add(order, *found))
+                choice = batch.choose(keys, order)
+                if choice is not None:
+                    decisions.append(batch.add(order, choice))
                     continue
             if batch is not None:
                 batch.flush()  # the usual way reads the ledger and the counters
@@ -143,7 +144,6 @@ def _fast(router: Router, order: Order, ship: bool) -> bool:
             )
         )
         and order.status is OrderStatus.CREATED  # never routed: its decision is "<id>-D1"
-        and order.id not in router._decisions
         and not ledger.knows(f"{order.id}-D1")
         and bool(order.lines)
         and all(line.sku in ledger.sku_index for line in order.lines)
@@ -187,6 +187,18 @@ def _eligible(router: Router, exclude: Collection[str], ts: float) -> dict[objec
     return {k: m.tolist() for k, m in masks.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """A whole-order choice: location row, the order's SKUs with their ledger columns and
+    summed units, and the ledger's index of the order's channel."""
+
+    row: int
+    skus: tuple[str, ...]
+    cols: list[int]
+    qty: list[int]
+    channel: int
+
+
 class _Pending:
     """Whole-order decisions of a batch, committed together (`flush`) before anything else
     reads the ledger; `choose` sees them as if they were already committed."""
@@ -200,13 +212,10 @@ class _Pending:
         self.items: list[tuple[Order, Decision, int, int, dict[tuple[int, int], int]]] = []
         self.taken: dict[tuple[int, int], int] = {}  # (row, sku column) -> units pending
         self.ids: set[str] = set()  # ids of the pending orders
-        self.rows_of_sku: dict[int, list[int]] = {}  # sku column -> rows with units pending
 
-    def choose(
-        self, keys: tuple[SortKey, ...] | None, order: Order
-    ) -> tuple[dict[str, int], int] | None:
-        """The order's SKUs with summed quantities and the location `Router.route` would
-        fill it from whole, or None when no location can (the order may split)."""
+    def choose(self, keys: tuple[SortKey, ...] | None, order: Order) -> _Choice | None:
+        """The location `Router.route` would fill the order from whole, with the order's
+        SKUs (summed per SKU), or None when no location can (the order may split)."""
         router = self.router
         ledger = router.ledger
         wanted: dict[str, int] = {}
@@ -219,7 +228,7 @@ class _Pending:
             row = router.network.index[order.pickup_store]  # type: ignore[index]
             eligible = self.eligible[(_PICKUP, order.channel is Channel.WHOLESALE)]
             if eligible[row] and self._fills(c, row, cols, qty):
-                return wanted, row
+                return _Choice(row, tuple(wanted), cols, qty, c)
             return None
         assert keys is not None  # `_fast` lets shipped orders through only then
         eligible = self.eligible[order.channel is Channel.WHOLESALE]
@@ -230,16 +239,18 @@ class _Pending:
         for row in rank:  # the best eligible usually can: test it cell by cell
             if eligible[row] and not 0 <= limits[row] <= used[row]:
                 if self._fills(c, row, cols, qty):
-                    return wanted, row
+                    return _Choice(row, tuple(wanted), cols, qty, c)
                 break
-        ats = ledger.ats(order.channel, cols)  # (L, k)
-        for j, s in enumerate(cols):
-            for row in self.rows_of_sku.get(s, ()):
-                ats[row, j] = ledger._ats_cell(c, row, s, self.taken[(row, s)])
+        ats = ledger.ats(order.channel, cols)  # (L, k), then less what is pending
+        col_of = {s: j for j, s in enumerate(cols)}
+        for (row, s), units in self.taken.items():
+            j = col_of.get(s)
+            if j is not None:
+                ats[row, j] = ledger._ats_cell(c, row, s, units)
         fills = (ats >= np.array(qty)).all(axis=1).tolist()
         for row in rank:
             if fills[row] and eligible[row] and not 0 <= limits[row] <= used[row]:
-                return wanted, row
+                return _Choice(row, tuple(wanted), cols, qty, c)
         return None
 
     def _fills(self, c: int, row: int, cols: list[int], qty: list[int]) -> bool:
@@ -248,40 +259,25 @@ class _Pending:
             ats(c, row, s, taken.get((row, s), 0)) >= q for s, q in zip(cols, qty, strict=True)
         )
 
-    def add(self, order: Order, wanted: dict[str, int], row: int) -> Decision:
+    def add(self, order: Order, choice: _Choice) -> Decision:
         """The decision `Router.route` makes for this whole-order choice (not committed yet)."""
-        router, ts = self.router, self.ts
-        loc_id = router._ids[row]
-        units = sum(wanted.values())
-        allocations = tuple(Allocation(loc_id, sku, q, 0) for sku, q in wanted.items())
+        router, row = self.router, choice.row
         pickup = order.method is DeliveryMethod.BOPIS
         if pickup:  # distances from the pickup store, no carrier
             store = router.network.locations[row]
-            miles = float(router._distances(store.lat, store.lon)[row])
-            shipping = 0.0
+            dist = router._distances(store.lat, store.lon)
         else:
-            miles = float(router._distances(order.dest_lat, order.dest_lon)[row])
-            shipping = router.rates.package_cost(miles, units)
-        handling = router._hpo_l[row] + router._hpu_l[row] * units
-        start, arrive = router._ship_times.estimate(
-            row, ts, bool(self.is_open[row]), order.method, miles
-        )
-        decision = Decision(
-            f"{order.id}-D1", order.id, BOPIS_POLICY.name if pickup else router.policy.name,
-            self.at, allocations,
-            (), shipping + handling, shipping, handling, datetime.fromtimestamp(arrive, tz=UTC),
-            (datetime.fromtimestamp(start, tz=UTC),), (), _location_ids=router._ids,
+            dist = router._distances(order.dest_lat, order.dest_lon)
+        decision = router._decision_of(
+            order, self.at, self.ts, BOPIS_POLICY.name if pickup else router.policy.name,
+            choice.skus, [(row, choice.qty)], dist, not pickup, self.is_open, (),
         )  # fmt: skip
-        sku_index = router.ledger.sku_index
-        cells = {(row, sku_index[sku]): q for sku, q in wanted.items()}
+        cells = {(row, s): q for s, q in zip(choice.cols, choice.qty, strict=True)}
         for cell, q in cells.items():
-            if cell not in self.taken:
-                self.rows_of_sku.setdefault(cell[1], []).append(cell[0])
             self.taken[cell] = self.taken.get(cell, 0) + q
         if not pickup:  # the daily limit caps shipping only
             self.used[row] += 1  # type: ignore[index]  # set by `choose`
-        c = router.ledger._chan(order.channel)
-        self.items.append((order, decision, row, c, cells))
+        self.items.append((order, decision, row, choice.channel, cells))
         self.ids.add(order.id)
         return decision
 
@@ -291,12 +287,10 @@ class _Pending:
         items = self.items
         if not items:
             return
-        self.items, self.taken, self.rows_of_sku, self.ids = [], {}, {}, set()
-        router, at, ts = self.router, self.at, self.ts
-        router.ledger._reserve_fresh([(d.decision_id, c, cells) for _, d, _, c, cells in items], ts)
+        self.items, self.taken, self.ids = [], {}, set()
+        router = self.router
+        router.ledger._reserve_fresh(
+            [(d.decision_id, c, cells) for _, d, _, c, cells in items], self.ts
+        )
         for order, decision, row, _, _ in items:
-            order.transition(OrderStatus.ROUTED, at, f"{decision.policy} {decision.decision_id}")
-            order.decision_id = decision.decision_id
-            router._decisions[order.id] = decision
-            if order.method is not DeliveryMethod.BOPIS:
-                router._counted[order.id] = router._counter.add([row], ts)
+            router._routed(order, decision, self.at, [row])

@@ -222,40 +222,63 @@ class Router:
         open_mask: np.ndarray,
         unknown: tuple[tuple[str, int], ...],
     ) -> Decision:
-        packages = plan.packages
+        packages = [(row, take.tolist()) for row, take in plan.packages]
         short = ctx.qty.tolist()
         for _, take in packages:
-            short = [a - b for a, b in zip(short, take.tolist(), strict=True)]
+            short = [a - b for a, b in zip(short, take, strict=True)]
         if packages and any(short) and not self.settings.allow_partial:
             packages, short = [], ctx.qty.tolist()
+        skus = ctx.skus
+        unfulfillable = tuple((skus[j], q) for j, q in enumerate(short) if q)
+        steps, ranking, distance = self._reason_data(ctx, plan)
+        return self._decision_of(
+            order, at, ts, policy, skus, packages, ctx.dist, ctx.ships, open_mask,
+            unfulfillable + unknown, plan.notes, (steps, ranking, distance),
+        )  # fmt: skip
+
+    def _decision_of(
+        self,
+        order: Order,
+        at: datetime,
+        ts: float,
+        policy: str,
+        skus: tuple[str, ...],
+        packages: list[tuple[int, list[int]]],
+        dist: np.ndarray,
+        ships: bool,
+        open_mask: np.ndarray,
+        unfulfillable: tuple[tuple[str, int], ...],
+        notes: tuple[str, ...] = (),
+        reasons: tuple = (None, None, None),
+    ) -> Decision:
+        """The `Decision` of `packages` (location row, units per SKU of `skus`): allocations,
+        carrier cost (when `ships`) at the miles in `dist`, handling, ship-by and promise."""
         allocations: list[Allocation] = []
         ship_by: list[datetime] = []
         latest = -np.inf
         shipping = handling = 0.0
-        skus, dist, method = ctx.skus, ctx.dist, order.method
+        method = order.method
         for p, (row, take) in enumerate(packages):
             loc_id = self._ids[row]
             units = 0
-            for j, q in enumerate(take.tolist()):
+            for j, q in enumerate(take):
                 if q:
                     allocations.append(Allocation(loc_id, skus[j], q, p))
                     units += q
             miles = float(dist[row])
-            if ctx.ships:
+            if ships:
                 shipping += self.rates.package_cost(miles, units)
             handling += self._hpo_l[row] + self._hpu_l[row] * units
             start, arrive = self._ship_times.estimate(row, ts, bool(open_mask[row]), method, miles)
             ship_by.append(datetime.fromtimestamp(start, tz=UTC))
             latest = max(latest, arrive)
-        unfulfillable = tuple((skus[j], q) for j, q in enumerate(short) if q)
         n_routed = sum(1 for h in order.history if h[1] is OrderStatus.ROUTED)
-        steps, ranking, distance = self._reason_data(ctx, plan)
+        steps, ranking, distance = reasons
         return Decision(
             f"{order.id}-D{n_routed + 1}", order.id, policy, at, tuple(allocations),
-            unfulfillable + unknown, shipping + handling, shipping, handling,
+            unfulfillable, shipping + handling, shipping, handling,
             datetime.fromtimestamp(latest, tz=UTC) if allocations else None, tuple(ship_by),
-            plan.notes, _location_ids=self._ids, _steps=steps, _ranking=ranking,
-            _distance=distance,
+            notes, _location_ids=self._ids, _steps=steps, _ranking=ranking, _distance=distance,
         )  # fmt: skip
 
     def _reason_data(self, ctx: RoutingContext, plan: Plan) -> tuple:
@@ -318,12 +341,15 @@ class Router:
                 f"order {order.id!r}: decision {decision.decision_id!r} was already closed"
             )
         self._drop(order, at, "reroute")  # the earlier reservation, if any
+        self._routed(order, decision, at, [self.network.index[x] for x in decision.locations])
+
+    def _routed(self, order: Order, decision: Decision, at: datetime, rows: list[int]) -> None:
+        """Book a reserved decision: order -> ROUTED, and its locations' daily counts."""
         order.transition(OrderStatus.ROUTED, at, f"{decision.policy} {decision.decision_id}")
         order.decision_id = decision.decision_id
         self._decisions[order.id] = decision
         # The daily order limit caps ship-from-store work; pickups at the store do not count.
         if order.method is not DeliveryMethod.BOPIS:
-            rows = [self.network.index[loc] for loc in decision.locations]
             self._counted[order.id] = self._counter.add(rows, at.timestamp())
 
     def _reserve(self, order: Order, decision: Decision, at: datetime) -> bool:

@@ -96,7 +96,13 @@ def test_empty_denominators_give_nan() -> None:
 
 
 def test_kpi_directions_name_real_kpis_and_do_not_overlap() -> None:
-    from sim.kpis import HIGHER_IS_BETTER, KPI_NAMES, LOWER_IS_BETTER
+    from sim.kpis import HIGHER_IS_BETTER, KPI_NAMES, LOWER_IS_BETTER, NO_DIRECTION
 
-    assert set(KPI_NAMES) >= HIGHER_IS_BETTER and set(KPI_NAMES) >= LOWER_IS_BETTER
-    assert not HIGHER_IS_BETTER & LOWER_IS_BETTER
+    assert set(KPI_NAMES) >= HIGHER_IS_BETTER | NO_DIRECTION
+    assert not HIGHER_IS_BETTER & LOWER_IS_BETTER and not HIGHER_IS_BETTER & NO_DIRECTION
+    # every rate, cost and time KPI has a better direction; a new KPI lands in one of them
+    assert {
+        "stockout_rate", "oversell_rate", "cost_per_order", "shipping_cost_per_order",
+        "handling_cost_per_order", "packages_per_order", "split_rate",
+        "click_to_door_hours_mean", "click_to_door_hours_p90", "bopis_ready_hours_p90",
+    } == LOWER_IS_BETTER  # fmt: skip

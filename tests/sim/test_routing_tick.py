@@ -60,9 +60,9 @@ def test_batches_take_the_short_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     added = []
     add = batch._Pending.add
 
-    def counting_add(self, order, wanted, row):
+    def counting_add(self, order, choice):
         added.append(order.id)
-        return add(self, order, wanted, row)
+        return add(self, order, choice)
 
     monkeypatch.setattr(batch._Pending, "add", counting_add)
     w.run()
