@@ -3,10 +3,11 @@
 `place_many(router, orders, at, exclude)` returns exactly what
 ``[router.place(order, at) for order in orders]`` would, with the same reservations, audit
 records and daily counts, at a fraction of the cost. It takes a short cut when the policy
-ranks locations without looking at stock (sort keys `distance`, `kind` and `priority`; the
-built-ins `closest`, `store_first`, `dc_first` and `ranked`) and ships the whole order
-from the best-ranked location that can fill it (split `single_then_greedy`, no extra
-filters). Then, for a shipped order, the decision is the first location, in the ranking
+ranks locations without looking at stock (sort keys `distance`, `kind`, `priority`,
+`in_region` and `cost`; every built-in but `balance`) and ships the whole order from the
+best-ranked location that can fill it when one can (splits `single_then_greedy` and
+`min_packages`; `min_cost` behind a `cost` key when even the cheapest two packages of
+the network cost more than that one, no extra filters). Then, for a shipped order, the decision is the first location, in the ranking
 cached for its destination, that passes the router's filters (capability, exclusions,
 opening when closed locations are skipped, daily limit) and has ATS for every line; the
 test reads the ledger and the daily counts as the orders before it in the batch left
@@ -23,6 +24,7 @@ location order) go through `Router.route` and `Router.commit` (or the caller's
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -37,14 +39,23 @@ from engine.order import Channel, DeliveryMethod, Order, OrderStatus
 from engine.routing.decision import Decision
 from engine.routing.filters import rows_of
 from engine.routing.policies import BOPIS_POLICY, RulePolicy
-from engine.routing.ranking import DistanceKey, KindKey, PriorityKey, SortKey
+from engine.routing.ranking import (
+    CostKey,
+    DistanceKey,
+    InRegionKey,
+    KindKey,
+    PriorityKey,
+    SortKey,
+)
 
 if TYPE_CHECKING:
     from engine.routing.router import Router
 
 __all__ = ["place_many", "static_sort"]
 
-_STATIC_KEYS = (DistanceKey, KindKey, PriorityKey)
+_STATIC_KEYS = (CostKey, DistanceKey, InRegionKey, KindKey, PriorityKey)
+#: Splits that ship the whole order from the best-ranked location able to fill it, if any.
+_WHOLE_FIRST = ("single_then_greedy", "min_packages")
 _PICKUP = "pickup"
 
 
@@ -54,12 +65,17 @@ def static_sort(router: Router) -> tuple[SortKey, ...] | None:
     if (
         not isinstance(policy, RulePolicy)
         or policy.filters
-        or policy.split != "single_then_greedy"
+        or not (policy.split in _WHOLE_FIRST or _cost_first(policy))
         or not all(isinstance(k, _STATIC_KEYS) for k in policy.sort)
         or not _batchable(router)
     ):
         return None
     return policy.sort
+
+
+def _cost_first(policy: RulePolicy) -> bool:
+    """Split `min_cost` behind a `cost` key: its single package is the first ranked filler."""
+    return policy.split == "min_cost" and bool(policy.sort) and isinstance(policy.sort[0], CostKey)
 
 
 def _batchable(router: Router) -> bool:
@@ -150,26 +166,50 @@ def _fast(router: Router, order: Order, ship: bool) -> bool:
     )
 
 
-def _ranks(router: Router, keys: tuple[SortKey, ...], lat: float, lon: float) -> array:
-    """Every network row, best first, for a destination (ties keep network order)."""
+@dataclass(frozen=True, slots=True)
+class _Ranks:
+    """Every network row, best first, for one destination (and order size, under a `cost`
+    key); with a `cost` key also each row's single-package cost and a lower bound on the
+    cost of any two packages anywhere in the network. [USD]"""
+
+    rows: array
+    cost: list[float] | None = None
+    pair_bound: float = math.inf
+
+
+def _ranks(router: Router, keys: tuple[SortKey, ...], order: Order) -> _Ranks:
+    """The ranking of `order`'s destination (ties keep network order), cached."""
+    lat, lon = order.dest_lat, order.dest_lon
+    costed = any(isinstance(k, CostKey) for k in keys)
+    units = sum(line.quantity for line in order.lines) if costed else 0
     cache = router._batch_ranks
-    rank = cache.get((lat, lon))
-    if rank is None:
+    ranks = cache.get((lat, lon, units))
+    if ranks is None:
         dist = router._distances(lat, lon)
         rows = np.arange(dist.size)
-        ctx = SimpleNamespace(dist=dist, network=router.network)
+        rates, hpo, hpu = router.rates, router._hpo, router._hpu
+        ctx = SimpleNamespace(  # what the keys read of a `RoutingContext` of a shipped order
+            dist=dist, network=router.network, region_code=router._region_at(lat, lon),
+            qty=np.array([units], dtype=np.int64),
+            fixed_cost=lambda r: hpo.take(r) + rates.per_package,
+            unit_cost=lambda: rates.unit_costs(dist) + hpu,
+        )  # fmt: skip
         vals = [np.asarray(k.values(ctx, rows)) for k in keys]  # type: ignore[arg-type]
         if not vals:
-            order = rows
+            order_ = rows
         elif len(vals) == 1:
-            order = np.argsort(vals[0], kind="stable")
+            order_ = np.argsort(vals[0], kind="stable")
         else:
-            order = np.lexsort(vals[::-1])
-        rank = array("q", order.astype(np.int64).tobytes())
+            order_ = np.lexsort(vals[::-1])
+        ranks = _Ranks(array("q", order_.astype(np.int64).tobytes()))
+        if costed:  # as `split.min_cost`, over every row (a lower bound of its candidates)
+            fixed, unit = ctx.fixed_cost(rows), ctx.unit_cost()
+            bound = 2.0 * fixed[fixed.argmin()] + float(units) * unit[unit.argmin()]
+            ranks = _Ranks(ranks.rows, (fixed + unit * float(units)).tolist(), float(bound))
         if len(cache) >= router._dist_cache_max:
             del cache[next(iter(cache))]
-        cache[(lat, lon)] = rank
-    return rank
+        cache[(lat, lon, units)] = ranks
+    return ranks
 
 
 def _eligible(router: Router, exclude: Collection[str], ts: float) -> dict[object, list[bool]]:
@@ -212,6 +252,8 @@ class _Pending:
         self.items: list[tuple[Order, Decision, int, int, dict[tuple[int, int], int]]] = []
         self.taken: dict[tuple[int, int], int] = {}  # (row, sku column) -> units pending
         self.ids: set[str] = set()  # ids of the pending orders
+        policy = router.policy
+        self.weigh_splits = isinstance(policy, RulePolicy) and _cost_first(policy)
 
     def choose(self, keys: tuple[SortKey, ...] | None, order: Order) -> _Choice | None:
         """The location `Router.route` would fill the order from whole, with the order's
@@ -235,11 +277,12 @@ class _Pending:
         if self.used is None:
             self.used = router._counter.used(self.ts).tolist()
         limits, used = self.limits, self.used
-        rank = _ranks(router, keys, order.dest_lat, order.dest_lon)
+        ranks = _ranks(router, keys, order)
+        rank = ranks.rows
         for row in rank:  # the best eligible usually can: test it cell by cell
             if eligible[row] and not 0 <= limits[row] <= used[row]:
                 if self._fills(c, row, cols, qty):
-                    return _Choice(row, tuple(wanted), cols, qty, c)
+                    return self._single(ranks, _Choice(row, tuple(wanted), cols, qty, c))
                 break
         ats = ledger.ats(order.channel, cols)  # (L, k), then less what is pending
         col_of = {s: j for j, s in enumerate(cols)}
@@ -250,8 +293,15 @@ class _Pending:
         fills = (ats >= np.array(qty)).all(axis=1).tolist()
         for row in rank:
             if fills[row] and eligible[row] and not 0 <= limits[row] <= used[row]:
-                return _Choice(row, tuple(wanted), cols, qty, c)
+                return self._single(ranks, _Choice(row, tuple(wanted), cols, qty, c))
         return None
+
+    def _single(self, ranks: _Ranks, choice: _Choice) -> _Choice | None:
+        """`choice`, unless the policy weighs it against splits (`min_cost`) and two
+        packages might cost less: then None (the usual way decides)."""
+        if self.weigh_splits and ranks.cost[choice.row] > ranks.pair_bound:  # type: ignore[index]
+            return None
+        return choice
 
     def _fills(self, c: int, row: int, cols: list[int], qty: list[int]) -> bool:
         ats, taken = self.router.ledger._ats_cell, self.taken

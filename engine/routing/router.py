@@ -101,7 +101,11 @@ class Router:
         return d
 
     def _region_of(self, order: Order) -> int:
-        key = (order.dest_lat, order.dest_lon)
+        return self._region_at(order.dest_lat, order.dest_lon)
+
+    def _region_at(self, lat: float, lon: float) -> int:
+        """Code of the demand region nearest to a destination (cached); -1 without regions."""
+        key = (lat, lon)
         code = self._region_cache.get(key)
         if code is None:
             net = self.network

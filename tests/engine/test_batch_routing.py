@@ -28,6 +28,8 @@ from engine import (
     OpeningHours,
     Order,
     OrderLine,
+    RateCard,
+    Region,
 )
 from engine.routing import Router, RoutingSettings, get_policy
 from engine.routing.batch import static_sort
@@ -37,7 +39,9 @@ TZ = "America/Chicago"
 OPEN = datetime(2024, 3, 5, 18, 0, tzinfo=UTC)  # 12:00 in Chicago
 NIGHT = datetime(2024, 3, 6, 7, 0, tzinfo=UTC)  # 01:00
 DESTS = ((41.9, -87.6), (39.1, -94.6), (32.8, -96.8), (44.9, -93.3))
-POLICIES = ("closest", "store_first", "dc_first", "ranked", "cost")
+POLICIES = ("closest", "min_split", "store_first", "dc_first", "ranked", "cost", "cost-low-fee")
+LOW_FEE = "-low-fee"  # a package fee so low that two packages can beat one (min_cost splits)
+REGIONS = tuple(Region(f"R{i}", lat, lon) for i, (lat, lon) in enumerate(DESTS))
 
 
 def _locations(rng: random.Random) -> list[Location]:
@@ -57,6 +61,7 @@ def _locations(rng: random.Random) -> list[Location]:
                 handling_cost_per_order=rng.choice((0.0, 1.5, 3.0)),
                 handling_cost_per_unit=rng.choice((0.0, 0.25)),
                 online_threshold=rng.choice((0, 1, 2)) if store else 0,
+                region=rng.choice(REGIONS).id,
             )
         )  # fmt: skip
     return locs
@@ -65,7 +70,7 @@ def _locations(rng: random.Random) -> list[Location]:
 def _world(seed: int, policy: str, closed: str) -> Router:
     rng = random.Random(seed)
     locs = _locations(rng)
-    net = Network(locs)
+    net = Network(locs, REGIONS)
     ledger = Ledger([x.id for x in locs], SKUS)
     ledger.configure_locations(
         np.array([x.online_threshold for x in locs]),
@@ -77,7 +82,9 @@ def _world(seed: int, policy: str, closed: str) -> Router:
     ledger.set_channel_buffer("marketplace", 1)
     params = {"priority": [x.id for x in reversed(locs)]} if policy == "ranked" else {}
     settings = RoutingSettings(closed_location=closed, keep_reasons=False)
-    return Router(net, ledger, policy=get_policy(policy, **params), settings=settings)
+    rates = RateCard(per_package=0.05) if policy.endswith(LOW_FEE) else None
+    policy = get_policy(policy.removesuffix(LOW_FEE), **params)
+    return Router(net, ledger, rates, policy=policy, settings=settings)
 
 
 def _orders(seed: int, n: int, tag: str) -> list[Order]:
@@ -157,10 +164,34 @@ def test_place_many_equals_place_for_any_batching(seed, policy, closed, batch) -
 def test_static_sort_only_for_stock_blind_rankings() -> None:
     assert static_sort(_world(1, "closest", "wait")) is not None
     assert static_sort(_world(1, "ranked", "wait")) is not None
-    assert static_sort(_world(1, "cost", "wait")) is None  # ranks by landed cost
+    assert static_sort(_world(1, "min_split", "wait")) is not None  # region, then distance
+    assert static_sort(_world(1, "cost", "wait")) is not None  # landed cost by order size
+    assert static_sort(_world(1, "balance", "wait")) is None  # ranks by days of cover
     router = _world(1, "closest", "wait")
     router.settings = RoutingSettings(keep_reasons=True)
     assert static_sort(router) is None  # reason codes need the per-order filters
+
+
+def test_cost_takes_the_short_cut_only_when_no_split_can_be_cheaper(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine.routing import batch
+
+    taken: list[Order] = []
+    add = batch._Pending.add
+    monkeypatch.setattr(
+        batch._Pending, "add", lambda self, o, c: taken.append(o) or add(self, o, c)
+    )
+
+    def shipped_fast(policy: str) -> int:
+        taken.clear()
+        for seed in range(6):
+            _compare(seed, policy, "wait", OPEN, batch=16)
+        return sum(o.method is DeliveryMethod.SHIP for o in taken)
+
+    closest = shipped_fast("closest")
+    assert shipped_fast("cost") >= 0.8 * closest > 0  # the usual fee: one package wins
+    assert shipped_fast("cost-low-fee") <= 0.1 * closest  # two packages might be cheaper
 
 
 def _twins(policy: str = "closest") -> tuple[Router, Router]:
