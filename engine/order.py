@@ -8,6 +8,7 @@ allowed only before the order is released to a location, and flag it for re-rout
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -241,21 +242,38 @@ class Order:
             ValueError: If the SKU is not on the order, `qty` <= 0, or more units would be
                 fulfilled than were ordered.
         """
-        if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
-            raise ValueError(f"order {self.id!r}: fulfilled quantity must be > 0, got {qty!r}")
-        lines = [line for line in self.lines if line.sku == sku]
-        if not lines:
-            raise ValueError(f"order {self.id!r}: sku {sku!r} is not on the order")
-        room = [line.quantity - self.fulfilled.get(line.line_id, 0) for line in lines]
-        if qty > sum(room):
-            raise ValueError(
-                f"order {self.id!r}: cannot fulfil {qty} of {sku!r}, only {sum(room)} outstanding"
-            )
-        for line, free in zip(lines, room, strict=True):
-            take = min(free, qty)
-            if take:
-                self.fulfilled[line.line_id] = self.fulfilled.get(line.line_id, 0) + take
-                qty -= take
+        self.record_fulfilled_many(((sku, qty),))
+
+    def record_fulfilled_many(self, items: Iterable[tuple[str, int]]) -> None:
+        """`record_fulfilled` for each `(sku, qty)` in turn, in one pass over the lines.
+
+        Nothing is recorded when any item is invalid (the errors are those of
+        `record_fulfilled`).
+        """
+        want: dict[str, int] = {}
+        for sku, qty in items:
+            if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+                raise ValueError(f"order {self.id!r}: fulfilled quantity must be > 0, got {qty!r}")
+            want[sku] = want.get(sku, 0) + qty
+        done = self.fulfilled
+        room: dict[str, int] = {}  # units outstanding per wanted SKU on the order
+        for line in self.lines:
+            if line.sku in want:
+                room[line.sku] = room.get(line.sku, 0) + line.quantity - done.get(line.line_id, 0)
+        for sku, qty in want.items():
+            if sku not in room:
+                raise ValueError(f"order {self.id!r}: sku {sku!r} is not on the order")
+            if qty > room[sku]:
+                raise ValueError(
+                    f"order {self.id!r}: cannot fulfil {qty} of {sku!r}, only {room[sku]} outstanding"
+                )
+        for line in self.lines:
+            qty = want.get(line.sku, 0)
+            if qty:
+                take = min(line.quantity - done.get(line.line_id, 0), qty)
+                if take:
+                    done[line.line_id] = done.get(line.line_id, 0) + take
+                    want[line.sku] = qty - take
 
     # --- lifecycle ----------------------------------------------------------------------
 

@@ -271,3 +271,21 @@ def test_refunds():
     with pytest.raises(ValueError, match="quantity"):
         order.add_refund(1.0, T0, "x", quantity=-1)
     assert len(order.refunds) == 2
+
+
+def test_record_fulfilled_many_is_record_fulfilled_in_turn_and_all_or_nothing():
+    def dup() -> Order:
+        return make_order(lines=[OrderLine("A", 1), OrderLine("B", 1), OrderLine("A", 2)])
+
+    one, many = dup(), dup()
+    items = [("A", 1), ("B", 1), ("A", 2)]
+    for sku, qty in items:
+        one.record_fulfilled(sku, qty)
+    many.record_fulfilled_many(items)
+    assert many.fulfilled == one.fulfilled
+    fresh = dup()
+    with pytest.raises(ValueError, match="cannot fulfil 5 of 'A', only 3 outstanding"):
+        fresh.record_fulfilled_many([("B", 1), ("A", 5)])
+    with pytest.raises(ValueError, match="'Z' is not on the order"):
+        fresh.record_fulfilled_many([("B", 1), ("Z", 1)])
+    assert fresh.fulfilled == {}  # nothing recorded
