@@ -143,3 +143,30 @@ def test_conservation_failure_raises() -> None:
         stock.check()
     with pytest.raises(ConservationError):
         stock.take(0, 1, 1, 3.0)  # never below zero
+
+
+def test_run_pauses_the_cycle_collector_and_restores_it() -> None:
+    import gc
+
+    from sim.model.world import World
+
+    scn, _ = small(SCENARIO_FILES[0])
+    w = World.build(scn, "closest", 1, 0, days=1)
+    seen: list[bool] = []
+    w.env.process(_watch(w.env, seen))
+    assert gc.isenabled()
+    w.run()
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:  # a caller that had it off keeps it off
+        World.build(scn, "closest", 1, 0, days=1).run()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def _watch(env, seen: list[bool]):
+    import gc
+
+    yield env.timeout(1.0)
+    seen.append(gc.isenabled())
