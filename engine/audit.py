@@ -203,10 +203,34 @@ class AuditLog:
         code = self._reason_code
         self._put(at_ts, op, locs, skus, qtys, refs, [code(r) for r in reasons])
 
+    def extend_ops(
+        self,
+        at_ts: float,
+        ops: np.ndarray,
+        locs: np.ndarray,
+        skus: np.ndarray,
+        qtys: np.ndarray,
+        ref: str,
+        reason: str = "",
+    ) -> None:
+        """Append several records sharing time, reference and reason, each with its own op.
+
+        Args:
+            at_ts: Time in seconds since the Unix epoch (UTC). [s]
+            ops: `Op` code per record.
+            locs: Location indices, one per record.
+            skus: SKU indices, one per record.
+            qtys: Units per record, int64. [units]
+            ref: Reference shared by all records.
+            reason: Reason shared by all records.
+        """
+        if len(qtys):
+            self._put(at_ts, ops, locs, skus, qtys, [ref] * len(qtys), self._reason_code(reason))
+
     def _put(
         self,
         at_ts: float,
-        op: int,
+        op: int | np.ndarray,
         locs: Sequence[int] | np.ndarray,
         skus: Sequence[int] | np.ndarray,
         qtys: np.ndarray,
@@ -226,7 +250,11 @@ class AuditLog:
         self._qty[sl] = qtys
         self._reason[sl] = reason_codes
         self._refs.extend(refs)
-        self._totals[op] += int(qtys.sum())
+        if isinstance(op, np.ndarray):
+            by_op = np.bincount(op, weights=qtys, minlength=len(self._totals)).tolist()
+            self._totals = [t + int(u) for t, u in zip(self._totals, by_op, strict=True)]
+        else:
+            self._totals[op] += int(qtys.sum())
         self._n += k
 
     def totals_by_op(self) -> dict[str, int]:

@@ -431,6 +431,72 @@ class StockBook:
             self.audit.append(ts, Op.SHORTFALL, i, s, -delta - applied, ref, reason)
         return -applied
 
+    def adjust_many(
+        self,
+        locs: np.ndarray,
+        skus: np.ndarray,
+        deltas: np.ndarray,
+        at: datetime,
+        reason: str,
+        ref: str = "",
+    ) -> np.ndarray:
+        """`adjust` of several different cells at once, e.g. a POS sync.
+
+        The ledger and the audit log end exactly as after ``adjust(loc, sku, delta, at,
+        reason, ref)`` cell after cell, in the order given.
+
+        Args:
+            locs: Location index per cell, int (n,).
+            skus: SKU index per cell, int (n,); no cell may repeat.
+            deltas: Units to add (> 0) or remove (< 0) per cell, int (n,). [units]
+            at: Time of the report (UTC).
+            reason: Short reason, e.g. ``"pos_sale"``.
+            ref: Free reference.
+
+        Returns:
+            The change applied to on-hand per cell (int64). [units]
+
+        Raises:
+            LedgerError: An index out of range, a repeated cell, a delta that is not an
+                integer, a naive time, a bad reason, or an on-hand overflow (nothing
+                changes).
+        """
+        i, s = np.asarray(locs), np.asarray(skus)
+        d = np.asarray(deltas)
+        ts = utc_ts(at)
+        check_reason(reason)
+        n_loc, n_sku = self.on_hand.shape
+        if not (i.shape == s.shape == d.shape and i.ndim == 1) or d.dtype.kind not in "iu":
+            raise LedgerError("adjust_many: locs, skus and deltas must be 1-d integer arrays")
+        if i.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        if i.dtype.kind not in "iu" or s.dtype.kind not in "iu":
+            raise LedgerError("adjust_many: location and SKU indices must be integers")
+        if i.min() < 0 or i.max() >= n_loc or s.min() < 0 or s.max() >= n_sku:
+            raise LedgerError("adjust_many: a location or SKU index is out of range")
+        cell = i.astype(np.int64) * n_sku + s
+        if np.unique(cell).size != cell.size:
+            raise LedgerError("adjust_many: a cell appears twice")
+        d = d.astype(np.int64)
+        before = self._on_hand[i, s].astype(np.int64)
+        if np.any(before + np.maximum(d, 0) > self._max) or np.any(d < -self._max):
+            raise LedgerError(f"adjust_many: on-hand would overflow {self.dtype}")
+        applied = np.where(d > 0, d, -np.minimum(-d, before))
+        self._on_hand[i, s] += applied.astype(self.dtype)
+        self._free_t[s, i] += applied.astype(self.dtype)
+        reserved = self._reserved[i, s].astype(np.int64)
+        extra = np.maximum(0, reserved - (before + applied)) - np.maximum(0, reserved - before)
+        # Records cell by cell, as `adjust` writes them: the move, an oversell, a shortfall.
+        qty = np.stack([np.abs(applied), extra, np.where(d < 0, -d + applied, 0)], axis=1)
+        ops = np.empty(qty.shape, dtype=np.int8)
+        ops[:, 0] = np.where(d > 0, Op.ADJUST_UP, Op.ADJUST_DOWN)
+        ops[:, 1], ops[:, 2] = Op.OVERSELL, Op.SHORTFALL
+        keep = (qty > 0).ravel()
+        rows = np.repeat(i, 3)[keep]
+        cols = np.repeat(s, 3)[keep]
+        self.audit.extend_ops(ts, ops.ravel()[keep], rows, cols, qty.ravel()[keep], ref, reason)
+        return applied
+
     def count(
         self, loc: str | int, sku: str | int, counted: int, at: datetime, ref: str = ""
     ) -> int:

@@ -86,9 +86,7 @@ class PointOfSale:
             return
         w = self.w
         at = w.clock.dt(now)
-        adjust = w.ledger.adjust
         while pending and pending[0][0] <= now + 1e-9:
             _, rows, skus, units = pending.popleft()
             np.subtract.at(w.pending_pos, (rows, skus), units)
-            for r, s, q in zip(rows.tolist(), skus.tolist(), units.tolist(), strict=True):
-                adjust(r, s, -q, at, "pos_sale")
+            w.ledger.adjust_many(rows, skus, -units, at, "pos_sale")

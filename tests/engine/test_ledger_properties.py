@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -232,3 +233,62 @@ LedgerMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestLedgerMachine = LedgerMachine.TestCase
+
+
+def _twin_ledgers(stock: list[int], holds: list[tuple[int, int, int]]) -> tuple[Ledger, Ledger]:
+    twins = []
+    for _ in range(2):
+        lg = Ledger(LOCS, SKUS)
+        for k, q in enumerate(stock):
+            lg.set_stock(k // len(SKUS), k % len(SKUS), q)
+        for n, (i, s, q) in enumerate(holds):  # reservations where there is stock to hold
+            q = min(q, int(lg.ats("pos")[i, s]))
+            if q:
+                assert lg.reserve(f"D{n}", [(i, s, q)], "pos", T0)
+        twins.append(lg)
+    return twins[0], twins[1]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stock=st.lists(st.integers(0, 6), min_size=12, max_size=12),
+    holds=st.lists(allocation, max_size=6),
+    changes=st.dictionaries(st.tuples(locs, skus), st.integers(-9, 5), max_size=12),
+)
+def test_adjust_many_is_adjust_cell_after_cell(stock, holds, changes) -> None:
+    one, many = _twin_ledgers(stock, holds)
+    cells = list(changes)
+    at = T0 + timedelta(hours=1)
+    expected = [one.adjust(i, s, changes[(i, s)], at, "pos_sale") for i, s in cells]
+    got = many.adjust_many(
+        np.array([i for i, _ in cells], dtype=np.int64),
+        np.array([s for _, s in cells], dtype=np.int64),
+        np.array(list(changes.values()), dtype=np.int64),
+        at,
+        "pos_sale",
+    )
+    assert got.tolist() == expected
+    for name in ("on_hand", "reserved"):
+        np.testing.assert_array_equal(getattr(many, name), getattr(one, name))
+    np.testing.assert_array_equal(many.ats("web"), one.ats("web"))
+    a, b = one.audit.columns(), many.audit.columns()
+    for k in a:
+        assert list(b[k]) == list(a[k]), k
+    assert many.audit.totals_by_op() == one.audit.totals_by_op()
+    many.check_reservations()
+
+
+def test_adjust_many_rejects_bad_input_and_changes_nothing() -> None:
+    lg = Ledger(LOCS, SKUS)
+    lg.set_stock(0, 0, 5)
+    n = len(lg.audit)
+    one = np.array([0, 0])
+    with pytest.raises(LedgerError, match="twice"):
+        lg.adjust_many(one, np.array([1, 1]), np.array([-1, -1]), T0, "pos_sale")
+    with pytest.raises(LedgerError, match="out of range"):
+        lg.adjust_many(np.array([0, 9]), np.array([0, 1]), np.array([-1, -1]), T0, "pos_sale")
+    with pytest.raises(LedgerError, match="integer"):
+        lg.adjust_many(one, np.array([0, 1]), np.array([-1.0, 1.0]), T0, "pos_sale")
+    with pytest.raises(LedgerError, match="reason"):
+        lg.adjust_many(one, np.array([0, 1]), np.array([-1, 1]), T0, "a:b")
+    assert len(lg.audit) == n and int(lg.on_hand[0, 0]) == 5
