@@ -152,7 +152,7 @@ class Oms(Closing):
         """Create orders `i` to `j - 1` (arrived during the tick that ends now) and place
         them in arrival order; runs of shipped orders go to the engine as one batch."""
         now = self.env.now
-        states = [self._create(k, self._time[k]) for k in range(i, j)]
+        states = self._create_range(i, j, self._time[i:j])
         self.place_together(states, now)
         for st in states:
             if not st.final:
@@ -160,33 +160,43 @@ class Oms(Closing):
 
     def _create(self, i: int, t: float) -> OrderState:
         """Build order `i` created at `t` and schedule its customer-service event."""
-        s0, s1 = self._start[i : i + 2].tolist()
-        sku_ids = self.sku_ids
-        lines = [
-            OrderLine(sku_ids[s], q, k)
-            for k, (s, q) in enumerate(
-                zip(self._sku[s0:s1].tolist(), self._qty[s0:s1].tolist(), strict=True)
+        return self._create_range(i, i + 1, [t])[0]
+
+    def _create_range(self, i: int, j: int, times: list[float]) -> list[OrderState]:
+        """Build orders `i` to `j - 1`, created at `times`, and schedule their customer-service
+        events (the line arrays are read once for the whole range)."""
+        starts = self._start[i : j + 1].tolist()
+        base = starts[0]
+        line_skus = self._sku[base : starts[-1]].tolist()
+        line_qtys = self._qty[base : starts[-1]].tolist()
+        sku_ids, clock, now = self.sku_ids, self.w.clock, self.env.now
+        states = []
+        for k, t in zip(range(i, j), times, strict=True):
+            s0, s1 = starts[k - i], starts[k - i + 1]
+            lines = [
+                OrderLine(sku_ids[line_skus[n - base]], line_qtys[n - base], n - s0)
+                for n in range(s0, s1)
+            ]
+            r, m = self._region[k], self._method[k]
+            order = Order(
+                order_id(k),
+                _CHANNEL[self._chan[k]],
+                self._region_ids[r],
+                self._rlat[r],
+                self._rlon[r],
+                lines,
+                _METHOD[m],
+                self.loc_ids[self._pickup[k]] if m == BOPIS else None,
+                created_at=clock.dt(t),
             )
-        ]
-        r, m = self._region[i], self._method[i]
-        order = Order(
-            order_id(i),
-            _CHANNEL[self._chan[i]],
-            self._region_ids[r],
-            self._rlat[r],
-            self._rlon[r],
-            lines,
-            _METHOD[m],
-            self.loc_ids[self._pickup[i]] if m == BOPIS else None,
-            created_at=self.w.clock.dt(t),
-        )
-        st = OrderState(i, order, m, t, s0, s1)
-        self.live[i] = st
-        if self._cs_kind[i]:
-            delay = float(self._cs_delay[i]) + t - self.env.now
-            ev = self.env.timeout(max(0.0, delay), st)
-            ev.callbacks.append(self.w.service.on_event)
-        return st
+            st = OrderState(k, order, m, t, s0, s1)
+            self.live[k] = st
+            if self._cs_kind[k]:
+                delay = float(self._cs_delay[k]) + t - now
+                ev = self.env.timeout(max(0.0, delay), st)
+                ev.callbacks.append(self.w.service.on_event)
+            states.append(st)
+        return states
 
     def batches(self) -> simpy.events.ProcessGenerator:
         """SimPy process (batch mode): place the queued orders every `batch_minutes`."""
