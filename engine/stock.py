@@ -477,9 +477,11 @@ class StockBook:
         cell = i.astype(np.int64) * n_sku + s
         if np.unique(cell).size != cell.size:
             raise LedgerError("adjust_many: a cell appears twice")
+        if np.any(d > self._max) or np.any(d < -self._max):  # before any int64 arithmetic
+            raise LedgerError(f"adjust_many: a delta exceeds the ledger dtype {self.dtype}")
         d = d.astype(np.int64)
         before = self._on_hand[i, s].astype(np.int64)
-        if np.any(before + np.maximum(d, 0) > self._max) or np.any(d < -self._max):
+        if np.any(before + np.maximum(d, 0) > self._max):
             raise LedgerError(f"adjust_many: on-hand would overflow {self.dtype}")
         applied = np.where(d > 0, d, -np.minimum(-d, before))
         self._on_hand[i, s] += applied.astype(self.dtype)

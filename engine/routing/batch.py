@@ -173,7 +173,7 @@ class _Ranks:
     cost of any two packages anywhere in the network. [USD]"""
 
     rows: array
-    cost: list[float] | None = None
+    cost: array | None = None
     pair_bound: float = math.inf
 
 
@@ -205,7 +205,8 @@ def _ranks(router: Router, keys: tuple[SortKey, ...], order: Order) -> _Ranks:
         if costed:  # as `split.min_cost`, over every row (a lower bound of its candidates)
             fixed, unit = ctx.fixed_cost(rows), ctx.unit_cost()
             bound = 2.0 * fixed[fixed.argmin()] + float(units) * unit[unit.argmin()]
-            ranks = _Ranks(ranks.rows, (fixed + unit * float(units)).tolist(), float(bound))
+            cost = array("d", (fixed + unit * float(units)).tobytes())
+            ranks = _Ranks(ranks.rows, cost, float(bound))
         if len(cache) >= router._dist_cache_max:
             del cache[next(iter(cache))]
         cache[(lat, lon, units)] = ranks

@@ -9,9 +9,9 @@ stock back.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from engine.routing.policies import BOPIS_POLICY, get_policy
 from engine.routing.settings import RoutingSettings
 from engine.routing.timing import DailyCounter, LocalClock, ShipTimes
 from engine.stock import utc_ts
+
+if TYPE_CHECKING:
+    from engine.routing.batch import _Ranks
 
 __all__ = ["Router"]
 
@@ -82,9 +85,9 @@ class Router:
         self._decisions: dict[str, Decision] = {}
         self._counted: dict[str, list[tuple[int, int]]] = {}
         self._excluded: dict[str, set[str]] = {}
-        # best-first rows per destination for `place_many` (see routing.batch), and the
-        # sort keys they were ranked by
-        self._batch_ranks: dict[tuple[float, float], array] = {}
+        # rankings per (destination lat, lon, order units) for `place_many` (a
+        # `routing.batch._Ranks`), and the sort keys they were ranked by
+        self._batch_ranks: dict[tuple[float, float, int], _Ranks] = {}
         self._batch_rank_keys: tuple | None = None
 
     # ------------------------------------------------------------------ caches

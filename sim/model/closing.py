@@ -54,10 +54,10 @@ class Closing:
         st, eo, rec = pkg.st, pkg.eo, self.rec
         sku_ids = self.sku_ids
         o = eo.order
+        o.record_fulfilled_many([(sku_ids[s], q) for s, q, _ in pkg.lines])
         if st.idx >= 0:
             for _, q, j in pkg.lines:
                 rec.l_fulfilled[j] += q
-        o.record_fulfilled_many([(sku_ids[s], q) for s, q, _ in pkg.lines])
         st.fulfilled += pkg.units
         eo.fulfilled += pkg.units
 

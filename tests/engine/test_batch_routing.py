@@ -39,8 +39,18 @@ TZ = "America/Chicago"
 OPEN = datetime(2024, 3, 5, 18, 0, tzinfo=UTC)  # 12:00 in Chicago
 NIGHT = datetime(2024, 3, 6, 7, 0, tzinfo=UTC)  # 01:00
 DESTS = ((41.9, -87.6), (39.1, -94.6), (32.8, -96.8), (44.9, -93.3))
-POLICIES = ("closest", "min_split", "store_first", "dc_first", "ranked", "cost", "cost-low-fee")
-LOW_FEE = "-low-fee"  # a package fee so low that two packages can beat one (min_cost splits)
+POLICIES = (
+    "closest", "min_split", "min_split-no-regions", "store_first", "dc_first", "ranked",
+    "cost", "cost-low-fee", "cost-carrier-table",
+)  # fmt: skip
+#: Policy name suffix -> rate card (None: the default one).
+RATES = {
+    "-low-fee": RateCard(per_package=0.05),  # two packages can beat one (min_cost splits)
+    "-carrier-table": RateCard(  # zone x weight prices and handling by location kind
+        zone_weight_table={z: [(1.0, 5.0 + z), (5.0, 7.0 + 1.5 * z)] for z in range(1, 9)},
+        handling_by_kind={LocationKind.STORE: (2.5, 0.4), LocationKind.WAREHOUSE: (0.8, 0.1)},
+    ),
+}
 REGIONS = tuple(Region(f"R{i}", lat, lon) for i, (lat, lon) in enumerate(DESTS))
 
 
@@ -70,7 +80,7 @@ def _locations(rng: random.Random) -> list[Location]:
 def _world(seed: int, policy: str, closed: str) -> Router:
     rng = random.Random(seed)
     locs = _locations(rng)
-    net = Network(locs, REGIONS)
+    net = Network(locs, () if policy.endswith("-no-regions") else REGIONS)
     ledger = Ledger([x.id for x in locs], SKUS)
     ledger.configure_locations(
         np.array([x.online_threshold for x in locs]),
@@ -82,8 +92,9 @@ def _world(seed: int, policy: str, closed: str) -> Router:
     ledger.set_channel_buffer("marketplace", 1)
     params = {"priority": [x.id for x in reversed(locs)]} if policy == "ranked" else {}
     settings = RoutingSettings(closed_location=closed, keep_reasons=False)
-    rates = RateCard(per_package=0.05) if policy.endswith(LOW_FEE) else None
-    policy = get_policy(policy.removesuffix(LOW_FEE), **params)
+    name, _, variant = policy.partition("-")
+    rates = RATES.get(f"-{variant}") if variant else None
+    policy = get_policy(name, **params)
     return Router(net, ledger, rates, policy=policy, settings=settings)
 
 

@@ -163,6 +163,16 @@ def test_run_pauses_the_cycle_collector_and_restores_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+    failing = World.build(scn, "closest", 1, 0, days=1)
+    failing.env.process(_fail(failing.env))
+    with pytest.raises(RuntimeError, match="model bug"):
+        failing.run()
+    assert gc.isenabled()  # restored after a failed run too
+
+
+def _fail(env):
+    yield env.timeout(2.0)
+    raise RuntimeError("model bug")
 
 
 def _watch(env, seen: list[bool]):
