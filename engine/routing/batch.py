@@ -28,7 +28,7 @@ import math
 from array import array
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -213,19 +213,31 @@ def _ranks(router: Router, keys: tuple[SortKey, ...], order: Order) -> _Ranks:
     return ranks
 
 
-def _eligible(router: Router, exclude: Collection[str], ts: float) -> dict[object, list[bool]]:
-    """Per location, the router's filters at `ts` except the daily limit (it changes within
-    a batch): by "is wholesale" for shipped orders, by `(_PICKUP, is wholesale)` for pickups."""
-    net, settings = router.network, router.settings
+def _eligible(
+    router: Router, exclude: Collection[str], is_open: np.ndarray
+) -> dict[object, list[bool]]:
+    """Per location, the router's filters except the daily limit (it changes within a
+    batch): by "is wholesale" for shipped orders, by `(_PICKUP, is wholesale)` for pickups.
+
+    Cached for the last exclusions and open mask (they change a few times a day).
+    """
+    skip = router.settings.closed_location == "skip"
+    key = (tuple(exclude), is_open.tobytes() if skip else b"")
+    cached = router._batch_eligible
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    net = router.network
     common = np.ones(len(router._ids), dtype=bool)
     if exclude:
         common[rows_of(net, exclude)] = False
-    if settings.closed_location == "skip":
-        common &= net.open_mask(datetime.fromtimestamp(ts, tz=UTC))
+    if skip:
+        common &= is_open
     masks = {w: router._template(DeliveryMethod.SHIP, w)[1] & common for w in (False, True)}
     for w in (False, True):
         masks[(_PICKUP, w)] = router._template(DeliveryMethod.BOPIS, w)[1] & common
-    return {k: m.tolist() for k, m in masks.items()}
+    eligible: dict[object, list[bool]] = {k: m.tolist() for k, m in masks.items()}
+    router._batch_eligible = (key, eligible)
+    return eligible
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +259,8 @@ class _Pending:
     def __init__(self, router: Router, at: datetime, exclude: Collection[str]) -> None:
         self.router, self.at, self.ts = router, at, at.timestamp()
         self.is_open = router.network.open_mask(at)
-        self.eligible = _eligible(router, exclude, self.ts)
-        self.limits = router._counter.limits.tolist()
+        self.eligible = _eligible(router, exclude, self.is_open)
+        self.limits = router._counter.limit_list
         self.used: list[int] | None = None  # orders counted today per row; None = reload
         self.items: list[tuple[Order, Decision, int, int, dict[tuple[int, int], int]]] = []
         self.taken: dict[tuple[int, int], int] = {}  # (row, sku column) -> units pending

@@ -89,6 +89,8 @@ class Router:
         # `routing.batch._Ranks`), and the sort keys they were ranked by
         self._batch_ranks: dict[tuple[float, float, int], _Ranks] = {}
         self._batch_rank_keys: tuple | None = None
+        # the last eligibility lists of `place_many`, with their (exclusions, open mask) key
+        self._batch_eligible: tuple[tuple, dict[object, list[bool]]] | None = None
 
     # ------------------------------------------------------------------ caches
 

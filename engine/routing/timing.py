@@ -79,6 +79,8 @@ class DailyCounter:
     def __init__(self, network: Network, clock: LocalClock) -> None:
         self._clock = clock
         self._limits = network.daily_limit
+        self.limit_list: list[int] = self._limits.tolist()
+        """`limits` as a list (read-only by convention). [orders/day]"""
         self._limited = self._limits >= 0
         self._any = bool(self._limited.any())
         self._zero = (self._limits == 0) if (self._limits == 0).any() else None
