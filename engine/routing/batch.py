@@ -261,7 +261,7 @@ class _Pending:
         self.is_open = router.network.open_mask(at)
         self.eligible = _eligible(router, exclude, self.is_open)
         self.limits = router._counter.limit_list
-        self.used: list[int] | None = None  # orders counted today per row; None = reload
+        self.used: dict[int, int] = {}  # orders counted today per row, read as needed
         self.items: list[tuple[Order, Decision, int, int, dict[tuple[int, int], int]]] = []
         self.taken: dict[tuple[int, int], int] = {}  # (row, sku column) -> units pending
         self.ids: set[str] = set()  # ids of the pending orders
@@ -287,13 +287,11 @@ class _Pending:
             return None
         assert keys is not None  # `_fast` lets shipped orders through only then
         eligible = self.eligible[order.channel is Channel.WHOLESALE]
-        if self.used is None:
-            self.used = router._counter.used(self.ts).tolist()
-        limits, used = self.limits, self.used
+        limits, at_limit = self.limits, self._at_limit
         ranks = _ranks(router, keys, order)
         rank = ranks.rows
         for row in rank:  # the best eligible usually can: test it cell by cell
-            if eligible[row] and not 0 <= limits[row] <= used[row]:
+            if eligible[row] and not (limits[row] >= 0 and at_limit(row)):
                 if self._fills(c, row, cols, qty):
                     return self._single(ranks, _Choice(row, tuple(wanted), cols, qty, c))
                 break
@@ -305,7 +303,7 @@ class _Pending:
                 ats[row, j] = ledger._ats_cell(c, row, s, units)
         fills = (ats >= np.array(qty)).all(axis=1).tolist()
         for row in rank:
-            if fills[row] and eligible[row] and not 0 <= limits[row] <= used[row]:
+            if fills[row] and eligible[row] and not (limits[row] >= 0 and at_limit(row)):
                 return self._single(ranks, _Choice(row, tuple(wanted), cols, qty, c))
         return None
 
@@ -315,6 +313,17 @@ class _Pending:
         if self.weigh_splits and ranks.cost[choice.row] > ranks.pair_bound:  # type: ignore[index]
             return None
         return choice
+
+    def _used(self, row: int) -> int:
+        """Orders counted at `row` on its local day, pending ones included."""
+        n = self.used.get(row)
+        if n is None:
+            n = self.used[row] = self.router._counter.count(row, self.ts)
+        return n
+
+    def _at_limit(self, row: int) -> bool:
+        """`row` (a location with a daily limit) has reached it."""
+        return self._used(row) >= self.limits[row]
 
     def _fills(self, c: int, row: int, cols: list[int], qty: list[int]) -> bool:
         ats, taken = self.router.ledger._ats_cell, self.taken
@@ -339,14 +348,14 @@ class _Pending:
         for cell, q in cells.items():
             self.taken[cell] = self.taken.get(cell, 0) + q
         if not pickup:  # the daily limit caps shipping only
-            self.used[row] += 1  # type: ignore[index]  # set by `choose`
+            self.used[row] = self._used(row) + 1
         self.items.append((order, decision, row, choice.channel, cells))
         self.ids.add(order.id)
         return decision
 
     def flush(self) -> None:
         """Commit the pending decisions as `Router.commit` would, one after the other."""
-        self.used = None  # the usual way may count orders next: read the counts again
+        self.used = {}  # the usual way may count orders next: read the counts again
         items = self.items
         if not items:
             return
