@@ -2,24 +2,26 @@
 
 `place_many(router, orders, at, exclude)` returns exactly what
 ``[router.place(order, at) for order in orders]`` would, with the same reservations, audit
-records and daily counts, at a fraction of the cost. It takes a short cut when the policy
-ranks locations without looking at stock (sort keys `distance`, `kind`, `priority`,
-`in_region` and `cost`; every built-in but `balance`) and ships the whole order from the
-best-ranked location that can fill it when one can (splits `single_then_greedy` and
-`min_packages`; `min_cost` behind a `cost` key when even the cheapest two packages of
-the network cost more than that one, no extra filters). Then, for a shipped order, the decision is the first location, in the ranking
-cached for its destination, that passes the router's filters (capability, exclusions,
-opening when closed locations are skipped, daily limit) and has ATS for every line; the
-test reads the ledger and the daily counts as the orders before it in the batch left
-them. A pickup (BOPIS) order without store substitution takes the short cut under any
-policy when its own store can fill it whole. The decisions are committed together (one
-ledger update, one audit extension) before anything else reads the ledger.
+records and daily counts, at a fraction of the cost.
 
-Orders no single location can fill whole (they may split), same-day orders, pickups their
-store cannot fill, re-routes, an order id already pending in the batch, and every order
-when the settings do not allow the short cut (`keep_reasons` on, a ledger in another
-location order) go through `Router.route` and `Router.commit` (or the caller's
-`place_one`) at their place in the sequence.
+It takes a short cut when the policy ranks locations without looking at stock (sort keys
+`distance`, `kind`, `priority`, `in_region` and `cost`; every built-in but `balance`) and
+ships the whole order from the best-ranked location that can fill it when one can (splits
+`single_then_greedy` and `min_packages`; `min_cost` behind a `cost` key when even the
+cheapest two packages of the network cost more than that one; no extra filters). Then,
+for a shipped or same-day order, the decision is the first location, in the ranking
+cached for its destination, that passes the router's filters (capability, same-day
+radius, exclusions, opening when closed locations are skipped, daily limit) and has ATS
+for every line; the test reads the ledger and the daily counts as the orders before it in
+the batch left them. A pickup (BOPIS) order without store substitution takes the short
+cut under any policy when its own store can fill it whole. The decisions are committed
+together (one ledger update, one audit extension) before anything else reads the ledger.
+
+Orders no single location can fill whole (they may split), pickups their store cannot
+fill, re-routes, an order id already pending in the batch, and every order when the
+settings do not allow the short cut (`keep_reasons` on, a ledger in another location
+order) go through `Router.route` and `Router.commit` (or the caller's `place_one`) at
+their place in the sequence.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ _STATIC_KEYS = (CostKey, DistanceKey, InRegionKey, KindKey, PriorityKey)
 #: Splits that ship the whole order from the best-ranked location able to fill it, if any.
 _WHOLE_FIRST = ("single_then_greedy", "min_packages")
 _PICKUP = "pickup"
+_SAME_DAY = "same_day"
 
 
 def static_sort(router: Router) -> tuple[SortKey, ...] | None:
@@ -152,7 +155,7 @@ def _fast(router: Router, order: Order, ship: bool) -> bool:
     method = order.method
     return (
         (
-            (ship and method is DeliveryMethod.SHIP)
+            (ship and (method is DeliveryMethod.SHIP or method is DeliveryMethod.SAME_DAY))
             or (
                 method is DeliveryMethod.BOPIS
                 and not order.allow_store_substitution
@@ -235,6 +238,7 @@ def _eligible(
     masks = {w: router._template(DeliveryMethod.SHIP, w)[1] & common for w in (False, True)}
     for w in (False, True):
         masks[(_PICKUP, w)] = router._template(DeliveryMethod.BOPIS, w)[1] & common
+        masks[(_SAME_DAY, w)] = router._template(DeliveryMethod.SAME_DAY, w)[1] & common
     eligible: dict[object, list[bool]] = {k: m.tolist() for k, m in masks.items()}
     router._batch_eligible = (key, eligible)
     return eligible
@@ -286,7 +290,16 @@ class _Pending:
                 return _Choice(row, tuple(wanted), cols, qty, c)
             return None
         assert keys is not None  # `_fast` lets shipped orders through only then
-        eligible = self.eligible[order.channel is Channel.WHOLESALE]
+        wholesale = order.channel is Channel.WHOLESALE
+        if order.method is DeliveryMethod.SAME_DAY:  # and only from locations close enough
+            near = router._distances(order.dest_lat, order.dest_lon).tolist()
+            radius = router.settings.same_day_max_miles
+            eligible = [
+                e and d <= radius
+                for e, d in zip(self.eligible[(_SAME_DAY, wholesale)], near, strict=True)
+            ]
+        else:
+            eligible = self.eligible[wholesale]
         limits, at_limit = self.limits, self._at_limit
         ranks = _ranks(router, keys, order)
         rank = ranks.rows

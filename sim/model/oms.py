@@ -271,8 +271,11 @@ class Oms(Closing):
         """Route and commit an order at `at` (sim time `t`), offering home delivery when
         pickup or same day is short."""
         order = st.order
-        decision = self.router.route(order, at, down)
-        if decision.unfulfillable and st.method != SHIP:
+        if st.method == BOPIS and self._pickup_short(order):
+            decision = None  # the pickup store cannot fill it whole: routing would say so
+        else:
+            decision = self.router.route(order, at, down)
+        if decision is None or (decision.unfulfillable and st.method != SHIP):
             order.method, order.pickup_store = DeliveryMethod.SHIP, None
             st.method = SHIP
             if st.idx >= 0:
@@ -281,6 +284,20 @@ class Oms(Closing):
             decision = self.router.route(order, at, down)
         self.router.commit(order, decision, at)
         return decision
+
+    def _pickup_short(self, order: Order) -> bool:
+        """A pickup order (no substitution) its store's ATS cannot fill whole."""
+        if order.allow_store_substitution:
+            return False
+        ledger, store = self.ledger, order.pickup_store
+        wanted: dict[str, int] = {}
+        for line in order.lines:
+            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        known = ledger.sku_index
+        return any(
+            s not in known or ledger.ats_for(store, s, order.channel) < q  # type: ignore[arg-type]
+            for s, q in wanted.items()
+        )
 
     def reroute(self, st: OrderState, t: float) -> None:
         """Route an edited order again (before release)."""

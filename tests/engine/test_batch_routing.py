@@ -56,7 +56,8 @@ REGIONS = tuple(Region(f"R{i}", lat, lon) for i, (lat, lon) in enumerate(DESTS))
 
 def _locations(rng: random.Random) -> list[Location]:
     locs = []
-    for i in range(10):
+    for i in range(10):  # around the destinations: some close enough for same-day orders
+        lat, lon = rng.choice(DESTS)
         kind = rng.choice((LocationKind.STORE, LocationKind.STORE, LocationKind.WAREHOUSE))
         store = kind is LocationKind.STORE
         caps = {Capability.SHIP, Capability.PICKUP} if store else {Capability.SHIP}
@@ -64,7 +65,7 @@ def _locations(rng: random.Random) -> list[Location]:
             kind, caps = LocationKind.WHOLESALE_DC, {Capability.WHOLESALE, Capability.SHIP}
         locs.append(
             Location(
-                f"L{i}", kind, rng.uniform(30, 46), rng.uniform(-100, -85), TZ,
+                f"L{i}", kind, lat + rng.uniform(-1, 1), lon + rng.uniform(-1, 1), TZ,
                 hours=OpeningHours.daily(9, 21) if store else OpeningHours.always_open(),
                 capabilities=frozenset(caps),
                 daily_order_limit=rng.choice((None, 1, 2, 3)) if store else None,
@@ -202,7 +203,7 @@ def test_cost_takes_the_short_cut_only_when_no_split_can_be_cheaper(
 
     closest = shipped_fast("closest")
     assert shipped_fast("cost") >= 0.8 * closest > 0  # the usual fee: one package wins
-    assert shipped_fast("cost-low-fee") <= 0.1 * closest  # two packages might be cheaper
+    assert shipped_fast("cost-low-fee") <= 0.25 * closest  # two packages might be cheaper
 
 
 def _twins(policy: str = "closest") -> tuple[Router, Router]:
