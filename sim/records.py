@@ -243,7 +243,8 @@ class Recorder:
                 "in_warmup": demand_cols["in_warmup"],
                 "units_ordered": demand_cols["units_ordered"],
                 "refund": self.o_refund,
-            }
+            },
+            copy=False,  # the recorder's arrays become the columns (no second copy)
         )
         l_order = line_cols["order"]
         lines = pd.DataFrame(
@@ -259,7 +260,8 @@ class Recorder:
                 "units_returned": self.l_returned,
                 "units_restocked": self.l_restocked,
                 "in_warmup": demand_cols["in_warmup"][l_order],
-            }
+            },
+            copy=False,  # the recorder's arrays become the columns (no second copy)
         )
         s_order = np.frombuffer(self.s_order, dtype=np.int64)
         s_loc = np.frombuffer(self.s_location, dtype=np.int64)
@@ -284,7 +286,8 @@ class Recorder:
                 "delivered_h": np.frombuffer(self.s_delivered, dtype=np.float64),
                 "promised_h": np.frombuffer(self.s_promised, dtype=np.float64),
                 "in_warmup": demand_cols["in_warmup"][s_order],
-            }
+            },
+            copy=False,  # the recorder's arrays become the columns (no second copy)
         )
         shipments = shipments.sort_values(["order_id", "released_h", "package"], kind="stable")
         shipments = shipments.reset_index(drop=True)
@@ -305,7 +308,8 @@ class Recorder:
                 "sku": np.where(e_sku >= 0, sku_ids[np.maximum(e_sku, 0)], None),
                 "qty": np.frombuffer(self.e_qty, dtype=np.int64),
                 "detail": np.asarray(self.e_detail, dtype=object),
-            }
+            },
+            copy=False,  # the recorder's arrays become the columns (no second copy)
         )
         events = events.sort_values("time_h", kind="stable").reset_index(drop=True)
         return {

@@ -7,6 +7,7 @@ unit is accounted for, and returns tidy tables and KPIs.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -149,6 +150,9 @@ def run(
     conservation = check_conservation(w)
     meta = RunMeta(scn.name, label, int(replication), seed)
     tables = _tables(w, meta, end_h)
+    inflow = ledger_inflows(w.ledger, w.clock.dt(0.0).timestamp(), end_h) if inflows else None
+    del w  # the world (demand, ledger, audit log, recorder) is not needed for the KPIs:
+    gc.collect()  # free it (it holds reference cycles) before they add their own copies
     kpis = compute_kpis(tables)
     return RunResult(
         scenario=scn.name,
@@ -165,7 +169,7 @@ def run(
         conservation=conservation,
         elapsed_s=time.perf_counter() - t0,
         end_h=end_h,
-        inflows=ledger_inflows(w.ledger, w.clock.dt(0.0).timestamp(), end_h) if inflows else None,
+        inflows=inflow,
     )
 
 
