@@ -207,6 +207,13 @@ class Order:
         """Units ordered over all lines. [units]"""
         return sum(line.quantity for line in self.lines)
 
+    def units_by_sku(self) -> dict[str, int]:
+        """Units ordered per SKU, summed over the lines, in order of first appearance. [units]"""
+        wanted: dict[str, int] = {}
+        for line in self.lines:
+            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        return wanted
+
     @property
     def fulfilled_units(self) -> int:
         """Units fulfilled so far. [units]"""

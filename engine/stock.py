@@ -466,12 +466,12 @@ class StockBook:
         ts = utc_ts(at)
         check_reason(reason)
         n_loc, n_sku = self.on_hand.shape
-        if not (i.shape == s.shape == d.shape and i.ndim == 1) or d.dtype.kind not in "iu":
+        if not (i.shape == s.shape == d.shape and i.ndim == 1) or any(
+            a.dtype.kind not in "iu" for a in (i, s, d)
+        ):
             raise LedgerError("adjust_many: locs, skus and deltas must be 1-d integer arrays")
         if i.size == 0:
             return np.zeros(0, dtype=np.int64)
-        if i.dtype.kind not in "iu" or s.dtype.kind not in "iu":
-            raise LedgerError("adjust_many: location and SKU indices must be integers")
         if i.min() < 0 or i.max() >= n_loc or s.min() < 0 or s.max() >= n_sku:
             raise LedgerError("adjust_many: a location or SKU index is out of range")
         cell = i.astype(np.int64) * n_sku + s

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,11 @@ SHIPMENT_COLUMNS = (
 EVENT_COLUMNS = ("time_h", "kind", "order_id", "location", "sku", "qty", "detail")
 
 _NAN = float("nan")
+
+
+def _frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """A table on the given column arrays as they are (no second copy of the recorder's)."""
+    return pd.DataFrame(columns, copy=False)
 
 
 @dataclass(frozen=True)
@@ -220,7 +226,7 @@ class Recorder:
             methods: Method names by code.
         """
         status = np.asarray(ORDER_STATUSES, dtype=object)[self.o_status]
-        orders = pd.DataFrame(
+        orders = _frame(
             {
                 "order_id": order_ids,
                 "channel": demand_cols["channel"],
@@ -243,11 +249,10 @@ class Recorder:
                 "in_warmup": demand_cols["in_warmup"],
                 "units_ordered": demand_cols["units_ordered"],
                 "refund": self.o_refund,
-            },
-            copy=False,  # the recorder's arrays become the columns (no second copy)
+            }
         )
         l_order = line_cols["order"]
-        lines = pd.DataFrame(
+        lines = _frame(
             {
                 "order_id": order_ids[l_order],
                 "line": line_cols["line"],
@@ -260,12 +265,11 @@ class Recorder:
                 "units_returned": self.l_returned,
                 "units_restocked": self.l_restocked,
                 "in_warmup": demand_cols["in_warmup"][l_order],
-            },
-            copy=False,  # the recorder's arrays become the columns (no second copy)
+            }
         )
         s_order = np.frombuffer(self.s_order, dtype=np.int64)
         s_loc = np.frombuffer(self.s_location, dtype=np.int64)
-        shipments = pd.DataFrame(
+        shipments = _frame(
             {
                 "order_id": order_ids[s_order],
                 "package": np.frombuffer(self.s_package, dtype=np.int64),
@@ -286,8 +290,7 @@ class Recorder:
                 "delivered_h": np.frombuffer(self.s_delivered, dtype=np.float64),
                 "promised_h": np.frombuffer(self.s_promised, dtype=np.float64),
                 "in_warmup": demand_cols["in_warmup"][s_order],
-            },
-            copy=False,  # the recorder's arrays become the columns (no second copy)
+            }
         )
         shipments = shipments.sort_values(["order_id", "released_h", "package"], kind="stable")
         shipments = shipments.reset_index(drop=True)
@@ -295,7 +298,7 @@ class Recorder:
         e_loc = np.frombuffer(self.e_location, dtype=np.int64)
         e_sku = np.frombuffer(self.e_sku, dtype=np.int64)
         none = np.asarray([None], dtype=object)
-        events = pd.DataFrame(
+        events = _frame(
             {
                 "time_h": np.frombuffer(self.e_time, dtype=np.float64),
                 "kind": np.asarray(self.e_kind, dtype=object),
@@ -308,8 +311,7 @@ class Recorder:
                 "sku": np.where(e_sku >= 0, sku_ids[np.maximum(e_sku, 0)], None),
                 "qty": np.frombuffer(self.e_qty, dtype=np.int64),
                 "detail": np.asarray(self.e_detail, dtype=object),
-            },
-            copy=False,  # the recorder's arrays become the columns (no second copy)
+            }
         )
         events = events.sort_values("time_h", kind="stable").reset_index(drop=True)
         return {

@@ -204,12 +204,14 @@ def _ranks(router: Router, keys: tuple[SortKey, ...], order: Order) -> _Ranks:
             order_ = np.argsort(vals[0], kind="stable")
         else:
             order_ = np.lexsort(vals[::-1])
-        ranks = _Ranks(array("q", order_.astype(np.int64).tobytes()))
+        best_first = array("q", order_.astype(np.int64).tobytes())
         if costed:  # as `split.min_cost`, over every row (a lower bound of its candidates)
             fixed, unit = ctx.fixed_cost(rows), ctx.unit_cost()
             bound = 2.0 * fixed[fixed.argmin()] + float(units) * unit[unit.argmin()]
             cost = array("d", (fixed + unit * float(units)).tobytes())
-            ranks = _Ranks(ranks.rows, cost, float(bound))
+            ranks = _Ranks(best_first, cost, float(bound))
+        else:
+            ranks = _Ranks(best_first)
         if len(cache) >= router._dist_cache_max:
             del cache[next(iter(cache))]
         cache[(lat, lon, units)] = ranks
@@ -277,9 +279,7 @@ class _Pending:
         SKUs (summed per SKU), or None when no location can (the order may split)."""
         router = self.router
         ledger = router.ledger
-        wanted: dict[str, int] = {}
-        for line in order.lines:
-            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        wanted = order.units_by_sku()
         c = ledger._chan(order.channel)
         cols = [ledger.sku_index[s] for s in wanted]
         qty = list(wanted.values())

@@ -174,9 +174,7 @@ class Router:
         if at.tzinfo is None:
             raise RoutingError(f"order {order.id!r}: routing time must be timezone-aware (UTC)")
         net, settings = self.network, self.settings
-        wanted: dict[str, int] = {}
-        for line in order.lines:
-            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        wanted = order.units_by_sku()
         sku_index = self.ledger.sku_index
         skus = tuple(s for s in wanted if s in sku_index)
         unknown = tuple((s, q) for s, q in wanted.items() if s not in sku_index)

@@ -290,13 +290,10 @@ class Oms(Closing):
         if order.allow_store_substitution:
             return False
         ledger, store = self.ledger, order.pickup_store
-        wanted: dict[str, int] = {}
-        for line in order.lines:
-            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
         known = ledger.sku_index
         return any(
             s not in known or ledger.ats_for(store, s, order.channel) < q  # type: ignore[arg-type]
-            for s, q in wanted.items()
+            for s, q in order.units_by_sku().items()
         )
 
     def reroute(self, st: OrderState, t: float) -> None:

@@ -289,3 +289,9 @@ def test_record_fulfilled_many_is_record_fulfilled_in_turn_and_all_or_nothing():
     with pytest.raises(ValueError, match="'Z' is not on the order"):
         fresh.record_fulfilled_many([("B", 1), ("Z", 1)])
     assert fresh.fulfilled == {}  # nothing recorded
+
+
+def test_units_by_sku_sums_repeated_skus_in_first_line_order():
+    order = make_order(lines=[OrderLine("B", 2), OrderLine("A", 1), OrderLine("B", 3)])
+    assert list(order.units_by_sku().items()) == [("B", 5), ("A", 1)]
+    assert sum(order.units_by_sku().values()) == order.units

@@ -173,9 +173,7 @@ def _candidates(
     fee = rates.per_package + hpo
     out = []
     for o in orders:
-        skus: dict[str, int] = {}
-        for line in o.lines:
-            skus[line.sku] = skus.get(line.sku, 0) + line.quantity
+        skus = o.units_by_sku()
         sidx = np.array([ledger.sku_index[s] for s in skus], dtype=np.int64)
         qty = np.array(list(skus.values()), dtype=np.int64)
         held = router.decision_for(o.id)
