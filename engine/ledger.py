@@ -472,14 +472,17 @@ class Ledger(StockBook):
         check_reason(reason)
         i = self._part(parts, decision_id, loc_idx, "fulfil")
         result = FulfilResult()
+        on_hand, reserved, append = self._on_hand, self._reserved, self.audit.append
         for s, q in parts.pop(i).items():
-            take = min(q, int(self._on_hand[i, s]))
-            self._move(i, s, -take)
-            self._reserved[i, s] -= q
-            self._free_t[s, i] += q
+            have = int(on_hand[i, s])
+            take = q if q <= have else have
+            on_hand[i, s] = have - take
+            reserved[i, s] -= q
+            if take < q:  # free stock (on hand - reserved) rises by the units not taken
+                self._free_t[s, i] += q - take
             if take:
                 result.append((s, take))
-                self.audit.append(ts, Op.FULFIL, i, s, take, decision_id, reason)
+                append(ts, Op.FULFIL, i, s, take, decision_id, reason)
             if take < q:
                 result.short.append((s, q - take))
                 self.audit.append(ts, Op.RELEASE, i, s, q - take, decision_id, "shortfall")

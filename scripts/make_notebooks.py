@@ -50,7 +50,7 @@ pd.Series(result.kpis).round(3)""",
     ("code", "result.orders.head()"),
     (
         "code",
-        """result.shipments.groupby("location_kind")[["units", "shipping_cost"]].sum()""",
+        """result.shipments.groupby("location_kind", observed=True)[["units", "shipping_cost"]].sum()""",
     ),
     (
         "md",

@@ -18,6 +18,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from sim.records import concat
+
 __all__ = [
     "ats_over_time",
     "click_to_door_ecdf",
@@ -39,8 +41,8 @@ def table(data: Any, name: str) -> pd.DataFrame:
 
     Args:
         data: A DataFrame (returned as is), an object with attribute ``name`` (a
-            `RunResult`), a mapping or iterable of such objects (tables concatenated), or
-            None (an empty table).
+            `RunResult`), a mapping or iterable of such objects (tables concatenated with
+            `sim.records.concat`, categorical columns kept), or None (an empty table).
         name: Table attribute, e.g. ``"orders"`` or ``"shipments"``.
 
     Returns:
@@ -55,7 +57,7 @@ def table(data: Any, name: str) -> pd.DataFrame:
     items = data.values() if isinstance(data, Mapping) else data
     frames = [table(x, name) for x in items] if isinstance(items, Iterable) else []
     frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return concat(frames) if frames else pd.DataFrame()
 
 
 def policy_colours(policies: Iterable[str]) -> dict[str, str]:
@@ -244,7 +246,7 @@ def _flows(shipments: pd.DataFrame, orders: pd.DataFrame, max_flows: int) -> pd.
         return pd.DataFrame(columns=["location", "region", "units"])
     keys = ["order_id"] + [c for c in ("replication",) if c in shipments and c in orders]
     joined = shipments.merge(orders[[*keys, "region"]].drop_duplicates(keys), on=keys)
-    flows = joined.groupby(["location", "region"], as_index=False)["units"].sum()
+    flows = joined.groupby(["location", "region"], as_index=False, observed=True)["units"].sum()
     return flows.nlargest(max_flows, "units")
 
 
@@ -270,7 +272,7 @@ def network_map(result: Any, network: Any, regions: Any = None, max_flows: int =
     shipments = table(result, "shipments")
     orders = table(result, "orders") if not isinstance(result, pd.DataFrame) else pd.DataFrame()
     units = (
-        shipments.groupby("location")["units"].sum()
+        shipments.groupby("location", observed=True)["units"].sum()
         if _has(shipments, "location", "units")
         else pd.Series(dtype=float)
     )
@@ -324,7 +326,8 @@ def store_workload(result: Any) -> go.Figure:
         result: Shipments table(s) (columns location, location_kind, order_id, picked_h).
 
     Returns:
-        One `go.Heatmap` trace, stores (busiest first) x day. [orders/day]
+        One `go.Heatmap` trace, stores (busiest first; ties in the order the ``location``
+        column sorts in, network order for a run's table) x day. [orders/day]
     """
     title = "Store workload (orders picked per day)"
     shipments = table(result, "shipments")
@@ -336,9 +339,14 @@ def store_workload(result: Any) -> go.Figure:
     if picked.empty:
         return _empty(title, "no orders picked at stores")
     picked = picked.assign(day=(picked["picked_h"] // 24).astype(int))
-    counts = picked.groupby(["location", "day"])["order_id"].nunique().unstack(fill_value=0)
+    counts = (
+        picked.groupby(["location", "day"], observed=True)["order_id"]
+        .nunique()
+        .unstack(fill_value=0)
+    )
     counts = counts.reindex(columns=range(counts.columns.min(), counts.columns.max() + 1))
-    counts = counts.fillna(0).loc[counts.sum(axis=1).sort_values(ascending=False).index]
+    busiest = counts.sum(axis=1).sort_values(ascending=False, kind="stable").index
+    counts = counts.fillna(0).loc[busiest]
     fig = go.Figure(
         go.Heatmap(
             z=counts.to_numpy(),
@@ -380,11 +388,11 @@ def ats_over_time(result: Any, by: str = "kind", value: str | None = None) -> go
     if daily.empty:
         return _empty(title)
     keys = [k for k in ("policy", by) if k and k in daily.columns]
-    grouped = daily.groupby([*keys, "day"], as_index=False, sort=False)[value].sum()
+    grouped = daily.groupby([*keys, "day"], as_index=False, sort=False, observed=True)[value].sum()
     if "replication" in daily.columns:  # several replications: mean of the sums
         grouped[value] /= max(daily["replication"].nunique(), 1)
     fig = go.Figure()
-    for key, part in grouped.groupby(keys, sort=False) if keys else [((), grouped)]:
+    for key, part in grouped.groupby(keys, sort=False, observed=True) if keys else [((), grouped)]:
         label = " / ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)) if k != "")
         part = part.sort_values("day")
         fig.add_trace(go.Scatter(x=part["day"], y=part[value], mode="lines", name=label or value))

@@ -61,22 +61,33 @@ def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else _NAN
 
 
-def _after_warmup(df: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.DataFrame | None:
-    """The rows created after the warm-up, with only `columns` (a small copy: tables of
-    a million orders stay in memory once)."""
-    if df is None:
-        return None
-    keep = [c for c in columns if c in df.columns]
-    if df.empty or "in_warmup" not in df.columns:
-        return df[keep]
-    return df.loc[~df["in_warmup"].to_numpy(dtype=bool), keep]
+class _Rows:
+    """One table's rows created after the warm-up, read one column at a time (a table of a
+    million orders is never copied whole)."""
 
+    def __init__(self, df: pd.DataFrame | None) -> None:
+        self.df = df
+        self.keep = None
+        if df is not None and not df.empty and "in_warmup" in df.columns:
+            self.keep = ~df["in_warmup"].to_numpy(dtype=bool)
 
-_ORDER_COLUMNS = (
-    "units", "units_fulfilled", "units_lost", "units_oversold", "packages", "shipping_cost",
-    "handling_cost", "method", "created_h", "delivered_h", "promised_h", "ready_h",
-)  # fmt: skip
-"""Order columns the KPIs read."""
+    def __len__(self) -> int:
+        if self.df is None:
+            return 0
+        return len(self.df) if self.keep is None else int(self.keep.sum())
+
+    def _rows(self, values: np.ndarray) -> np.ndarray:
+        return values if self.keep is None else values[self.keep]
+
+    def __call__(self, name: str) -> np.ndarray:
+        """Column `name` (numbers) of the kept rows."""
+        assert self.df is not None
+        return self._rows(self.df[name].to_numpy())
+
+    def isin(self, name: str, values: tuple[str, ...]) -> np.ndarray:
+        """Whether column `name` holds one of `values`, per kept row (bool)."""
+        assert self.df is not None
+        return self._rows(self.df[name].isin(values).to_numpy(dtype=bool))
 
 
 def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
@@ -111,46 +122,50 @@ def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
     Returns:
         KPI name -> float, exactly the names of `KPI_NAMES`, in that order.
     """
-    orders = _after_warmup(tables["orders"], _ORDER_COLUMNS)
-    lines = _after_warmup(tables.get("lines"), ("units_returned", "units_restocked"))
-    shipments = _after_warmup(tables.get("shipments"), ("method", "shipped_h", "location_kind"))
-    assert orders is not None
-    units = float(orders["units"].sum()) if len(orders) else 0.0
+    orders = _Rows(tables["orders"])
+    lines = _Rows(tables.get("lines"))
+    shipments = _Rows(tables.get("shipments"))
+    units = float(orders("units").sum()) if len(orders) else 0.0
     out: dict[str, float] = {
         "orders": float(len(orders)),
         "units_demanded": units,
-        "fill_rate": _ratio(orders["units_fulfilled"].sum(), units),
-        "stockout_rate": _ratio(orders["units_lost"].sum(), units),
-        "oversell_rate": _ratio(orders["units_oversold"].sum(), units),
+        "fill_rate": _ratio(orders("units_fulfilled").sum(), units),
+        "stockout_rate": _ratio(orders("units_lost").sum(), units),
+        "oversell_rate": _ratio(orders("units_oversold").sum(), units),
     }
-    with_pkg = orders[orders["packages"] >= 1]
-    n_pkg = len(with_pkg)
-    shipping = _ratio(with_pkg["shipping_cost"].sum(), n_pkg)
-    handling = _ratio(with_pkg["handling_cost"].sum(), n_pkg)
+    packages = orders("packages")
+    with_pkg = packages >= 1
+    n_pkg = int(with_pkg.sum())
+    shipping = _ratio(np.nansum(orders("shipping_cost")[with_pkg]), n_pkg)
+    handling = _ratio(np.nansum(orders("handling_cost")[with_pkg]), n_pkg)
     out["cost_per_order"] = shipping + handling
     out["shipping_cost_per_order"] = shipping
     out["handling_cost_per_order"] = handling
-    out["packages_per_order"] = _ratio(with_pkg["packages"].sum(), n_pkg)
-    out["split_rate"] = _ratio((with_pkg["packages"] > 1).sum(), n_pkg)
+    out["packages_per_order"] = _ratio(packages[with_pkg].sum(), n_pkg)
+    out["split_rate"] = _ratio((packages > 1).sum(), n_pkg)
 
-    shipped = orders[orders["method"].isin(SHIPPED_METHODS) & orders["delivered_h"].notna()]
-    c2d = (shipped["delivered_h"] - shipped["created_h"]).to_numpy(dtype=float)
+    created, delivered = orders("created_h").astype(float), orders("delivered_h").astype(float)
+    shipped = orders.isin("method", SHIPPED_METHODS) & ~np.isnan(delivered)
+    c2d = delivered[shipped] - created[shipped]
     out["click_to_door_hours_mean"] = _mean(c2d)
     out["click_to_door_hours_p90"] = _p90(c2d)
-    on_time = (shipped["delivered_h"] <= shipped["promised_h"]).to_numpy()
+    on_time = delivered[shipped] <= orders("promised_h").astype(float)[shipped]
     out["on_time_rate"] = _mean(on_time.astype(float))
-    bopis = orders[(orders["method"] == "bopis") & orders["ready_h"].notna()]
-    out["bopis_ready_hours_p90"] = _p90((bopis["ready_h"] - bopis["created_h"]).to_numpy(float))
+    ready = orders("ready_h").astype(float)
+    bopis = orders.isin("method", ("bopis",)) & ~np.isnan(ready)
+    out["bopis_ready_hours_p90"] = _p90(ready[bopis] - created[bopis])
 
-    if shipments is not None and len(shipments):
-        sent = shipments[shipments["method"].isin(SHIPPED_METHODS) & shipments["shipped_h"].notna()]
-        from_store = sent["location_kind"].astype(str).isin(STORE_KINDS)
-        out["store_ship_share"] = _mean(from_store.to_numpy(dtype=float))
+    if len(shipments):
+        sent = shipments.isin("method", SHIPPED_METHODS) & ~np.isnan(
+            shipments("shipped_h").astype(float)
+        )
+        from_store = shipments.isin("location_kind", STORE_KINDS)[sent]
+        out["store_ship_share"] = _mean(from_store.astype(float))
     else:
         out["store_ship_share"] = _NAN
-    if lines is not None and len(lines):
-        out["returns_units"] = float(lines["units_returned"].sum())
-        out["returns_restocked_units"] = float(lines["units_restocked"].sum())
+    if len(lines):
+        out["returns_units"] = float(lines("units_returned").sum())
+        out["returns_restocked_units"] = float(lines("units_restocked").sum())
     else:
         out["returns_units"] = 0.0
         out["returns_restocked_units"] = 0.0

@@ -3,25 +3,45 @@
 The hot path only appends to typed arrays (`array.array`) or writes into preallocated numpy
 columns; pandas is touched once, in `Recorder.frames`. Every table gets the ``scenario``,
 ``policy``, ``replication`` and ``seed`` columns.
+
+Text columns with few distinct values (``scenario``, ``policy``, ``channel``, ``method``,
+``requested_method``, ``region``, ``status``, ``location``, ``location_kind``, ``sku``,
+``kind``) are pandas categoricals: one small integer code per row instead of a string, built
+straight from the codes the simulation already keeps (`categorical`). Their values are the
+same strings; a missing value (an event without a location or SKU) stays missing. Sorting
+such a column follows its category order, not the alphabet: order and package statuses in
+lifecycle order (`ORDER_STATUSES`, `PACKAGE_STATUSES`), methods and channels as in
+`sim.model.arrivals`, locations in network order, regions largest city first, SKUs in
+catalogue order, location kinds as `engine.location.LocationKind`, event kinds
+alphabetically. ``order_id`` and the events' free-text ``detail`` stay plain strings. Use
+`concat` to stack the tables of several runs: it keeps these columns categorical.
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
+
+from engine.location import LocationKind
 
 __all__ = [
     "EVENT_COLUMNS",
     "LINE_COLUMNS",
+    "LOCATION_KINDS",
     "ORDER_COLUMNS",
     "ORDER_STATUSES",
+    "PACKAGE_STATUSES",
     "SHIPMENT_COLUMNS",
     "RunMeta",
     "Recorder",
+    "categorical",
+    "concat",
 ]
 
 ORDER_STATUSES = (
@@ -38,6 +58,20 @@ ORDER_STATUSES = (
 )
 """Order status vocabulary of the orders table (engine `OrderStatus` values)."""
 TERMINAL_STATUSES = frozenset({"delivered", "picked_up", "partially_fulfilled", "cancelled"})
+PACKAGE_STATUSES = (
+    "released",
+    "picked",
+    "shipped",
+    "in_transfer",
+    "ready_for_pickup",
+    "delivered",
+    "picked_up",
+    "no_show",
+    "rejected",
+)
+"""Package status vocabulary of the shipments table, in lifecycle order (`Package.status`)."""
+LOCATION_KINDS = tuple(k.value for k in LocationKind)
+"""Location kind vocabulary (engine `LocationKind`, in its declared order)."""
 
 ORDER_COLUMNS = (
     "order_id", "channel", "method", "region", "created_h", "promised_h", "status", "units",
@@ -63,6 +97,39 @@ def _frame(columns: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
+def categorical(codes: Any, categories: Sequence[str]) -> pd.Categorical:
+    """A text column stored as integer codes into its categories.
+
+    Args:
+        codes: Index into `categories` per row; -1 = missing. Integer array-like.
+        categories: The distinct values, unique, in the order sorting follows.
+
+    Returns:
+        A `pandas.Categorical` (codes of the smallest integer type that fits).
+    """
+    return pd.Categorical.from_codes(codes, pd.Index(list(categories), dtype=str))
+
+
+def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack tables of several runs (a new 0..n-1 index).
+
+    A column that is categorical in every table stays categorical, with the union of the
+    categories (first table's order, then new values as they come); `pandas.concat` alone
+    would turn it into plain strings whenever the categories differ (``policy`` always does).
+    """
+    frames = list(frames)
+    for name in frames[0].columns if frames else ():
+        dtypes = [f[name].dtype for f in frames if name in f.columns]
+        if len(dtypes) < len(frames) or not all(isinstance(d, pd.CategoricalDtype) for d in dtypes):
+            continue
+        if all(d.categories.equals(dtypes[0].categories) for d in dtypes):
+            continue
+        empty = [pd.Categorical([], dtype=d) for d in dtypes]
+        union = pd.CategoricalDtype(union_categoricals(empty, ignore_order=True).categories)
+        frames = [f.astype({name: union}) for f in frames]
+    return pd.concat(frames, ignore_index=True)
+
+
 @dataclass(frozen=True)
 class RunMeta:
     """Identity of a run, stamped on every table."""
@@ -73,11 +140,15 @@ class RunMeta:
     seed: int
 
     def stamp(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Insert the identity columns first, in place, and return the frame."""
+        """Insert the identity columns first, in place, and return the frame.
+
+        ``scenario`` and ``policy`` are categoricals of one category each.
+        """
+        one = np.zeros(len(df), dtype=np.int8)
         for i, (name, value) in enumerate(
             (
-                ("scenario", self.scenario),
-                ("policy", self.policy),
+                ("scenario", categorical(one, [self.scenario])),
+                ("policy", categorical(one, [self.policy])),
                 ("replication", self.replication),
                 ("seed", self.seed),
             )
@@ -124,7 +195,8 @@ class Recorder:
         self.s_package = array("q")
         self.s_location = array("q")
         self.s_method = array("b")
-        self.s_status = []  # type: list[str]
+        self.s_status = array("b")  # code into `status_codes`
+        self.status_codes = {s: i for i, s in enumerate(PACKAGE_STATUSES)}
         self.s_units = array("q")
         self.s_miles = array("d")
         self.s_zone = array("q")
@@ -137,7 +209,8 @@ class Recorder:
         self.s_promised = array("d")
         # events
         self.e_time = array("d")
-        self.e_kind: list[str] = []
+        self.e_kind = array("h")  # code into `kind_codes`
+        self.kind_codes: dict[str, int] = {}  # event kind -> code, in first-seen order
         self.e_order = array("q")  # order index, -1 = none
         self.e_location = array("q")  # location row, -1 = none
         self.e_sku = array("q")  # sku index, -1 = none
@@ -156,7 +229,7 @@ class Recorder:
     ) -> None:
         """Append one event row. Indices are resolved to ids in `frames`."""
         self.e_time.append(t)
-        self.e_kind.append(kind)
+        self.e_kind.append(self.kind_codes.setdefault(kind, len(self.kind_codes)))
         self.e_order.append(order)
         self.e_location.append(location)
         self.e_sku.append(sku)
@@ -186,7 +259,7 @@ class Recorder:
         self.s_package.append(package)
         self.s_location.append(location)
         self.s_method.append(method)
-        self.s_status.append(status)
+        self.s_status.append(self.status_codes.setdefault(status, len(self.status_codes)))
         self.s_units.append(units)
         self.s_miles.append(miles)
         self.s_zone.append(zone)
@@ -200,32 +273,41 @@ class Recorder:
 
     # ------------------------------------------------------------------ tables
 
+    def _taken(self, name: str, dtype: type, perm: np.ndarray) -> np.ndarray:
+        """The recorded column `name` in the row order `perm`; its buffer is released."""
+        buffer = getattr(self, name)
+        setattr(self, name, array(buffer.typecode))
+        return np.frombuffer(buffer, dtype=dtype)[perm]
+
     def frames(
         self,
         meta: RunMeta,
         order_ids: np.ndarray,
         demand_cols: dict[str, np.ndarray],
         line_cols: dict[str, np.ndarray],
-        location_ids: np.ndarray,
-        location_kinds: np.ndarray,
-        sku_ids: np.ndarray,
-        methods: tuple[str, ...],
+        location_ids: Sequence[str],
+        location_kinds: pd.Categorical,
+        sku_ids: Sequence[str],
+        methods: Sequence[str],
     ) -> dict[str, pd.DataFrame]:
         """Build the orders, lines, shipments and events tables.
+
+        The recorded package and event rows are handed over to the tables (their buffers
+        are emptied as the columns are built), so this is called once, at the end of a run.
 
         Args:
             meta: Run identity.
             order_ids: Order id per order index (N,).
-            demand_cols: Order columns known from demand: channel, method, region,
-                created_h, units_ordered (N,) and in_warmup.
+            demand_cols: Order columns known from demand: channel, method,
+                requested_method, region (categoricals, see `categorical`), created_h,
+                units_ordered (N,) and in_warmup.
             line_cols: Line columns known from demand: order (index), line, sku (index),
                 units_ordered (M,).
             location_ids: Location id per row (L,).
-            location_kinds: Location kind per row (L,).
+            location_kinds: Location kind per row, a categorical (L,).
             sku_ids: SKU id per index (S,).
             methods: Method names by code.
         """
-        status = np.asarray(ORDER_STATUSES, dtype=object)[self.o_status]
         orders = _frame(
             {
                 "order_id": order_ids,
@@ -235,7 +317,7 @@ class Recorder:
                 "region": demand_cols["region"],
                 "created_h": demand_cols["created_h"],
                 "promised_h": self.o_promised,
-                "status": status,
+                "status": categorical(self.o_status, ORDER_STATUSES),
                 "units": self.o_units,
                 "units_fulfilled": self.o_fulfilled,
                 "units_lost": self.o_lost,
@@ -256,7 +338,7 @@ class Recorder:
             {
                 "order_id": order_ids[l_order],
                 "line": line_cols["line"],
-                "sku": sku_ids[line_cols["sku"]],
+                "sku": categorical(line_cols["sku"], sku_ids),
                 "units_ordered": line_cols["units_ordered"],
                 "units": self.l_units,
                 "units_fulfilled": self.l_fulfilled,
@@ -267,53 +349,76 @@ class Recorder:
                 "in_warmup": demand_cols["in_warmup"][l_order],
             }
         )
+        # Shipments sorted by order id, release time and package; events by time. Each
+        # column is taken in that order straight from its recorded buffer, which is then
+        # released: no second copy of the whole table.
         s_order = np.frombuffer(self.s_order, dtype=np.int64)
-        s_loc = np.frombuffer(self.s_location, dtype=np.int64)
+        if bool(np.all(order_ids[:-1] <= order_ids[1:])):  # ids sort like their indices
+            order_rank = s_order
+        else:
+            order_rank = np.argsort(np.argsort(order_ids, kind="stable"))[s_order]
+        perm = np.lexsort(
+            (
+                np.frombuffer(self.s_package, dtype=np.int64),
+                np.frombuffer(self.s_released, dtype=np.float64),
+                order_rank,
+            )
+        )
+        del order_rank
+        s_order = self._taken("s_order", np.int64, perm)
+        released = self._taken("s_released", np.float64, perm)
+        package = self._taken("s_package", np.int64, perm)
+        s_loc = self._taken("s_location", np.int64, perm)
         shipments = _frame(
             {
                 "order_id": order_ids[s_order],
-                "package": np.frombuffer(self.s_package, dtype=np.int64),
-                "location": location_ids[s_loc],
-                "location_kind": location_kinds[s_loc],
-                "method": np.asarray(methods, dtype=object)[
-                    np.frombuffer(self.s_method, dtype=np.int8)
-                ],
-                "status": np.asarray(self.s_status, dtype=object),
-                "units": np.frombuffer(self.s_units, dtype=np.int64),
-                "miles": np.frombuffer(self.s_miles, dtype=np.float64),
-                "zone": np.frombuffer(self.s_zone, dtype=np.int64),
-                "shipping_cost": np.frombuffer(self.s_shipping, dtype=np.float64),
-                "handling_cost": np.frombuffer(self.s_handling, dtype=np.float64),
-                "released_h": np.frombuffer(self.s_released, dtype=np.float64),
-                "picked_h": np.frombuffer(self.s_picked, dtype=np.float64),
-                "shipped_h": np.frombuffer(self.s_shipped, dtype=np.float64),
-                "delivered_h": np.frombuffer(self.s_delivered, dtype=np.float64),
-                "promised_h": np.frombuffer(self.s_promised, dtype=np.float64),
+                "package": package,
+                "location": categorical(s_loc, location_ids),
+                "location_kind": categorical(
+                    location_kinds.codes[s_loc], location_kinds.categories
+                ),
+                "method": categorical(self._taken("s_method", np.int8, perm), methods),
+                "status": categorical(
+                    self._taken("s_status", np.int8, perm), tuple(self.status_codes)
+                ),
+                "units": self._taken("s_units", np.int64, perm),
+                "miles": self._taken("s_miles", np.float64, perm),
+                "zone": self._taken("s_zone", np.int64, perm),
+                "shipping_cost": self._taken("s_shipping", np.float64, perm),
+                "handling_cost": self._taken("s_handling", np.float64, perm),
+                "released_h": released,
+                "picked_h": self._taken("s_picked", np.float64, perm),
+                "shipped_h": self._taken("s_shipped", np.float64, perm),
+                "delivered_h": self._taken("s_delivered", np.float64, perm),
+                "promised_h": self._taken("s_promised", np.float64, perm),
                 "in_warmup": demand_cols["in_warmup"][s_order],
             }
         )
-        shipments = shipments.sort_values(["order_id", "released_h", "package"], kind="stable")
-        shipments = shipments.reset_index(drop=True)
-        e_order = np.frombuffer(self.e_order, dtype=np.int64)
-        e_loc = np.frombuffer(self.e_location, dtype=np.int64)
-        e_sku = np.frombuffer(self.e_sku, dtype=np.int64)
+        perm = np.argsort(np.frombuffer(self.e_time, dtype=np.float64), kind="stable")
+        e_time = self._taken("e_time", np.float64, perm)
+        e_order = self._taken("e_order", np.int64, perm)
+        e_loc = self._taken("e_location", np.int64, perm)
+        e_sku = self._taken("e_sku", np.int64, perm)
+        kind = categorical(self._taken("e_kind", np.int16, perm), tuple(self.kind_codes))
+        kind = kind.reorder_categories(sorted(self.kind_codes))  # alphabetical, as documented
+        detail = np.asarray(self.e_detail, dtype=object)[perm]
+        self.e_detail = []
         none = np.asarray([None], dtype=object)
         events = _frame(
             {
-                "time_h": np.frombuffer(self.e_time, dtype=np.float64),
-                "kind": np.asarray(self.e_kind, dtype=object),
+                "time_h": e_time,
+                "kind": kind,
                 "order_id": np.where(
                     e_order >= 0,
                     order_ids[np.maximum(e_order, 0)] if order_ids.size else none,
                     None,
                 ),
-                "location": np.where(e_loc >= 0, location_ids[np.maximum(e_loc, 0)], None),
-                "sku": np.where(e_sku >= 0, sku_ids[np.maximum(e_sku, 0)], None),
-                "qty": np.frombuffer(self.e_qty, dtype=np.int64),
-                "detail": np.asarray(self.e_detail, dtype=object),
+                "location": categorical(e_loc, location_ids),
+                "sku": categorical(e_sku, sku_ids),
+                "qty": self._taken("e_qty", np.int64, perm),
+                "detail": detail,
             }
         )
-        events = events.sort_values("time_h", kind="stable").reset_index(drop=True)
         return {
             "orders": meta.stamp(orders),
             "lines": meta.stamp(lines),

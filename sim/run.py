@@ -24,10 +24,10 @@ from engine.routing import get_policy, load_policy_file
 from engine.routing.context import Policy
 from sim.kpis import compute_kpis
 from sim.model.arrivals import CHANNELS, METHODS
-from sim.model.oms import order_id
+from sim.model.orders import order_id
 from sim.model.stock import ConservationError
 from sim.model.world import World
-from sim.records import RunMeta
+from sim.records import LOCATION_KINDS, RunMeta, categorical
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -149,10 +149,12 @@ def run(
     end_h = w.run()
     conservation = check_conservation(w)
     meta = RunMeta(scn.name, label, int(replication), seed)
-    tables = _tables(w, meta, end_h)
     inflow = ledger_inflows(w.ledger, w.clock.dt(0.0).timestamp(), end_h) if inflows else None
-    del w  # the world (demand, ledger, audit log, recorder) is not needed for the KPIs:
-    gc.collect()  # free it (it holds reference cycles) before they add their own copies
+    build_tables = _tables(w, meta, end_h)
+    del w  # only the records and demand are needed from here: free the rest of the world
+    gc.collect()  # (it holds reference cycles) before the tables add their columns
+    tables = build_tables()
+    del build_tables
     kpis = compute_kpis(tables)
     return RunResult(
         scenario=scn.name,
@@ -225,54 +227,63 @@ def check_conservation(w: World) -> dict[str, int]:
     return out
 
 
-def _tables(w: World, meta: RunMeta, end_h: float) -> dict[str, pd.DataFrame]:
+def _tables(w: World, meta: RunMeta, end_h: float) -> Callable[[], dict[str, pd.DataFrame]]:
+    """Write the rows of what is still in flight; return a function building the tables.
+
+    The small inventory and utilisation tables are built now; the function keeps only the
+    recorder, the demand and a few id lists, so the world can be freed before it runs.
+    """
     oms, d = w.oms, w.demand
     for st in list(oms.live.values()):
         oms.record_order(st)
     for pkg in list(oms.live_packages.values()):
         oms.record_package(pkg)
-    n = len(d)
-    order_ids = np.array([order_id(i) for i in range(n)], dtype=object)
-    counts = np.diff(d.line_start)
-    units_ordered = np.add.reduceat(d.line_qty.astype(np.int64), d.line_start[:-1]) if n else []
-    demand_cols = {
-        "channel": np.asarray(CHANNELS, dtype=object)[d.channel],
-        "method": np.asarray(METHODS, dtype=object)[d.method],
-        "requested_method": np.asarray(METHODS, dtype=object)[oms.requested_method],
-        "region": np.asarray(w.region_ids, dtype=object)[d.region],
-        "created_h": d.time_h,
-        "units_ordered": np.asarray(units_ordered, dtype=np.int64),
-        "in_warmup": d.time_h < w.warmup_h,
+    location = categorical(np.arange(len(w.loc_ids)), w.loc_ids)
+    kind = categorical([LOCATION_KINDS.index(k) for k in w.loc_kinds], LOCATION_KINDS)
+    small = {
+        "inventory": meta.stamp(_inventory(w, end_h, location, kind)),
+        "utilisation": meta.stamp(_utilisation(w, end_h, location, kind)),
     }
-    line_order = d.line_order
-    line_cols = {
-        "order": line_order,
-        "line": np.arange(d.line_sku.size) - np.repeat(d.line_start[:-1], counts),
-        "sku": d.line_sku,
-        "units_ordered": d.line_qty,
-    }
-    tables = w.rec.frames(
-        meta,
-        order_ids,
-        demand_cols,
-        line_cols,
-        np.asarray(w.loc_ids, dtype=object),
-        np.asarray(w.loc_kinds, dtype=object),
-        np.asarray(w.sku_ids, dtype=object),
-        METHODS,
-    )
-    tables["inventory"] = meta.stamp(_inventory(w, end_h))
-    tables["utilisation"] = meta.stamp(_utilisation(w, end_h))
-    return tables
+    rec, requested_method, warmup_h = w.rec, oms.requested_method, w.warmup_h
+    region_ids, loc_ids, sku_ids = w.region_ids, w.loc_ids, w.sku_ids
+
+    def build() -> dict[str, pd.DataFrame]:
+        n = len(d)
+        order_ids = np.array([order_id(i) for i in range(n)], dtype=object)
+        counts = np.diff(d.line_start)
+        units_ordered = np.add.reduceat(d.line_qty.astype(np.int64), d.line_start[:-1]) if n else []
+        demand_cols = {
+            "channel": categorical(d.channel, CHANNELS),
+            "method": categorical(d.method, METHODS),
+            "requested_method": categorical(requested_method, METHODS),
+            "region": categorical(d.region, region_ids),
+            "created_h": d.time_h,
+            "units_ordered": np.asarray(units_ordered, dtype=np.int64),
+            "in_warmup": d.time_h < warmup_h,
+        }
+        line_cols = {
+            "order": d.line_order,
+            "line": np.arange(d.line_sku.size) - np.repeat(d.line_start[:-1], counts),
+            "sku": d.line_sku,
+            "units_ordered": d.line_qty,
+        }
+        tables = rec.frames(
+            meta, order_ids, demand_cols, line_cols, loc_ids, kind, sku_ids, METHODS
+        )
+        return tables | small
+
+    return build
 
 
-def _inventory(w: World, end_h: float) -> pd.DataFrame:
+def _inventory(
+    w: World, end_h: float, location: pd.Categorical, kind: pd.Categorical
+) -> pd.DataFrame:
     n_loc = len(w.loc_ids)
     summary = w.stock.summary(end_h)
     whole = pd.DataFrame(
         {
-            "location": list(w.loc_ids),
-            "kind": list(w.loc_kinds),
+            "location": location,
+            "kind": kind,
             "day": np.full(n_loc, np.nan),
             "hours": np.full(n_loc, end_h),
             **summary,
@@ -287,8 +298,8 @@ def _inventory(w: World, end_h: float) -> pd.DataFrame:
         rows.append(
             pd.DataFrame(
                 {
-                    "location": list(w.loc_ids),
-                    "kind": list(w.loc_kinds),
+                    "location": location,
+                    "kind": kind,
                     "day": np.full(n_loc, float(day)),
                     "hours": np.full(n_loc, hours),
                     "mean_on_hand": mean,
@@ -311,15 +322,15 @@ def _available_hours(w: World, row: int, end_h: float) -> float:
     return total
 
 
-def _utilisation(w: World, end_h: float) -> pd.DataFrame:
+def _utilisation(
+    w: World, end_h: float, location: pd.Categorical, kind: pd.Categorical
+) -> pd.DataFrame:
     rows = []
     for row, site in enumerate(w.sites):
         hours = _available_hours(w, row, w.horizon_h)
         capacity = site.staff * hours
         rows.append(
             {
-                "location": w.loc_ids[row],
-                "kind": w.loc_kinds[row],
                 "staff": site.staff,
                 "available_hours": hours,
                 "busy_staff_hours": site.busy_h,
@@ -330,4 +341,7 @@ def _utilisation(w: World, end_h: float) -> pd.DataFrame:
                 "rejections": site.rejected,
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)  # one row per location row: w.sites follows the network
+    table.insert(0, "location", location)
+    table.insert(1, "kind", kind)
+    return table

@@ -168,6 +168,7 @@ def compare_policies(
         ValueError: no policies, a repeated policy, ``reps < 1`` or an unknown baseline.
     """
     from sim.compare import kpi_frame, summarise
+    from sim.records import concat
     from sim.sweep.tasks import RunTask
 
     if not policies or len(set(policies)) != len(policies):
@@ -211,7 +212,7 @@ def compare_policies(
         parts = [getattr(r, name, None) for r in results if r.replication == 0]
         parts = [p for p in parts if isinstance(p, pd.DataFrame) and not p.empty]
         if parts:
-            tables[name] = pd.concat(parts, ignore_index=True)
+            tables[name] = concat(parts)  # categorical columns stay categorical
     return Comparison(
         summary=summarise(per_run, baseline),
         per_run=per_run,

@@ -241,20 +241,19 @@ class Decision:
         by_package: dict[int, list[Allocation]] = {}
         for a in self.allocations:
             by_package.setdefault(a.package, []).append(a)
-        out = []
-        for package in sorted(by_package):
-            allocs = by_package[package]
-            out.append(
-                FulfilmentRequest(
-                    location=allocs[0].location,
-                    order_id=self.order_id,
-                    decision_id=self.decision_id,
-                    lines=tuple((a.sku, a.quantity) for a in allocs),
-                    ship_to=(float(order.dest_lat), float(order.dest_lon)),
-                    method=method,
-                    service_level=level,
-                    package=package,
-                    ship_by=self.ship_by[package] if package < len(self.ship_by) else None,
-                )
+        ship_to = (float(order.dest_lat), float(order.dest_lon))
+        ship_by = self.ship_by
+        return [
+            FulfilmentRequest(
+                allocs[0].location,
+                self.order_id,
+                self.decision_id,
+                tuple((a.sku, a.quantity) for a in allocs),
+                ship_to,
+                method,
+                level,
+                package,
+                ship_by[package] if package < len(ship_by) else None,
             )
-        return out
+            for package, allocs in sorted(by_package.items())
+        ]

@@ -87,6 +87,11 @@ class Closing:
 
     # ------------------------------------------------------------------ closing
 
+    def refund(self, st: OrderState, amount: float) -> None:
+        """Book a refund on the order's row (exchange orders are not recorded). [USD]"""
+        if st.idx >= 0:
+            self.rec.o_refund[st.idx] += amount
+
     def finish_package(self, pkg: Package, t: float) -> None:
         """`pkg` reached its end (delivered, picked up, no-show or rejected)."""
         st, eo = pkg.st, pkg.eo
@@ -161,4 +166,3 @@ class Closing:
         r.o_delivered[i] = st.delivered_h
         r.o_ready[i] = st.ready_h
         r.o_picked_up[i] = st.picked_up_h
-        r.o_refund[i] = st.refund

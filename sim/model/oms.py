@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from engine import Channel, DeliveryMethod, Order, OrderLine, OrderStatus
 from sim.model.arrivals import CHANNELS, METHODS
 from sim.model.closing import Closing
-from sim.model.orders import EngineOrder, OrderState, Package
+from sim.model.orders import EngineOrder, OrderState, Package, order_id
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -40,11 +40,6 @@ _CHANNEL = tuple(Channel(c) for c in CHANNELS)
 _METHOD = tuple(DeliveryMethod(m) for m in METHODS)
 _S = OrderStatus
 _EARTH_MILES = 3958.8
-
-
-def order_id(i: int) -> str:
-    """Order id of order index `i`."""
-    return f"O{i:07d}"
 
 
 def miles_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -395,13 +390,12 @@ class Oms(Closing):
             self._reject(pkg, short, t)
             return
         at = w.clock.dt(t)
-        ledger_on_hand = self.ledger.on_hand
-        stock, outflow = w.stock, w.outflow
+        ledger_on_hand, outflow = self.ledger.on_hand, w.outflow
+        w.stock.take_lines(row, pkg.lines, t)
         for s, q, _ in pkg.lines:
-            stock.take(row, s, q, t)
             outflow[row, s] += q
-            have = int(ledger_on_hand[row, s])
-            if have < q:  # the shelf proves the record wrong (never seen with overstatement)
+            if ledger_on_hand[row, s] < q:  # the shelf proves the record wrong (never seen
+                have = int(ledger_on_hand[row, s])  # with overstatement)
                 self.ledger.adjust(row, s, q - have, at, "pick_found")
         self.ledger.fulfil(pkg.decision_id, row, at, "pick")
         pkg.picked_h = t

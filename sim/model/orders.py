@@ -13,7 +13,7 @@ import math
 
 from engine import Order
 
-__all__ = ["EngineOrder", "OrderState", "Package", "STAGE"]
+__all__ = ["STAGE", "EngineOrder", "OrderState", "Package", "order_id"]
 
 STAGE = {
     "created": 0,
@@ -30,6 +30,11 @@ STAGE = {
 """Order status -> code (index into `sim.records.ORDER_STATUSES`)."""
 
 _NAN = math.nan
+
+
+def order_id(i: int) -> str:
+    """Order id of order index `i`."""
+    return f"O{i:07d}"
 
 
 class OrderState:
@@ -56,7 +61,7 @@ class OrderState:
     __slots__ = (
         "idx", "order", "method", "created_h", "units", "lost", "oversold", "fulfilled",
         "packages", "shipping", "handling", "live", "stage", "final", "released",
-        "cancelled", "promised_h", "delivered_h", "ready_h", "picked_up_h", "refund",
+        "cancelled", "promised_h", "delivered_h", "ready_h", "picked_up_h",
         "rejected_by", "children", "line0", "line1",
     )  # fmt: skip
 
@@ -83,7 +88,6 @@ class OrderState:
         self.delivered_h = _NAN
         self.ready_h = _NAN
         self.picked_up_h = _NAN
-        self.refund = 0.0
         self.rejected_by: list[str] = []
         self.children = 0
         self.line0 = line0

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 from engine.returns import Condition, ReturnAction, ReturnItem, ReturnsPolicy
 from sim.model.arrivals import CONDITIONS
+from sim.model.orders import order_id
 
 if TYPE_CHECKING:
     import simpy
 
-    from sim.model.orders import OrderState, Package
+    from sim.model.orders import Package
     from sim.model.world import World
 
 __all__ = ["Returns"]
@@ -56,6 +57,8 @@ class Returns:
         st = pkg.st
         if st.idx < 0:
             return
+        # the pending return holds the order index (and the engine order only when an
+        # exchange will need its customer): delivered orders are not kept for weeks
         left, lag = self._left, self._lag
         for s, q, j in pkg.lines:
             r = min(int(left[j]), q)
@@ -72,26 +75,26 @@ class Returns:
                 row = self.w.return_store[region] if mail else self.w.return_dc[region]
             if row < 0:
                 continue
-            ev = self.env.timeout(delay, (st, s, r, j, row))
+            original = st.order if self._exchange[j] else None
+            ev = self.env.timeout(delay, (st.idx, original, s, r, j, row))
             ev.callbacks.append(self._arrive)
 
     def _arrive(self, ev: simpy.Event) -> None:
-        st, s, r, j, row = ev.value
+        idx, _, s, r, j, row = ev.value
         w, t = self.w, self.env.now
         w.stock.flows.returned += r
         w.stock.flows.inspection += r
         w.rec.l_returned[j] += r
-        w.rec.event(t, "return", st.idx, row, s, r, "mail" if self._mail[j] else "store")
+        w.rec.event(t, "return", idx, row, s, r, "mail" if self._mail[j] else "store")
         nxt = self.env.timeout(self.inspection_h, ev.value)
         nxt.callbacks.append(self._inspect)
 
     def _inspect(self, ev: simpy.Event) -> None:
-        st, s, r, j, row = ev.value
-        st: OrderState
+        idx, original, s, r, j, row = ev.value
         w, t = self.w, self.env.now
         at = w.clock.dt(t)
         item = ReturnItem(
-            st.order.id,
+            order_id(idx),
             w.sku_ids[s],
             r,
             w.loc_ids[row],
@@ -99,7 +102,7 @@ class Returns:
             bool(self._exchange[j]),
         )
         decision = self.policy.decide(
-            item, w.network, w.ledger, at, w.oms.price[s], original=st.order
+            item, w.network, w.ledger, at, w.oms.price[s], original=original
         )
         self.policy.apply(decision, w.ledger, at)
         flows = w.stock.flows
@@ -114,22 +117,19 @@ class Returns:
             flows.disposed += r
         else:
             flows.transfer += r
-            nxt = self.env.timeout(self.transfer_h, (st, s, r, j, where))
+            nxt = self.env.timeout(self.transfer_h, (idx, None, s, r, j, where))
             nxt.callbacks.append(self._transferred)
         if decision.refund_amount > 0:
-            if st.final:
-                w.rec.o_refund[st.idx] += decision.refund_amount
-            else:
-                st.refund += decision.refund_amount
-        w.rec.event(t, f"return_{action.value}", st.idx, where, s, r, decision.reason)
+            w.rec.o_refund[idx] += decision.refund_amount
+        w.rec.event(t, f"return_{action.value}", idx, where, s, r, decision.reason)
         if decision.exchange_order is not None:
             w.oms.place_exchange(decision.exchange_order, t)
 
     def _transferred(self, ev: simpy.Event) -> None:
-        st, s, r, j, row = ev.value
+        idx, _, s, r, j, row = ev.value
         w, t = self.w, self.env.now
         w.stock.flows.transfer -= r
         w.stock.put(row, s, r, t)
-        w.ledger.return_to_stock(row, s, r, w.clock.dt(t), "return_transfer", st.order.id)
+        w.ledger.return_to_stock(row, s, r, w.clock.dt(t), "return_transfer", order_id(idx))
         if t <= self.horizon_h:
             w.rec.l_restocked[j] += r

@@ -156,6 +156,18 @@ class PhysicalStock:
         self.on_hand[row, sku] = have - qty
         self._touch(row, -qty, t)
 
+    def take_lines(self, row: int, lines: list[tuple[int, int, int]], t: float) -> None:
+        """`take` each `(sku, qty, _)` of `lines` (a package) at location `row`, with one
+        update of the location's level statistics."""
+        on_hand = self.on_hand
+        units = 0
+        for s, q, _ in lines:
+            if q > on_hand[row, s]:
+                self.take(row, s, q, t)  # raises ConservationError
+            on_hand[row, s] -= q
+            units += q
+        self._touch(row, -units, t)
+
     def put(self, row: int, sku: int, qty: int, t: float) -> None:
         """Put `qty` units on a shelf."""
         self.on_hand[row, sku] += qty

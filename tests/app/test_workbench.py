@@ -32,6 +32,10 @@ def test_runs_on_worker_processes_match_runs_in_process(tiny: dict) -> None:
     pd.testing.assert_frame_equal(here.summary, there.summary)
     assert set(here.tables) >= {"orders", "shipments"}
     assert set(here.tables["orders"]["replication"]) == {0}  # chart tables: replication 0 only
+    policy = here.tables["orders"]["policy"]  # stacked runs keep their categorical columns
+    assert list(policy.cat.categories) == ["closest", "cost"]
+    for name, table in here.tables.items():
+        pd.testing.assert_frame_equal(table, there.tables[name])
     assert set(here.per_run["replication"]) == {0, 1}
 
 

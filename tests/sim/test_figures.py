@@ -174,8 +174,8 @@ def test_store_workload_counts_store_orders_per_day():
     assert heat.z.tolist() == [[1, 1]]
 
 
-def test_ats_over_time_by_kind():
-    inventory = pd.DataFrame(
+def inventory_table() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "policy": "closest",
             "location": ["DC-EAST", "S-1", "S-2", "DC-EAST", "S-1", "S-2", "S-1"],
@@ -184,7 +184,10 @@ def test_ats_over_time_by_kind():
             "ats": [100, 5, 7, 90, 4, 6, 999],
         }
     )
-    fig = figures.ats_over_time(inventory)
+
+
+def test_ats_over_time_by_kind():
+    fig = figures.ats_over_time(inventory_table())
     assert types(fig) == ["scatter", "scatter"]
     warehouse, store = fig.data
     assert list(store.y) == [12, 10]
@@ -231,3 +234,36 @@ def test_builders_survive_empty_tables_with_columns():
 def test_policy_colours_are_stable():
     colours = figures.policy_colours(["b", "a", "b"])
     assert list(colours) == ["b", "a"] and colours["b"] != colours["a"]
+
+
+def categorical(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with its text columns (but ``order_id``) as categoricals, as a run's tables have
+    them, each with a category that never occurs."""
+    text = [c for c in df.columns if c != "order_id" and pd.api.types.is_string_dtype(df[c])]
+    return df.astype({c: pd.CategoricalDtype([*df[c].dropna().unique(), "never"]) for c in text})
+
+
+def two_runs(convert) -> list[FakeResult]:
+    """Two runs' tables (policies "closest" and "cost"), each passed through `convert`."""
+    return [
+        FakeResult(
+            orders=convert(orders_table().assign(policy=policy)),
+            shipments=convert(shipments_table().assign(policy=policy)),
+            inventory=convert(inventory_table().assign(policy=policy)),
+        )
+        for policy in ("closest", "cost")
+    ]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        figures.click_to_door_ecdf,
+        figures.cost_breakdown,
+        lambda runs: figures.network_map(runs[0], locations_table(), regions=regions_table()),
+        figures.store_workload,
+        figures.ats_over_time,
+    ],
+)
+def test_builders_draw_the_same_figure_from_categorical_tables(build):
+    assert build(two_runs(categorical)).to_json() == build(two_runs(lambda df: df)).to_json()

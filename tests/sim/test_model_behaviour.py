@@ -166,7 +166,7 @@ def test_ship_from_store_assignments_respect_the_daily_order_limit(ops) -> None:
         to_local(scn, locs[loc].timezone, t).date()
         for loc, t in zip(ship["location"], ship["released_h"], strict=True)
     ]
-    per_day = ship.assign(day=day).groupby(["location", "day"]).size()
+    per_day = ship.assign(day=day).groupby(["location", "day"], observed=True).size()
     assert per_day.max() <= DAILY_LIMIT, per_day[per_day > DAILY_LIMIT]
     # and the limit binds: several store-days are full
     assert (per_day == DAILY_LIMIT).sum() >= 4
