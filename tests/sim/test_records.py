@@ -183,3 +183,64 @@ def test_tables_round_trip_through_parquet(small_run, tmp_path) -> None:
         table = getattr(small_run[1], name)
         table.to_parquet(tmp_path / f"{name}.parquet", index=False)
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet"), table)
+
+
+def shipment_order(order_ids: list[str]) -> list[tuple[str, float, int]]:
+    """(order_id, released_h, package) of the shipments table built from rows recorded out
+    of order, with the given order ids."""
+    rec = Recorder(n_orders=3, n_lines=0)
+    for order, package, released in ((2, 0, 5.0), (0, 1, 1.0), (1, 0, 3.0), (0, 0, 1.0),
+                                      (0, 0, 0.5), (2, 1, 4.0)):  # fmt: skip
+        rec.package(order, package, 0, 0, "delivered", 1, 1.0, 1, 1.0, 1.0, released,
+                    NAN, NAN, NAN, NAN)  # fmt: skip
+    empty = np.zeros(0, dtype=np.int64)
+    tables = rec.frames(
+        RunMeta("toy", "closest", 0, 7),
+        np.array(order_ids, dtype=object),
+        {"channel": categorical(np.zeros(3, np.int8), CHANNELS),
+         "method": categorical(np.zeros(3, np.int8), METHODS),
+         "requested_method": categorical(np.zeros(3, np.int8), METHODS),
+         "region": categorical(np.zeros(3, np.int8), ("Austin, TX",)),
+         "created_h": np.zeros(3), "units_ordered": np.ones(3, np.int64),
+         "in_warmup": np.zeros(3, bool)},
+        {"order": empty, "line": empty, "sku": empty, "units_ordered": empty},
+        ("DC-1",),
+        categorical([0], LOCATION_KINDS),
+        ("SKU-A",),
+        METHODS,
+    )  # fmt: skip
+    s = tables["shipments"]
+    return list(zip(s["order_id"], s["released_h"], s["package"], strict=True))
+
+
+@pytest.mark.parametrize("ids", [["O1", "O2", "O3"], ["C", "A", "B"]])
+def test_shipments_are_sorted_by_order_id_release_and_package(ids):
+    rows = shipment_order(ids)
+    assert rows == sorted(rows)  # by id text, also when ids do not sort like indices
+    assert len(rows) == 6 and {r[0] for r in rows} == set(ids)
+
+
+def test_the_world_is_freed_before_the_tables_are_built(monkeypatch):
+    """The big tables are built only once the world (ledger, audit log, engine) is gone,
+    so a million-order run does not hold both at its peak."""
+    import weakref
+
+    from sim.model.world import World
+
+    built, alive_at_frames = [], []
+    build, frames = World.build, Recorder.frames
+
+    def remember(*args, **kwargs):
+        w = build(*args, **kwargs)
+        built.append(weakref.ref(w))
+        return w
+
+    def check(self, *args, **kwargs):
+        alive_at_frames.append(built[0]() is not None)
+        return frames(self, *args, **kwargs)
+
+    monkeypatch.setattr(World, "build", staticmethod(remember))
+    monkeypatch.setattr(Recorder, "frames", check)
+    result = run(load_scenario("default"), "closest", 1, days=1)
+    assert alive_at_frames == [False]
+    assert len(result.shipments) > 0
