@@ -478,15 +478,14 @@ class Ledger(StockBook):
             take = q if q <= have else have
             on_hand[i, s] = have - take
             reserved[i, s] -= q
-            if take < q:  # free stock (on hand - reserved) rises by the units not taken
-                self._free_t[s, i] += q - take
             if take:
                 result.append((s, take))
                 append(ts, Op.FULFIL, i, s, take, decision_id, reason)
-            if take < q:
+            if take < q:  # ATS (on hand - reserved - safety) rises by the units not taken
+                self._free_t[s, i] += q - take
                 result.short.append((s, q - take))
-                self.audit.append(ts, Op.RELEASE, i, s, q - take, decision_id, "shortfall")
-                self.audit.append(ts, Op.SHORTFALL, i, s, q - take, decision_id, reason)
+                append(ts, Op.RELEASE, i, s, q - take, decision_id, "shortfall")
+                append(ts, Op.SHORTFALL, i, s, q - take, decision_id, reason)
         self._close_if_done(decision_id, parts)
         return result
 

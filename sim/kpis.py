@@ -67,7 +67,7 @@ class _Rows:
 
     def __init__(self, df: pd.DataFrame | None) -> None:
         self.df = df
-        self.keep = None
+        self.keep: np.ndarray | None = None
         if df is not None and not df.empty and "in_warmup" in df.columns:
             self.keep = ~df["in_warmup"].to_numpy(dtype=bool)
 
@@ -83,6 +83,12 @@ class _Rows:
         """Column `name` (numbers) of the kept rows."""
         assert self.df is not None
         return self._rows(self.df[name].to_numpy())
+
+    def total(self, name: str, where: np.ndarray | None = None) -> float:
+        """Sum of column `name` over the kept rows (or those of them `where` is True),
+        missing values skipped (as `pandas.Series.sum`)."""
+        values = self(name)
+        return np.nansum(values if where is None else values[where])
 
     def isin(self, name: str, values: tuple[str, ...]) -> np.ndarray:
         """Whether column `name` holds one of `values`, per kept row (bool)."""
@@ -125,19 +131,19 @@ def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
     orders = _Rows(tables["orders"])
     lines = _Rows(tables.get("lines"))
     shipments = _Rows(tables.get("shipments"))
-    units = float(orders("units").sum()) if len(orders) else 0.0
+    units = float(orders.total("units")) if len(orders) else 0.0
     out: dict[str, float] = {
         "orders": float(len(orders)),
         "units_demanded": units,
-        "fill_rate": _ratio(orders("units_fulfilled").sum(), units),
-        "stockout_rate": _ratio(orders("units_lost").sum(), units),
-        "oversell_rate": _ratio(orders("units_oversold").sum(), units),
+        "fill_rate": _ratio(orders.total("units_fulfilled"), units),
+        "stockout_rate": _ratio(orders.total("units_lost"), units),
+        "oversell_rate": _ratio(orders.total("units_oversold"), units),
     }
     packages = orders("packages")
     with_pkg = packages >= 1
     n_pkg = int(with_pkg.sum())
-    shipping = _ratio(np.nansum(orders("shipping_cost")[with_pkg]), n_pkg)
-    handling = _ratio(np.nansum(orders("handling_cost")[with_pkg]), n_pkg)
+    shipping = _ratio(orders.total("shipping_cost", with_pkg), n_pkg)
+    handling = _ratio(orders.total("handling_cost", with_pkg), n_pkg)
     out["cost_per_order"] = shipping + handling
     out["shipping_cost_per_order"] = shipping
     out["handling_cost_per_order"] = handling
@@ -164,8 +170,8 @@ def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
     else:
         out["store_ship_share"] = _NAN
     if len(lines):
-        out["returns_units"] = float(lines("units_returned").sum())
-        out["returns_restocked_units"] = float(lines("units_restocked").sum())
+        out["returns_units"] = float(lines.total("units_returned"))
+        out["returns_restocked_units"] = float(lines.total("units_restocked"))
     else:
         out["returns_units"] = 0.0
         out["returns_restocked_units"] = 0.0

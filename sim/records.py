@@ -124,6 +124,8 @@ def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
             continue
         if all(d.categories.equals(dtypes[0].categories) for d in dtypes):
             continue
+        if len({d.categories.dtype for d in dtypes}) > 1:
+            continue  # e.g. str and object categories: pandas.concat makes plain values
         empty = [pd.Categorical([], dtype=d) for d in dtypes]
         union = pd.CategoricalDtype(union_categoricals(empty, ignore_order=True).categories)
         frames = [f.astype({name: union}) for f in frames]
@@ -197,6 +199,7 @@ class Recorder:
         self.s_method = array("b")
         self.s_status = array("b")  # code into `status_codes`
         self.status_codes = {s: i for i, s in enumerate(PACKAGE_STATUSES)}
+        self.handed_over = False  # `frames` has built the tables
         self.s_units = array("q")
         self.s_miles = array("d")
         self.s_zone = array("q")
@@ -295,6 +298,9 @@ class Recorder:
         The recorded package and event rows are handed over to the tables (their buffers
         are emptied as the columns are built), so this is called once, at the end of a run.
 
+        Raises:
+            RuntimeError: When called a second time.
+
         Args:
             meta: Run identity.
             order_ids: Order id per order index (N,).
@@ -308,6 +314,9 @@ class Recorder:
             sku_ids: SKU id per index (S,).
             methods: Method names by code.
         """
+        if self.handed_over:
+            raise RuntimeError("the recorder's tables were already built (frames runs once)")
+        self.handed_over = True
         orders = _frame(
             {
                 "order_id": order_ids,
@@ -353,10 +362,10 @@ class Recorder:
         # column is taken in that order straight from its recorded buffer, which is then
         # released: no second copy of the whole table.
         s_order = np.frombuffer(self.s_order, dtype=np.int64)
-        if bool(np.all(order_ids[:-1] <= order_ids[1:])):  # ids sort like their indices
+        if bool(np.all(order_ids[:-1] < order_ids[1:])):  # ids sort like their indices
             order_rank = s_order
-        else:
-            order_rank = np.argsort(np.argsort(order_ids, kind="stable"))[s_order]
+        else:  # equal ids share a rank
+            order_rank = np.unique(order_ids, return_inverse=True)[1][s_order]
         perm = np.lexsort(
             (
                 np.frombuffer(self.s_package, dtype=np.int64),
@@ -399,8 +408,9 @@ class Recorder:
         e_order = self._taken("e_order", np.int64, perm)
         e_loc = self._taken("e_location", np.int64, perm)
         e_sku = self._taken("e_sku", np.int64, perm)
-        kind = categorical(self._taken("e_kind", np.int16, perm), tuple(self.kind_codes))
-        kind = kind.reorder_categories(sorted(self.kind_codes))  # alphabetical, as documented
+        kinds = sorted(self.kind_codes)  # alphabetical, as documented
+        recode = np.array([kinds.index(k) for k in self.kind_codes], dtype=np.int16)
+        kind = categorical(recode[self._taken("e_kind", np.int16, perm)], kinds)
         detail = np.asarray(self.e_detail, dtype=object)[perm]
         self.e_detail = []
         none = np.asarray([None], dtype=object)

@@ -231,7 +231,8 @@ def _tables(w: World, meta: RunMeta, end_h: float) -> Callable[[], dict[str, pd.
     """Write the rows of what is still in flight; return a function building the tables.
 
     The small inventory and utilisation tables are built now; the function keeps only the
-    recorder, the demand and a few id lists, so the world can be freed before it runs.
+    recorder, the demand columns the tables show and a few id lists, so the world can be
+    freed before it runs.
     """
     oms, d = w.oms, w.demand
     for st in list(oms.live.values()):
@@ -246,26 +247,28 @@ def _tables(w: World, meta: RunMeta, end_h: float) -> Callable[[], dict[str, pd.
     }
     rec, requested_method, warmup_h = w.rec, oms.requested_method, w.warmup_h
     region_ids, loc_ids, sku_ids = w.region_ids, w.loc_ids, w.sku_ids
+    time_h, channel, method, region = d.time_h, d.channel, d.method, d.region
+    line_start, line_sku, line_qty = d.line_start, d.line_sku, d.line_qty
 
     def build() -> dict[str, pd.DataFrame]:
-        n = len(d)
+        n = len(time_h)
         order_ids = np.array([order_id(i) for i in range(n)], dtype=object)
-        counts = np.diff(d.line_start)
-        units_ordered = np.add.reduceat(d.line_qty.astype(np.int64), d.line_start[:-1]) if n else []
+        counts = np.diff(line_start)
+        units_ordered = np.add.reduceat(line_qty.astype(np.int64), line_start[:-1]) if n else []
         demand_cols = {
-            "channel": categorical(d.channel, CHANNELS),
-            "method": categorical(d.method, METHODS),
+            "channel": categorical(channel, CHANNELS),
+            "method": categorical(method, METHODS),
             "requested_method": categorical(requested_method, METHODS),
-            "region": categorical(d.region, region_ids),
-            "created_h": d.time_h,
+            "region": categorical(region, region_ids),
+            "created_h": time_h,
             "units_ordered": np.asarray(units_ordered, dtype=np.int64),
-            "in_warmup": d.time_h < warmup_h,
+            "in_warmup": time_h < warmup_h,
         }
         line_cols = {
-            "order": d.line_order,
-            "line": np.arange(d.line_sku.size) - np.repeat(d.line_start[:-1], counts),
-            "sku": d.line_sku,
-            "units_ordered": d.line_qty,
+            "order": np.repeat(np.arange(n), counts),
+            "line": np.arange(line_sku.size) - np.repeat(line_start[:-1], counts),
+            "sku": line_sku,
+            "units_ordered": line_qty,
         }
         tables = rec.frames(
             meta, order_ids, demand_cols, line_cols, loc_ids, kind, sku_ids, METHODS

@@ -245,15 +245,15 @@ class Decision:
         ship_by = self.ship_by
         return [
             FulfilmentRequest(
-                allocs[0].location,
-                self.order_id,
-                self.decision_id,
-                tuple((a.sku, a.quantity) for a in allocs),
-                ship_to,
-                method,
-                level,
-                package,
-                ship_by[package] if package < len(ship_by) else None,
+                location=allocs[0].location,
+                order_id=self.order_id,
+                decision_id=self.decision_id,
+                lines=tuple((a.sku, a.quantity) for a in allocs),
+                ship_to=ship_to,
+                method=method,
+                service_level=level,
+                package=package,
+                ship_by=ship_by[package] if package < len(ship_by) else None,
             )
             for package, allocs in sorted(by_package.items())
         ]

@@ -82,6 +82,6 @@ class Bopis:
             w.ledger.return_to_stock(row, s, q, at, "no_show", pkg.eo.order.id)
             refund += w.oms.price[s] * q
         pkg.status = "no_show"
-        w.oms.refund(pkg.st, refund)
+        w.oms.refund(pkg.st.idx, refund)
         w.rec.event(t, "no_show", pkg.st.idx, row, -1, pkg.units, f"refund {refund:.2f}")
         w.oms.finish_package(pkg, t)

@@ -87,10 +87,11 @@ class Closing:
 
     # ------------------------------------------------------------------ closing
 
-    def refund(self, st: OrderState, amount: float) -> None:
-        """Book a refund on the order's row (exchange orders are not recorded). [USD]"""
-        if st.idx >= 0:
-            self.rec.o_refund[st.idx] += amount
+    def refund(self, idx: int, amount: float) -> None:
+        """Book a refund on order `idx`'s row (exchange orders, idx -1, are not recorded).
+        [USD]"""
+        if idx >= 0:
+            self.rec.o_refund[idx] += amount
 
     def finish_package(self, pkg: Package, t: float) -> None:
         """`pkg` reached its end (delivered, picked up, no-show or rejected)."""

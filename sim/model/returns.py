@@ -120,7 +120,7 @@ class Returns:
             nxt = self.env.timeout(self.transfer_h, (idx, None, s, r, j, where))
             nxt.callbacks.append(self._transferred)
         if decision.refund_amount > 0:
-            w.rec.o_refund[idx] += decision.refund_amount
+            w.oms.refund(idx, decision.refund_amount)
         w.rec.event(t, f"return_{action.value}", idx, where, s, r, decision.reason)
         if decision.exchange_order is not None:
             w.oms.place_exchange(decision.exchange_order, t)

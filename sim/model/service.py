@@ -53,7 +53,7 @@ class CustomerService:
             else:
                 w.router.cancel(o, at, "customer")
             st.cancelled = True
-            w.oms.refund(st, value)
+            w.oms.refund(st.idx, value)
             w.rec.event(t, "cancel", st.idx, qty=st.units, detail=f"refund {value:.2f}")
             w.oms.finish_order(st, t)
             return
@@ -80,7 +80,7 @@ class CustomerService:
             value = price[w.ledger.sku_index[line.sku]] * units
             removed = line not in o.lines
             o.add_refund(value, at, "edit", None if removed else line.sku, units)
-            w.oms.refund(st, value)
+            w.oms.refund(st.idx, value)
         st.units = o.units
         rec.event(t, "edit", st.idx, qty=units, detail=what)
         if o.status is not OrderStatus.CREATED:  # batch mode: not routed yet

@@ -159,6 +159,8 @@ class PhysicalStock:
     def take_lines(self, row: int, lines: list[tuple[int, int, int]], t: float) -> None:
         """`take` each `(sku, qty, _)` of `lines` (a package) at location `row`, with one
         update of the location's level statistics."""
+        if not lines:
+            return
         on_hand = self.on_hand
         units = 0
         for s, q, _ in lines:

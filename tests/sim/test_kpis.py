@@ -106,3 +106,16 @@ def test_kpi_directions_name_real_kpis_and_do_not_overlap() -> None:
         "handling_cost_per_order", "packages_per_order", "split_rate",
         "click_to_door_hours_mean", "click_to_door_hours_p90", "bopis_ready_hours_p90",
     } == LOWER_IS_BETTER  # fmt: skip
+
+
+def test_missing_values_are_skipped_in_sums_as_pandas_does() -> None:
+    """A table read back with gaps (NaN or NA) counts what is there, like Series.sum."""
+    orders, lines = _orders(), _lines()
+    orders["units"] = orders["units"].astype(float)
+    orders.loc[orders.order_id == "o5", ["units", "units_lost"]] = NAN
+    lines["units_returned"] = pd.array([5, 2, None, 0], dtype="Int64")
+    k = compute_kpis({"orders": orders, "lines": lines})
+    assert k["units_demanded"] == 8  # o5's 2 units are missing
+    assert k["stockout_rate"] == 0  # and so are its lost units
+    assert k["fill_rate"] == pytest.approx(8 / 8)
+    assert k["returns_units"] == 2  # o3's line is missing

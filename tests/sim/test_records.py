@@ -213,7 +213,7 @@ def shipment_order(order_ids: list[str]) -> list[tuple[str, float, int]]:
     return list(zip(s["order_id"], s["released_h"], s["package"], strict=True))
 
 
-@pytest.mark.parametrize("ids", [["O1", "O2", "O3"], ["C", "A", "B"]])
+@pytest.mark.parametrize("ids", [["O1", "O2", "O3"], ["C", "A", "B"], ["B", "A", "B"]])
 def test_shipments_are_sorted_by_order_id_release_and_package(ids):
     rows = shipment_order(ids)
     assert rows == sorted(rows)  # by id text, also when ids do not sort like indices
@@ -244,3 +244,33 @@ def test_the_world_is_freed_before_the_tables_are_built(monkeypatch):
     result = run(load_scenario("default"), "closest", 1, days=1)
     assert alive_at_frames == [False]
     assert len(result.shipments) > 0
+
+
+def test_frames_runs_once():
+    rec = Recorder(n_orders=0, n_lines=0)
+    empty = np.zeros(0, dtype=np.int64)
+    args = (
+        RunMeta("toy", "closest", 0, 7),
+        np.zeros(0, dtype=object),
+        {"channel": categorical(empty, CHANNELS), "method": categorical(empty, METHODS),
+         "requested_method": categorical(empty, METHODS), "region": categorical(empty, ("A",)),
+         "created_h": np.zeros(0), "units_ordered": empty, "in_warmup": np.zeros(0, bool)},
+        {"order": empty, "line": empty, "sku": empty, "units_ordered": empty},
+        ("DC-1",),
+        categorical([0], LOCATION_KINDS),
+        ("SKU-A",),
+        METHODS,
+    )  # fmt: skip
+    tables = rec.frames(*args)
+    assert all(len(t) == 0 for t in tables.values())
+    text = tables["orders"]["status"].dtype.categories.dtype
+    assert tables["events"]["kind"].dtype.categories.dtype == text  # like every other table
+    with pytest.raises(RuntimeError, match="once"):
+        rec.frames(*args)
+
+
+def test_concat_of_tables_without_events_keeps_values():
+    with_kind = pd.DataFrame({"kind": categorical([0], ["stockout"])})
+    no_kind = pd.DataFrame({"kind": pd.Categorical([], categories=pd.Index([], dtype=object))})
+    stacked = concat([with_kind, no_kind, with_kind])
+    assert list(stacked["kind"].astype(str)) == ["stockout", "stockout"]
