@@ -46,6 +46,12 @@ CASES: dict[str, tuple[int, int, int, int, int] | None] = {
     "quick": None,  # the default scenario over 2 days (smoke test)
 }
 BENCH_POLICY = "closest"
+TARGETS: dict[str, tuple[str, str, float]] = {
+    "large_orders_per_s": ("large case throughput [orders/s]", ">=", 20_000.0),
+    "floor_ratio": ("floor ratio (large / bare SimPy) [-]", ">=", 0.35),
+    "million_peak_rss_mib": ("1,000,000-order peak memory [MiB]", "<", 1_536.0),
+}
+"""Benchmark targets: key -> (label, comparison, value)."""
 
 
 def engine_benchmark(**kwargs: Any) -> dict[str, Any]:
@@ -231,7 +237,7 @@ def sim_benchmark(quick: bool = False, million: bool = False) -> dict[str, Any]:
         if floor_rate and "orders_per_s" in reference
         else None
     )
-    return {
+    report = {
         "orders_per_s": {k: v["orders_per_s"] for k, v in ok.items()},
         "peak_rss_mib": {k: v["peak_rss_mib"] for k, v in ok.items()},
         "simpy_floor_orders_per_s": floor_rate,
@@ -239,6 +245,25 @@ def sim_benchmark(quick: bool = False, million: bool = False) -> dict[str, Any]:
         "cases": cases,
         "floor": floor,
     }
+    if not quick:
+        report["targets"] = check_targets(report)
+    return report
+
+
+def check_targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each `TARGETS` entry measured in `report`: ``value`` (None when its case did not
+    run), ``target``, ``comparison`` and ``met`` (None when not measured)."""
+    measured = {
+        "large_orders_per_s": report["orders_per_s"].get("large"),
+        "floor_ratio": report["floor_ratio"],
+        "million_peak_rss_mib": report["peak_rss_mib"].get("million"),
+    }
+    out = {}
+    for key, (_, comparison, target) in TARGETS.items():
+        value = measured[key]
+        met = None if value is None else (value >= target if comparison == ">=" else value < target)
+        out[key] = {"value": value, "comparison": comparison, "target": target, "met": met}
+    return out
 
 
 def format_sim(report: dict[str, Any]) -> str:
@@ -257,6 +282,11 @@ def format_sim(report: dict[str, Any]) -> str:
         f"{'simpy floor':<12}{floor.get('orders', 0):>10,}"
         f"{report['simpy_floor_orders_per_s'] or 0:>12,.0f}   floor ratio {report['floor_ratio']}"
     )
+    for key, t in report.get("targets", {}).items():
+        verdict = {True: "met", False: "missed", None: "not measured"}[t["met"]]
+        value = "" if t["value"] is None else f"{t['value']:,}"
+        label = TARGETS[key][0]
+        lines.append(f"target: {label} {t['comparison']} {t['target']:,g}: {verdict} {value}")
     return "\n".join(lines)
 
 

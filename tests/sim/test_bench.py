@@ -39,3 +39,27 @@ def test_simpy_floor_processes_every_order():
 def test_run_case_floor_reports_memory():
     report = bench.run_case("floor:500")
     assert report["orders"] == 500 and report["peak_rss_mib"] > 0
+
+
+def test_targets_are_checked_against_the_measured_values():
+    report = {
+        "orders_per_s": {"default": 6_000.0, "large": 21_000.0},
+        "peak_rss_mib": {"default": 360.0, "large": 625.0},
+        "floor_ratio": 0.2,
+        "simpy_floor_orders_per_s": 80_000.0,
+        "cases": {},
+        "floor": {"orders": 10},
+    }
+    targets = bench.check_targets(report)
+    assert targets["large_orders_per_s"]["met"] is True
+    assert targets["floor_ratio"]["met"] is False
+    assert targets["million_peak_rss_mib"] == {
+        "value": None, "comparison": "<", "target": 1536.0, "met": None
+    }  # fmt: skip
+    report["peak_rss_mib"]["million"] = 1_536.0  # the limit itself is not under it
+    report["targets"] = bench.check_targets(report)
+    assert report["targets"]["million_peak_rss_mib"]["met"] is False
+    text = bench.format_sim(report)
+    assert "large case throughput [orders/s] >= 20,000: met 21,000" in text
+    assert "floor ratio (large / bare SimPy) [-] >= 0.35: missed 0.2" in text
+    assert "1,000,000-order peak memory [MiB] < 1,536: missed 1,536" in text
