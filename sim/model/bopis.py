@@ -13,10 +13,9 @@ import math
 from typing import TYPE_CHECKING
 
 from engine import OrderStatus
+from sim.model.timers import Timer, call_later
 
 if TYPE_CHECKING:
-    import simpy
-
     from sim.model.orders import Package
     from sim.model.world import World
 
@@ -57,20 +56,18 @@ class Bopis:
         no_show = bool(self._no_show[i]) if i >= 0 else False
         come = w.calendar.next_available(self.store_of(pkg), t + delay)
         if no_show or come - t > self.no_show_h:
-            ev = self.env.timeout(self.no_show_h, pkg)
-            ev.callbacks.append(self._no_show_cb)
+            call_later(self.env, self.no_show_h, self._no_show_cb, pkg)
         else:
-            ev = self.env.timeout(come - t, pkg)
-            ev.callbacks.append(self._pickup_cb)
+            call_later(self.env, come - t, self._pickup_cb, pkg)
 
-    def _pickup_cb(self, ev: simpy.Event) -> None:
+    def _pickup_cb(self, ev: Timer) -> None:
         pkg: Package = ev.value
         flows = self.w.stock.flows
         flows.awaiting_pickup -= pkg.units
         flows.picked_up += pkg.units
         self.w.oms.picked_up(pkg, self.env.now)
 
-    def _no_show_cb(self, ev: simpy.Event) -> None:
+    def _no_show_cb(self, ev: Timer) -> None:
         pkg: Package = ev.value
         w, t = self.w, self.env.now
         at = w.clock.dt(t)

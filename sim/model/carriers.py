@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.arrivals import METHODS
+from sim.model.timers import Timer, call_later
 
 if TYPE_CHECKING:
-    import simpy
-
     from sim.model.orders import Package
     from sim.model.world import World
 
@@ -74,11 +73,10 @@ class Carriers:
         dock = self.docks.get(key)
         if dock is None:
             dock = self.docks[key] = []
-            ev = self.env.timeout(pickup - t, key)
-            ev.callbacks.append(self._collect)
+            call_later(self.env, pickup - t, self._collect, key)
         dock.append(pkg)
 
-    def _collect(self, ev: simpy.Event) -> None:
+    def _collect(self, ev: Timer) -> None:
         t = self.env.now
         for pkg in self.docks.pop(ev.value):
             self._ship(pkg, t)
@@ -98,18 +96,16 @@ class Carriers:
         else:
             flows.shipped += pkg.units
         self.w.oms.handed_over(pkg, t)
-        ev = self.env.timeout(self.transit_hours(pkg.zone, t), pkg)
-        ev.callbacks.append(self._arrive)
+        call_later(self.env, self.transit_hours(pkg.zone, t), self._arrive, pkg)
 
     def courier(self, pkg: Package, t: float) -> None:
         """A same-day parcel leaves with a courier right away."""
         self.flows.shipped += pkg.units
         self.w.oms.handed_over(pkg, t)
         hours = self.same_day_h * (0.5 + 0.5 * self._u())
-        ev = self.env.timeout(hours, pkg)
-        ev.callbacks.append(self._arrive)
+        call_later(self.env, hours, self._arrive, pkg)
 
-    def _arrive(self, ev: simpy.Event) -> None:
+    def _arrive(self, ev: Timer) -> None:
         pkg: Package = ev.value
         if pkg.method == BOPIS:
             self.flows.transfer -= pkg.units

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import simpy
+from sim.model.timers import Timer, call_later
 
+if TYPE_CHECKING:
     from sim.model.world import World
     from sim.scenario.schema import Scenario
 
@@ -49,10 +49,10 @@ class Disruptions:
         env = w.env
         for row, spans in sorted(windows.items()):
             for start, end in spans:
-                env.timeout(start, (row, +1)).callbacks.append(self._toggle)
-                env.timeout(end, (row, -1)).callbacks.append(self._toggle)
+                call_later(env, start, self._toggle, (row, +1))
+                call_later(env, end, self._toggle, (row, -1))
 
-    def _toggle(self, ev: simpy.Event) -> None:
+    def _toggle(self, ev: Timer) -> None:
         row, delta = ev.value
         n = self._rows_down.get(row, 0) + delta
         if n > 0:

@@ -22,7 +22,8 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
-import simpy
+
+from sim.model.timers import Timer, call_later
 
 if TYPE_CHECKING:
     from sim.model.orders import Package
@@ -132,19 +133,19 @@ class StoreSite(_Site):
         if start > env.now:
             if math.isinf(start):
                 return  # never open again within the calendar: stays in flight
-            env.timeout(start - env.now, (pkg, queued)).callbacks.append(self._opened)
+            call_later(env, start - env.now, self._opened, (pkg, queued))
         else:
             self._pick(pkg, queued)
 
-    def _opened(self, ev: simpy.Event) -> None:
+    def _opened(self, ev: Timer) -> None:
         self._pick(*ev.value)
 
     def _pick(self, pkg: Package, queued: float) -> None:
         wait = self.env.now - queued
         duration = self.w.pick_times.draw(self.mean_time(pkg))
-        self.env.timeout(duration, (pkg, wait, duration)).callbacks.append(self._done)
+        call_later(self.env, duration, self._done, (pkg, wait, duration))
 
-    def _done(self, ev: simpy.Event) -> None:
+    def _done(self, ev: Timer) -> None:
         pkg, wait, duration = ev.value
         pkg.wait_h = wait
         self.wait_h += wait
@@ -175,10 +176,9 @@ class DcSite(_Site):
             # waves are aligned to multiples of WAVE_HOURS from time 0
             now = self.env.now
             start = math.ceil(now / WAVE_HOURS - 1e-9) * WAVE_HOURS
-            ev = self.env.timeout(start - now)
-            ev.callbacks.append(self._wave)
+            call_later(self.env, start - now, self._wave)
 
-    def _wave(self, _: simpy.Event) -> None:
+    def _wave(self, _: Timer) -> None:
         env, w = self.env, self.w
         now = env.now
         if not self.queue:
@@ -190,7 +190,7 @@ class DcSite(_Site):
                 self._running = False  # never again: the queue stays in flight
                 return
             start = math.ceil(nxt / WAVE_HOURS - 1e-9) * WAVE_HOURS
-            env.timeout(start - now).callbacks.append(self._wave)
+            call_later(env, start - now, self._wave)
             return
         capacity = self.staff * WAVE_HOURS - self._debt
         used = 0.0
@@ -206,10 +206,9 @@ class DcSite(_Site):
         waits = [p.wait_h for p in batch]
         self.wait_h += sum(waits)
         self.waited += sum(1 for x in waits if x > 0.0)
-        ev = env.timeout(WAVE_HOURS, batch)
-        ev.callbacks.append(self._done)
+        call_later(env, WAVE_HOURS, self._done, batch)
 
-    def _done(self, ev: simpy.Event) -> None:
+    def _done(self, ev: Timer) -> None:
         picked = self.w.oms.picked
         for pkg in ev.value:
             picked(pkg)

@@ -23,6 +23,7 @@ from engine import Channel, DeliveryMethod, Order, OrderLine, OrderStatus
 from sim.model.arrivals import CHANNELS, METHODS
 from sim.model.closing import Closing
 from sim.model.orders import EngineOrder, OrderState, Package, order_id
+from sim.model.timers import Timer, call_later
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -188,8 +189,7 @@ class Oms(Closing):
             self.live[k] = st
             if self._cs_kind[k]:
                 delay = float(self._cs_delay[k]) + t - now
-                ev = self.env.timeout(max(0.0, delay), st)
-                ev.callbacks.append(self.w.service.on_event)
+                call_later(self.env, max(0.0, delay), self.w.service.on_event, st)
             states.append(st)
         return states
 
@@ -229,8 +229,7 @@ class Oms(Closing):
                 self.apply_decision(st, d, now)
 
     def _schedule_release(self, st: OrderState, delay: float) -> None:
-        ev = self.env.timeout(delay, st)
-        ev.callbacks.append(self._on_release)
+        call_later(self.env, delay, self._on_release, st)
 
     # ------------------------------------------------------------------ routing
 
@@ -341,7 +340,7 @@ class Oms(Closing):
 
     # ------------------------------------------------------------------ release
 
-    def _on_release(self, ev: simpy.Event) -> None:
+    def _on_release(self, ev: Timer) -> None:
         st: OrderState = ev.value
         if st.final or st.released:
             return

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model.timers import Timer, call_later
+
 if TYPE_CHECKING:
     import simpy
 
@@ -110,8 +112,7 @@ class Replenishment:
                 self.inbound[store, skus] += qty
                 w.rec.event(now, "replenish_store", location=store, qty=total,
                             detail=f"from {w.loc_ids[dc]}, {skus.size} skus")  # fmt: skip
-                ev = w.env.timeout(lead, (store, skus, qty, True))
-                ev.callbacks.append(self._arrive)
+                call_later(w.env, lead, self._arrive, (store, skus, qty, True))
 
     def _dcs(self, rate: np.ndarray) -> None:
         w, now = self.w, self.w.env.now
@@ -131,10 +132,9 @@ class Replenishment:
             self.inbound[dc, skus] += qty
             w.rec.event(now, "replenish_dc", location=dc, qty=int(qty.sum()),
                         detail=f"{skus.size} skus")  # fmt: skip
-            ev = w.env.timeout(lead, (dc, skus, qty, False))
-            ev.callbacks.append(self._arrive)
+            call_later(w.env, lead, self._arrive, (dc, skus, qty, False))
 
-    def _arrive(self, ev: simpy.Event) -> None:
+    def _arrive(self, ev: Timer) -> None:
         row, skus, qty, transfer = ev.value
         w, now = self.w, self.w.env.now
         at = w.clock.dt(now)

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 from engine.returns import Condition, ReturnAction, ReturnItem, ReturnsPolicy
 from sim.model.arrivals import CONDITIONS
 from sim.model.orders import order_id
+from sim.model.timers import Timer, call_later
 
 if TYPE_CHECKING:
-    import simpy
-
     from sim.model.orders import Package
     from sim.model.world import World
 
@@ -76,20 +75,18 @@ class Returns:
             if row < 0:
                 continue
             original = st.order if self._exchange[j] else None
-            ev = self.env.timeout(delay, (st.idx, original, s, r, j, row))
-            ev.callbacks.append(self._arrive)
+            call_later(self.env, delay, self._arrive, (st.idx, original, s, r, j, row))
 
-    def _arrive(self, ev: simpy.Event) -> None:
+    def _arrive(self, ev: Timer) -> None:
         idx, _, s, r, j, row = ev.value
         w, t = self.w, self.env.now
         w.stock.flows.returned += r
         w.stock.flows.inspection += r
         w.rec.l_returned[j] += r
         w.rec.event(t, "return", idx, row, s, r, "mail" if self._mail[j] else "store")
-        nxt = self.env.timeout(self.inspection_h, ev.value)
-        nxt.callbacks.append(self._inspect)
+        call_later(self.env, self.inspection_h, self._inspect, ev.value)
 
-    def _inspect(self, ev: simpy.Event) -> None:
+    def _inspect(self, ev: Timer) -> None:
         idx, original, s, r, j, row = ev.value
         w, t = self.w, self.env.now
         at = w.clock.dt(t)
@@ -117,15 +114,14 @@ class Returns:
             flows.disposed += r
         else:
             flows.transfer += r
-            nxt = self.env.timeout(self.transfer_h, (idx, None, s, r, j, where))
-            nxt.callbacks.append(self._transferred)
+            call_later(self.env, self.transfer_h, self._transferred, (idx, None, s, r, j, where))
         if decision.refund_amount > 0:
             w.oms.refund(idx, decision.refund_amount)
         w.rec.event(t, f"return_{action.value}", idx, where, s, r, decision.reason)
         if decision.exchange_order is not None:
             w.oms.place_exchange(decision.exchange_order, t)
 
-    def _transferred(self, ev: simpy.Event) -> None:
+    def _transferred(self, ev: Timer) -> None:
         idx, _, s, r, j, row = ev.value
         w, t = self.w, self.env.now
         w.stock.flows.transfer -= r

@@ -15,9 +15,8 @@ from engine import OrderStatus
 from sim.model.arrivals import CS_CANCEL
 
 if TYPE_CHECKING:
-    import simpy
-
     from sim.model.orders import OrderState
+    from sim.model.timers import Timer
     from sim.model.world import World
 
 __all__ = ["CustomerService"]
@@ -35,7 +34,7 @@ class CustomerService:
         self._kind = w.demand.cs_kind.tolist()
         self._region = w.demand.cs_region.tolist()
 
-    def on_event(self, ev: simpy.Event) -> None:
+    def on_event(self, ev: Timer) -> None:
         """SimPy callback: the customer contacts service about order `ev.value`."""
         st: OrderState = ev.value
         w = self.w
