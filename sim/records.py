@@ -277,11 +277,16 @@ class Recorder:
 
     # ------------------------------------------------------------------ tables
 
-    def _taken(self, name: str, dtype: type, perm: np.ndarray) -> np.ndarray:
-        """The recorded column `name` in the row order `perm`; its buffer is released."""
+    def _view(self, name: str) -> np.ndarray:
+        """The recorded column `name` as a numpy view (its type from the array's typecode)."""
         buffer = getattr(self, name)
-        setattr(self, name, array(buffer.typecode))
-        return np.frombuffer(buffer, dtype=dtype)[perm]
+        return np.frombuffer(buffer, dtype=buffer.typecode)
+
+    def _taken(self, name: str, perm: np.ndarray) -> np.ndarray:
+        """The recorded column `name` in the row order `perm`; its buffer is released."""
+        column = self._view(name)[perm]
+        setattr(self, name, array(getattr(self, name).typecode))
+        return column
 
     def frames(
         self,
@@ -362,23 +367,17 @@ class Recorder:
         # Shipments sorted by order id, release time and package; events by time. Each
         # column is taken in that order straight from its recorded buffer, which is then
         # released: no second copy of the whole table.
-        s_order = np.frombuffer(self.s_order, dtype=np.int32)
+        s_order = self._view("s_order")
         if bool(np.all(order_ids[:-1] < order_ids[1:])):  # ids sort like their indices
             order_rank = s_order
         else:  # equal ids share a rank
             order_rank = np.unique(order_ids, return_inverse=True)[1][s_order]
-        perm = np.lexsort(
-            (
-                np.frombuffer(self.s_package, dtype=np.int32),
-                np.frombuffer(self.s_released, dtype=np.float64),
-                order_rank,
-            )
-        )
+        perm = np.lexsort((self._view("s_package"), self._view("s_released"), order_rank))
         del order_rank
-        s_order = self._taken("s_order", np.int32, perm)
-        released = self._taken("s_released", np.float64, perm)
-        package = self._taken("s_package", np.int32, perm)
-        s_loc = self._taken("s_location", np.int32, perm)
+        s_order = self._taken("s_order", perm)
+        released = self._taken("s_released", perm)
+        package = self._taken("s_package", perm)
+        s_loc = self._taken("s_location", perm)
         shipments = _frame(
             {
                 "order_id": order_ids[s_order],
@@ -387,31 +386,29 @@ class Recorder:
                 "location_kind": categorical(
                     location_kinds.codes[s_loc], location_kinds.categories
                 ),
-                "method": categorical(self._taken("s_method", np.int8, perm), methods),
-                "status": categorical(
-                    self._taken("s_status", np.int8, perm), tuple(self.status_codes)
-                ),
-                "units": self._taken("s_units", np.int32, perm),
-                "miles": self._taken("s_miles", np.float64, perm),
-                "zone": self._taken("s_zone", np.int32, perm),
-                "shipping_cost": self._taken("s_shipping", np.float64, perm),
-                "handling_cost": self._taken("s_handling", np.float64, perm),
+                "method": categorical(self._taken("s_method", perm), methods),
+                "status": categorical(self._taken("s_status", perm), tuple(self.status_codes)),
+                "units": self._taken("s_units", perm),
+                "miles": self._taken("s_miles", perm),
+                "zone": self._taken("s_zone", perm),
+                "shipping_cost": self._taken("s_shipping", perm),
+                "handling_cost": self._taken("s_handling", perm),
                 "released_h": released,
-                "picked_h": self._taken("s_picked", np.float64, perm),
-                "shipped_h": self._taken("s_shipped", np.float64, perm),
-                "delivered_h": self._taken("s_delivered", np.float64, perm),
-                "promised_h": self._taken("s_promised", np.float64, perm),
+                "picked_h": self._taken("s_picked", perm),
+                "shipped_h": self._taken("s_shipped", perm),
+                "delivered_h": self._taken("s_delivered", perm),
+                "promised_h": self._taken("s_promised", perm),
                 "in_warmup": demand_cols["in_warmup"][s_order],
             }
         )
-        perm = np.argsort(np.frombuffer(self.e_time, dtype=np.float64), kind="stable")
-        e_time = self._taken("e_time", np.float64, perm)
-        e_order = self._taken("e_order", np.int32, perm)
-        e_loc = self._taken("e_location", np.int32, perm)
-        e_sku = self._taken("e_sku", np.int32, perm)
+        perm = np.argsort(self._view("e_time"), kind="stable")
+        e_time = self._taken("e_time", perm)
+        e_order = self._taken("e_order", perm)
+        e_loc = self._taken("e_location", perm)
+        e_sku = self._taken("e_sku", perm)
         kinds = sorted(self.kind_codes)  # alphabetical, as documented
         recode = np.array([kinds.index(k) for k in self.kind_codes], dtype=np.int16)
-        kind = categorical(recode[self._taken("e_kind", np.int16, perm)], kinds)
+        kind = categorical(recode[self._taken("e_kind", perm)], kinds)
         detail = np.asarray(self.e_detail, dtype=object)[perm]
         self.e_detail = []
         none = np.asarray([None], dtype=object)
@@ -426,7 +423,7 @@ class Recorder:
                 ),
                 "location": categorical(e_loc, location_ids),
                 "sku": categorical(e_sku, sku_ids),
-                "qty": self._taken("e_qty", np.int32, perm),
+                "qty": self._taken("e_qty", perm),
                 "detail": detail,
             }
         )

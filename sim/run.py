@@ -23,7 +23,7 @@ from engine.ledger import Ledger
 from engine.routing import get_policy, load_policy_file
 from engine.routing.context import Policy
 from sim.kpis import compute_kpis
-from sim.model.arrivals import CHANNELS, METHODS
+from sim.model.arrivals import CHANNELS, METHODS, line_orders
 from sim.model.orders import order_id
 from sim.model.stock import ConservationError
 from sim.model.world import World
@@ -265,7 +265,7 @@ def _tables(w: World, meta: RunMeta, end_h: float) -> Callable[[], dict[str, pd.
             "in_warmup": time_h < warmup_h,
         }
         line_cols = {
-            "order": np.repeat(np.arange(n), counts),
+            "order": line_orders(line_start),
             "line": np.arange(line_sku.size) - np.repeat(line_start[:-1], counts),
             "sku": line_sku,
             "units_ordered": line_qty,

@@ -184,7 +184,7 @@ def _ranks(router: Router, keys: tuple[SortKey, ...], order: Order) -> _Ranks:
     """The ranking of `order`'s destination (ties keep network order), cached."""
     lat, lon = order.dest_lat, order.dest_lon
     costed = any(isinstance(k, CostKey) for k in keys)
-    units = sum(line.quantity for line in order.lines) if costed else 0
+    units = order.units if costed else 0
     cache = router._batch_ranks
     ranks = cache.get((lat, lon, units))
     if ranks is None:
@@ -300,11 +300,11 @@ class _Pending:
             ]
         else:
             eligible = self.eligible[wholesale]
-        limits, at_limit = self.limits, self._at_limit
+        at_limit = self._at_limit
         ranks = _ranks(router, keys, order)
         rank = ranks.rows
         for row in rank:  # the best eligible usually can: test it cell by cell
-            if eligible[row] and not (limits[row] >= 0 and at_limit(row)):
+            if eligible[row] and not at_limit(row):
                 if self._fills(c, row, cols, qty):
                     return self._single(ranks, _Choice(row, tuple(wanted), cols, qty, c))
                 break
@@ -316,7 +316,7 @@ class _Pending:
                 ats[row, j] = ledger._ats_cell(c, row, s, units)
         fills = (ats >= np.array(qty)).all(axis=1).tolist()
         for row in rank:
-            if fills[row] and eligible[row] and not (limits[row] >= 0 and at_limit(row)):
+            if fills[row] and eligible[row] and not at_limit(row):
                 return self._single(ranks, _Choice(row, tuple(wanted), cols, qty, c))
         return None
 
@@ -335,8 +335,9 @@ class _Pending:
         return n
 
     def _at_limit(self, row: int) -> bool:
-        """`row` (a location with a daily limit) has reached it."""
-        return self._used(row) >= self.limits[row]
+        """`row` has a daily limit and has reached it."""
+        limit = self.limits[row]
+        return limit >= 0 and self._used(row) >= limit
 
     def _fills(self, c: int, row: int, cols: list[int], qty: list[int]) -> bool:
         ats, taken = self.router.ledger._ats_cell, self.taken

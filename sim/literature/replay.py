@@ -27,6 +27,7 @@ from engine.order import Channel, Order, OrderLine
 from engine.rates import RateCard
 from engine.routing import Router, RoutingSettings, get_policy
 from engine.routing.lp.transport import unfilled_penalty
+from sim.model.arrivals import line_orders
 from sim.scenario.build import build_catalogue, build_network, build_rate_card, initial_stock
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
@@ -157,7 +158,7 @@ class Arrivals:
     @property
     def line_order(self) -> np.ndarray:
         """Order index of every line (M,)."""
-        return np.repeat(np.arange(len(self)), np.diff(self.line_start))
+        return line_orders(self.line_start)
 
 
 def draw_arrivals(inst: Instance, seed: int) -> Arrivals:

@@ -39,6 +39,7 @@ __all__ = [
     "RegionTable",
     "generate_online",
     "generate_pos",
+    "line_orders",
 ]
 
 METHODS = ("ship", "bopis", "same_day")
@@ -65,6 +66,12 @@ class RegionTable:
     tz: tuple[str, ...]
     pickup_store: np.ndarray
     same_day_ok: np.ndarray
+
+
+def line_orders(line_start: np.ndarray) -> np.ndarray:
+    """Order index of every line, int64 (M,), when order i owns lines
+    ``line_start[i]:line_start[i + 1]``."""
+    return np.repeat(np.arange(line_start.size - 1), np.diff(line_start))
 
 
 @dataclass
@@ -100,7 +107,7 @@ class OnlineDemand:
     @property
     def line_order(self) -> np.ndarray:
         """Order index of every line, int64 (M,)."""
-        return np.repeat(np.arange(len(self)), np.diff(self.line_start))
+        return line_orders(self.line_start)
 
 
 @dataclass

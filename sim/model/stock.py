@@ -148,12 +148,7 @@ class PhysicalStock:
 
     def take(self, row: int, sku: int, qty: int, t: float) -> None:
         """Take `qty` units off a shelf; raises ConservationError if they are not there."""
-        have = int(self.on_hand[row, sku])
-        if qty > have:
-            raise ConservationError(
-                f"shelf {row}/{sku} holds {have} units, cannot take {qty} at t={t:.3f} h"
-            )
-        self.on_hand[row, sku] = have - qty
+        self._remove(row, sku, qty, t)
         self._touch(row, -qty, t)
 
     def take_lines(self, row: int, lines: list[tuple[int, int, int]], t: float) -> None:
@@ -161,14 +156,21 @@ class PhysicalStock:
         update of the location's level statistics."""
         if not lines:
             return
-        on_hand = self.on_hand
         units = 0
         for s, q, _ in lines:
-            if q > on_hand[row, s]:
-                self.take(row, s, q, t)  # raises ConservationError
-            on_hand[row, s] -= q
+            self._remove(row, s, q, t)
             units += q
         self._touch(row, -units, t)
+
+    def _remove(self, row: int, sku: int, qty: int, t: float) -> None:
+        """Lower one shelf by `qty` (level statistics not updated); raises
+        ConservationError if the units are not there."""
+        have = int(self.on_hand[row, sku])
+        if qty > have:
+            raise ConservationError(
+                f"shelf {row}/{sku} holds {have} units, cannot take {qty} at t={t:.3f} h"
+            )
+        self.on_hand[row, sku] = have - qty
 
     def put(self, row: int, sku: int, qty: int, t: float) -> None:
         """Put `qty` units on a shelf."""

@@ -185,6 +185,34 @@ def test_tables_round_trip_through_parquet(small_run, tmp_path) -> None:
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet"), table)
 
 
+def frames_args(order_ids: list[str]) -> tuple:
+    """`Recorder.frames` arguments for orders with these ids, no lines, one DC, one SKU."""
+    n, empty = len(order_ids), np.zeros(0, dtype=np.int64)
+    zeros = np.zeros(n, np.int8)
+    demand = {
+        "channel": categorical(zeros, CHANNELS),
+        "method": categorical(zeros, METHODS),
+        "requested_method": categorical(zeros, METHODS),
+        "region": categorical(zeros, ("Austin, TX",)),
+        "created_h": np.zeros(n),
+        "units_ordered": np.ones(n, np.int64),
+        "in_warmup": np.zeros(n, bool),
+    }
+    lines = {"order": empty, "line": empty, "sku": empty, "units_ordered": empty}
+    ids = np.array(order_ids, dtype=object)
+    kinds = categorical([0], LOCATION_KINDS)
+    return (
+        RunMeta("toy", "closest", 0, 7),
+        ids,
+        demand,
+        lines,
+        ("DC-1",),
+        kinds,
+        ("SKU-A",),
+        METHODS,
+    )
+
+
 def shipment_order(order_ids: list[str]) -> list[tuple[str, float, int]]:
     """(order_id, released_h, package) of the shipments table built from rows recorded out
     of order, with the given order ids."""
@@ -193,23 +221,7 @@ def shipment_order(order_ids: list[str]) -> list[tuple[str, float, int]]:
                                       (0, 0, 0.5), (2, 1, 4.0)):  # fmt: skip
         rec.package(order, package, 0, 0, "delivered", 1, 1.0, 1, 1.0, 1.0, released,
                     NAN, NAN, NAN, NAN)  # fmt: skip
-    empty = np.zeros(0, dtype=np.int64)
-    tables = rec.frames(
-        RunMeta("toy", "closest", 0, 7),
-        np.array(order_ids, dtype=object),
-        {"channel": categorical(np.zeros(3, np.int8), CHANNELS),
-         "method": categorical(np.zeros(3, np.int8), METHODS),
-         "requested_method": categorical(np.zeros(3, np.int8), METHODS),
-         "region": categorical(np.zeros(3, np.int8), ("Austin, TX",)),
-         "created_h": np.zeros(3), "units_ordered": np.ones(3, np.int64),
-         "in_warmup": np.zeros(3, bool)},
-        {"order": empty, "line": empty, "sku": empty, "units_ordered": empty},
-        ("DC-1",),
-        categorical([0], LOCATION_KINDS),
-        ("SKU-A",),
-        METHODS,
-    )  # fmt: skip
-    s = tables["shipments"]
+    s = rec.frames(*frames_args(order_ids))["shipments"]
     return list(zip(s["order_id"], s["released_h"], s["package"], strict=True))
 
 
@@ -248,19 +260,7 @@ def test_the_world_is_freed_before_the_tables_are_built(monkeypatch):
 
 def test_frames_runs_once():
     rec = Recorder(n_orders=0, n_lines=0)
-    empty = np.zeros(0, dtype=np.int64)
-    args = (
-        RunMeta("toy", "closest", 0, 7),
-        np.zeros(0, dtype=object),
-        {"channel": categorical(empty, CHANNELS), "method": categorical(empty, METHODS),
-         "requested_method": categorical(empty, METHODS), "region": categorical(empty, ("A",)),
-         "created_h": np.zeros(0), "units_ordered": empty, "in_warmup": np.zeros(0, bool)},
-        {"order": empty, "line": empty, "sku": empty, "units_ordered": empty},
-        ("DC-1",),
-        categorical([0], LOCATION_KINDS),
-        ("SKU-A",),
-        METHODS,
-    )  # fmt: skip
+    args = frames_args([])
     tables = rec.frames(*args)
     assert all(len(t) == 0 for t in tables.values())
     text = tables["orders"]["status"].dtype.categories.dtype
