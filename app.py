@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -345,10 +346,13 @@ def execute(scenario_yaml: str, choice: RunChoice) -> Outcome | None:
     """Run the comparison with a progress bar; errors are shown inline, never raised."""
     st.session_state.pop("outcome", None)  # a new run replaces the old one whole
     total = len(choice.policies) * choice.reps
-    bar = st.progress(0.0, text=f"Running 0 of {total} simulations…")
+    bar = st.progress(0.0, text=f"Running {total} simulations…")
+    started = time.perf_counter()
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Running {done} of {total} simulations…")
+    def progress(done: float, total: int) -> None:
+        left = wb.time_left(done, total, time.perf_counter() - started)
+        eta = "" if left is None else f" · about {left:,.0f} s left"
+        bar.progress(min(done / total, 1.0), text=f"{done:.1f} of {total} simulations done{eta}")
 
     try:
         result = run_comparison(

@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from queue import Empty
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "compare_policies",
     "kpi_table",
     "online_orders",
+    "time_left",
 ]
 
 #: Tables of replication 0 kept for the charts.
@@ -57,7 +59,8 @@ KPI_UNITS: dict[str, str] = {
     "returns_restocked_units": "units",
 }
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[float, int], None]
+"""``progress(done, total)``: runs done out of ``total``; fractional while runs are under way."""
 
 
 class RunFailed(Exception):
@@ -106,33 +109,125 @@ def _stop(pool: cf.ProcessPoolExecutor) -> None:
         process.terminate()
 
 
+class _Reported:
+    """Runs one task with `sim.sweep.tasks.simulation_runner` and reports how far it got:
+    ``sink(key, fraction of the horizon done)`` once per simulated day. Without a sink
+    (in a worker process) the reports go to the queue the pool gave the worker."""
+
+    def __init__(self, key: str, sink: Callable[[str, float], None] | None = None) -> None:
+        self.key, self.sink = key, sink
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from sim.sweep import tasks
+
+        key, sink = self.key, self.sink
+
+        def progress(fraction: float) -> None:
+            if sink is None:
+                _worker_queue.put((key, fraction))
+            else:
+                sink(key, fraction)
+
+        return tasks.simulation_runner(*args, progress=progress, **kwargs)
+
+
+_worker_queue: Any = None  # set in each worker process by `_listen_to`
+
+
+def _listen_to(queue: Any) -> None:
+    """Pool initializer: the worker reports run progress to `queue`."""
+    global _worker_queue
+    _worker_queue = queue
+
+
+class _Tally:
+    """Runs done plus the fractions of the runs under way, for ``progress(done, total)``."""
+
+    def __init__(self, total: int, progress: Progress) -> None:
+        self.total, self.progress = total, progress
+        self.finished: set[str] = set()
+        self.running: dict[str, float] = {}
+
+    def partial(self, key: str, fraction: float) -> None:
+        if key not in self.finished:
+            self.running[key] = min(max(fraction, self.running.get(key, 0.0)), 1.0)
+
+    def finish(self, key: str) -> None:
+        self.finished.add(key)
+        self.running.pop(key, None)
+
+    def report(self) -> None:
+        done = len(self.finished)
+        self.progress(done + sum(self.running.values()) if done < self.total else done, self.total)
+
+
 def _run_tasks(tasks: list[Any], workers: int, progress: Progress) -> dict[str, Any]:
-    """Execute sweep tasks, in this process or on ``workers`` processes; outcome per key."""
+    """Execute sweep tasks, in this process or on ``workers`` processes; outcome per key.
+
+    ``progress(done, total)`` is called after each run (``done`` a whole number) and, while
+    runs are under way, with ``done`` counting their simulated share of the horizon.
+    """
     from sim.sweep import tasks as sweep
 
     def details(task: Any) -> tuple[str, ...]:
         return CHART_TABLES if task.replication == 0 else ()
 
     outcomes: dict[str, Any] = {}
+    tally = _Tally(len(tasks), progress)
     if workers <= 1:
-        for done, task in enumerate(tasks, 1):
-            outcomes[task.key] = sweep.execute(task, sweep.simulation_runner, details(task))
-            progress(done, len(tasks))
+
+        def sink(key: str, fraction: float) -> None:
+            tally.partial(key, fraction)
+            tally.report()
+
+        for task in tasks:
+            outcomes[task.key] = sweep.execute(task, _Reported(task.key, sink), details(task))
+            tally.finish(task.key)
+            tally.report()
         return outcomes
     # "spawn": clean interpreters, no locks forked from a server's threads.
-    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    pool = cf.ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_listen_to, initargs=(queue,)
+    )
     try:
-        handles = {
-            pool.submit(sweep.execute, t, sweep.simulation_runner, details(t)): t for t in tasks
-        }
-        for done, handle in enumerate(cf.as_completed(handles), 1):
-            outcomes[handles[handle].key] = handle.result()
-            progress(done, len(tasks))
+        handles = {pool.submit(sweep.execute, t, _Reported(t.key), details(t)): t for t in tasks}
+        pending = set(handles)
+        while pending:
+            finished, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+            for key, fraction in _drain(queue):
+                tally.partial(key, fraction)
+            for handle in finished:
+                key = handles[handle].key
+                outcomes[key] = handle.result()
+                tally.finish(key)
+            tally.report()
     except BaseException:
         _stop(pool)  # interrupted (e.g. the page started a new run): do not finish the old one
         raise
+    finally:
+        queue.close()
     pool.shutdown(wait=True)
     return outcomes
+
+
+def _drain(queue: Any) -> list[tuple[str, float]]:
+    """Every report waiting in `queue`, without blocking."""
+    reports = []
+    while True:
+        try:
+            reports.append(queue.get_nowait())
+        except Empty:
+            return reports
+
+
+def time_left(done: float, total: int, elapsed_s: float) -> float | None:
+    """Seconds until ``total`` runs are done at the pace so far; None before the pace is
+    known (under 2% done). [s]"""
+    if total <= 0 or done < 0.02 * total:
+        return None
+    return max(0.0, elapsed_s * (total - done) / done)
 
 
 def compare_policies(
@@ -156,7 +251,9 @@ def compare_policies(
         reps: Replications per policy. [-]
         seed: Root seed. [-]
         baseline: Policy the differences are taken against; None = the first.
-        progress: Called as ``progress(done, total)`` after each run.
+        progress: Called as ``progress(done, total)`` after each run and, about twice a
+            second while runs are under way, with ``done`` counting the simulated share of
+            the runs in progress (e.g. 3.4 of 9).
         workers: Worker processes; None = all cores when the runs are big enough
             (``PARALLEL_MIN_ORDERS``), else 1 (in this process).
 

@@ -236,12 +236,17 @@ def simulation_runner(
     *,
     days: int | None = None,
     replication: int = 0,
+    progress: Callable[[float], None] | None = None,
 ) -> Any:
-    """The real runner: validate the scenario data and call `sim.run`."""
+    """The real runner: validate the scenario data and call `sim.run` (``progress`` gets
+    the fraction of the horizon done, once per simulated day)."""
     from sim.run import run
     from sim.scenario import load_scenario
 
-    return run(load_scenario(scenario), policy, seed, days=days, replication=replication)
+    return run(
+        load_scenario(scenario), policy, seed, days=days, replication=replication,
+        progress=progress,
+    )  # fmt: skip
 
 
 def resolve_runner(spec: str | Runner | None) -> Runner:

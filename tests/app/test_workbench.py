@@ -21,12 +21,21 @@ def tiny() -> dict:
 
 
 def test_runs_on_worker_processes_match_runs_in_process(tiny: dict) -> None:
-    calls: list[tuple[int, int]] = []
+    calls: list[tuple[float, int]] = []
     here = wb.compare_policies(
         tiny, ["closest", "cost"], 2, 5, progress=lambda d, n: calls.append((d, n)), workers=1
     )
-    there = wb.compare_policies(tiny, ["closest", "cost"], 2, 5, workers=2)
-    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    far: list[tuple[float, int]] = []
+    there = wb.compare_policies(
+        tiny, ["closest", "cost"], 2, 5, progress=lambda d, n: far.append((d, n)), workers=2
+    )
+    for reports in (calls, far):  # runs done, counting the simulated share of runs under way
+        done = [d for d, _ in reports]
+        assert {n for _, n in reports} == {4}
+        assert done == sorted(done) and done[-1] == 4 and done[0] >= 0
+    whole = [d for d, _ in calls if d == int(d)]
+    assert sorted(set(whole)) == [1, 2, 3, 4]  # one report after each run
+    assert len(calls) > 2 * 4  # and one per simulated day of each (two-day) run
     assert (here.workers, there.workers) == (1, 2)
     pd.testing.assert_frame_equal(here.per_run, there.per_run)
     pd.testing.assert_frame_equal(here.summary, there.summary)
@@ -100,3 +109,9 @@ def test_kpi_table_shows_intervals_and_paired_differences() -> None:
     assert table.loc["cost_per_order", "b"] == "11.000 [10.400, 11.600]"
     assert table.loc["cost_per_order", "b − a"] == "-1.000 [-1.200, -0.800]"
     assert table.loc["orders", "a"] == "1,234"  # no interval from one replication
+
+
+def test_time_left_follows_the_pace_so_far() -> None:
+    assert wb.time_left(0.0, 9, 5.0) is None  # no pace yet
+    assert wb.time_left(3.0, 9, 30.0) == pytest.approx(60.0)  # 10 s a run, 6 runs left
+    assert wb.time_left(9.0, 9, 90.0) == 0.0
