@@ -34,7 +34,6 @@ HERE = Path(__file__).resolve().parent
 SCENARIO_DIR = HERE / "scenarios"
 DEFAULT_SCENARIO = "default"
 UPLOAD = "your own YAML file"  # the scenario choice (and URL value) for an upload
-PREFERRED_POLICIES = ("closest", "min_split", "cost")
 FALLBACK_POLICIES = ("closest", "ranked", "min_split", "cost", "balance", "store_first", "dc_first")
 MAX_REPS = 20
 HEADLINE_KPIS = ("cost_per_order", "click_to_door_hours_p90", "fill_rate", "split_rate")
@@ -304,7 +303,7 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
     box.subheader("Comparison")
     described = available_policies()
     names = list(described)
-    preferred = [p for p in PREFERRED_POLICIES if p in names] or names[:3]
+    preferred = [p for p in wb.DEFAULT_POLICIES if p in names] or names[:3]
     notes = "\n".join(f"- **{n}**: {d}" if d else f"- **{n}**" for n, d in described.items())
     policies = box.multiselect(
         "Policies",
@@ -323,7 +322,13 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
         help="Differences in the KPI table are taken against this policy (paired by replication).",
     )
     reps = box.number_input(
-        "Replications (runs per policy)", 1, MAX_REPS, 3, 1, key="reps", bind="query-params"
+        "Replications (runs per policy)",
+        1,
+        MAX_REPS,
+        wb.DEFAULT_REPS,
+        1,
+        key="reps",
+        bind="query-params",
     )
     seed = box.number_input(
         "Seed",

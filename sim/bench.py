@@ -13,6 +13,9 @@ Cases:
 - ``large``: the default scenario with 200 locations, 5,000 SKUs and online demand scaled
   to about 220,000 orders over 14 days (overrides below, no extra file).
 - ``million``: the large network with demand scaled to about 1,050,000 orders over 28 days.
+- ``app``: the workbench page's first comparison, timed as the page runs it
+  (`sim.workbench.compare_policies` on the default scenario: `DEFAULT_POLICIES` x
+  `DEFAULT_REPS` replications on all local cores); ``app:D`` simulates D days only.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "large_orders_per_s": ("large case throughput [orders/s]", ">=", 20_000.0),
     "floor_ratio": ("floor ratio (large / bare SimPy) [-]", ">=", 0.35),
     "million_peak_rss_mib": ("1,000,000-order peak memory [MiB]", "<", 1_536.0),
+    "app_comparison_s": ("app's default 3 x 3 comparison [s]", "<", 60.0),
 }
 """Benchmark targets: key -> (label, comparison, value)."""
 
@@ -125,6 +129,9 @@ def run_case(case: str, policy: str = BENCH_POLICY) -> dict[str, Any]:
         report = simpy_floor(n)
         report["peak_rss_mib"] = round(_peak_rss_mib(), 1)
         return report
+    if case.startswith("app"):
+        days = case.partition(":")[2]
+        return app_comparison(int(days) if days else None)
     from sim.run import run
     from sim.scenario import load_scenario
 
@@ -147,6 +154,39 @@ def run_case(case: str, policy: str = BENCH_POLICY) -> dict[str, Any]:
         "elapsed_s": round(elapsed, 3),
         "orders_per_s": round(n_orders / elapsed, 1),
         "peak_rss_mib": round(_peak_rss_mib(), 1),
+    }
+
+
+def app_comparison(days: int | None = None) -> dict[str, Any]:
+    """Time the workbench page's first comparison on the default scenario.
+
+    Args:
+        days: Simulate this many days instead of the scenario's horizon (smoke tests).
+
+    Returns:
+        ``runs``, ``workers``, ``orders`` (online orders over all runs, as the page
+        estimates them), ``elapsed_s`` (wall clock of the whole comparison, worker start-up
+        included) and ``policies``.
+    """
+    from sim import workbench as wb
+    from sim.levers import levers_to_overrides
+    from sim.scenario import apply_overrides, load_scenario
+
+    data = load_scenario("default").resolved()
+    if days is not None:
+        data = load_scenario(
+            apply_overrides(data, levers_to_overrides(data, {"days": days}))
+        ).resolved()
+    t0 = time.perf_counter()
+    result = wb.compare_policies(data, wb.DEFAULT_POLICIES, wb.DEFAULT_REPS, int(data["seed"]))
+    elapsed = time.perf_counter() - t0
+    return {
+        "case": "app" if days is None else f"app:{days}",
+        "policies": list(wb.DEFAULT_POLICIES),
+        "runs": result.runs,
+        "workers": result.workers,
+        "orders": int(wb.online_orders(data) * result.runs),
+        "elapsed_s": round(elapsed, 3),
     }
 
 
@@ -213,17 +253,19 @@ def _subprocess_case(case: str) -> dict[str, Any]:
     return json.loads(lines[-1])
 
 
-def sim_benchmark(quick: bool = False, million: bool = False) -> dict[str, Any]:
+def sim_benchmark(quick: bool = False, million: bool = False, app: bool = False) -> dict[str, Any]:
     """Simulation throughput and peak memory per case, each in its own subprocess.
 
     Args:
         quick: Run a 2-day default scenario and a 20,000-order floor only (smoke test).
         million: Also run the 1,000,000-order case (slow; reports its peak memory).
+        app: Also time the workbench page's first comparison (the ``app`` case).
 
     Returns:
         ``orders_per_s`` and ``peak_rss_mib`` (case -> value), ``simpy_floor_orders_per_s``,
-        ``floor_ratio`` (large case / floor; the quick case in quick mode) and ``cases``
-        (the full report of every case).
+        ``floor_ratio`` (large case / floor; the quick case in quick mode), ``cases``
+        (the full report of every case), ``app`` (the ``app`` case's report, with `app`)
+        and, unless quick, ``targets`` (`check_targets`).
     """
     names = ["quick"] if quick else ["default", "large"] + (["million"] if million else [])
     cases = {name: _subprocess_case(name) for name in names}
@@ -245,6 +287,8 @@ def sim_benchmark(quick: bool = False, million: bool = False) -> dict[str, Any]:
         "cases": cases,
         "floor": floor,
     }
+    if app:
+        report["app"] = _subprocess_case("app")
     if not quick:
         report["targets"] = check_targets(report)
     return report
@@ -257,6 +301,7 @@ def check_targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "large_orders_per_s": report["orders_per_s"].get("large"),
         "floor_ratio": report["floor_ratio"],
         "million_peak_rss_mib": report["peak_rss_mib"].get("million"),
+        "app_comparison_s": report.get("app", {}).get("elapsed_s"),
     }
     out = {}
     for key, (_, comparison, target) in TARGETS.items():
@@ -282,6 +327,14 @@ def format_sim(report: dict[str, Any]) -> str:
         f"{'simpy floor':<12}{floor.get('orders', 0):>10,}"
         f"{report['simpy_floor_orders_per_s'] or 0:>12,.0f}   floor ratio {report['floor_ratio']}"
     )
+    app = report.get("app")
+    if app is not None:
+        lines.append(
+            f"app comparison: failed: {app['error']}"
+            if "error" in app
+            else f"app comparison: {app['runs']} runs on {app['workers']} workers "
+            f"in {app['elapsed_s']:.1f} s"
+        )
     for key, t in report.get("targets", {}).items():
         verdict = {True: "met", False: "missed", None: "not measured"}[t["met"]]
         value = "" if t["value"] is None else f"{t['value']:,}"

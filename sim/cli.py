@@ -292,7 +292,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         report = bench.engine_benchmark(quick=args.quick)
         text = bench.format_engine(report)
     else:
-        report = bench.sim_benchmark(quick=args.quick, million=args.million)
+        report = bench.sim_benchmark(quick=args.quick, million=args.million, app=args.app)
         text = bench.format_sim(report)
     print(_dumps(report) if args.json else text)
     return 0
@@ -365,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quick", action="store_true", help="small, fast version (smoke test)")
     p.add_argument("--million", action="store_true", help="also run a 1,000,000-order case")
+    p.add_argument(
+        "--app", action="store_true", help="also time the app's default 3 x 3 comparison"
+    )
     p.set_defaults(handler=cmd_bench)
 
     p = sub.add_parser("app", help="start the Streamlit workbench", description=cmd_app.__doc__)

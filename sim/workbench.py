@@ -22,6 +22,8 @@ import pandas as pd
 
 __all__ = [
     "CHART_TABLES",
+    "DEFAULT_POLICIES",
+    "DEFAULT_REPS",
     "KPI_UNITS",
     "Comparison",
     "RunFailed",
@@ -30,6 +32,10 @@ __all__ = [
     "online_orders",
     "time_left",
 ]
+
+#: The page's first comparison: these policies (those that exist), this many replications.
+DEFAULT_POLICIES = ("closest", "min_split", "cost")
+DEFAULT_REPS = 3
 
 #: Tables of replication 0 kept for the charts.
 CHART_TABLES = ("orders", "shipments", "inventory", "utilisation")

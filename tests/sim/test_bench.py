@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim import bench
+from sim import workbench as wb
 from sim.scenario import load_scenario
 
 ONLINE = bench.ONLINE_CHANNELS
@@ -63,3 +64,18 @@ def test_targets_are_checked_against_the_measured_values():
     assert "large case throughput [orders/s] >= 20,000: met 21,000" in text
     assert "floor ratio (large / bare SimPy) [-] >= 0.35: missed 0.2" in text
     assert "1,000,000-order peak memory [MiB] < 1,536: missed 1,536" in text
+    assert targets["app_comparison_s"]["met"] is None  # the app case did not run
+    report["app"] = {"runs": 9, "workers": 2, "elapsed_s": 59.9}
+    report["targets"] = bench.check_targets(report)
+    assert report["targets"]["app_comparison_s"]["met"] is True
+    text = bench.format_sim(report)
+    assert "app comparison: 9 runs on 2 workers in 59.9 s" in text
+    assert "app's default 3 x 3 comparison [s] < 60: met 59.9" in text
+
+
+def test_app_case_runs_the_pages_first_comparison():
+    report = bench.run_case("app:1")  # the default scenario over one day
+    assert report["case"] == "app:1"
+    assert report["policies"] == list(wb.DEFAULT_POLICIES)
+    assert report["runs"] == len(wb.DEFAULT_POLICIES) * wb.DEFAULT_REPS
+    assert report["orders"] > 0 and report["elapsed_s"] > 0 and report["workers"] >= 1
