@@ -7,8 +7,9 @@ and the work happens in ``sim/`` behind `st.cache_data`.
 State: every input widget is bound to the URL query string (``bind="query-params"``) under
 a short key (``scenario``, ``seed``, ``policies``, ``baseline``, ``reps`` and the lever keys
 of `sim.levers.LEVERS`); a value equal to its default is left out, so a link reproduces the
-view. The last comparison lives in ``st.session_state["outcome"]`` and is replaced whole by
-the next run.
+view. Choosing or uploading another scenario sets every lever and the seed to that
+scenario's own values. The last comparison lives in ``st.session_state["outcome"]`` and is
+replaced whole by the next run.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import streamlit as st
 
 from sim import levers as lv
 from sim import workbench as wb
+from sim.scenario.schema import MAX_SEED
 
 log = logging.getLogger("fulfil.app")
 
@@ -213,10 +215,31 @@ def table_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
 # --- the page ---------------------------------------------------------------------------------
 
 
-def _reset_levers() -> None:
-    """Forget lever values when the scenario changes, so the new scenario's values show."""
+def _sync_levers(identity: str, data: dict[str, Any]) -> None:
+    """When another scenario is chosen or uploaded, every lever and the seed take that
+    scenario's values; on the first page load the widgets keep what the URL says.
+
+    Widgets bound to the URL are changed through `st.session_state` (the browser keeps its
+    own copy of a widget's value, so forgetting the old value is not enough).
+    """
+    shown = st.session_state.get("levers_for")
+    st.session_state["levers_for"] = identity
+    if shown is None or shown == identity:
+        return
+    defaults = lv.lever_defaults(data)
+    days = int(data.get("horizon_days", 1))
     for lever in lv.LEVERS:
-        st.session_state.pop(lever.key, None)
+        if defaults[lever.key] is None:
+            st.session_state.pop(lever.key, None)
+        else:
+            st.session_state[lever.key] = _widget_range(lever, defaults[lever.key], days)[2]
+    st.session_state["seed"] = int(data.get("seed", 0) or 0)
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def scenario_ui() -> ScenarioChoice | None:
@@ -229,14 +252,11 @@ def scenario_ui() -> ScenarioChoice | None:
         index=0,
         key="scenario",
         bind="query-params",
-        on_change=_reset_levers,
         help="Scenarios from the scenarios/ folder, or your own YAML file.",
     )
     if key != UPLOAD:
         return ScenarioChoice(key, f"{key}.yaml", read_library_scenario(key))
-    upload = st.sidebar.file_uploader(
-        "Scenario YAML", type=["yaml", "yml"], key="upload", on_change=_reset_levers
-    )
+    upload = st.sidebar.file_uploader("Scenario YAML", type=["yaml", "yml"], key="upload")
     if upload is None:
         st.info("Upload a scenario YAML file in the sidebar to start.")
         return None
@@ -248,37 +268,52 @@ def scenario_ui() -> ScenarioChoice | None:
     return ScenarioChoice(UPLOAD, upload.name, text)
 
 
-def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any]) -> Any:
-    """Draw one lever bound to the URL; returns its value."""
+def _widget_range(lever: lv.Lever, default: Any, days: int) -> tuple[Any, Any, Any]:
+    """``(lowest, highest, value)`` of a lever's widget: the lever's range, widened to hold
+    the scenario's own value, and that value as the widget shows it (None = empty box).
+    ``days`` is the horizon an outage must start within."""
+    if lever.kind == "bool":
+        return None, None, bool(default)
+    if lever.kind == "choice":
+        return None, None, lv.NO_OUTAGE
+    if lever.kind == "range":
+        low, high = (float(x) for x in default)
+        return min(float(lever.lo), low), max(float(lever.hi), high), (low, high)
+    number = int if lever.kind == "int" else float
+    if default == lever.empty:
+        return number(lever.lo), number(lever.hi), None
+    value = number(default)
+    lo, hi = min(number(lever.lo), value), max(number(lever.hi), value)
+    if lever.key == "outage_start":
+        hi = max(0, days - 1)
+        value = min(value, hi)
+    return lo, hi, value
+
+
+def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any], days: int) -> Any:
+    """Draw one lever bound to the URL; returns its value (`Lever.empty` for an empty box)."""
     common: dict[str, Any] = {
         "key": lever.key,
         "help": lever.help,
         "bind": "query-params",
     }
+    lo, hi, value = _widget_range(lever, default, days)
     if lever.kind == "bool":
-        return st.toggle(lever.title, value=bool(default), **common)
+        return st.toggle(lever.title, value=value, **common)
     if lever.kind == "choice":
         options = [lv.NO_OUTAGE, *lv.location_ids(data)]
         return st.selectbox(lever.title, options, index=0, **common)
     if lever.kind == "range":
-        return st.slider(
-            lever.title, int(lever.lo), int(lever.hi), tuple(default), int(lever.step), **common
-        )
+        return st.slider(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
     if lever.kind == "int":
-        hi = int(lever.hi) if lever.hi is not None else None
-        if lever.key == "outage_start":
-            hi = max(0, int(data.get("horizon_days", 1)) - 1)
-        default = min(int(default), hi) if hi is not None else int(default)
-        return st.number_input(lever.title, int(lever.lo), hi, default, int(lever.step), **common)
-    return st.number_input(
-        lever.title,
-        float(lever.lo),
-        float(lever.hi),
-        float(default),
-        float(lever.step),
-        format="%g",
-        **common,
-    )
+        chosen = st.number_input(
+            lever.title, lo, hi, value, int(lever.step), placeholder=lever.empty, **common
+        )
+    else:
+        chosen = st.number_input(
+            lever.title, lo, hi, value, float(lever.step), format="%g", **common
+        )
+    return lever.empty if chosen is None else chosen
 
 
 def levers_ui(data: dict[str, Any], box: Any) -> dict[str, Any]:
@@ -294,7 +329,8 @@ def levers_ui(data: dict[str, Any], box: Any) -> dict[str, Any]:
                     continue
                 if lever.key.startswith("outage_") and values.get("outage") == lv.NO_OUTAGE:
                     continue
-                values[lever.key] = _lever_widget(lever, defaults[lever.key], data)
+                days = int(values.get("days") or data.get("horizon_days", 1))
+                values[lever.key] = _lever_widget(lever, defaults[lever.key], data, days)
     return values
 
 
@@ -333,7 +369,7 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
     seed = box.number_input(
         "Seed",
         0,
-        2**31 - 1,
+        MAX_SEED,
         int(default_seed),
         1,
         key="seed",
@@ -549,14 +585,19 @@ def main() -> None:
     except PlannerError as exc:
         st.error(str(exc))
         return
+    _sync_levers(f"{choice.key}:{choice.source}:{_digest(choice.text)}", data)
     run_box = st.sidebar.container()
     st.sidebar.subheader("Levers")
     values = levers_ui(data, st.sidebar.container())
-    run_choice, clicked = run_ui(int(data.get("seed", 0) or 0), run_box)
-    overrides = lv.levers_to_overrides(data, values)
+    scenario_seed = int(data.get("seed", 0) or 0)
+    run_choice, clicked = run_ui(scenario_seed, run_box)
     try:
+        overrides = lv.levers_to_overrides(data, values)
+        seed = int(st.session_state.get("seed", scenario_seed))
+        if seed != scenario_seed:  # the downloaded scenario reproduces the run alone
+            overrides["seed"] = seed
         scenario_yaml = edited_scenario_yaml(choice.text, choice.source, overrides)
-    except PlannerError as exc:
+    except (PlannerError, ValueError) as exc:
         st.error(str(exc))
         return
 

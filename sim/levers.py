@@ -1,12 +1,13 @@
 """Planner levers: a few high-level knobs mapped onto scenario fields.
 
-One definition serves the app's widgets, the URL query string and the tests. Each `Lever`
-carries its unit, range and step as data, reads its current value from a scenario (as the
-plain dict that `Scenario.resolved()` or YAML gives) and turns a new value into dotted-path
-overrides for `sim.scenario.apply_overrides`.
+One definition serves the app's widgets (and so the URL query string they are bound to)
+and the tests. Each `Lever` carries its unit, range and step as data, reads its current
+value from a scenario (as the plain dict that `Scenario.resolved()` or YAML gives) and
+turns a new value into dotted-path overrides for `sim.scenario.apply_overrides`.
 
 A lever whose value equals what it reads from the scenario produces no override, so an
-untouched scenario stays byte-for-byte the same.
+untouched scenario stays byte-for-byte the same. A scenario's own value is shown as it is,
+also outside the lever's usual range (`lo`, `hi`): the widget's range widens to hold it.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from typing import Any, Literal
 
 __all__ = [
     "LEVERS",
+    "NO_LIMIT",
     "NO_OUTAGE",
     "ONLINE_CHANNELS",
     "Lever",
     "LeverKind",
-    "decode",
-    "encode",
     "lever",
     "lever_defaults",
     "levers_to_overrides",
@@ -39,6 +39,9 @@ ONLINE_CHANNELS: tuple[str, ...] = ("web", "app", "marketplace", "social")
 
 NO_OUTAGE = "(none)"
 """The outage-location choice meaning "no extra outage"."""
+
+NO_LIMIT = "no limit"
+"""The ship-from-store daily limit meaning "unlimited" (an empty box in the app)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class Lever:
         read: Current value from a scenario dict; None when it does not apply.
         write: ``(scenario dict, value) -> overrides``.
         group: Section of the sidebar the lever belongs to.
+        empty: The value an empty box stands for (e.g. `NO_LIMIT`); None when the lever
+            always has a number.
     """
 
     key: str
@@ -72,46 +77,40 @@ class Lever:
     help: str = ""
     paths: tuple[str, ...] = field(default_factory=tuple)
     group: str = "Demand"
+    empty: Any = None
 
     @property
     def title(self) -> str:
         """Label with its unit, e.g. ``"POS sync delay (minutes)"``."""
         return f"{self.label} ({self.unit})" if self.unit else self.label
 
-    def clip(self, value: Any) -> Any:
-        """Coerce ``value`` to the lever's kind and clamp it into ``[lo, hi]``.
+    def coerce(self, value: Any) -> Any:
+        """``value`` as the lever's kind (ints rounded; not clamped into ``[lo, hi]``).
 
         Raises:
-            ValueError: ``value`` cannot be read as the lever's kind.
+            ValueError: ``value`` cannot be read as the lever's kind, or a window
+                (``range``) does not close after it opens; the message names the lever.
         """
+        if self.empty is not None and (value is None or value == self.empty):
+            return self.empty
         if self.kind == "bool":
-            if isinstance(value, str):
-                if value.lower() in ("1", "true", "on", "yes"):
-                    return True
-                if value.lower() in ("0", "false", "off", "no"):
-                    return False
-                raise ValueError(f"{self.key}: expected on/off, got {value!r}")
             return bool(value)
         if self.kind == "choice":
             return str(value)
         if self.kind == "range":
             low, high = (self._number(v) for v in value)
-            low, high = min(low, high), max(low, high)
-            if low == high:  # an empty window is not a valid opening time
-                high = min(low + 1, int(self.hi if self.hi is not None else low + 1))
-                low = high - 1
+            if low >= high:
+                raise ValueError(
+                    f"{self.label}: closing ({high:g}) must come after opening ({low:g})"
+                )
             return (low, high)
         return self._number(value)
 
     def _number(self, value: Any) -> int | float:
         number = float(value)
         if not math.isfinite(number):
-            raise ValueError(f"{self.key}: expected a finite number, got {value!r}")
-        if self.lo is not None:
-            number = max(number, self.lo)
-        if self.hi is not None:
-            number = min(number, self.hi)
-        if self.kind in ("int", "range"):
+            raise ValueError(f"{self.label}: expected a finite number, got {value!r}")
+        if self.kind == "int":
             return int(round(number))
         return round(number, 6)
 
@@ -151,6 +150,18 @@ def _store_field(data: Mapping[str, Any], name: str, default: Any) -> Any:
                 return store[name]
         return default
     return value
+
+
+def _has_stores(data: Mapping[str, Any]) -> bool:
+    stores = _get(data, "network.stores")
+    if isinstance(stores, list):
+        return bool(stores)
+    return not isinstance(stores, Mapping) or int(stores.get("count", 1) or 0) > 0
+
+
+def _for_stores(read: Callable[[Mapping[str, Any]], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    """`read`, or None (the lever does not apply) for a scenario without stores."""
+    return lambda data: read(data) if _has_stores(data) else None
 
 
 def _write_store_field(data: Mapping[str, Any], name: str, value: Any) -> Overrides:
@@ -262,22 +273,23 @@ def _read_sfs(data: Mapping[str, Any]) -> bool:
     return bool(_store_field(data, "ship_from_store", True))
 
 
-def _read_limit(data: Mapping[str, Any]) -> int:
-    return int(_store_field(data, "daily_order_limit", None) or 0)  # None (no limit) -> 0
+def _read_limit(data: Mapping[str, Any]) -> int | str:
+    value = _store_field(data, "daily_order_limit", None)
+    return NO_LIMIT if value is None else int(value)
 
 
-def _write_limit(data: Mapping[str, Any], value: int) -> Overrides:
-    return _write_store_field(data, "daily_order_limit", int(value) or None)
+def _write_limit(data: Mapping[str, Any], value: int | str) -> Overrides:
+    return _write_store_field(data, "daily_order_limit", None if value == NO_LIMIT else int(value))
 
 
-def _read_hours(data: Mapping[str, Any]) -> tuple[int, int]:
+def _read_hours(data: Mapping[str, Any]) -> tuple[float, float]:
     hours = _store_field(data, "hours", {"open": 9, "close": 21})
     if isinstance(hours, Mapping):
-        return (int(hours.get("open", 9)), int(hours.get("close", 21)))
-    return (0, 24)  # "always"
+        return (float(hours.get("open", 9)), float(hours.get("close", 21)))
+    return (0.0, 24.0)  # "always"
 
 
-def _write_hours(data: Mapping[str, Any], value: tuple[int, int]) -> Overrides:
+def _write_hours(data: Mapping[str, Any], value: tuple[float, float]) -> Overrides:
     open_hour, close_hour = float(value[0]), float(value[1])
     out: Overrides = {
         "network.store_defaults.hours.open": open_hour,
@@ -298,8 +310,8 @@ def _read_safety(data: Mapping[str, Any]) -> float:
     return float(_get(data, "inventory.safety_stock_days", 0.0) or 0.0)
 
 
-def _read_sync(data: Mapping[str, Any]) -> int:
-    return int(_get(data, "inventory.pos_sync_delay_minutes", 0) or 0)
+def _read_sync(data: Mapping[str, Any]) -> float:
+    return float(_get(data, "inventory.pos_sync_delay_minutes", 0) or 0)
 
 
 def _read_outage_location(data: Mapping[str, Any]) -> str:
@@ -366,7 +378,8 @@ LEVERS: tuple[Lever, ...] = (
         lo=1.0,
         hi=10.0,
         step=0.1,
-        help="Demand multiplier during the scenario's peak days (e.g. Black Friday).",
+        help="Demand multiplier on the scenario's peak days (e.g. Black Friday); every peak "
+        "takes this value.",
         paths=("demand.peaks",),
     ),
     Lever(
@@ -400,7 +413,7 @@ LEVERS: tuple[Lever, ...] = (
         "Ship from store",
         "",
         "bool",
-        _read_sfs,
+        _for_stores(_read_sfs),
         _store_setter("ship_from_store", bool),
         help="Whether stores may ship online orders.",
         paths=("network.store_defaults.ship_from_store",),
@@ -409,28 +422,30 @@ LEVERS: tuple[Lever, ...] = (
     Lever(
         "sfs_limit",
         "Ship-from-store daily limit",
-        "orders/store/day, 0 = no limit",
+        "orders/store/day",
         "int",
-        _read_limit,
+        _for_stores(_read_limit),
         _write_limit,
         lo=0,
         hi=2_000,
         step=5,
-        help="Most online orders one store accepts per local day.",
+        help="Most online orders one store accepts per local day; 0 = none at all; "
+        "leave the box empty for no limit.",
         paths=("network.store_defaults.daily_order_limit",),
         group="Stores",
+        empty=NO_LIMIT,
     ),
     Lever(
         "hours",
         "Store opening hours",
         "local time, h",
         "range",
-        _read_hours,
+        _for_stores(_read_hours),
         _write_hours,
-        lo=0,
-        hi=24,
-        step=1,
-        help="Stores pick and hand over orders only while open.",
+        lo=0.0,
+        hi=24.0,
+        step=0.5,
+        help="Stores pick and hand over orders only while open; closing after opening.",
         paths=("network.store_defaults.hours.open", "network.store_defaults.hours.close"),
         group="Stores",
     ),
@@ -439,7 +454,7 @@ LEVERS: tuple[Lever, ...] = (
         "Online threshold",
         "units",
         "int",
-        _read_threshold,
+        _for_stores(_read_threshold),
         _store_setter("online_threshold", int),
         lo=0,
         hi=100,
@@ -466,9 +481,9 @@ LEVERS: tuple[Lever, ...] = (
         "sync",
         "POS sync delay",
         "minutes",
-        "int",
+        "float",
         _read_sync,
-        _setter("inventory.pos_sync_delay_minutes", int),
+        _setter("inventory.pos_sync_delay_minutes", float),
         lo=0,
         hi=1_440,
         step=5,
@@ -530,11 +545,12 @@ def lever(key: str) -> Lever:
 
 
 def lever_defaults(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Each lever's current value in a scenario dict (None when it does not apply)."""
+    """Each lever's current value in a scenario dict, as it is (not clamped into the
+    lever's range); None when the lever does not apply to the scenario."""
     out: dict[str, Any] = {}
     for lv in LEVERS:
         value = lv.read(data)
-        out[lv.key] = None if value is None else lv.clip(value)
+        out[lv.key] = None if value is None else lv.coerce(value)
     return out
 
 
@@ -543,24 +559,29 @@ def levers_to_overrides(data: Mapping[str, Any], values: Mapping[str, Any]) -> O
 
     Args:
         data: The scenario as a plain dict (``Scenario.resolved()`` or parsed YAML).
-        values: Lever key -> chosen value; unknown keys and None values are ignored.
+        values: Lever key -> chosen value; unknown keys, levers that do not apply to the
+            scenario and None values of levers without an `empty` meaning are ignored.
 
     Returns:
         ``{"inventory.pos_sync_delay_minutes": 30, ...}``; empty when nothing changed.
+
+    Raises:
+        ValueError: A value the lever cannot take (e.g. opening hours that close before
+            they open); the message names the lever.
     """
     defaults = lever_defaults(data)
     out: Overrides = {}
     for key, value in values.items():
         lv = _BY_KEY.get(key)
-        if lv is None or value is None or defaults.get(key) is None:
+        if lv is None or defaults.get(key) is None or (value is None and lv.empty is None):
             continue
-        value = lv.clip(value)
+        value = lv.coerce(value)
         if value != defaults[key]:
             out.update(lv.write(data, value))
     location = values.get("outage", NO_OUTAGE)
     if location and location != NO_OUTAGE:
-        start = lever("outage_start").clip(values.get("outage_start", defaults["outage_start"]))
-        days = lever("outage_days").clip(values.get("outage_days", defaults["outage_days"]))
+        start = lever("outage_start").coerce(values.get("outage_start", defaults["outage_start"]))
+        days = lever("outage_days").coerce(values.get("outage_days", defaults["outage_days"]))
         out.update(_outage_overrides(data, str(location), start, days))
     return out
 
@@ -583,31 +604,3 @@ def location_ids(data: Mapping[str, Any]) -> list[str]:
             if isinstance(items, list):
                 ids += [str(x["id"]) for x in items if isinstance(x, Mapping) and "id" in x]
         return ids
-
-
-def encode(key: str, value: Any) -> str:
-    """Lever value -> URL query-string text (``"9-21"`` for ranges, ``"on"``/``"off"``)."""
-    lv = _BY_KEY[key]
-    if lv.kind == "bool":
-        return "on" if value else "off"
-    if lv.kind == "range":
-        return f"{value[0]}-{value[1]}"
-    if lv.kind == "float":
-        return f"{float(value):g}"
-    return str(value)
-
-
-def decode(key: str, text: str) -> Any:
-    """URL query-string text -> lever value, clamped into range.
-
-    Raises:
-        KeyError: unknown lever key.
-        ValueError: the text is not a valid value for the lever.
-    """
-    lv = _BY_KEY[key]
-    if lv.kind == "range":
-        parts = text.split("-")
-        if len(parts) != 2:
-            raise ValueError(f"{key}: expected 'open-close', got {text!r}")
-        return lv.clip(parts)
-    return lv.clip(text)

@@ -96,7 +96,14 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects a key repeated in one mapping."""
+    """A safe YAML loader that rejects a key repeated in one mapping and leaves dates as
+    text, so that the scenario's validation reads them and names the field of a bad one."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False):
@@ -135,6 +142,10 @@ def parse_yaml(text: str, file: str = "<text>") -> dict[str, Any]:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ScenarioError(file, "", _yaml_reason(exc)) from None
+    except RecursionError:
+        raise ScenarioError(file, "", "invalid YAML: nested too deeply") from None
+    except (ValueError, OverflowError) as exc:  # e.g. an explicit !!timestamp that is no date
+        raise ScenarioError(file, "", f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(file, "", f"top level must be a mapping of sections, got {got}")

@@ -38,6 +38,7 @@ __all__ = [
     "Hours",
     "Inventory",
     "LocationSpec",
+    "MAX_SEED",
     "NetworkSpec",
     "Operations",
     "Outage",
@@ -54,6 +55,8 @@ __all__ = [
 
 Capability = Literal["ship", "pickup", "returns", "wholesale"]
 LOCATION_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+MAX_SEED = 2**53 - 1
+"""Largest seed: integers up to here are exact in JSON and in the browser (the app's URL)."""
 
 
 class LocationSpec(StrictModel):
@@ -309,16 +312,17 @@ class Scenario(StrictModel):
     Attributes:
         name: Scenario name.
         description: Free text.
-        seed: Default random seed.
-        start: First simulated day; sim time 0 is this date 00:00 UTC.
+        seed: Default random seed. [0, 2**53 - 1: exact in JSON and in the browser]
+        start: First simulated day; sim time 0 is this date 00:00 UTC. [1970-01-01 to
+            2999-12-31]
         horizon_days: Simulated days. [days]
         warmup_days: Days whose orders are left out of the KPIs. [days, < horizon_days]
     """
 
     name: str = Field(min_length=1)
     description: str = ""
-    seed: int = Field(default=42, ge=0)
-    start: date = date(2026, 11, 2)
+    seed: int = Field(default=42, ge=0, le=MAX_SEED)
+    start: date = Field(default=date(2026, 11, 2), ge=date(1970, 1, 1), le=date(2999, 12, 31))
     horizon_days: int = Field(default=28, gt=0)
     warmup_days: int = Field(default=3, ge=0)
     network: NetworkSpec = NetworkSpec()

@@ -197,17 +197,25 @@ def load_sweep_results(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Raises:
         FileNotFoundError: the folder holds no sweep results.
+        ValueError: its manifest cannot be read, or no run has finished yet.
     """
     from sim.sweep.store import ResultStore
 
     folder = Path(folder)
     if not (folder / "runs").is_dir():
-        raise FileNotFoundError(f"{folder}: not a sweep results folder (no runs/)")
+        raise FileNotFoundError("not a sweep results folder (no runs/)")
     store = ResultStore(folder)
     keys = None
     manifest = folder / "manifest.json"
     if manifest.is_file():
-        keys = [r["key"] for r in json.loads(manifest.read_text(encoding="utf-8"))["runs"]]
-    summary = summarise(store.load_runs(keys))
+        info = json.loads(manifest.read_text(encoding="utf-8"))
+        runs = info.get("runs") if isinstance(info, dict) else None
+        if not isinstance(runs, list) or not all(isinstance(r, dict) and "key" in r for r in runs):
+            raise ValueError("manifest.json: no list of runs with their keys")
+        keys = [r["key"] for r in runs]
+    results = store.load_runs(keys)
+    if results.empty or "cost_per_order" not in results.columns:
+        raise ValueError("no finished runs yet (a sweep shows here once runs are committed)")
+    summary = summarise(results)
     frontier = summary[summary["on_frontier"]].sort_values("cost_per_order", ignore_index=True)
     return summary, frontier

@@ -64,6 +64,51 @@ def test_choose_a_scenario(at: AppTest) -> None:
     assert at.number_input(key="sync").value != 99  # levers reset to the new scenario
 
 
+def test_switching_scenario_resets_levers_set_in_the_url_and_the_seed(at: AppTest) -> None:
+    from sim import levers as lv
+    from sim.scenario import load_scenario
+
+    at.query_params.update({"sync": "99", "seed": "5", "days": "3"})
+    at.run()
+    assert at.number_input(key="sync").value == 99  # the link's values on the first load
+    peak = load_scenario("peak").resolved()
+    at.selectbox(key="scenario").set_value("peak").run()
+    _no_failures(at)
+    shown = lv.lever_defaults(peak)
+    assert at.number_input(key="sync").value == shown["sync"]
+    assert at.number_input(key="days").value == shown["days"] == peak["horizon_days"]
+    assert at.number_input(key="seed").value == peak["seed"]
+    assert any("0 field(s) changed" in m.value for m in at.markdown)
+    at.number_input(key="reps").set_value(2).run()  # another click keeps peak's own values
+    assert any("0 field(s) changed" in m.value for m in at.markdown)
+
+
+def test_an_upload_shows_its_own_seed_and_values_outside_the_lever_ranges(at: AppTest) -> None:
+    at.run()
+    at.selectbox(key="scenario").set_value(UPLOAD).run()
+    text = b"name: wide\nseed: 7\nhorizon_days: 120\ninventory: {pos_sync_delay_minutes: 7.5}\n"
+    at.file_uploader(key="upload").upload("wide.yaml", text, "application/x-yaml").run()
+    _no_failures(at)
+    assert at.number_input(key="seed").value == 7
+    assert at.number_input(key="days").value == 120  # beyond the lever's usual 90 days
+    assert at.number_input(key="sync").value == 7.5
+    assert any("120 days · 0 field(s) changed" in m.value for m in at.markdown)
+
+
+def test_a_chosen_seed_goes_into_the_edited_scenario(at: AppTest) -> None:
+    at.run()
+    at.number_input(key="seed").set_value(11).run()
+    _no_failures(at)
+    assert "seed: 11" in "\n".join(c.value for c in at.code)
+
+
+def test_hours_that_close_before_they_open_are_an_inline_error(at: AppTest) -> None:
+    at.run()
+    at.slider(key="hours").set_value((10.0, 10.0)).run()
+    assert not at.exception
+    assert at.error and "closing (10) must come after opening (10)" in at.error[0].value
+
+
 def test_edit_levers_changes_the_scenario(at: AppTest) -> None:
     at.run()
     at.number_input(key="sync").set_value(90)
@@ -136,6 +181,9 @@ def test_run_errors_are_shown_inline(at: AppTest, monkeypatch: pytest.MonkeyPatc
         (b"name: x\nhorizon_days: -2\n", "horizon_days"),
         (b"- just\n- a list\n", "mapping"),
         (b"\xff\xfe\x00bad", "not UTF-8"),
+        (b"name: x\nstart: 2026-02-30\n", "start: Input should be a valid date"),
+        (b"name: x\nseed: 3000000000000000000\n", "seed: Input should be less than"),
+        (b"name: x\ndescription: " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
     ],
 )
 def test_bad_upload_shows_an_inline_error(at: AppTest, content: bytes, expected: str) -> None:
@@ -219,3 +267,15 @@ def test_a_folder_without_sweep_results_is_an_inline_error(at: AppTest, tmp_path
     at.text_input(key="sweep_folder").set_value(str(tmp_path / "nothing")).run()
     assert not at.exception
     assert at.error and "nothing" in at.error[0].value
+
+
+def test_a_sweep_folder_without_finished_runs_is_an_inline_error(
+    at: AppTest, tmp_path: Path
+) -> None:
+    (tmp_path / "runs").mkdir()
+    at.run()
+    at.text_input(key="sweep_folder").set_value(str(tmp_path)).run()
+    assert not at.exception
+    assert at.error and at.error[0].value == f"{tmp_path}: no finished runs yet " + (
+        "(a sweep shows here once runs are committed)"
+    )

@@ -20,10 +20,10 @@ CHANGED = {
     "returns": 20.0,
     "sfs": False,
     "sfs_limit": 10,
-    "hours": (8, 22),
+    "hours": (8.0, 21.5),
     "threshold": 5,
     "safety": 2.5,
-    "sync": 60,
+    "sync": 7.5,
     "outage": "DC-EAST",
     "outage_start": 1,
     "outage_days": 2,
@@ -88,10 +88,44 @@ def test_short_horizon_shortens_warmup(data: dict) -> None:
     assert edited["warmup_days"] < 2
 
 
-def test_no_limit_is_zero(data: dict) -> None:
-    edited = _edited(data, {"sfs_limit": 0})
-    assert edited["network"]["store_defaults"]["daily_order_limit"] is None
-    assert lv.lever_defaults(edited)["sfs_limit"] == 0
+def test_an_empty_limit_means_no_limit_and_zero_means_none(data: dict) -> None:
+    limited = _edited(data, {"sfs_limit": 60})
+    assert lv.lever_defaults(limited)["sfs_limit"] == 60
+    unlimited = _edited(limited, {"sfs_limit": None})  # the app's empty box
+    assert unlimited["network"]["store_defaults"]["daily_order_limit"] is None
+    assert lv.lever_defaults(unlimited)["sfs_limit"] == lv.NO_LIMIT
+    closed = _edited(unlimited, {"sfs_limit": 0})  # as the engine reads it: no orders at all
+    assert closed["network"]["store_defaults"]["daily_order_limit"] == 0
+    assert lv.lever_defaults(closed)["sfs_limit"] == 0
+
+
+def test_scenario_values_outside_a_levers_range_are_kept_as_they_are() -> None:
+    data = load_scenario(
+        {
+            "name": "wide",
+            "horizon_days": 200,
+            "inventory": {"pos_sync_delay_minutes": 2000},
+            "catalogue": {"return_rate": 0.95},
+            "network": {"store_defaults": {"hours": {"open": 8.5, "close": 20.5}}},
+        }
+    ).resolved()
+    shown = lv.lever_defaults(data)
+    assert shown["days"] == 200 and shown["sync"] == 2000.0 and shown["returns"] == 95.0
+    assert shown["hours"] == (8.5, 20.5)
+    assert lv.levers_to_overrides(data, shown) == {}  # untouched: the scenario as it is
+
+
+def test_hours_must_close_after_they_open(data: dict) -> None:
+    for hours in ((10, 10), (21, 9)):
+        with pytest.raises(ValueError, match="Store opening hours: closing .* after opening"):
+            lv.levers_to_overrides(data, {"hours": hours})
+
+
+def test_store_levers_do_not_apply_without_stores() -> None:
+    data = load_scenario({"name": "no stores", "network": {"stores": []}}).resolved()
+    shown = lv.lever_defaults(data)
+    assert [k for k in ("sfs", "sfs_limit", "hours", "threshold") if shown[k] is not None] == []
+    assert lv.levers_to_overrides(data, {"threshold": 9, "hours": (7, 23)}) == {}
 
 
 def test_lever_without_target_reads_none() -> None:
@@ -119,27 +153,3 @@ def test_location_ids_include_generated_stores(data: dict) -> None:
     ids = lv.location_ids(data)
     assert ids[:3] == ["DC-EAST", "DC-CENTRAL", "DC-WEST"]
     assert "STORE-01" in ids
-
-
-@pytest.mark.parametrize(
-    ("key", "text", "value"),
-    [
-        ("sync", "45", 45),
-        ("sync", "99999", 1440),  # clamped into range
-        ("safety", "1.5", 1.5),
-        ("sfs", "off", False),
-        ("hours", "8-20", (8, 20)),
-        ("hours", "10-10", (10, 11)),  # an empty window becomes one hour
-        ("outage", "DC-WEST", "DC-WEST"),
-    ],
-)
-def test_query_text_round_trip(key: str, text: str, value: object) -> None:
-    decoded = lv.decode(key, text)
-    assert decoded == value
-    assert lv.decode(key, lv.encode(key, decoded)) == decoded
-
-
-@pytest.mark.parametrize(("key", "text"), [("sync", "abc"), ("sfs", "maybe"), ("hours", "9")])
-def test_bad_query_text_is_rejected(key: str, text: str) -> None:
-    with pytest.raises(ValueError):
-        lv.decode(key, text)
