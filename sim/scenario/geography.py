@@ -130,6 +130,11 @@ def largest_metros(n: int, min_miles: float = 30.0) -> list[City]:
     """
     if n < 0:
         raise ValueError(f"largest_metros: n must be >= 0, got {n}")
+    return list(_largest_metros(n, float(min_miles)))
+
+
+@functools.lru_cache(maxsize=16)
+def _largest_metros(n: int, min_miles: float) -> tuple[City, ...]:
     chosen: list[City] = []
     for c in cities():
         if len(chosen) == n:
@@ -137,8 +142,8 @@ def largest_metros(n: int, min_miles: float = 30.0) -> list[City]:
         if all(miles_between(c, k) >= min_miles for k in chosen):
             chosen.append(c)
     if len(chosen) < n:
-        raise ValueError(f"largest_metros: only {len(chosen)} metros are {min_miles} miles apart")
-    return chosen
+        raise ValueError(f"largest_metros: only {len(chosen)} metros are {min_miles:g} miles apart")
+    return tuple(chosen)
 
 
 def top_cities(n: int) -> list[City]:

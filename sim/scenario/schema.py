@@ -139,6 +139,15 @@ class StorePlacement(StrictModel):
     placement: Literal["largest_metros"] = "largest_metros"
     min_miles: float = Field(default=30.0, ge=0)
 
+    @model_validator(mode="after")
+    def _enough_metros(self) -> StorePlacement:
+        try:
+            geography.largest_metros(self.count, self.min_miles)
+        except ValueError as exc:
+            reason = str(exc).removeprefix("largest_metros: ")
+            raise FieldError("count", f"{reason}; lower count or min_miles") from None
+        return self
+
     def ids(self) -> list[str]:
         """Generated store ids."""
         width = max(2, len(str(self.count)))

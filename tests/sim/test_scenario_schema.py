@@ -130,6 +130,19 @@ BAD_CASES = {
         "network.stores.where",
         "unknown key 'where'",
     ),
+    "no_such_date": ("name: x\nstart: 2026-02-30\n", "start", "valid date"),
+    "no_such_peak_date": (
+        "name: x\ndemand:\n  peaks: [{start: 2026-13-01, multiplier: 2}]\n",
+        "demand.peaks.0.start",
+        "valid date",
+    ),
+    "start_too_late": ("name: x\nstart: 9999-12-31\n", "start", "less than or equal to 2999"),
+    "seed_too_big": ("name: x\nseed: 9007199254740992\n", "seed", "less than or equal"),
+    "more_stores_than_metros": (
+        "name: x\nnetwork:\n  stores: {count: 100000}\n",
+        "network.stores.count",
+        "metros are 30 miles apart; lower count or min_miles",
+    ),
 }
 
 
@@ -153,6 +166,25 @@ def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
         load_scenario(path)
     assert str(info.value).startswith(f"{path}: invalid YAML at line ")
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("name: x\ndescription: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ("name: x\nstart: !!timestamp 2026-13-45\n", "month must be in 1..12"),
+    ],
+)
+def test_yaml_that_cannot_be_read_is_one_line(tmp_path: Path, text: str, reason: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == f"{path}: invalid YAML: {reason}"
+
+
+def test_dates_are_read_by_the_schema(tmp_path: Path) -> None:
+    scenario = load_scenario(_write(tmp_path, "name: x\nstart: 2027-01-04\n"))
+    assert scenario.start.isoformat() == "2027-01-04"
 
 
 def test_missing_file(tmp_path: Path) -> None:
