@@ -330,6 +330,23 @@ def add_arguments(p: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _policy_names(file: str, text: str) -> tuple[str, ...]:
+    """The comma-separated policy names of ``--policies``, checked before anything runs."""
+    import engine.routing.lp  # noqa: F401  (registers the LP policies)
+    from engine.routing import available_policies
+
+    names = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+    if not names:
+        raise ValueError(f"{file}: --policies: give at least one policy")
+    known = available_policies()
+    for name in names:
+        if name not in known and not name.endswith((".yaml", ".yml")):
+            raise ValueError(
+                f"{file}: --policies: unknown policy {name!r} (available: {', '.join(sorted(known))})"
+            )
+    return names
+
+
 def _positive_int(file: str, flag: str, value: str | None, low: int) -> int | None:
     if value is None:
         return None
@@ -352,9 +369,7 @@ def bound_command(args: Any) -> int:
         seed = _positive_int(args.file, "--seed", args.seed, 0)
         days = _positive_int(args.file, "--days", getattr(args, "days", None), 1)
         scn = load_scenario(args.file)
-        policies = tuple(p for p in str(args.policies).split(",") if p)
-        if not policies:
-            raise ValueError(f"{args.file}: --policies: give at least one policy")
+        policies = _policy_names(args.file, str(args.policies))
         report = bound_report(scn, policies, seed, days)
     except ScenarioError as exc:
         print(" ".join(str(exc).split()), file=sys.stderr)

@@ -69,7 +69,8 @@ def _policy(file: str, field: str, name: str) -> str:
         raise UsageError(file, field, "empty policy name")
     if name.endswith((".yaml", ".yml")):
         if not Path(name).is_file():
-            raise UsageError(file, field, f"policy file {name!r} not found")
+            problem = "is not a file" if Path(name).exists() else "not found"
+            raise UsageError(file, field, f"policy file {name!r} {problem}")
         return name
     known = _known_policies()
     if known is not None and name not in known:
@@ -161,10 +162,12 @@ def _format_kpi(name: str, value: float) -> str:
 
 
 def _make_dir(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(str(out), "--out", f"cannot create directory: {exc.strerror}") from None
+    """Create ``out`` and check that files can be written in it (before a long run)."""
+    from sim.outdir import unwritable
+
+    problem = unwritable(out)
+    if problem:
+        raise UsageError(str(out), "--out", problem)
 
 
 def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) -> None:
@@ -182,20 +185,28 @@ def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) 
             # Mixed-type object columns (free-text details): store them as text.
             text = frame.astype({c: str for c in frame.columns if frame[c].dtype == object})
             text.to_parquet(out / f"{name}.parquet", index=False)
-    (out / "kpis.json").write_text(_dumps(dict(result.kpis)) + "\n")
-    (out / "run.json").write_text(_dumps(meta) + "\n")
-    (out / "scenario.yaml").write_text(scenario.to_yaml())
+    texts = {
+        "kpis.json": _dumps(dict(result.kpis)) + "\n",
+        "run.json": _dumps(meta) + "\n",
+        "scenario.yaml": scenario.to_yaml(),
+    }
+    for name, text in texts.items():
+        try:
+            (out / name).write_text(text)
+        except OSError as exc:
+            raise UsageError(str(out / name), "--out", f"cannot write: {exc.strerror}") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with one policy and print its KPIs."""
     from sim.scenario import check_policy, load_scenario
+    from sim.scenario.schema import MAX_HORIZON_DAYS
 
     scenario = load_scenario(args.file)
     file = args.file
     check_policy(scenario, file)
     seed = _int(file, "--seed", args.seed, 0)
-    days = _int(file, "--days", args.days, 1)
+    days = _int(file, "--days", args.days, 1, MAX_HORIZON_DAYS)
     policy = _policy(file, "--policy", args.policy)
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
@@ -237,6 +248,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare policies over replications and print means, intervals and differences."""
     from sim.compare import compare
     from sim.scenario import check_policy, load_scenario
+    from sim.scenario.schema import MAX_HORIZON_DAYS
 
     scenario = load_scenario(args.file)
     file = args.file
@@ -249,7 +261,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError(file, "--policies", f"a policy is repeated in {args.policies!r}")
     reps = _int(file, "--reps", args.reps, 1)
     seed = _int(file, "--seed", args.seed, 0)
-    days = _int(file, "--days", args.days, 1)
+    days = _int(file, "--days", args.days, 1, MAX_HORIZON_DAYS)
     baseline = args.baseline.strip() if args.baseline is not None else None
     if baseline is not None and baseline not in policies:
         raise UsageError(
@@ -289,6 +301,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from sim import bench
 
     if args.engine:
+        for flag in ("million", "app"):
+            if getattr(args, flag):
+                raise UsageError(
+                    "", f"--{flag}", "is for the simulation benchmark (without --engine)"
+                )
         report = bench.engine_benchmark(quick=args.quick)
         text = bench.format_engine(report)
     else:
@@ -416,6 +433,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fulfil: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `fulfil ... | head -1`: the reader left, stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

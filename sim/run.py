@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from engine.audit import Op
-from engine.errors import LedgerError
+from engine.errors import LedgerError, RuleError
 from engine.ledger import Ledger
 from engine.routing import get_policy, load_policy_file
 from engine.routing.context import Policy
@@ -29,7 +29,7 @@ from sim.model.stock import ConservationError
 from sim.model.world import World
 from sim.records import LOCATION_KINDS, RunMeta, categorical
 from sim.scenario.loader import load_scenario
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import MAX_HORIZON_DAYS, Scenario
 
 __all__ = ["INFLOW_OPS", "ConservationError", "RunResult", "ledger_inflows", "run"]
 
@@ -96,9 +96,27 @@ def _resolve_policy(policy: Any, scn: Scenario) -> tuple[Policy, str]:
     text = str(policy)
     path = Path(text)
     if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
-        return load_policy_file(path, register=False)[0], text
+        rules = load_policy_file(path, register=False)[0]
+        _check_locations(rules, scn, text)
+        return rules, text
     params = dict(scn.routing.params) if text == scn.routing.policy else {}
     return get_policy(text, **params), text
+
+
+def _check_locations(policy: Policy, scn: Scenario, file: str) -> None:
+    """A rules file's `exclude` filters and `priority` keys name locations of the network.
+
+    Raises:
+        RuleError: naming the file, the policy and the unknown location ids.
+    """
+    named = [*getattr(policy, "filters", ()), *getattr(policy, "sort", ())]
+    ids = [i for rule in named for i in getattr(rule, "ids", ())]
+    unknown = sorted(set(ids) - set(scn.network.location_ids()))
+    if unknown:
+        raise RuleError(
+            f"{file}: policy {policy.name!r}: unknown location(s) {', '.join(unknown)} "
+            f"(not in scenario {scn.name!r})"
+        )
 
 
 def run(
@@ -138,8 +156,10 @@ def run(
     """
     t0 = time.perf_counter()
     scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    if days is not None and (isinstance(days, bool) or int(days) != days or days <= 0):
-        raise ValueError(f"days: must be a positive integer, got {days!r}")
+    if days is not None and (
+        isinstance(days, bool) or int(days) != days or not 0 < days <= MAX_HORIZON_DAYS
+    ):
+        raise ValueError(f"days: must be an integer from 1 to {MAX_HORIZON_DAYS}, got {days!r}")
     if isinstance(replication, bool) or int(replication) != replication or replication < 0:
         raise ValueError(f"replication: must be a non-negative integer, got {replication!r}")
     seed = scn.seed if seed is None else int(seed)
@@ -261,7 +281,7 @@ def _tables(w: World, meta: RunMeta, end_h: float) -> Callable[[], dict[str, pd.
             "requested_method": categorical(requested_method, METHODS),
             "region": categorical(region, region_ids),
             "created_h": time_h,
-            "units_ordered": np.asarray(units_ordered, dtype=np.int64),
+            "units_ordered": np.asarray(units_ordered, dtype=np.int32),
             "in_warmup": time_h < warmup_h,
         }
         line_cols = {

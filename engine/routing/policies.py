@@ -7,6 +7,7 @@ anything with a `name` and `choose(ctx) -> Plan` is a `Policy`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,7 +107,25 @@ def get_policy(name: str, **params: Any) -> Policy:
     try:
         return factory(**params)
     except TypeError as exc:
+        takes = _parameter_names(factory)
+        unknown = sorted(set(params) - set(takes)) if takes is not None else []
+        if unknown:
+            listed = ", ".join(takes) if takes else "no parameters"
+            raise RoutingError(
+                f"policy {name!r}: unknown parameter(s) {unknown} (it takes: {listed})"
+            ) from None
         raise RoutingError(f"policy {name!r}: bad parameters {sorted(params)}: {exc}") from None
+
+
+def _parameter_names(factory: Callable[..., Policy]) -> list[str] | None:
+    """Keyword parameters a policy factory takes; None when it takes any (``**kwargs``)."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def available_policies() -> list[str]:

@@ -171,6 +171,10 @@ def load_policy_file(path: str | Path, register: bool = True) -> list[RulePolicy
         raise RuleError(f"{path}: cannot read rule file: {exc.strerror or exc}") from None
     try:
         doc = yaml.safe_load(text)
+    except RecursionError:
+        raise RuleError(f"{path}: invalid YAML: nested too deeply") from None
+    except (ValueError, OverflowError) as exc:  # e.g. a date that does not exist
+        raise RuleError(f"{path}: invalid YAML: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""

@@ -31,9 +31,12 @@ class FieldError(ValueError):
 
 class StrictModel(BaseModel):
     """Base of every scenario section: unknown keys are errors; defaults and assignments
-    are validated too (so default profiles are normalised like given ones)."""
+    are validated too (so default profiles are normalised like given ones); numbers are
+    finite."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 class Mean(StrictModel):

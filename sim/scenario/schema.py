@@ -38,6 +38,7 @@ __all__ = [
     "Hours",
     "Inventory",
     "LocationSpec",
+    "MAX_HORIZON_DAYS",
     "MAX_SEED",
     "NetworkSpec",
     "Operations",
@@ -55,6 +56,8 @@ __all__ = [
 
 Capability = Literal["ship", "pickup", "returns", "wholesale"]
 LOCATION_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+MAX_HORIZON_DAYS = 366
+"""Longest horizon: a year (orders are generated up front, so memory grows with it)."""
 MAX_SEED = 2**53 - 1
 """Largest seed: integers up to here are exact in JSON and in the browser (the app's URL)."""
 
@@ -324,7 +327,7 @@ class Scenario(StrictModel):
         seed: Default random seed. [0, 2**53 - 1: exact in JSON and in the browser]
         start: First simulated day; sim time 0 is this date 00:00 UTC. [1970-01-01 to
             2999-12-31]
-        horizon_days: Simulated days. [days]
+        horizon_days: Simulated days. [days, at most `MAX_HORIZON_DAYS`]
         warmup_days: Days whose orders are left out of the KPIs. [days, < horizon_days]
     """
 
@@ -332,8 +335,8 @@ class Scenario(StrictModel):
     description: str = ""
     seed: int = Field(default=42, ge=0, le=MAX_SEED)
     start: date = Field(default=date(2026, 11, 2), ge=date(1970, 1, 1), le=date(2999, 12, 31))
-    horizon_days: int = Field(default=28, gt=0)
-    warmup_days: int = Field(default=3, ge=0)
+    horizon_days: int = Field(default=28, gt=0, le=MAX_HORIZON_DAYS, strict=True)
+    warmup_days: int = Field(default=3, ge=0, strict=True)
     network: NetworkSpec = NetworkSpec()
     catalogue: Catalogue = Catalogue()
     demand: Demand = Demand()

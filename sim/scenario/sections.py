@@ -16,6 +16,8 @@ from sim.scenario.base import FieldError, Mean, Share, StrictModel
 
 ONLINE_CHANNELS = ("web", "app", "marketplace", "social")
 CHANNELS = (*ONLINE_CHANNELS, "pos", "wholesale")
+MAX_ORDERS_PER_DAY = 10_000_000
+"""Most orders a day one channel may have (a 1,000,000-order run is 28 days of ~37,500)."""
 ChannelName = Literal["web", "app", "marketplace", "social", "pos", "wholesale"]
 
 # Hourly shares of a day's online orders (local time of the customer); evening peak.
@@ -85,7 +87,7 @@ class OnlineChannel(StrictModel):
         hour_profile: Optional channel-specific hour-of-day weights (24); default: demand's.
     """
 
-    orders_per_day: float = Field(default=0.0, ge=0)
+    orders_per_day: float = Field(default=0.0, ge=0, le=MAX_ORDERS_PER_DAY)
     basket: Basket = Basket()
     methods: Methods = Methods(ship=1.0)
     hour_profile: list[float] | None = None
@@ -116,7 +118,7 @@ class WholesaleChannel(StrictModel):
         basket: Basket size (large lines and quantities).
     """
 
-    orders_per_day: float = Field(default=5.0, ge=0)
+    orders_per_day: float = Field(default=5.0, ge=0, le=MAX_ORDERS_PER_DAY)
     basket: Basket = Basket(mean_lines=6, max_lines=20, mean_qty=12, max_qty=48)
 
 

@@ -9,9 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from typing import Any
 
+from sim.outdir import unwritable
 from sim.sweep.executors import EXECUTORS, SCHEDULER_ENV
 from sim.sweep.spec import SweepError
 
@@ -64,6 +69,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+_SCHEDULER = re.compile(r"^([a-z]+://)?[^\s/:]+:\d+$")
+
+
+def _interrupt_on_terminate() -> Any:
+    """Treat SIGTERM like Ctrl-C while the sweep runs (workers are stopped, the sweep can
+    resume); returns the handler to restore, None off the main thread."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
 def _fail(message: str) -> int:
     print(f"fulfil sweep: {message}", file=sys.stderr)
     return 2
@@ -82,13 +102,17 @@ def sweep_command(args: argparse.Namespace) -> int:
         return _fail("--scheduler needs --executor dask")
     if args.workers is not None and args.workers < 1:
         return _fail("--workers must be at least 1")
+    if args.scheduler and not _SCHEDULER.match(args.scheduler):
+        return _fail(
+            f"--scheduler: expected an address like tcp://HOST:PORT, got {args.scheduler!r}"
+        )
     try:
         sweep = load_sweep(args.sweep_file)
     except (SweepError, ScenarioError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     if args.plan:
-        tasks = expand(sweep)
+        tasks = expand(sweep, runner=args.runner)
         done = ResultStore(args.out).done_keys() if os.path.isdir(args.out) else set()
         left = sum(t.key not in done for t in tasks)
         print(
@@ -97,6 +121,10 @@ def sweep_command(args: argparse.Namespace) -> int:
             f"{len(tasks) - left} done, {left} to run"
         )
         return 0
+    problem = unwritable(args.out)
+    if problem:
+        return _fail(f"--out {args.out}: {problem}")
+    previous = _interrupt_on_terminate()
     try:
         report = run_sweep(
             sweep,
@@ -105,7 +133,7 @@ def sweep_command(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             runner=args.runner,
-            progress=not args.no_progress,
+            progress=not args.no_progress and sys.stderr.isatty(),
         )
     except KeyboardInterrupt:
         print(
@@ -116,6 +144,9 @@ def sweep_command(args: argparse.Namespace) -> int:
         return _fail(" ".join(f"{type(exc).__name__}: {exc}".split()))
     except (ImportError, AttributeError) as exc:
         return _fail(f"--runner: {exc}")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     outcome = {
         "sweep": sweep.spec.name,
         "out": str(report.out),
@@ -151,6 +182,7 @@ def sweep_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.sweep SWEEP.yaml --out DIR ...``"""
-    parser = add_arguments(argparse.ArgumentParser(prog="fulfil sweep", description=DESCRIPTION))
-    return sweep_command(parser.parse_args(argv))
+    """``python -m sim.sweep SWEEP.yaml --out DIR ...``: exactly ``fulfil sweep ...``."""
+    from sim.cli import main as fulfil
+
+    return fulfil(["sweep", *(sys.argv[1:] if argv is None else argv)])

@@ -205,7 +205,7 @@ def load_sweep_results(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not (folder / "runs").is_dir():
         raise FileNotFoundError("not a sweep results folder (no runs/)")
     store = ResultStore(folder)
-    keys = None
+    keys, runs = None, []
     manifest = folder / "manifest.json"
     if manifest.is_file():
         info = json.loads(manifest.read_text(encoding="utf-8"))
@@ -213,7 +213,7 @@ def load_sweep_results(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if not isinstance(runs, list) or not all(isinstance(r, dict) and "key" in r for r in runs):
             raise ValueError("manifest.json: no list of runs with their keys")
         keys = [r["key"] for r in runs]
-    results = store.load_runs(keys)
+    results = store.load_runs(keys, plan=runs)
     if results.empty or "cost_per_order" not in results.columns:
         raise ValueError("no finished runs yet (a sweep shows here once runs are committed)")
     summary = summarise(results)

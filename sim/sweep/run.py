@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from sim.sweep.executors import Executor, SerialExecutor, make_executor
 from sim.sweep.frontier import OBJECTIVES, summarise, write_frontier_html
 from sim.sweep.spec import Loader, Sweep, load_sweep
-from sim.sweep.store import ResultStore, atomic_write_bytes, atomic_write_table
+from sim.sweep.store import ResultStore, atomic_write_bytes, atomic_write_table, plan_entry
 from sim.sweep.tasks import (
     Runner,
     RunOutcome,
@@ -123,7 +123,7 @@ def run_sweep(
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, loader=loader)
     run_fn = resolve_runner(runner)
-    tasks = expand(sweep)
+    tasks = expand(sweep, runner=runner)
     store = ResultStore(out)
     store.clean_temporary()
     store.copy_spec(sweep.file)
@@ -235,7 +235,9 @@ class _Loop:
 
 def _write_summary(store: ResultStore, tasks: list[RunTask]) -> pd.DataFrame:
     """Write summary.parquet/.csv and frontier.html for the sweep's current runs."""
-    summary = summarise(store.load_runs(t.key for t in tasks))
+    summary = summarise(
+        store.load_runs([t.key for t in tasks], plan=[plan_entry(t) for t in tasks])
+    )
     if not summary.empty:
         atomic_write_table(store.out / "summary.parquet", summary)
         atomic_write_bytes(store.out / "summary.csv", summary.to_csv(index=False).encode())

@@ -210,7 +210,7 @@ def _read(source: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], str, 
         return dict(source), "<dict>", Path.cwd()
     path = Path(source)
     if not path.is_file():
-        raise SweepError(str(path), "", "file not found")
+        raise SweepError(str(path), "", "not a file" if path.exists() else "file not found")
     try:
         data = parse_yaml(path.read_text(encoding="utf-8"), str(path))
     except ScenarioError as exc:

@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,13 @@ import pyarrow.parquet as pq
 
 from sim.sweep.tasks import RunOutcome, RunTask
 
-__all__ = ["ID_COLUMNS", "ResultStore", "atomic_write_bytes", "atomic_write_table"]
+__all__ = [
+    "ID_COLUMNS",
+    "ResultStore",
+    "atomic_write_bytes",
+    "atomic_write_table",
+    "plan_entry",
+]
 
 #: Columns that identify a run in the results table, before the override columns.
 ID_COLUMNS = ["key", "sweep", "scenario", "case", "label", "policy", "replication", "seed", "days"]
@@ -69,6 +75,28 @@ def _cell(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return json.dumps(value, sort_keys=True, default=str)
+
+
+_PLANNED = {"key", "case", "label", "overrides"}
+
+
+def plan_entry(task: RunTask) -> dict[str, Any]:
+    """What a run is in the sweep as it stands: ``key``, ``case``, ``label``, ``overrides``."""
+    return {"key": task.key, "case": task.case, "label": task.label, "overrides": task.overrides}
+
+
+def _as_planned(frame: pd.DataFrame, plan: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """`frame` with each planned run's case, label and override columns as `plan` has them."""
+    entries = {entry["key"]: entry for entry in plan}
+    rows = [entries.get(key) for key in frame["key"]]
+    if not entries or any(r is None or not r.keys() >= _PLANNED for r in rows):
+        return frame  # not every run is in the plan: leave the rows as committed
+    frame["case"] = [r["case"] for r in rows]
+    frame["label"] = [r["label"] for r in rows]
+    for path in dict.fromkeys(p for r in rows for p in r["overrides"]):
+        frame[path] = [_cell(r["overrides"].get(path)) for r in rows]
+    frame["overrides"] = [json.dumps(r["overrides"], sort_keys=True, default=str) for r in rows]
+    return frame
 
 
 def _now() -> str:
@@ -187,8 +215,17 @@ class ResultStore:
                 out[record["key"]] = record
         return out
 
-    def load_runs(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
-        """The results table: one row per committed run (optionally only ``keys``)."""
+    def load_runs(
+        self, keys: Iterable[str] | None = None, *, plan: Sequence[Mapping[str, Any]] = ()
+    ) -> pd.DataFrame:
+        """The results table: one row per committed run (optionally only ``keys``).
+
+        Args:
+            keys: Runs to load; None = every committed run.
+            plan: The sweep's runs as it stands now (``key``, ``case``, ``label`` and
+                ``overrides`` each, as in the manifest): a run committed under an earlier,
+                smaller grid takes its current case number, label and override columns.
+        """
         wanted = set(keys) if keys is not None else None
         done = self.done_keys()
         chosen = sorted(done if wanted is None else done & wanted)
@@ -196,7 +233,7 @@ class ResultStore:
             return pd.DataFrame(columns=ID_COLUMNS)
         tables = [pq.read_table(self.run_path(k)) for k in chosen]
         table = pa.concat_tables(tables, promote_options="permissive")
-        frame = table.to_pandas()
+        frame = _as_planned(table.to_pandas(), plan)
         return frame.sort_values(["case", "policy", "replication"], ignore_index=True)
 
     def load_details(self, key: str, name: str) -> pd.DataFrame:
@@ -217,13 +254,10 @@ class ResultStore:
             else:
                 status = "pending"
             entry = {
-                "key": task.key,
-                "case": task.case,
-                "label": task.label,
+                **plan_entry(task),
                 "policy": task.policy,
                 "replication": task.replication,
                 "seed": task.seed,
-                "overrides": task.overrides,
                 "status": status,
             }
             if failure:

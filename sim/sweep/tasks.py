@@ -33,6 +33,7 @@ __all__ = [
     "execute",
     "expand",
     "resolve_runner",
+    "runner_identity",
     "simulation_runner",
     "task_key",
 ]
@@ -158,7 +159,13 @@ def code_version(fresh: bool = False) -> str:
 
 
 def task_key(
-    scenario: dict[str, Any], policy: str, seed: int, replication: int, days: int | None, code: str
+    scenario: dict[str, Any],
+    policy: str,
+    seed: int,
+    replication: int,
+    days: int | None,
+    code: str,
+    runner: str | None = None,
 ) -> str:
     """Content hash of one run's inputs.
 
@@ -169,6 +176,7 @@ def task_key(
         replication: Replication index.
         days: Run length or None. [days]
         code: Code version (`code_version`).
+        runner: `runner_identity` of the run function; None for the simulation itself.
 
     Returns:
         20 hex digits of a SHA-256 over a canonical JSON of the inputs.
@@ -181,28 +189,35 @@ def task_key(
         "days": days,
         "code": code,
     }
+    if runner is not None:  # another model's results never stand in for the simulation's
+        payload["runner"] = runner
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def expand(sweep: Sweep, *, code: str | None = None) -> list[RunTask]:
+def expand(
+    sweep: Sweep, *, code: str | None = None, runner: str | Runner | None = None
+) -> list[RunTask]:
     """All run tasks of a sweep, case by case, then policy, then replication.
 
     Args:
         sweep: A validated sweep.
         code: Code version to key the runs with; default `code_version()`.
+        runner: The run function the tasks are for (as `run_sweep` takes it); its
+            `runner_identity` is part of every key.
 
     Returns:
         Tasks with unique keys (the sweep loader rejects cases that coincide).
     """
     code = code if code is not None else code_version(fresh=True)
+    made_by = runner_identity(runner)
     spec = sweep.spec
     tasks = []
     for case in sweep.cases:
         for policy in spec.policies:
             for rep in range(spec.replications):
                 ident = _policy_identity(policy)
-                key = task_key(case.scenario, ident, sweep.seed, rep, spec.days, code)
+                key = task_key(case.scenario, ident, sweep.seed, rep, spec.days, code, made_by)
                 tasks.append(
                     RunTask(
                         key=key,
@@ -247,6 +262,17 @@ def simulation_runner(
         load_scenario(scenario), policy, seed, days=days, replication=replication,
         progress=progress,
     )  # fmt: skip
+
+
+def runner_identity(spec: str | Runner | None) -> str | None:
+    """What keys a run function's results apart: None for the simulation (`sim.run`),
+    else ``"module:name"`` (``"synthetic"`` is `sim.sweep.synthetic.SyntheticRunner`)."""
+    if spec is None or spec is simulation_runner:
+        return None
+    if isinstance(spec, str):
+        return "sim.sweep.synthetic:SyntheticRunner" if spec == "synthetic" else spec
+    named = spec if hasattr(spec, "__qualname__") else type(spec)
+    return f"{named.__module__}:{named.__qualname__}"
 
 
 def resolve_runner(spec: str | Runner | None) -> Runner:

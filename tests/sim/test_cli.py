@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,15 @@ def test_check_missing_file(tmp_path):
         ),
         (["compare", str(DEFAULT), "--policies", "closest,,cost"], ["--policies"]),
         (["compare", str(DEFAULT), "--policies", "closest,closest"], ["--policies", "repeated"]),
+        (
+            ["run", str(DEFAULT), "--policy", "closest", "--days", "99999999999999999999"],
+            ["--days", "at most 366"],
+        ),
+        (["compare", str(DEFAULT), "--policies", "closest", "--days", "367"], ["--days"]),
+        (
+            ["bound", str(DEFAULT), "--policies", "closest, nope"],  # checked before any run
+            ["--policies", "unknown policy 'nope'"],
+        ),
     ],
 )
 def test_bad_options_exit_2_naming_file_and_option(args, fragments):
@@ -135,7 +145,23 @@ def test_bad_policy_params_in_run_are_a_user_error(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("name: bad\nrouting:\n  policy: closest\n  params: {foo: 1}\n")
     proc = fulfil("run", str(path), "--policy", "closest", "--days", "1")
-    assert_user_error(proc, str(path), "routing.params", "foo")
+    assert_user_error(proc, str(path), "routing.params", "unknown parameter(s) ['foo']")
+    assert "it takes: max_packages" in proc.stderr
+
+
+def test_rules_file_naming_a_location_the_network_lacks_is_a_user_error(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("name: mine\nfilters: [{exclude: [NOPE-1]}]\nsort: [distance]\n")
+    proc = fulfil("run", str(DEFAULT), "--policy", str(rules), "--days", "1")
+    assert_user_error(proc, str(rules), "policy 'mine'", "unknown location(s) NOPE-1")
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    proc = fulfil("run", str(DEFAULT), "--policy", str(folder), "--days", "1")
+    assert_user_error(proc, "--policy", f"policy file '{folder}' is not a file")
+
+
+def test_engine_bench_refuses_simulation_options():
+    assert_user_error(fulfil("bench", "--engine", "--million"), "--million", "without --engine")
 
 
 def test_argparse_errors_are_one_line():
@@ -218,6 +244,18 @@ def test_bench_engine_quick_json():
     assert "closest" in report["by_policy"]
     for count, row in report["placement_us_per_order"].items():  # identical decisions checked
         assert count in {"50", "200", "1000"} and row["place"] > 0 and row["place_many"] > 0
+
+
+def test_run_out_that_cannot_take_the_files_fails_before_the_run(tmp_path):
+    (tmp_path / "kpis.json").mkdir()
+    proc = fulfil("run", str(DEFAULT), "--policy", "closest", "--days", "1", "--out", str(tmp_path))
+    assert_user_error(proc, str(tmp_path / "kpis.json"), "--out", "cannot write")
+    read_only = tmp_path / "ro"
+    read_only.mkdir(mode=0o500)
+    if os.access(read_only, os.W_OK):  # root writes anywhere: no read-only folder to test
+        return
+    proc = fulfil("run", str(DEFAULT), "--policy", "closest", "--out", str(read_only))
+    assert_user_error(proc, str(read_only), "--out", "cannot write there")
 
 
 def test_run_out_must_be_a_directory(tmp_path):

@@ -138,6 +138,23 @@ BAD_CASES = {
     ),
     "start_too_late": ("name: x\nstart: 9999-12-31\n", "start", "less than or equal to 2999"),
     "seed_too_big": ("name: x\nseed: 9007199254740992\n", "seed", "less than or equal"),
+    "infinite_volume": (
+        "name: x\ndemand:\n  channels:\n    web: {orders_per_day: .inf}\n",
+        "demand.channels.web.orders_per_day",
+        "finite number",
+    ),
+    "absurd_volume": (
+        "name: x\ndemand:\n  channels:\n    web: {orders_per_day: 1.0e+12}\n",
+        "demand.channels.web.orders_per_day",
+        "less than or equal to 10000000",
+    ),
+    "infinite_safety_stock": (
+        "name: x\ninventory: {safety_stock_days: .inf}\n",
+        "inventory.safety_stock_days",
+        "finite number",
+    ),
+    "horizon_is_not_a_flag": ("name: x\nhorizon_days: true\n", "horizon_days", "valid integer"),
+    "horizon_over_a_year": ("name: x\nhorizon_days: 400\n", "horizon_days", "less than or equal"),
     "more_stores_than_metros": (
         "name: x\nnetwork:\n  stores: {count: 100000}\n",
         "network.stores.count",

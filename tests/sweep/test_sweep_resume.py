@@ -79,8 +79,8 @@ def test_kill_mid_sweep_then_rerun_finishes_each_run_exactly_once(tmp_path: Path
     done_before = ResultStore(out).done_keys()
     assert 6 <= len(done_before) < 24
 
-    tasks = expand(load_sweep(path))
-    report = run_sweep(path, out, runner="synthetic", progress=False)
+    tasks = expand(load_sweep(path), runner="sweep_test_runners:slow")
+    report = run_sweep(path, out, runner="sweep_test_runners:slow", progress=False)
     assert report.skipped == len(done_before)
     assert report.ran == 24 - len(done_before)
     keys = _row_keys(out)
@@ -93,7 +93,7 @@ def test_kill_mid_sweep_then_rerun_finishes_each_run_exactly_once(tmp_path: Path
 def test_leftover_temporary_files_are_not_counted_and_are_removed(tmp_path: Path):
     out = tmp_path / "out"
     store = ResultStore(out)
-    tasks = expand(load_sweep(write_sweep(tmp_path)))
+    tasks = expand(load_sweep(write_sweep(tmp_path)), runner="synthetic")
     # What a kill during a write leaves behind: a temporary file, never the final name.
     (store.runs_dir / f".tmp-0badc0de-part-{tasks[0].key}.parquet").write_bytes(b"PAR1 half")
     assert store.done_keys() == set()
@@ -115,7 +115,7 @@ def test_failing_runs_are_recorded_and_retried_while_others_complete(tmp_path: P
     assert set(runs["policy"]) == {"closest", "min_split"}
     assert set(runs.loc[runs["policy"] == "min_split", "attempts"]) == {2}
     failures = ResultStore(out).failures()
-    cost_keys = {t.key for t in expand(load_sweep(path)) if t.policy == "cost"}
+    cost_keys = {t.key for t in expand(load_sweep(path), runner=runner) if t.policy == "cost"}
     assert set(report.failures) == cost_keys
     for key in cost_keys:
         attempts = failures[key]["attempts"]
@@ -156,6 +156,89 @@ def test_cli_exit_status_1_when_runs_keep_failing(tmp_path: Path):
     outcome = json.loads(proc.stdout)
     assert (outcome["total"], outcome["ran"], outcome["failed"]) == (4, 2, 2)
     assert set(outcome["failures"].values()) == {"RuntimeError: synthetic failure"}
+    proc = sweep_cli(*args, "--runner", "sweep_test_runners:broken", "--json")
+    assert proc.returncode == 1, proc.stderr  # the same runner again: only the failing rerun
+    outcome = json.loads(proc.stdout)
+    assert (outcome["skipped"], outcome["ran"], outcome["failed"]) == (2, 0, 2)
     proc = sweep_cli(*args, "--runner", "synthetic")
-    assert proc.returncode == 0, proc.stderr
-    assert "small: 4/4 runs done (ran 2, already done 2, failing 0)" in proc.stdout
+    assert proc.returncode == 0, proc.stderr  # another model's results are never reused
+    assert "small: 4/4 runs done (ran 4, already done 0, failing 0)" in proc.stdout
+
+
+def test_a_grown_grid_gives_the_tables_of_a_sweep_run_straight_through(tmp_path: Path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    grid = {"network.store_defaults.daily_order_limit": [20, 60]}
+    grown = {**grid, "inventory.pos_sync_delay_minutes": [15, 60]}  # 15 is the default
+    grown_out, straight_out = tmp_path / "grown", tmp_path / "straight"
+    run_sweep(write_sweep(tmp_path / "a", grid=grid), grown_out, runner="synthetic", progress=False)
+    again = run_sweep(
+        write_sweep(tmp_path / "a", grid=grown), grown_out, runner="synthetic", progress=False
+    )
+    straight = run_sweep(
+        write_sweep(tmp_path / "b", grid=grown), straight_out, runner="synthetic", progress=False
+    )
+    assert again.skipped > 0 and straight.skipped == 0
+    ident = ["key", "case", "label", "overrides", "inventory.pos_sync_delay_minutes"]
+    rows = {
+        out: ResultStore(out).load_runs(
+            plan=json.loads((out / "manifest.json").read_text())["runs"]
+        )
+        for out in (grown_out, straight_out)
+    }
+    pd.testing.assert_frame_equal(rows[grown_out][ident], rows[straight_out][ident])
+    pd.testing.assert_frame_equal(again.summary, straight.summary)
+    summaries = [pd.read_csv(out / "summary.csv") for out in (grown_out, straight_out)]
+    pd.testing.assert_frame_equal(*summaries)
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.add(int(status.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text().split("State:\t", 1)[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_sigterm_stops_the_workers_and_the_sweep_resumes(tmp_path: Path):
+    path = write_sweep(tmp_path)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sim.sweep", str(path), "--out", str(out)]
+    command += ["--executor", "process", "--workers", "1", "--runner", "sweep_test_runners:slow"]
+    proc = subprocess.Popen(
+        command, env=cli_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            if len(list((out / "runs").glob("part-*.parquet"))) >= 2:
+                break
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert workers, "the process pool has started"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 130
+        assert "interrupted; run the same command" in proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in workers), "no worker outlives the sweep"
+    report = run_sweep(path, out, runner="sweep_test_runners:slow", progress=False)
+    assert report.skipped >= 2 and report.skipped + report.ran == report.total

@@ -126,6 +126,26 @@ def test_cli_rejects_bad_file_before_anything_runs(tmp_path: Path):
     assert not out.exists()  # rejected before anything ran or was written
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--workers", "x"], "--workers: invalid int value: 'x'"),
+        (["--workers", "0"], "fulfil sweep: --workers must be at least 1"),
+        (
+            ["--executor", "dask", "--scheduler", "garbage"],
+            "fulfil sweep: --scheduler: expected an address like tcp://HOST:PORT, got 'garbage'",
+        ),
+        (["--out", "/proc/version"], "fulfil sweep: --out /proc/version: cannot write there"),
+    ],
+)
+def test_cli_option_errors_are_one_line(sweep_file: Path, tmp_path: Path, extra, message):
+    args = [str(sweep_file), "--out", str(tmp_path / "out"), "--runner", "synthetic"]
+    proc = sweep_cli(*args, "--executor", "serial", "--no-progress", *extra)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+
+
 def test_fulfil_sweep_plan_counts_runs(sweep_file: Path, tmp_path: Path):
     fulfil = Path(sys.executable).with_name("fulfil")  # the console script's subcommand
     proc = subprocess.run(

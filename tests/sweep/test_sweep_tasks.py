@@ -73,6 +73,20 @@ def test_same_case_keeps_its_key_when_the_grid_grows(tmp_path: Path):
     assert {t.key for t in small} < {t.key for t in big}
 
 
+def test_another_runners_runs_have_other_keys(tmp_path: Path):
+    from sim.sweep.synthetic import SyntheticRunner
+    from sim.sweep.tasks import runner_identity, simulation_runner
+
+    sweep = load_sweep(write_sweep(tmp_path))
+    real = {t.key for t in expand(sweep, code="v1")}
+    assert real == {t.key for t in expand(sweep, code="v1", runner=simulation_runner)}
+    fake = {t.key for t in expand(sweep, code="v1", runner="synthetic")}
+    assert fake == {t.key for t in expand(sweep, code="v1", runner=SyntheticRunner())}
+    assert real.isdisjoint(fake) and len(fake) == len(real)
+    assert runner_identity("synthetic") == "sim.sweep.synthetic:SyntheticRunner"
+    assert runner_identity("mod:attr") == "mod:attr" and runner_identity(None) is None
+
+
 def test_code_version_names_package_and_source_hash(monkeypatch):
     assert code_version() == "0.0.0+sweep-tests"  # pinned for these tests
     monkeypatch.delenv("FULFIL_CODE_VERSION")
