@@ -104,7 +104,7 @@ def test_batch_time_limit_is_a_fallback():
 
 
 def test_batch_policy_parameters_are_checked():
-    with pytest.raises(Exception, match="bad parameters"):
+    with pytest.raises(Exception, match=r"unknown parameter\(s\) \['nonsense'\] \(it takes: base,"):
         get_policy("batch", nonsense=1)
     assert isinstance(get_policy("batch", base="cost", every_minutes=15), BatchPolicy)
 
