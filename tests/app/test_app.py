@@ -37,6 +37,14 @@ def _quick(at: AppTest, reps: int = 2, policies: list[str] = TWO_POLICIES) -> Ap
     return at.run()
 
 
+def _upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    """Open the page, choose "your own YAML file" and upload ``content`` as ``name``."""
+    at.run()
+    at.selectbox(key="scenario").set_value(UPLOAD).run()
+    assert any("Upload a scenario" in i.value for i in at.info)
+    return at.file_uploader(key="upload").upload(name, content, "application/x-yaml").run()
+
+
 def _no_failures(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -84,10 +92,8 @@ def test_switching_scenario_resets_levers_set_in_the_url_and_the_seed(at: AppTes
 
 
 def test_an_upload_shows_its_own_seed_and_values_outside_the_lever_ranges(at: AppTest) -> None:
-    at.run()
-    at.selectbox(key="scenario").set_value(UPLOAD).run()
     text = b"name: wide\nseed: 7\nhorizon_days: 120\ninventory: {pos_sync_delay_minutes: 7.5}\n"
-    at.file_uploader(key="upload").upload("wide.yaml", text, "application/x-yaml").run()
+    _upload(at, "wide.yaml", text)
     _no_failures(at)
     assert at.number_input(key="seed").value == 7
     assert at.number_input(key="days").value == 120  # beyond the lever's usual 90 days
@@ -187,10 +193,7 @@ def test_run_errors_are_shown_inline(at: AppTest, monkeypatch: pytest.MonkeyPatc
     ],
 )
 def test_bad_upload_shows_an_inline_error(at: AppTest, content: bytes, expected: str) -> None:
-    at.run()
-    at.selectbox(key="scenario").set_value(UPLOAD).run()
-    assert any("Upload a scenario" in i.value for i in at.info)
-    at.file_uploader(key="upload").upload("mine.yaml", content, "application/x-yaml").run()
+    _upload(at, "mine.yaml", content)
     assert not at.exception
     assert at.error, "expected an inline error"
     assert expected in at.error[0].value
@@ -200,10 +203,7 @@ def test_bad_upload_shows_an_inline_error(at: AppTest, content: bytes, expected:
 
 
 def test_good_upload_is_used(at: AppTest) -> None:
-    at.run()
-    at.selectbox(key="scenario").set_value(UPLOAD).run()
-    text = b"name: uploaded\nhorizon_days: 3\nwarmup_days: 1\n"
-    at.file_uploader(key="upload").upload("mine.yaml", text, "application/x-yaml").run()
+    _upload(at, "mine.yaml", b"name: uploaded\nhorizon_days: 3\nwarmup_days: 1\n")
     _no_failures(at)
     assert any("`uploaded` from `mine.yaml`" in m.value for m in at.markdown)
     assert at.number_input(key="days").value == 3
