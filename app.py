@@ -181,12 +181,12 @@ def run_comparison(
     reps: int,
     seed: int,
     baseline: str,
-    _progress: Callable[[int, int], None] | None = None,
+    _progress: wb.Progress | None = None,
 ) -> wb.Comparison:
     """`sim.workbench.compare_policies` on the edited scenario, cached on its arguments.
 
-    ``_progress`` (``progress(done, total)`` after each run) is not hashed; a cached answer
-    does not call it.
+    ``_progress`` (``progress(done, total)``, see `sim.workbench.Progress`) is not hashed;
+    a cached answer does not call it.
 
     Raises:
         PlannerError: the scenario is invalid.
@@ -229,10 +229,13 @@ def _sync_levers(identity: str, data: dict[str, Any]) -> None:
     defaults = lv.lever_defaults(data)
     days = int(data.get("horizon_days", 1))
     for lever in lv.LEVERS:
-        if defaults[lever.key] is None:
+        default = defaults[lever.key]
+        if default is None:
             st.session_state.pop(lever.key, None)
-        else:
-            st.session_state[lever.key] = _widget_range(lever, defaults[lever.key], days)[2]
+            continue
+        st.session_state[lever.key] = _widget_range(lever, default, days)[2]
+        if lever.empty is not None:
+            st.session_state[_empty_key(lever)] = default == lever.empty
     st.session_state["seed"] = int(data.get("seed", 0) or 0)
 
 
@@ -270,8 +273,8 @@ def scenario_ui() -> ScenarioChoice | None:
 
 def _widget_range(lever: lv.Lever, default: Any, days: int) -> tuple[Any, Any, Any]:
     """``(lowest, highest, value)`` of a lever's widget: the lever's range, widened to hold
-    the scenario's own value, and that value as the widget shows it (None = empty box).
-    ``days`` is the horizon an outage must start within."""
+    the scenario's own value, and that value as the widget shows it. ``days`` is the
+    horizon an outage must start within."""
     if lever.kind == "bool":
         return None, None, bool(default)
     if lever.kind == "choice":
@@ -280,8 +283,8 @@ def _widget_range(lever: lv.Lever, default: Any, days: int) -> tuple[Any, Any, A
         low, high = (float(x) for x in default)
         return min(float(lever.lo), low), max(float(lever.hi), high), (low, high)
     number = int if lever.kind == "int" else float
-    if default == lever.empty:
-        return number(lever.lo), number(lever.hi), None
+    if default == lever.empty:  # the box (hidden behind its toggle) starts at the top
+        return number(lever.lo), number(lever.hi), number(lever.hi)
     value = number(default)
     lo, hi = min(number(lever.lo), value), max(number(lever.hi), value)
     if lever.key == "outage_start":
@@ -290,14 +293,30 @@ def _widget_range(lever: lv.Lever, default: Any, days: int) -> tuple[Any, Any, A
     return lo, hi, value
 
 
+def _empty_key(lever: lv.Lever) -> str:
+    """Key (and URL name) of the toggle that sets a lever to its `Lever.empty` value."""
+    return f"no_{lever.key}"
+
+
 def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any], days: int) -> Any:
-    """Draw one lever bound to the URL; returns its value (`Lever.empty` for an empty box)."""
+    """Draw one lever bound to the URL; returns its value.
+
+    A lever with an `empty` meaning (the ship-from-store limit: no limit) gets a toggle
+    for it; the number box shows only when the toggle is off.
+    """
     common: dict[str, Any] = {
         "key": lever.key,
         "help": lever.help,
         "bind": "query-params",
     }
     lo, hi, value = _widget_range(lever, default, days)
+    if lever.empty is not None and st.toggle(
+        f"{lever.label}: {lever.empty}",
+        value=default == lever.empty,
+        key=_empty_key(lever),
+        bind="query-params",
+    ):
+        return lever.empty
     if lever.kind == "bool":
         return st.toggle(lever.title, value=value, **common)
     if lever.kind == "choice":
@@ -306,14 +325,8 @@ def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any], days: int
     if lever.kind == "range":
         return st.slider(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
     if lever.kind == "int":
-        chosen = st.number_input(
-            lever.title, lo, hi, value, int(lever.step), placeholder=lever.empty, **common
-        )
-    else:
-        chosen = st.number_input(
-            lever.title, lo, hi, value, float(lever.step), format="%g", **common
-        )
-    return lever.empty if chosen is None else chosen
+        return st.number_input(lever.title, lo, hi, value, int(lever.step), **common)
+    return st.number_input(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
 
 
 def levers_ui(data: dict[str, Any], box: Any) -> dict[str, Any]:
@@ -562,7 +575,7 @@ def sweep_ui() -> None:
         try:
             summary, frontier = sweep_results(folder)
         except (FileNotFoundError, NotADirectoryError, ValueError, OSError) as exc:
-            st.error(f"{folder}: {exc}")
+            st.error(str(exc) if str(exc).startswith(folder) else f"{folder}: {exc}")
             return
         from sim.sweep import frontier_figure
 
@@ -604,10 +617,10 @@ def main() -> None:
     st.markdown(
         f"**Scenario** `{data.get('name', choice.source)}` from `{choice.source}` · "
         f"{values.get('days', data.get('horizon_days'))} days · "
-        f"{len(overrides)} field(s) changed by the levers"
+        f"{len(overrides)} field(s) changed"
     )
     if overrides:
-        with st.expander("What the levers change"):
+        with st.expander("What the levers and the seed change"):
             st.code(changes_yaml(overrides), language="yaml")
     outcome: Outcome | None = st.session_state.get("outcome")
     if clicked and run_choice is not None:

@@ -288,7 +288,7 @@ def sim_benchmark(quick: bool = False, million: bool = False, app: bool = False)
         "floor": floor,
     }
     if app:
-        report["app"] = _subprocess_case("app")
+        report["app"] = _subprocess_case("app:2" if quick else "app")
     if not quick:
         report["targets"] = check_targets(report)
     return report

@@ -331,20 +331,18 @@ def add_arguments(p: Any) -> None:
 
 
 def _policy_names(file: str, text: str) -> tuple[str, ...]:
-    """The comma-separated policy names of ``--policies``, checked before anything runs."""
+    """The comma-separated policy names of ``--policies``, checked before anything runs.
+
+    Raises:
+        sim.cli.UsageError: no name, or one that is neither registered nor a rules file.
+    """
     import engine.routing.lp  # noqa: F401  (registers the LP policies)
-    from engine.routing import available_policies
+    from sim.cli import UsageError, check_policy_name
 
     names = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
     if not names:
-        raise ValueError(f"{file}: --policies: give at least one policy")
-    known = available_policies()
-    for name in names:
-        if name not in known and not name.endswith((".yaml", ".yml")):
-            raise ValueError(
-                f"{file}: --policies: unknown policy {name!r} (available: {', '.join(sorted(known))})"
-            )
-    return names
+        raise UsageError(file, "--policies", "give at least one policy")
+    return tuple(check_policy_name(file, "--policies", name) for name in names)
 
 
 def _positive_int(file: str, flag: str, value: str | None, low: int) -> int | None:
@@ -363,6 +361,7 @@ def bound_command(args: Any) -> int:
     """Entry point of `fulfil bound`; returns the exit status (2 on user errors)."""
     from engine.errors import RoutingError
     from sim.bound import BoundError
+    from sim.cli import UsageError
     from sim.scenario.loader import ScenarioError, load_scenario
 
     try:
@@ -371,7 +370,7 @@ def bound_command(args: Any) -> int:
         scn = load_scenario(args.file)
         policies = _policy_names(args.file, str(args.policies))
         report = bound_report(scn, policies, seed, days)
-    except ScenarioError as exc:
+    except (ScenarioError, UsageError) as exc:
         print(" ".join(str(exc).split()), file=sys.stderr)
         return 2
     except (RoutingError, BoundError, ValueError) as exc:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["UsageError", "build_parser", "main"]
+__all__ = ["UsageError", "build_parser", "check_policy_name", "main"]
 
 TABLES = ("orders", "lines", "shipments", "events", "inventory", "utilisation")
 APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
@@ -62,7 +62,7 @@ def _known_policies() -> list[str] | None:
     return sorted(available_policies())
 
 
-def _policy(file: str, field: str, name: str) -> str:
+def check_policy_name(file: str, field: str, name: str) -> str:
     """Check a policy name against the engine registry (a rules file path passes as is)."""
     name = name.strip()
     if not name:
@@ -207,7 +207,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_policy(scenario, file)
     seed = _int(file, "--seed", args.seed, 0)
     days = _int(file, "--days", args.days, 1, MAX_HORIZON_DAYS)
-    policy = _policy(file, "--policy", args.policy)
+    policy = check_policy_name(file, "--policy", args.policy)
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise UsageError(args.out, "--out", "exists and is not a directory")
@@ -256,7 +256,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = [p.strip() for p in args.policies.split(",")]
     if not all(names):
         raise UsageError(file, "--policies", f"empty policy name in {args.policies!r}")
-    policies = [_policy(file, "--policies", p) for p in names]
+    policies = [check_policy_name(file, "--policies", p) for p in names]
     if len(set(policies)) != len(policies):
         raise UsageError(file, "--policies", f"a policy is repeated in {args.policies!r}")
     reps = _int(file, "--reps", args.reps, 1)

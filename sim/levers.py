@@ -41,7 +41,7 @@ NO_OUTAGE = "(none)"
 """The outage-location choice meaning "no extra outage"."""
 
 NO_LIMIT = "no limit"
-"""The ship-from-store daily limit meaning "unlimited" (an empty box in the app)."""
+"""The ship-from-store daily limit meaning "unlimited" (a toggle in the app)."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ class Lever:
         read: Current value from a scenario dict; None when it does not apply.
         write: ``(scenario dict, value) -> overrides``.
         group: Section of the sidebar the lever belongs to.
-        empty: The value an empty box stands for (e.g. `NO_LIMIT`); None when the lever
-            always has a number.
+        empty: A value that is not a number (e.g. `NO_LIMIT`; the app offers a toggle for
+            it, and None from a widget stands for it); None when the lever is always a
+            number.
     """
 
     key: str
@@ -429,8 +430,7 @@ LEVERS: tuple[Lever, ...] = (
         lo=0,
         hi=2_000,
         step=5,
-        help="Most online orders one store accepts per local day; 0 = none at all; "
-        "leave the box empty for no limit.",
+        help="Most online orders one store accepts per local day; 0 = none at all.",
         paths=("network.store_defaults.daily_order_limit",),
         group="Stores",
         empty=NO_LIMIT,

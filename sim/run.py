@@ -106,6 +106,10 @@ def _resolve_policy(policy: Any, scn: Scenario) -> tuple[Policy, str]:
 def _check_locations(policy: Policy, scn: Scenario, file: str) -> None:
     """A rules file's `exclude` filters and `priority` keys name locations of the network.
 
+    The engine itself ignores ids it does not know (a rule may list locations of several
+    networks); a run of the workbench treats them as a mistake in the file, as it does
+    for ``routing.params.priority``.
+
     Raises:
         RuleError: naming the file, the policy and the unknown location ids.
     """

@@ -107,14 +107,6 @@ def _parallel_threshold() -> int:
     return int(text) if text.strip().lstrip("-").isdigit() else PARALLEL_MIN_ORDERS
 
 
-def _stop(pool: cf.ProcessPoolExecutor) -> None:
-    """Cancel queued runs and end the worker processes of ``pool`` now."""
-    workers = list((getattr(pool, "_processes", None) or {}).values())  # no public API in 3.11
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in workers:
-        process.terminate()
-
-
 class _Reported:
     """Runs one task with `sim.sweep.tasks.simulation_runner` and reports how far it got:
     ``sink(key, fraction of the horizon done)`` once per simulated day. Without a sink
@@ -174,6 +166,7 @@ def _run_tasks(tasks: list[Any], workers: int, progress: Progress) -> dict[str, 
     runs are under way, with ``done`` counting their simulated share of the horizon.
     """
     from sim.sweep import tasks as sweep
+    from sim.sweep.executors import stop_pool
 
     def details(task: Any) -> tuple[str, ...]:
         return CHART_TABLES if task.replication == 0 else ()
@@ -210,7 +203,7 @@ def _run_tasks(tasks: list[Any], workers: int, progress: Progress) -> dict[str, 
                 tally.finish(key)
             tally.report()
     except BaseException:
-        _stop(pool)  # interrupted (e.g. the page started a new run): do not finish the old one
+        stop_pool(pool)  # interrupted (e.g. the page started a new run): do not finish the old one
         raise
     finally:
         queue.close()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-__all__ = ["FieldError", "Hours", "HoursSpec", "Mean", "Share", "StrictModel"]
+__all__ = ["FieldError", "Hours", "HoursSpec", "Mean", "Share", "StrictModel", "WholeNumber"]
 
 #: A share or probability. [0..1]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -27,6 +27,16 @@ class FieldError(ValueError):
         super().__init__(reason)
         self.field = field
         self.reason = reason
+
+
+def _not_a_flag(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"Input should be a whole number, not {str(value).lower()}")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_not_a_flag)]
+"""An integer that true/false do not pass for (numpy integers and 28.0 do, as for `int`)."""
 
 
 class StrictModel(BaseModel):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from sim.scenario import geography
-from sim.scenario.base import FieldError, Hours, HoursSpec, Share, StrictModel
+from sim.scenario.base import FieldError, Hours, HoursSpec, Share, StrictModel, WholeNumber
 from sim.scenario.sections import (
     CarrierDelay,
     Carriers,
@@ -335,8 +335,8 @@ class Scenario(StrictModel):
     description: str = ""
     seed: int = Field(default=42, ge=0, le=MAX_SEED)
     start: date = Field(default=date(2026, 11, 2), ge=date(1970, 1, 1), le=date(2999, 12, 31))
-    horizon_days: int = Field(default=28, gt=0, le=MAX_HORIZON_DAYS, strict=True)
-    warmup_days: int = Field(default=3, ge=0, strict=True)
+    horizon_days: WholeNumber = Field(default=28, gt=0, le=MAX_HORIZON_DAYS)
+    warmup_days: WholeNumber = Field(default=3, ge=0)
     network: NetworkSpec = NetworkSpec()
     catalogue: Catalogue = Catalogue()
     demand: Demand = Demand()

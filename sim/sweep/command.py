@@ -69,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
-_SCHEDULER = re.compile(r"^([a-z]+://)?[^\s/:]+:\d+$")
+_SCHEDULER = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+):\d+$")
 
 
 def _interrupt_on_terminate() -> Any:

@@ -23,10 +23,19 @@ __all__ = [
     "ProcessExecutor",
     "SerialExecutor",
     "make_executor",
+    "stop_pool",
 ]
 
 EXECUTORS = ("serial", "process", "dask")
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+
+
+def stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Cancel the queued work of ``pool`` and end its worker processes now."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # no public API in 3.11
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
 
 
 class Executor:
@@ -100,6 +109,7 @@ class ProcessExecutor(Executor):
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
         self._pool = self._new_pool()
+        self._stopped = False
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
@@ -121,8 +131,14 @@ class ProcessExecutor(Executor):
             self._pool = self._new_pool()
             return self._pool.submit(fn, *args)
 
+    def cancel(self, handles: Iterable[Any]) -> None:
+        """Stop now (Ctrl-C, SIGTERM): queued runs are dropped and the workers ended, so
+        runs under way are lost (they run again when the sweep resumes)."""
+        stop_pool(self._pool)
+        self._stopped = True
+
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=not self._stopped, cancel_futures=True)
 
 
 class DaskExecutor(Executor):

@@ -203,7 +203,7 @@ def load_sweep_results(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     folder = Path(folder)
     if not (folder / "runs").is_dir():
-        raise FileNotFoundError("not a sweep results folder (no runs/)")
+        raise FileNotFoundError(f"{folder}: not a sweep results folder (no runs/)")
     store = ResultStore(folder)
     keys, runs = None, []
     manifest = folder / "manifest.json"
@@ -211,11 +211,11 @@ def load_sweep_results(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         info = json.loads(manifest.read_text(encoding="utf-8"))
         runs = info.get("runs") if isinstance(info, dict) else None
         if not isinstance(runs, list) or not all(isinstance(r, dict) and "key" in r for r in runs):
-            raise ValueError("manifest.json: no list of runs with their keys")
+            raise ValueError(f"{manifest}: no list of runs with their keys")
         keys = [r["key"] for r in runs]
     results = store.load_runs(keys, plan=runs)
     if results.empty or "cost_per_order" not in results.columns:
-        raise ValueError("no finished runs yet (a sweep shows here once runs are committed)")
+        raise ValueError(f"{folder}: no finished runs yet (a sweep shows once runs are committed)")
     summary = summarise(results)
     frontier = summary[summary["on_frontier"]].sort_values("cost_per_order", ignore_index=True)
     return summary, frontier

@@ -35,6 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.scenario.loader import ScenarioError, parse_yaml
+from sim.scenario.schema import MAX_HORIZON_DAYS
 from sim.sweep.labels import labeller
 
 __all__ = ["DETAIL_TABLES", "Case", "OverrideSet", "Sweep", "SweepError", "SweepSpec", "load_sweep"]
@@ -113,7 +114,7 @@ class SweepSpec(BaseModel):
     policies: list[str] = Field(min_length=1)
     replications: int = Field(default=1, ge=1)
     seed: int | None = Field(default=None, ge=0)
-    days: int | None = Field(default=None, gt=0)
+    days: int | None = Field(default=None, gt=0, le=MAX_HORIZON_DAYS)
     max_retries: int = Field(default=2, ge=0)
     details: list[DetailTable] = ["orders", "shipments"]
 

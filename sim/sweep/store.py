@@ -91,12 +91,21 @@ def _as_planned(frame: pd.DataFrame, plan: Sequence[Mapping[str, Any]]) -> pd.Da
     rows = [entries.get(key) for key in frame["key"]]
     if not entries or any(r is None or not r.keys() >= _PLANNED for r in rows):
         return frame  # not every run is in the plan: leave the rows as committed
+    paths = list(dict.fromkeys(p for r in rows for p in r["overrides"]))
+    columns = pd.DataFrame([_override_columns(r["overrides"], paths) for r in rows])
     frame["case"] = [r["case"] for r in rows]
     frame["label"] = [r["label"] for r in rows]
-    for path in dict.fromkeys(p for r in rows for p in r["overrides"]):
-        frame[path] = [_cell(r["overrides"].get(path)) for r in rows]
-    frame["overrides"] = [json.dumps(r["overrides"], sort_keys=True, default=str) for r in rows]
+    for name in columns.columns:
+        frame[name] = columns[name].to_numpy()
     return frame
+
+
+def _override_columns(overrides: Mapping[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """A run's override columns: one per path (None where it keeps the base value) and
+    ``overrides``, all of them as JSON text."""
+    columns = {path: _cell(overrides.get(path)) for path in paths}
+    columns["overrides"] = json.dumps(overrides, sort_keys=True, default=str)
+    return columns
 
 
 def _now() -> str:
@@ -157,9 +166,7 @@ class ResultStore:
             "seed": task.seed,
             "days": task.days,
         }
-        for path in paths:
-            row[path] = _cell(task.overrides.get(path))
-        row["overrides"] = json.dumps(task.overrides, sort_keys=True, default=str)
+        row.update(_override_columns(task.overrides, paths))
         row.update({k: float(v) for k, v in outcome.kpis.items()})
         row.update(
             {

@@ -267,10 +267,12 @@ def simulation_runner(
 def runner_identity(spec: str | Runner | None) -> str | None:
     """What keys a run function's results apart: None for the simulation (`sim.run`),
     else ``"module:name"`` (``"synthetic"`` is `sim.sweep.synthetic.SyntheticRunner`)."""
+    if isinstance(spec, str):
+        if spec == "synthetic":
+            return "sim.sweep.synthetic:SyntheticRunner"
+        return None if resolve_runner(spec) is simulation_runner else spec
     if spec is None or spec is simulation_runner:
         return None
-    if isinstance(spec, str):
-        return "sim.sweep.synthetic:SyntheticRunner" if spec == "synthetic" else spec
     named = spec if hasattr(spec, "__qualname__") else type(spec)
     return f"{named.__module__}:{named.__qualname__}"
 

@@ -101,6 +101,18 @@ def test_an_upload_shows_its_own_seed_and_values_outside_the_lever_ranges(at: Ap
     assert any("120 days · 0 field(s) changed" in m.value for m in at.markdown)
 
 
+def test_the_store_limit_can_be_lifted_and_set_to_zero(at: AppTest) -> None:
+    at.run()
+    assert at.toggle(key="no_sfs_limit").value is False  # the default scenario has a limit
+    assert at.number_input(key="sfs_limit").value == 60
+    at.toggle(key="no_sfs_limit").set_value(True).run()
+    _no_failures(at)
+    assert "daily_order_limit: null" in "\n".join(c.value for c in at.code)
+    at.toggle(key="no_sfs_limit").set_value(False).run()
+    at.number_input(key="sfs_limit").set_value(0).run()
+    assert "daily_order_limit: 0" in "\n".join(c.value for c in at.code)  # none at all
+
+
 def test_a_chosen_seed_goes_into_the_edited_scenario(at: AppTest) -> None:
     at.run()
     at.number_input(key="seed").set_value(11).run()
@@ -277,5 +289,5 @@ def test_a_sweep_folder_without_finished_runs_is_an_inline_error(
     at.text_input(key="sweep_folder").set_value(str(tmp_path)).run()
     assert not at.exception
     assert at.error and at.error[0].value == f"{tmp_path}: no finished runs yet " + (
-        "(a sweep shows here once runs are committed)"
+        "(a sweep shows once runs are committed)"
     )

@@ -115,3 +115,35 @@ def test_time_left_follows_the_pace_so_far() -> None:
     assert wb.time_left(0.0, 9, 5.0) is None  # no pace yet
     assert wb.time_left(3.0, 9, 30.0) == pytest.approx(60.0)  # 10 s a run, 6 runs left
     assert wb.time_left(9.0, 9, 90.0) == 0.0
+
+
+def test_a_worker_reports_its_runs_progress_through_the_queue(tiny: dict) -> None:
+    import queue
+
+    reports: queue.Queue = queue.Queue()
+    wb._listen_to(reports)  # what the pool's initializer does in each worker process
+    try:
+        result = wb._Reported("r0-closest")(tiny, "closest", 5, days=None, replication=0)
+    finally:
+        wb._listen_to(None)
+    seen = [reports.get_nowait() for _ in range(reports.qsize())]
+    assert {key for key, _ in seen} == {"r0-closest"} and result.kpis["orders"] > 0
+    fractions = [f for _, f in seen]
+    assert len(fractions) >= 2 and fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_the_tally_counts_runs_done_and_the_shares_under_way() -> None:
+    calls: list[float] = []
+    tally = wb._Tally(2, lambda done, total: calls.append(done))
+    tally.partial("a", 0.5)
+    tally.report()
+    tally.partial("a", 0.25)  # a late, smaller report never moves it back
+    tally.report()
+    tally.finish("a")
+    tally.partial("a", 0.9)  # a report after the run finished is ignored
+    tally.report()
+    tally.partial("b", 0.5)
+    tally.report()
+    tally.finish("b")
+    tally.report()
+    assert calls == [0.5, 0.5, 1.0, 1.5, 2]

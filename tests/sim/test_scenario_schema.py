@@ -153,7 +153,7 @@ BAD_CASES = {
         "inventory.safety_stock_days",
         "finite number",
     ),
-    "horizon_is_not_a_flag": ("name: x\nhorizon_days: true\n", "horizon_days", "valid integer"),
+    "horizon_is_not_a_flag": ("name: x\nhorizon_days: true\n", "horizon_days", "not true"),
     "horizon_over_a_year": ("name: x\nhorizon_days: 400\n", "horizon_days", "less than or equal"),
     "more_stores_than_metros": (
         "name: x\nnetwork:\n  stores: {count: 100000}\n",
@@ -197,6 +197,13 @@ def test_yaml_that_cannot_be_read_is_one_line(tmp_path: Path, text: str, reason:
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert str(info.value) == f"{path}: invalid YAML: {reason}"
+
+
+def test_horizon_takes_numpy_and_whole_float_days() -> None:
+    import numpy as np
+
+    scenario = load_scenario({"name": "x", "horizon_days": np.int64(5), "warmup_days": 1.0})
+    assert (scenario.horizon_days, scenario.warmup_days) == (5, 1)
 
 
 def test_dates_are_read_by_the_schema(tmp_path: Path) -> None:

@@ -7,3 +7,6 @@ slow = SyntheticRunner(sleep_s=0.25)
 
 #: Every run of ``closest`` fails.
 broken = SyntheticRunner(fail={"closest": 99})
+
+#: Takes long per run, so a test can stop the sweep while a run is under way.
+very_slow = SyntheticRunner(sleep_s=30.0)

@@ -84,7 +84,8 @@ def test_another_runners_runs_have_other_keys(tmp_path: Path):
     assert fake == {t.key for t in expand(sweep, code="v1", runner=SyntheticRunner())}
     assert real.isdisjoint(fake) and len(fake) == len(real)
     assert runner_identity("synthetic") == "sim.sweep.synthetic:SyntheticRunner"
-    assert runner_identity("mod:attr") == "mod:attr" and runner_identity(None) is None
+    assert runner_identity("sweep_test_runners:slow") == "sweep_test_runners:slow"
+    assert runner_identity(None) is runner_identity("sim.sweep.tasks:simulation_runner") is None
 
 
 def test_code_version_names_package_and_source_hash(monkeypatch):
