@@ -278,14 +278,18 @@ def _tables(w: World, meta: RunMeta, end_h: float) -> Callable[[], dict[str, pd.
         n = len(time_h)
         order_ids = np.array([order_id(i) for i in range(n)], dtype=object)
         counts = np.diff(line_start)
-        units_ordered = np.add.reduceat(line_qty.astype(np.int64), line_start[:-1]) if n else []
+        units_ordered = (
+            np.add.reduceat(line_qty, line_start[:-1], dtype=np.int32)
+            if n
+            else np.zeros(0, dtype=np.int32)
+        )
         demand_cols = {
             "channel": categorical(channel, CHANNELS),
             "method": categorical(method, METHODS),
             "requested_method": categorical(requested_method, METHODS),
             "region": categorical(region, region_ids),
             "created_h": time_h,
-            "units_ordered": np.asarray(units_ordered, dtype=np.int32),
+            "units_ordered": units_ordered,
             "in_warmup": time_h < warmup_h,
         }
         line_cols = {

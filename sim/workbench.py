@@ -118,18 +118,15 @@ class _Reported:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from sim.sweep import tasks
 
-        key, sink = self.key, self.sink
-
-        def progress(fraction: float) -> None:
-            if sink is None:
-                _worker_queue.put((key, fraction))
-            else:
-                sink(key, fraction)
-
-        return tasks.simulation_runner(*args, progress=progress, **kwargs)
+        key, sink = self.key, self.sink or _to_queue
+        return tasks.simulation_runner(*args, progress=lambda f: sink(key, f), **kwargs)
 
 
 _worker_queue: Any = None  # set in each worker process by `_listen_to`
+
+
+def _to_queue(key: str, fraction: float) -> None:
+    _worker_queue.put((key, fraction))
 
 
 def _listen_to(queue: Any) -> None:
@@ -155,8 +152,7 @@ class _Tally:
         self.running.pop(key, None)
 
     def report(self) -> None:
-        done = len(self.finished)
-        self.progress(done + sum(self.running.values()) if done < self.total else done, self.total)
+        self.progress(len(self.finished) + sum(self.running.values()), self.total)
 
 
 def _run_tasks(tasks: list[Any], workers: int, progress: Progress) -> dict[str, Any]:

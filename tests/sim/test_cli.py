@@ -258,6 +258,17 @@ def test_run_out_that_cannot_take_the_files_fails_before_the_run(tmp_path):
     assert_user_error(proc, str(read_only), "--out", "cannot write there")
 
 
+def test_a_reader_that_leaves_ends_the_command_quietly():
+    code = (
+        "import sys, sim.cli as cli\n"
+        "def gone(args): raise BrokenPipeError(32, 'Broken pipe')\n"
+        "cli.cmd_check = gone\n"
+        "sys.exit(cli.main(['check', 'default']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert (proc.returncode, proc.stderr) == (141, "")
+
+
 def test_run_out_must_be_a_directory(tmp_path):
     not_dir = tmp_path / "file.txt"
     not_dir.write_text("x")
