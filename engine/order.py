@@ -125,6 +125,14 @@ class Refund:
     quantity: int = 0
 
 
+def _check_at(order_id: str, at: object) -> None:
+    """Raise ValueError unless `at` is a timezone-aware datetime."""
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        raise ValueError(
+            f"order {order_id!r}: time must be a timezone-aware datetime (UTC), got {at!r}"
+        )
+
+
 def _check_coords(order_id: str, lat: float, lon: float) -> None:
     if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0):
         raise ValueError(f"order {order_id!r}: bad destination coordinates ({lat}, {lon})")
@@ -214,6 +222,14 @@ class Order:
             wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
         return wanted
 
+    def outstanding_by_sku(self) -> dict[str, int]:
+        """Units ordered but not yet fulfilled per SKU, in order of first appearance;
+        SKUs with nothing outstanding are left out. [units]"""
+        wanted: dict[str, int] = {}
+        for sku, left in self.unfulfilled():
+            wanted[sku] = wanted.get(sku, 0) + left
+        return wanted
+
     @property
     def fulfilled_units(self) -> int:
         """Units fulfilled so far. [units]"""
@@ -295,7 +311,9 @@ class Order:
 
         Raises:
             InvalidTransition: If `to` is not allowed from the current status.
+            ValueError: If `at` is not a timezone-aware datetime.
         """
+        _check_at(self.id, at)
         if type(to) is not OrderStatus:
             to = OrderStatus(to)
         if to not in ALLOWED_TRANSITIONS[self.status]:
@@ -333,9 +351,10 @@ class Order:
 
         Raises:
             InvalidTransition: If the order was already released.
-            ValueError: If the line is unknown or `qty` <= 0.
+            ValueError: If the line is unknown or `qty` <= 0, or `at` is naive.
         """
         self._check_editable("edit quantity")
+        _check_at(self.id, at)
         line = self.line(line_id)
         if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
             raise ValueError(f"order {self.id!r}: quantity must be > 0, got {qty!r}")
@@ -347,9 +366,10 @@ class Order:
 
         Raises:
             InvalidTransition: If the order was already released.
-            ValueError: If the line is unknown or is the last line (cancel instead).
+            ValueError: If the line is unknown or is the last line (cancel instead), or `at` is naive.
         """
         self._check_editable("remove a line")
+        _check_at(self.id, at)
         line = self.line(line_id)
         if len(self.lines) == 1:
             raise ValueError(f"order {self.id!r}: cannot remove the last line; cancel instead")
@@ -361,9 +381,10 @@ class Order:
 
         Raises:
             InvalidTransition: If the order was already released.
-            ValueError: If the coordinates are out of range.
+            ValueError: If the coordinates are out of range, or `at` is naive.
         """
         self._check_editable("change address")
+        _check_at(self.id, at)
         _check_coords(self.id, lat, lon)
         old = (self.dest_lat, self.dest_lon)
         self.dest_lat, self.dest_lon = lat, lon
@@ -421,8 +442,9 @@ class Order:
 
         Raises:
             ValueError: If the amount is not a positive finite number, the quantity is
-                negative, or the SKU is not on the order.
+                negative, the SKU is not on the order, or `at` is naive.
         """
+        _check_at(self.id, at)
         if not isinstance(amount, int | float) or not math.isfinite(amount) or amount <= 0:
             raise ValueError(f"order {self.id!r}: refund amount must be > 0, got {amount!r}")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:

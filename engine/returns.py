@@ -7,6 +7,7 @@ and its condition; `ReturnsPolicy.apply` records that in the `Ledger`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -151,10 +152,13 @@ class ReturnsPolicy:
         Raises:
             UnknownLocationError: If `item.received_at` is not in the network.
             LedgerError: If the SKU or location is unknown to the ledger.
-            ValueError: If `unit_price` is negative.
+            ValueError: If `unit_price` is negative or not finite.
         """
-        if not unit_price >= 0:
-            raise ValueError(f"return of order {item.order_id!r}: unit_price must be >= 0")
+        if not 0 <= unit_price < math.inf:
+            raise ValueError(
+                f"return of order {item.order_id!r}: unit_price must be a finite number >= 0, "
+                f"got {unit_price!r}"
+            )
         here = network.loc(item.received_at)
         i, s = ledger.index_of(here.id, item.sku)
         action, where, reason = ReturnAction.RESTOCK, here, ""
@@ -224,23 +228,31 @@ class ReturnsPolicy:
             True if the ledger changed (restock, dispose, or an immediate transfer).
 
         Raises:
-            ValueError: If the decision carries no item.
+            ValueError: If the decision carries no item, or the refund cannot be recorded on
+                `order` (nothing changes).
             LedgerError: From the ledger operation (nothing changes).
         """
         item = decision.item
         if item is None:
             raise ValueError("return decision has no item; build it with ReturnsPolicy.decide")
-        changed = True
-        if decision.action is ReturnAction.RESTOCK or (
-            decision.action is ReturnAction.TRANSFER_TO_DC and transfer_now
-        ):
-            ledger.return_to_stock(decision.location, item.sku, item.quantity, at, "return",
-                                   item.order_id)  # fmt: skip
-        elif decision.action is ReturnAction.DISPOSE:
-            ledger.dispose(decision.location, item.sku, item.quantity, at, "damaged",
-                           item.order_id, from_return=True)  # fmt: skip
-        else:
-            changed = False
+        refund = None  # recorded first: it checks its own input before the ledger moves
         if order is not None and decision.refund_amount > 0:
-            order.add_refund(decision.refund_amount, at, "return", item.sku, item.quantity)
+            refund = order.add_refund(decision.refund_amount, at, "return", item.sku,
+                                      item.quantity)  # fmt: skip
+        changed = True
+        try:
+            if decision.action is ReturnAction.RESTOCK or (
+                decision.action is ReturnAction.TRANSFER_TO_DC and transfer_now
+            ):
+                ledger.return_to_stock(decision.location, item.sku, item.quantity, at, "return",
+                                       item.order_id)  # fmt: skip
+            elif decision.action is ReturnAction.DISPOSE:
+                ledger.dispose(decision.location, item.sku, item.quantity, at, "damaged",
+                               item.order_id, from_return=True)  # fmt: skip
+            else:
+                changed = False
+        except Exception:
+            if refund is not None and order is not None:
+                order.refunds.pop()  # the refund recorded above
+            raise
         return changed

@@ -353,11 +353,14 @@ class StockBook:
         """Record an expected receipt of ``qty`` units (not stock yet, not audited).
 
         Raises:
-            LedgerError: Unknown location or SKU, a quantity <= 0 or a naive time.
+            LedgerError: Unknown location or SKU, a quantity <= 0, a naive time, or more
+                units expected at the cell than the ledger's dtype holds.
         """
         i, s, where = self._cell(loc, sku)
         q = self._qty(qty, f"expect {where}")
         utc_ts(expected_at)
+        if int(self._incoming_units[i, s]) + q > self._max:
+            raise LedgerError(f"expect {where}: incoming units would overflow {self.dtype}")
         pending = self._incoming.setdefault((i, s), [])
         pending.append((q, expected_at))
         self._incoming_units[i, s] += q

@@ -38,6 +38,12 @@ _CACHE_BYTES = 16_000_000  # bound on cached distance arrays
 _PRE_RELEASE = (OrderStatus.CREATED, OrderStatus.ROUTED, OrderStatus.REJECTED)
 
 
+def _check_at(order: Order, at: datetime) -> None:
+    """Raise `RoutingError` unless `at` is a timezone-aware datetime."""
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        raise RoutingError(f"order {order.id!r}: time must be timezone-aware (UTC), got {at!r}")
+
+
 class Router:
     """Routes orders with one policy over a network and a ledger.
 
@@ -161,7 +167,9 @@ class Router:
         """Decide where an order's units come from, without changing any state.
 
         Args:
-            order: The order (its current lines, destination and method).
+            order: The order (its current lines, destination and method). Units already
+                fulfilled (`Order.record_fulfilled`, e.g. a package that shipped before
+                another was rejected) are not routed again.
             at: Routing time, aware UTC.
             exclude: Location ids not to use (e.g. a store that rejected, an outage).
 
@@ -169,12 +177,12 @@ class Router:
             The `Decision`; units no eligible location can supply are in `unfulfillable`.
 
         Raises:
-            RoutingError: Naive `at`, or a BOPIS pickup store that is not in the network.
+            RoutingError: `at` not an aware datetime, or a BOPIS pickup store that is not
+                in the network.
         """
-        if at.tzinfo is None:
-            raise RoutingError(f"order {order.id!r}: routing time must be timezone-aware (UTC)")
+        _check_at(order, at)
         net, settings = self.network, self.settings
-        wanted = order.units_by_sku()
+        wanted = order.outstanding_by_sku() if order.fulfilled else order.units_by_sku()
         sku_index = self.ledger.sku_index
         skus = tuple(s for s in wanted if s in sku_index)
         unknown = tuple((s, q) for s, q in wanted.items() if s not in sku_index)
@@ -233,7 +241,7 @@ class Router:
         short = ctx.qty.tolist()
         for _, take in packages:
             short = [a - b for a, b in zip(short, take, strict=True)]
-        if packages and any(short) and not self.settings.allow_partial:
+        if packages and (any(short) or unknown) and not self.settings.allow_partial:
             packages, short = [], ctx.qty.tolist()
         skus = ctx.skus
         unfulfillable = tuple((skus[j], q) for j, q in enumerate(short) if q)
@@ -304,11 +312,14 @@ class Router:
         return frozenset(self._excluded.get(order_id, ()))
 
     def _drop(self, order: Order, at: datetime, reason: str) -> None:
-        """Give back an order's reservation; un-count daily orders not yet released."""
-        self._decisions.pop(order.id, None)
+        """Give back an order's reservation; un-count daily orders not yet released.
+
+        The ledger goes first: when it refuses, the router has not changed either.
+        """
         held = order.decision_id
         if held is not None and self.ledger.is_open(held):
             self.ledger.release(held, at, reason=reason)
+        self._decisions.pop(order.id, None)
         for row, day in self._counted.pop(order.id, ()):
             self._counter.bump(row, day, -1)
         order.decision_id = None
@@ -322,11 +333,19 @@ class Router:
 
         Raises:
             InvalidTransition: If the order cannot move to ROUTED.
-            RoutingError: If the decision is for another order or its reservation no longer
-                fits the ledger (ATS changed since `route`).
+            RoutingError: If the decision is for another order, its id is already in the
+                ledger for another order object (two orders with one id), its reservation no
+                longer fits the ledger (ATS changed since `route`), or `at` is naive.
         """
+        _check_at(order, at)
+        did = decision.decision_id
         if decision.order_id != order.id:
-            raise RoutingError(f"decision {decision.decision_id!r} is not for order {order.id!r}")
+            raise RoutingError(f"decision {did!r} is not for order {order.id!r}")
+        if order.decision_id != did and self.ledger.knows(did):
+            raise RoutingError(
+                f"order {order.id!r}: decision {did!r} is already in the ledger for another "
+                f"order with the id {order.id!r}; order ids must be unique"
+            )
         current = self._decisions.get(order.id)
         if current is not None and current.decision_id == decision.decision_id:
             return
@@ -406,18 +425,23 @@ class Router:
         Exclusions accumulate per order (a store that rejected stays excluded on the next
         re-route). A released order (a store rejected it) is marked REJECTED first.
 
+        Only units not yet fulfilled are routed (a package that shipped before another was
+        rejected is not shipped again).
+
         Raises:
             InvalidTransition: If the order is past release (picked, shipped, ...) or closed.
+            RoutingError: If `at` is not an aware datetime (nothing changes).
         """
+        _check_at(order, at)
         if order.status is OrderStatus.RELEASED:
             order.transition(OrderStatus.REJECTED, at, "reroute")
         if order.status not in _PRE_RELEASE:
             raise InvalidTransition(
                 f"order {order.id!r}: cannot re-route in status {order.status.value}"
             )
-        excluded = self._excluded.setdefault(order.id, set())
-        excluded.update(exclude)
+        excluded = self._excluded.get(order.id, set()) | set(exclude)
         self._drop(order, at, "reroute")
+        self._excluded[order.id] = excluded
         decision = self.route(order, at, excluded)
         self.commit(order, decision, at)
         return decision
@@ -433,7 +457,9 @@ class Router:
                 was routed (`Order.needs_reroute`: call `reroute` first, so that the
                 locations do not pick the quantities or address of before the edit).
             InvalidTransition: If the order is not ROUTED.
+            RoutingError: If `at` is not an aware datetime (nothing changes).
         """
+        _check_at(order, at)
         decision = self._decisions.get(order.id)
         if decision is None:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
@@ -452,7 +478,9 @@ class Router:
 
         Raises:
             InvalidTransition: If the order can no longer be cancelled (nothing changes).
+            RoutingError: If `at` is not an aware datetime (nothing changes).
         """
+        _check_at(order, at)
         if not order.can_transition(OrderStatus.CANCELLED):
             raise InvalidTransition(
                 f"order {order.id!r}: cannot go from {order.status.value} to cancelled"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -45,15 +46,17 @@ class RoutingSettings:
                 f"routing settings: closed_location must be 'wait' or 'skip', "
                 f"got {self.closed_location!r}"
             )
-        if self.max_packages < 1:
+        n = self.max_packages
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(
-                f"routing settings: max_packages must be >= 1, got {self.max_packages}"
+                f"routing settings: max_packages must be a whole number >= 1, got {n!r}"
             )
         for name in ("same_day_max_miles", "bopis_pick_hours", "same_day_hours"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"routing settings: {name} must be >= 0")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+                raise ValueError(f"routing settings: {name} must be a number >= 0, got {value!r}")
         if self.demand_rate is not None:
             rate = np.asarray(self.demand_rate, dtype=np.float64)
-            if rate.ndim != 1 or np.any(rate < 0):
+            if rate.ndim != 1 or not np.all(rate >= 0):
                 raise ValueError("routing settings: demand_rate must be a 1-D array >= 0")
             object.__setattr__(self, "demand_rate", rate)

@@ -163,9 +163,12 @@ def _basket(
     return start, (uniq % n_sku).astype(np.int32), merged_qty.astype(np.int32)
 
 
-def _local_calendar(clock: Clock, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Local hour, local day index (from the start date) and weekday for (G, H) offsets."""
-    hours = np.arange(offsets.shape[1])[None, :] + offsets
+def _local_calendar(
+    clock: Clock, offsets: np.ndarray, first: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local hour, local day index (from the start date) and weekday for (G, H) offsets of
+    the sim hours from `first` on."""
+    hours = np.arange(first, first + offsets.shape[1])[None, :] + offsets
     local_day = np.floor(hours / 24.0).astype(np.int64)
     local_hour = np.floor(hours - 24.0 * local_day).astype(np.int64) % 24
     weekday = (clock.start.weekday() + local_day) % 7
@@ -335,6 +338,11 @@ def generate_online(
     )
 
 
+#: Hours before the start and after the horizon that `generate_pos` reads the stores'
+#: scheduled hours for (a local day reaches at most 14 h past a UTC day). [h]
+POS_PAD_HOURS = 24
+
+
 def generate_pos(
     scn: Scenario,
     clock: Clock,
@@ -342,13 +350,16 @@ def generate_pos(
     store_rows: np.ndarray,
     store_tz: tuple[str, ...],
     open_fraction: np.ndarray,
+    scheduled: np.ndarray,
     popularity: np.ndarray,
     rng: np.random.Generator,
 ) -> PosDemand:
     """Draw the walk-in sales of every store over the horizon.
 
     A store's day of sales (``sales_per_store_per_day`` times the day profile and peaks) is
-    spread over its open hours in proportion to the hour profile.
+    spread over its scheduled open hours of that local day in proportion to the hour
+    profile; the hours of a local day before the start or after the horizon keep their
+    share (the sales then fall outside the run), and sales stop while the store is down.
 
     Args:
         scn: The scenario.
@@ -357,6 +368,8 @@ def generate_pos(
         store_rows: Location rows of the selling stores (K,).
         store_tz: Time zone of each store.
         open_fraction: Share of each hour the store is open and not down, (K, H).
+        scheduled: Share of each hour the store's opening hours cover, outages aside, over
+            the sim hours -24 to H + 24, (K, H + 48).
         popularity: SKU demand shares (S,).
         rng: POS stream.
     """
@@ -372,11 +385,23 @@ def generate_pos(
     day_profile = np.asarray(scn.demand.day_profile) / np.mean(scn.demand.day_profile)
     peak = _peak_factor(scn, clock, "pos", days)
     weight = profile[local_hour] * open_fraction
-    # normalise within each store's local day
+    # normalise by each store's whole local day as scheduled (a day cut by the start or the
+    # horizon keeps its hours outside the run; an outage takes its hours' sales away)
+    pad = POS_PAD_HOURS
+    ext_hour, ext_day, _ = _local_calendar(
+        clock, utc_offsets(store_tz, clock.origin - timedelta(hours=pad), hours + 2 * pad), -pad
+    )
     k = store_rows.size
-    key = np.arange(k)[:, None] * (days + 3) + (local_day + 1)
-    z = np.bincount(key.ravel(), weights=weight.ravel(), minlength=k * (days + 3))
-    norm = z[key]
+    width = days + 4  # local days -2 .. days + 1
+
+    def day_key(day: np.ndarray) -> np.ndarray:
+        return np.arange(k)[:, None] * width + (day + 2)
+
+    z = np.bincount(
+        day_key(ext_day).ravel(), weights=(profile[ext_hour] * scheduled).ravel(),
+        minlength=k * width,
+    )  # fmt: skip
+    norm = z[day_key(local_day)]
     share = np.divide(weight, norm, out=np.zeros_like(weight), where=norm > 0)
     lam = (
         spec.sales_per_store_per_day

@@ -222,19 +222,24 @@ class Calendar:
             return _INF, _INF
         return cut[i], self.pickups[row][i]
 
-    def open_fraction(self, row: int, hours: int, include_outages: bool = True) -> np.ndarray:
+    def open_fraction(
+        self, row: int, hours: int, include_outages: bool = True, first: int = 0
+    ) -> np.ndarray:
         """Share of each sim hour [h, h+1) that location `row` is open, float64 (H,).
 
         Args:
             row: Location row.
-            hours: Number of sim hours H from 0.
+            hours: Number of sim hours H.
             include_outages: Treat outage windows as closed.
+            first: Sim hour of the first entry (negative reaches before the start; the
+                calendar covers the day before and the day after the horizon). [h]
         """
         starts = self.starts[row] if include_outages else self.open_starts[row]
         ends = self.ends[row] if include_outages else self.open_ends[row]
         frac = np.zeros(hours + 1)
+        lo, hi = float(first), float(first + hours)
         for s, e in zip(starts, ends, strict=True):
-            s, e = max(s, 0.0), min(e, float(hours))
+            s, e = max(s, lo) - lo, min(e, hi) - lo
             if e <= s:
                 continue
             i0, i1 = int(math.floor(s)), int(math.floor(e))

@@ -27,7 +27,7 @@ from engine import Capability, LocationKind, Network
 from engine.ledger import Ledger
 from engine.routing import Router
 from engine.routing.context import Policy
-from sim.model.arrivals import RegionTable, generate_online, generate_pos
+from sim.model.arrivals import POS_PAD_HOURS, RegionTable, generate_online, generate_pos
 from sim.model.bopis import Bopis
 from sim.model.carriers import Carriers
 from sim.model.clock import Calendar, Clock
@@ -214,14 +214,15 @@ class World:
         )  # fmt: skip
         selling = np.flatnonzero(np.array([x.kind is LocationKind.STORE for x in net.locations]))
         hours = 24 * self.days
-        frac = (
-            np.stack([self.calendar.open_fraction(r, hours) for r in selling])
-            if selling.size
-            else np.zeros((0, hours))
-        )
+        pad, cal = POS_PAD_HOURS, self.calendar
+        frac = np.zeros((selling.size, hours))
+        scheduled = np.zeros((selling.size, hours + 2 * pad))
+        for k, r in enumerate(selling):
+            frac[k] = cal.open_fraction(r, hours)
+            scheduled[k] = cal.open_fraction(r, hours + 2 * pad, False, -pad)
         self.pos_demand = generate_pos(
             scn, self.clock, self.days, selling,
-            tuple(net.locations[r].timezone for r in selling), frac,
+            tuple(net.locations[r].timezone for r in selling), frac, scheduled,
             self.catalogue.popularity, self.streams["pos"],
         )  # fmt: skip
         # each store's replenishing DC: the nearest warehouse or 3PL

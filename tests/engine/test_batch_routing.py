@@ -31,6 +31,7 @@ from engine import (
     RateCard,
     Region,
 )
+from engine.errors import RoutingError
 from engine.routing import Router, RoutingSettings, get_policy
 from engine.routing.batch import static_sort
 
@@ -228,12 +229,24 @@ def _same_state(one: Router, many: Router, a: list[Order], b: list[Order]) -> No
     assert dict(many.ledger._open) == dict(one.ledger._open)
 
 
-def test_an_order_id_twice_in_a_batch_is_placed_as_one_by_one() -> None:
+def test_an_order_placed_twice_in_a_batch_is_placed_as_one_by_one() -> None:
     one, many = _twins()
     y1, y2 = _ship("Y", "S0"), _ship("Y", "S0")
-    a = [_ship("X", "S0"), _ship("X", "S1"), y1, y1]  # two orders "X", one order twice
-    b = [_ship("X", "S0"), _ship("X", "S1"), y2, y2]
+    a = [_ship("X", "S0"), y1, y1]  # one order twice: the second placement re-routes it
+    b = [_ship("X", "S0"), y2, y2]
     assert many.place_many(b, OPEN) == _one_by_one(one, a)
+    _same_state(one, many, a, b)
+
+
+def test_two_orders_with_one_id_fail_in_a_batch_as_one_by_one() -> None:
+    one, many = _twins()
+    a = [_ship("X", "S0"), _ship("X", "S1")]
+    b = [_ship("X", "S0"), _ship("X", "S1")]
+    with pytest.raises(RoutingError, match="order ids must be unique"):
+        _one_by_one(one, a)
+    with pytest.raises(RoutingError, match="order ids must be unique"):
+        many.place_many(b, OPEN)
+    assert [o.status for o in b] == [o.status for o in a]
     _same_state(one, many, a, b)
 
 
@@ -272,7 +285,6 @@ def test_rankings_follow_a_policy_change_and_policies_without_sort_keys() -> Non
 
 
 def test_a_naive_routing_time_is_refused() -> None:
-    from engine.errors import RoutingError
 
     with pytest.raises(RoutingError, match="timezone-aware"):
         _world(1, "closest", "wait").place_many([], datetime(2024, 3, 5, 18, 0))

@@ -19,6 +19,13 @@
 2. Customers' regions follow population shares: a chi-square goodness-of-fit test on the
    regions of all orders of the default scenario (~140,000 orders) must not reject at
    the 0.1% level.
+
+3. Walk-in sales are Poisson with `sales_per_store_per_day` per store and local day, spread
+   over the scheduled open hours by the hour profile. With a flat day profile every whole
+   UTC day then has the same expected sales, also the first and the last (cut by the
+   start and the horizon), and an outage removes its hours' share of the day's sales.
+   With 40 stores at 400 sales a day a UTC day holds ~16,000 sales (sd ~126): 4% is five
+   standard deviations. One store's half day holds ~200 (sd ~14).
 """
 
 from __future__ import annotations
@@ -118,3 +125,35 @@ def test_customer_regions_follow_population() -> None:
     shifted[0] -= moved
     shifted[1:] += moved / (shifted.size - 1)
     assert stats.chisquare(shifted, expected).pvalue < 0.001
+
+
+def _sales(w: World, row: int | None = None) -> np.ndarray:
+    """Start times of the walk-in sales (one per sale, not per line), of one store or all. [h]"""
+    pos = w.pos_demand
+    keep = slice(None) if row is None else pos.store == row
+    return np.unique(np.stack([pos.store[keep], pos.time_h[keep]]), axis=1)[1]
+
+
+def test_walk_in_sales_keep_their_rate_at_the_horizon_edges_and_stop_in_an_outage() -> None:
+    flat = {"demand.channels.pos.sales_per_store_per_day": 400, "demand.day_profile": [1] * 7,
+            "demand.peaks": [], "disruptions.outages": []}  # fmt: skip
+    w = World.build(load_scenario("default", overrides=flat), "closest", seed=3, days=4)
+    per_day = np.bincount((_sales(w) // 24).astype(int), minlength=4)
+    assert per_day.sum() > 60_000
+    assert per_day == pytest.approx(np.full(4, per_day[1:3].mean()), rel=0.04)
+
+    row = w.loc_ids.index("STORE-01")
+    opened = [(a, b) for a, b in zip(w.calendar.open_starts[row], w.calendar.open_ends[row],
+                                      strict=True) if 24 <= a < 48]  # fmt: skip
+    ((start, end),) = opened
+    mid = (start + end) / 2
+    down = {"location": "STORE-01", "start_day": mid / 24, "days": (end - mid) / 24}
+    w_down = World.build(
+        load_scenario("default", overrides={**flat, "disruptions.outages": [down]}),
+        "closest", seed=3, days=4,
+    )  # fmt: skip
+    t, t_down = _sales(w, row), _sales(w_down, row)
+    first_half = ((t >= start) & (t < mid)).sum()
+    assert 150 < first_half < 260
+    assert ((t_down >= mid) & (t_down < end)).sum() == 0
+    assert ((t_down >= start) & (t_down < mid)).sum() == pytest.approx(first_half, rel=0.3)
