@@ -2,8 +2,10 @@
 
 `compute_kpis` is a pure function of the orders, lines and shipments tables, so it can be
 tested on a hand-made table and reused on tables read back from Parquet. Every KPI is
-computed over online orders created after the warm-up (POS sales are not orders). A KPI
-whose denominator is empty is NaN.
+computed over online orders (web, app, marketplace, social) created after the warm-up:
+POS sales are not orders, and wholesale (B2B) orders, routed only to wholesale DCs under
+every policy, stay in the tables but not in the KPIs. A KPI whose denominator is empty
+is NaN.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
+from sim.scenario.sections import ONLINE_CHANNELS
 
 __all__ = ["KPI_NAMES", "STORE_KINDS", "compute_kpis"]
 
@@ -62,14 +66,36 @@ def _mean(x: np.ndarray) -> float:
 
 
 class _Rows:
-    """One table's rows created after the warm-up, read one column at a time (a table of a
-    million orders is never copied whole)."""
+    """One table's rows of online orders created after the warm-up, read one column at a
+    time (a table of a million orders is never copied whole).
 
-    def __init__(self, df: pd.DataFrame | None) -> None:
+    Args:
+        df: The table, or None.
+        other: Ids of the orders of other channels, left out by ``order_id``; None reads
+            the table's own ``channel`` column instead.
+    """
+
+    def __init__(self, df: pd.DataFrame | None, other: pd.Series | None = None) -> None:
         self.df = df
         self.keep: np.ndarray | None = None
-        if df is not None and not df.empty and "in_warmup" in df.columns:
+        if df is None or df.empty:
+            return
+        if "in_warmup" in df.columns:
             self.keep = ~df["in_warmup"].to_numpy(dtype=bool)
+        if other is None and "channel" in df.columns:
+            online = df["channel"].isin(ONLINE_CHANNELS).to_numpy(dtype=bool)
+        elif other is not None and len(other) and "order_id" in df.columns:
+            online = ~df["order_id"].isin(other).to_numpy(dtype=bool)
+        else:
+            return
+        self.keep = online if self.keep is None else self.keep & online
+
+    def others(self) -> pd.Series:
+        """Order ids of the table's rows of channels other than online (all rows)."""
+        if self.df is None or self.df.empty or "channel" not in self.df.columns:
+            return pd.Series([], dtype=object)
+        df = self.df
+        return df["order_id"][~df["channel"].isin(ONLINE_CHANNELS).to_numpy(dtype=bool)]
 
     def __len__(self) -> int:
         if self.df is None:
@@ -102,7 +128,7 @@ def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
     Definitions (orders created after the warm-up; ``n_pkg`` = orders with >= 1 package):
 
     - ``orders``, ``units_demanded``: count of online orders and their units (after
-      customer edits and cancellations).
+      customer edits and cancellations; wholesale orders are left out of every KPI).
     - ``fill_rate`` = units fulfilled (handed to a carrier or picked up) / units demanded.
     - ``stockout_rate`` = units lost at routing (no ATS at any eligible location) / units
       demanded.
@@ -129,8 +155,9 @@ def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
         KPI name -> float, exactly the names of `KPI_NAMES`, in that order.
     """
     orders = _Rows(tables["orders"])
-    lines = _Rows(tables.get("lines"))
-    shipments = _Rows(tables.get("shipments"))
+    other = orders.others()
+    lines = _Rows(tables.get("lines"), other)
+    shipments = _Rows(tables.get("shipments"), other)
     units = float(orders.total("units")) if len(orders) else 0.0
     out: dict[str, float] = {
         "orders": float(len(orders)),

@@ -10,6 +10,7 @@ and record their masks; `Exclusion` codes are built from them when reasons are a
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -56,19 +57,27 @@ def rows_of(network: Network, ids: Collection[str]) -> np.ndarray:
 
 
 class _NetworkCache:
-    """Per-network memo of a derived array (filters are shared between routers)."""
+    """Per-network memo of a derived array (filters are shared between routers).
 
-    __slots__ = ("_key", "_value")
+    Keyed by the network object itself, held weakly: a freed network's entry goes with
+    it, so a later network (which may reuse its `id()`) never sees its rows. Copies and
+    pickles start empty.
+    """
+
+    __slots__ = ("_by_network",)
 
     def __init__(self) -> None:
-        self._key: int | None = None
-        self._value: Any = None
+        self._by_network: weakref.WeakKeyDictionary[Network, Any] = weakref.WeakKeyDictionary()
+
+    def __reduce__(self) -> tuple[type[_NetworkCache], tuple[()]]:
+        return _NetworkCache, ()
 
     def get(self, network: Network, build: Callable[[Network], Any]) -> Any:
-        if self._key != id(network):
-            self._value = build(network)
-            self._key = id(network)
-        return self._value
+        value = self._by_network.get(network)
+        if value is None:
+            value = build(network)
+            self._by_network[network] = value
+        return value
 
 
 @dataclass(frozen=True)

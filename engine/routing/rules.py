@@ -32,13 +32,15 @@ import yaml
 
 from engine.errors import RuleError
 from engine.routing.filters import RULE_FILTERS
-from engine.routing.policies import BUILTIN_POLICIES, RulePolicy, register_policy
+from engine.routing.policies import RulePolicy, available_policies, register_policy
 from engine.routing.ranking import SORT_KEYS
 from engine.routing.split import SPLITS
 
 __all__ = ["load_policy_file", "policy_from_rules", "policies_from_document"]
 
 _TOP_KEYS = {"name", "description", "filters", "sort", "split", "max_packages"}
+_FROM_RULE_FILES: set[str] = set()
+"""Names registered by `load_policy_file`; only these may be registered again by a file."""
 
 
 def _single_item(item: Any, where: str) -> tuple[str, Any]:
@@ -151,7 +153,9 @@ def policies_from_document(doc: Any, source: str = "<rules>") -> list[RulePolicy
 def load_policy_file(path: str | Path, register: bool = True) -> list[RulePolicy]:
     """Load a YAML rule file and (by default) register each policy by its name.
 
-    Re-loading a file replaces earlier registrations of the same names.
+    Re-loading a file replaces earlier registrations of the same names. A name registered
+    in code (the built-ins such as `closest`, `ranked` and the LP policies `lookahead`,
+    `lp_rounding` and `batch`, or any `register_policy` call) is never replaced.
 
     Args:
         path: YAML file with one policy or a `policies:` list.
@@ -161,8 +165,9 @@ def load_policy_file(path: str | Path, register: bool = True) -> list[RulePolicy
         The policies, in file order.
 
     Raises:
-        RuleError: Unreadable file, invalid YAML, or an invalid rule (the message names the
-            file, the policy and the rule, and the reason).
+        RuleError: Unreadable file, invalid YAML, an invalid rule, or (with `register`) a
+            name already registered in code (the message names the file, the policy and
+            the rule, and the reason). Nothing is registered from a file that fails.
     """
     path = Path(path)
     try:
@@ -183,14 +188,18 @@ def load_policy_file(path: str | Path, register: bool = True) -> list[RulePolicy
         raise RuleError(f"{path}: rule file is empty")
     policies = policies_from_document(doc, str(path))
     if register:
+        # Whatever registered a name other than a rule file (this module, the LP package,
+        # user code) is built in: a YAML file must not silently swap it out.
+        builtin = set(available_policies()) - _FROM_RULE_FILES
         for i, policy in enumerate(policies):
-            if policy.name in BUILTIN_POLICIES or policy.name == "ranked":
+            if policy.name in builtin:
                 raise RuleError(
                     f"{path}: policy {policy.name!r} policies[{i}]: name clashes with a "
-                    "built-in policy"
+                    "built-in policy; choose another name"
                 )
         for policy in policies:
             register_policy(policy.name, _factory(policy), replace=True)
+            _FROM_RULE_FILES.add(policy.name)
     return policies
 
 

@@ -26,6 +26,7 @@ __all__ = ["SPLITS", "greedy_take", "min_cost", "min_packages", "no_split", "sin
 
 Packages = list[tuple[int, np.ndarray]]
 _MAX_TRIPLE_GROUPS = 40  # 40^3 = 64,000 combinations; beyond that use the greedy cover
+_INT64_LINES = 62  # widest order (lines) whose masks are int64; wider ones use Python ints
 
 
 def greedy_take(avail: np.ndarray, qty: np.ndarray) -> np.ndarray:
@@ -91,9 +92,21 @@ def no_split(ctx: RoutingContext, rk: Ranking, max_packages: int) -> Packages:
 
 
 def _masks(full: np.ndarray) -> tuple[np.ndarray, int]:
-    bits = np.left_shift(np.int64(1), np.arange(full.shape[1], dtype=np.int64))
-    masks = full.astype(np.int64) @ bits
-    return masks, int(bits[full.any(axis=0)].sum())
+    """Per location, the lines it can fill whole as a bitmask; and the mask of every line
+    some location can fill (the cover target).
+
+    int64 masks for up to `_INT64_LINES` lines; wider orders get Python ints in an object
+    array (exact at any width, slower), since bit 63 and above would overflow int64.
+    """
+    k = full.shape[1]
+    if k <= _INT64_LINES:
+        bits = np.left_shift(np.int64(1), np.arange(k, dtype=np.int64))
+        masks = full.astype(np.int64) @ bits
+        return masks, int(bits[full.any(axis=0)].sum())
+    masks = np.empty(full.shape[0], dtype=object)
+    masks[:] = [sum(1 << j for j in np.flatnonzero(row).tolist()) for row in full]
+    target = sum(1 << j for j in np.flatnonzero(full.any(axis=0)).tolist())
+    return masks, target
 
 
 def _groups(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +141,11 @@ def _greedy_cover(gm: np.ndarray, target: int) -> list[int]:
     """Repeatedly take the group covering most uncovered lines (ties: best rank)."""
     chosen, left = [], target
     while left:
-        gain = np.bitwise_count(gm & left)
+        covers = gm & left
+        if covers.dtype == object:  # Python-int masks of a wide order
+            gain = np.array([int(m).bit_count() for m in covers], dtype=np.int64)
+        else:
+            gain = np.bitwise_count(covers)
         g = int(gain.argmax())
         if gain[g] == 0:
             break

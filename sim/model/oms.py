@@ -434,12 +434,13 @@ class Oms(Closing):
         self.ledger.release(pkg.decision_id, at, row, "reject")
         rec = self.rec
         for s, q, j in short:
+            missing = q - int(w.stock.on_hand[row, s])  # the units the shelf lacks
             counted = int(w.stock.on_hand[row, s]) + int(w.pending_pos[row, s])
             self.ledger.count(row, s, counted, at, pkg.decision_id)
             if st.idx >= 0:
-                rec.l_oversold[j] += q
-            st.oversold += q
-            rec.event(t, "reject", st.idx, row, s, q, f"counted {counted}")
+                rec.l_oversold[j] += missing
+            st.oversold += missing
+            rec.event(t, "reject", st.idx, row, s, missing, f"counted {counted}")
         w.sites[row].rejected += 1
         pkg.status = "rejected"
         st.rejected_by.append(self.loc_ids[row])

@@ -113,8 +113,9 @@ class Returns:
         elif action is ReturnAction.DISPOSE:
             flows.disposed += r
         else:
-            flows.transfer += r
-            call_later(self.env, self.transfer_h, self._transferred, (idx, None, s, r, j, where))
+            flows.transfer += r  # none to make when the units are at that DC already
+            delay = 0.0 if where == row else self.transfer_h
+            call_later(self.env, delay, self._transferred, (idx, None, s, r, j, where))
         if decision.refund_amount > 0:
             w.oms.refund(idx, decision.refund_amount)
         w.rec.event(t, f"return_{action.value}", idx, where, s, r, decision.reason)

@@ -4,7 +4,8 @@ Which orders are edited or cancelled, and when, is drawn up front (``customer_se
 A request that comes after the order was released is refused (recorded as
 ``cs_too_late``), as a real OMS would. An edit removes the last line if the order has
 several, else takes one unit off a multi-unit line, else changes the address to another
-city; it is refunded and the order is routed again. A cancellation gives back the stock.
+city; it is refunded and the order is routed again. A cancellation gives back the stock
+and leaves the order with no units demanded (its lines keep `units_ordered`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class CustomerService:
             st.cancelled = True
             w.oms.refund(st.idx, value)
             w.rec.event(t, "cancel", st.idx, qty=st.units, detail=f"refund {value:.2f}")
+            st.units = st.lost = 0  # no longer demanded (units_ordered keeps the order)
+            w.rec.l_units[st.line0 : st.line1] = 0
+            w.rec.l_lost[st.line0 : st.line1] = 0
             w.oms.finish_order(st, t)
             return
         rec = w.rec

@@ -90,7 +90,8 @@ def _site(scn: Scenario, spec: LocationSpec, default_kind: str) -> Site:
         threshold = d.online_threshold
     else:
         d = net.warehouse_defaults
-        caps = set(d.capabilities) | ({"wholesale"} if kind is LocationKind.WHOLESALE_DC else set())
+        wholesale_dc = kind is LocationKind.WHOLESALE_DC  # B2B only, unless its own say so
+        caps = {"wholesale"} if wholesale_dc else set(d.capabilities)
         threshold = 0
     if spec.capabilities is not None:
         caps = set(spec.capabilities)
@@ -243,9 +244,10 @@ def expected_daily_units(scn: Scenario, catalogue: Catalogue) -> np.ndarray:
 def _location_daily_units(scn: Scenario, site_list: list[Site], network: Network) -> np.ndarray:
     """Expected units per day handled by each location (L,), before the SKU split.
 
-    A rough split to size initial stock: ship/same-day/wholesale units go to the nearest
-    DC-type location that ships (the nearest shipping location if there is none); BOPIS
-    units to the nearest pickup store; POS units to each store.
+    A rough split to size initial stock: ship/same-day units go to the nearest DC-type
+    location that ships (the nearest shipping location if there is none); wholesale units
+    to the nearest wholesale DC that serves wholesale (none if there is none: B2B orders
+    then go unfilled); BOPIS units to the nearest pickup store; POS units to each store.
     """
     ch = scn.demand.channels
     n = len(site_list)
@@ -255,6 +257,9 @@ def _location_daily_units(scn: Scenario, site_list: list[Site], network: Network
     if not ship_mask.any():
         ship_mask = network.can[Capability.SHIP] | ~is_store
     pickup_mask = network.can[Capability.PICKUP]
+    wholesale_mask = network.can[Capability.WHOLESALE] & np.array(
+        [s.location.kind is LocationKind.WHOLESALE_DC for s in site_list]
+    )
     ship_units = bopis_units = 0.0
     for name in ONLINE_CHANNELS:
         c = getattr(ch, name)
@@ -266,7 +271,11 @@ def _location_daily_units(scn: Scenario, site_list: list[Site], network: Network
     wholesale = ch.wholesale.orders_per_day * basket_units(ch.wholesale.basket)
     for region in network.regions:
         miles = haversine_miles(region.lat, region.lon, network.lat, network.lon)
-        for mask, units in ((ship_mask, ship_units + wholesale), (pickup_mask, bopis_units)):
+        for mask, units in (
+            (ship_mask, ship_units),
+            (wholesale_mask, wholesale),
+            (pickup_mask, bopis_units),
+        ):
             if units > 0 and mask.any():
                 row = int(np.argmin(np.where(mask, miles, np.inf)))
                 out[row] += units * region.weight

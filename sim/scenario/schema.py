@@ -173,15 +173,32 @@ class StoreDefaults(StrictModel):
     handling_cost_per_unit: float = Field(default=0.5, ge=0)
 
 
+_WHOLESALE_ONLY = (
+    "wholesale is served only by locations of kind wholesale_dc (they take it by default)"
+)
+
+
 class WarehouseDefaults(StrictModel):
-    """Defaults for warehouses, 3PLs and wholesale DCs. Units as in `LocationSpec`."""
+    """Defaults for warehouses, 3PLs and wholesale DCs. Units as in `LocationSpec`.
+
+    `capabilities` apply to warehouses and 3PLs; a wholesale DC serves wholesale (B2B)
+    orders only, unless its own `capabilities` say otherwise.
+    """
 
     hours: HoursSpec = Hours()
     staff: int = Field(default=40, gt=0)
     pick_minutes: float = Field(default=2.0, gt=0)
     pack_minutes: float = Field(default=1.0, ge=0)
-    capabilities: list[Capability] = ["ship", "returns", "wholesale"]
+    capabilities: list[Capability] = ["ship", "returns"]
     daily_order_limit: int | None = Field(default=None, ge=0)
+
+    @field_validator("capabilities")
+    @classmethod
+    def _not_wholesale(cls, v: list[Capability]) -> list[Capability]:
+        if "wholesale" in v:
+            raise ValueError(_WHOLESALE_ONLY)
+        return v
+
     handling_cost_per_order: float = Field(default=1.5, ge=0)
     handling_cost_per_unit: float = Field(default=0.25, ge=0)
 
@@ -216,10 +233,19 @@ class NetworkSpec(StrictModel):
         for i, w in enumerate(self.warehouses):
             if w.kind == "store":
                 raise FieldError(f"warehouses.{i}.kind", "stores belong in network.stores")
+            if w.online_threshold is not None and w.kind != "dark_store":
+                raise FieldError(
+                    f"warehouses.{i}.online_threshold",
+                    "applies to stores only (a warehouse's stock is shown online in full)",
+                )
+            if w.capabilities and "wholesale" in w.capabilities and w.kind != "wholesale_dc":
+                raise FieldError(f"warehouses.{i}.capabilities", _WHOLESALE_ONLY)
         if isinstance(self.stores, list):
             for i, s in enumerate(self.stores):
                 if s.kind not in (None, "store", "dark_store"):
                     raise FieldError(f"stores.{i}.kind", "must be store or dark_store")
+                if s.capabilities and "wholesale" in s.capabilities:
+                    raise FieldError(f"stores.{i}.capabilities", _WHOLESALE_ONLY)
         seen: set[str] = set()
         for path, loc_id in self._ids_with_paths():
             if loc_id in seen:

@@ -272,7 +272,9 @@ class RecordInaccuracy(StrictModel):
     """Store records that overstate the shelf (system says 2, shelf has 0).
 
     Attributes:
-        share: Share of store location-SKU records that are too high at the start. [0..1]
+        share: Share of the store location-SKU records holding stock at the start that
+            are too high (an empty record cannot overstate): the shelf holds 1 to
+            `max_units` units fewer, at least 0. [0..1]
         max_units: Largest overstatement. [units]
     """
 

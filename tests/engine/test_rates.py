@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 
+from engine import Ledger, Order, OrderLine
 from engine.location import Location, LocationKind
 from engine.network import Network
 from engine.rates import RateCard
+from engine.routing import Router, RoutingSettings
 
 TABLE = {z: [(1.0, 5.0 + z), (5.0, 8.0 + z), (20.0, 15.0 + z)] for z in range(1, 9)}
 
@@ -38,6 +42,39 @@ def test_zone_weight_table():
     np.testing.assert_array_equal(
         rc.unit_costs(np.array([10.0, 200.0, 3000.0]), unit_weight_lb=2.0), [9.0, 11.0, 16.0]
     )
+
+
+def test_zone_weight_table_routing_estimate_is_the_linear_model():
+    # The engine knows no SKU weights: without `weight_lb`, a table card prices every item
+    # as a one-item parcel of `unit_weight_lb`, plus the package fee, as routing does.
+    rc = RateCard(zone_weight_table=TABLE)
+    assert rc.unit_weight_lb == 1.0
+    np.testing.assert_array_equal(rc.unit_costs(np.array([10.0, 200.0])), [6.0, 8.0])
+    assert rc.package_cost(10.0, 1) == pytest.approx(8.759 + 6.0)
+    assert rc.package_cost(10.0, 40) == pytest.approx(8.759 + 40 * 6.0)
+    heavy = RateCard(zone_weight_table=TABLE, unit_weight_lb=2.0, per_package=0.0)
+    assert heavy.package_cost(200.0, 3) == pytest.approx(3 * 11.0)  # zone 3, <= 5 lb
+    assert heavy.package_cost(200.0, 3, weight_lb=6.0) == 18.0  # the carrier's price
+    assert RateCard().package_cost(10.0, 3, weight_lb=99.0) == RateCard().package_cost(10.0, 3)
+    with pytest.raises(ValueError, match="unit_weight_lb 25.0 exceeds .* zone 1"):
+        RateCard(zone_weight_table=TABLE, unit_weight_lb=25.0)
+    with pytest.raises(ValueError, match="unit_weight_lb"):
+        RateCard(unit_weight_lb=-1.0)
+
+
+@pytest.mark.parametrize("units", [1, 40])
+def test_table_card_decision_reports_what_the_cost_key_minimised(units):
+    dc = Location("DC", LocationKind.WAREHOUSE, 39.96, -83.0, "America/New_York")
+    network = Network([dc])
+    ledger = Ledger(["DC"], ["S"])
+    ledger.set_stock("DC", "S", 100)
+    rc = RateCard(zone_weight_table={z: [(1.0, 5.0), (50.0, 20.0)] for z in range(1, 9)})
+    router = Router(network, ledger, rc, policy="cost", settings=RoutingSettings(keep_reasons=True))
+    at = datetime(2024, 3, 5, 18, 0, tzinfo=UTC)
+    o = Order("O", "web", "c", 40.7, -74.0, [OrderLine("S", units)], created_at=at)
+    d = router.route(o, at)
+    assert d.est_shipping_cost == pytest.approx(8.759 + units * 5.0)
+    assert d.est_cost == pytest.approx(d.reasons()[0]["score"])
 
 
 def test_zone_weight_table_validation():

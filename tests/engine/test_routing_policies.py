@@ -14,9 +14,11 @@ import pytest
 from routing_world import (
     DC1,
     DC2,
+    LOCATIONS,
     NIGHT,
     OPEN,
     PICKUP,
+    REGIONS,
     SHIP,
     ST1,
     ST2,
@@ -33,6 +35,8 @@ from engine import (
     Channel,
     DeliveryMethod,
     InvalidTransition,
+    Ledger,
+    Network,
     OrderStatus,
     RateCard,
     RoutingError,
@@ -168,6 +172,24 @@ def test_min_split_tie_break_is_deterministic_by_rank():
     stock = {("DC1", "A"): 1, ("DC1b", "A"): 1, ("DC1b", "B"): 1, ("DC1", "B"): 1}
     router, _, _ = world(stock, policy="min_split", locations=locs)
     assert router.route(order(("A", 1), ("B", 1)), OPEN).locations == ("DC1",)
+
+
+@pytest.mark.parametrize("policy", ["min_split", "cost"])
+def test_set_cover_is_exact_for_orders_wider_than_an_int64_mask(policy):
+    # 70 lines: DC2 fills lines 0-63, DC1 lines 64-69, so {DC1, DC2} is the only pair that
+    # covers the order. ST1 (nearest) fills the odd lines. Line bits 63 and up used to
+    # overflow int64 masks, hiding the pair and giving three packages.
+    skus = [f"S{j}" for j in range(70)]
+    network = Network(LOCATIONS, REGIONS)
+    ledger = Ledger([x.id for x in network.locations], skus)
+    for j, sku in enumerate(skus):
+        ledger.set_stock("DC2" if j < 64 else "DC1", sku, 1)
+        if j % 2:
+            ledger.set_stock("ST1", sku, 1)
+    router = Router(network, ledger, policy=policy)
+    d = router.route(order(*((s, 1) for s in skus)), OPEN)
+    assert sorted(d.locations) == ["DC1", "DC2"]
+    assert packages(d) == {"DC2": {s: 1 for s in skus[:64]}, "DC1": {s: 1 for s in skus[64:]}}
 
 
 # ---------------------------------------------------------------- cost

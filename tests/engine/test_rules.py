@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
-from routing_world import NIGHT, OPEN, order, packages, reasons, world
+from routing_world import LOCATIONS, NIGHT, OPEN, REGIONS, SKUS, order, packages, reasons, world
 
-from engine import RuleError
-from engine.routing import available_policies, get_policy, load_policy_file, policy_from_rules
+from engine import Ledger, Network, RuleError
+from engine.routing import (
+    Router,
+    available_policies,
+    get_policy,
+    load_policy_file,
+    policy_from_rules,
+)
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "policies"
 
@@ -73,6 +80,40 @@ def test_sort_by_ats_and_days_of_cover_and_in_region_filter():
     assert d.locations == ("DC1",) and reasons(d)["ST2"]["excluded"] == "RULE_FILTER"
 
 
+def test_rule_caches_are_per_network_not_per_id():
+    # A rule policy is shared between routers and caches rows per network. A network
+    # created after another is freed often gets the freed one's id(); it must not reuse
+    # that network's exclusion rows or priority positions (DC2 takes ST1's row here).
+    policy = policy_from_rules(
+        {"name": "t", "filters": [{"exclude": ["DC2"]}], "sort": [{"priority": ["ST1", "ST2"]}]}
+    )
+    stock = {("ST1", "A"): 1, ("ST2", "A"): 1, ("DC2", "A"): 1}
+    reused = False
+    enabled = gc.isenabled()
+    gc.disable()  # free networks by reference count only, as soon as they are dropped
+    try:
+        for _ in range(500):
+            router, _, network = world(stock, policy=policy)
+            assert router.route(order(("A", 1)), OPEN).locations == ("ST1",)
+            freed = id(network)
+            del router, network
+            network = Network(LOCATIONS[::-1], REGIONS)
+            if id(network) == freed:
+                ledger = Ledger([x.id for x in network.locations], SKUS)
+                for (loc, sku), qty in stock.items():
+                    ledger.set_stock(loc, sku, qty)
+                router = Router(network, ledger, policy=policy)
+                assert router.route(order(("A", 1)), OPEN).locations == ("ST1",)
+                reused = True
+                break
+            del network
+    finally:
+        if enabled:
+            gc.enable()
+    if not reused:
+        pytest.skip("the interpreter never gave a new network a freed network's id")
+
+
 def write(tmp_path, text, name="rules.yaml"):
     path = tmp_path / name
     path.write_text(text)
@@ -104,6 +145,7 @@ def write(tmp_path, text, name="rules.yaml"):
         ("name: p\nsort: [distance\n", r"invalid YAML"),
         ("", r"rule file is empty"),
         ("name: closest\n", r"policy 'closest' policies\[0\]: name clashes with a built-in"),
+        ("name: ranked\n", r"policy 'ranked' policies\[0\]: name clashes with a built-in"),
     ],
 )  # fmt: skip
 def test_invalid_rule_file_names_file_rule_and_reason(tmp_path, text, expected):
@@ -111,6 +153,22 @@ def test_invalid_rule_file_names_file_rule_and_reason(tmp_path, text, expected):
     with pytest.raises(RuleError, match=expected) as info:
         load_policy_file(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["lookahead", "batch", "lp_rounding"])
+def test_rule_file_cannot_replace_lp_policies(tmp_path, name):
+    builtin = get_policy(name)
+    path = write(tmp_path, f"policies:\n  - name: mine\n  - name: {name}\n")
+    with pytest.raises(RuleError, match=rf"policy '{name}' policies\[1\]: name clashes"):
+        load_policy_file(path)
+    assert type(get_policy(name)) is type(builtin)
+    assert "mine" not in available_policies()  # nothing registered from the file
+
+
+def test_rule_file_can_replace_its_own_policies(tmp_path):
+    load_policy_file(write(tmp_path, "name: own_rule\nsplit: no_split\n"))
+    load_policy_file(write(tmp_path, "name: own_rule\nsplit: min_packages\n"))
+    assert get_policy("own_rule").split == "min_packages"
 
 
 def test_missing_rule_file(tmp_path):

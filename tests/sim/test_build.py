@@ -8,6 +8,7 @@ import pytest
 from engine.location import Capability, LocationKind
 from sim import load_scenario
 from sim.scenario.build import (
+    basket_units,
     build_catalogue,
     build_network,
     build_rate_card,
@@ -58,8 +59,25 @@ def test_store_fields_come_from_defaults(default) -> None:
     dc = net.loc("DC-WEST")
     assert dc.hours.is_always_open
     assert dc.daily_order_limit is None
-    assert Capability.WHOLESALE in dc.capabilities
-    assert Capability.PICKUP not in dc.capabilities
+    assert dc.capabilities == {Capability.SHIP, Capability.RETURNS}
+    # the wholesale DC serves B2B orders only, and its stock is sized for them
+    assert net.loc("DC-WHOLESALE").capabilities == {Capability.WHOLESALE}
+
+
+def test_wholesale_is_refused_where_it_would_do_nothing() -> None:
+    from sim.scenario import ScenarioError
+
+    bad = [
+        ({"warehouse_defaults": {"capabilities": ["ship", "wholesale"]}},
+         "network.warehouse_defaults.capabilities"),
+        ({"warehouses": [{"id": "W", "city": "Austin, TX", "capabilities": ["wholesale"]}]},
+         "network.warehouses.0.capabilities"),
+        ({"warehouses": [{"id": "W", "city": "Austin, TX", "online_threshold": 3}]},
+         "network.warehouses.0.online_threshold"),
+    ]  # fmt: skip
+    for network, field in bad:
+        with pytest.raises(ScenarioError, match=field.replace(".", r"\.")):
+            load_scenario({"name": "bad", "network": network})
 
 
 def test_explicit_locations_and_overrides() -> None:
@@ -131,7 +149,10 @@ def test_initial_stock_shapes_and_cover(default) -> None:
     # DCs hold every popular SKU; stores carry the head of the range.
     assert np.all(on_hand[:3, :100] > 0)
     assert np.all(on_hand[4:, 0] > 0)  # stores
-    assert on_hand[3].sum() > 0  # the wholesale DC
+    # the wholesale DC holds its DC cover of wholesale demand (and only that)
+    ws = default.demand.channels.wholesale
+    b2b = ws.orders_per_day * basket_units(ws.basket) * default.inventory.initial_days_of_cover.dc
+    assert on_hand[3].sum() == pytest.approx(b2b, rel=0.02)
 
 
 def test_build_is_deterministic_for_a_seed(default) -> None:

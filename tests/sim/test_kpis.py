@@ -119,3 +119,26 @@ def test_missing_values_are_skipped_in_sums_as_pandas_does() -> None:
     assert k["stockout_rate"] == 0  # and so are its lost units
     assert k["fill_rate"] == pytest.approx(8 / 8)
     assert k["returns_units"] == 2  # o3's line is missing
+
+
+def test_wholesale_orders_are_left_out_of_every_kpi() -> None:
+    """A B2B order (its lines and packages too) changes no KPI; without a channel column
+    every order counts, as before."""
+    tables = {"orders": _orders(), "lines": _lines(), "shipments": _shipments()}
+    base = compute_kpis(tables)
+    orders = pd.concat([tables["orders"], tables["orders"].iloc[[2]].assign(order_id="w1")])
+    orders["channel"] = ["web"] * 6 + ["wholesale"]  # w1: a copy of o3, B2B
+    orders.loc[orders.order_id == "w1", ["units_lost", "units_oversold"]] = [3, 1]
+    lines = pd.concat([tables["lines"], pd.DataFrame(
+        {"order_id": ["w1"], "units_returned": [7], "units_restocked": [7], "in_warmup": [False]}
+    )])  # fmt: skip
+    shipments = pd.concat([tables["shipments"], pd.DataFrame(
+        {"order_id": ["w1", "w1"], "method": ["ship", "ship"], "location_kind": ["store"] * 2,
+         "shipped_h": [101.0, 102.0], "in_warmup": [False, False]}
+    )])  # fmt: skip
+    with_b2b = compute_kpis({"orders": orders, "lines": lines, "shipments": shipments})
+    assert with_b2b == pytest.approx(base, nan_ok=True)
+    counted = compute_kpis({"orders": orders.drop(columns="channel"), "lines": lines,
+                            "shipments": shipments})  # fmt: skip
+    assert counted["orders"] == base["orders"] + 1
+    assert counted["returns_units"] == base["returns_units"] + 7

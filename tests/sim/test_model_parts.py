@@ -44,7 +44,64 @@ def test_cancellations_refund_and_fulfil_nothing(outage) -> None:
     assert (rows["status"] == "cancelled").all()
     assert (rows["units_fulfilled"] == 0).all()
     assert (rows["refund"] > 0).all()
+    # a cancelled order no longer counts as demand; its lines keep what was ordered
+    assert (rows["units"] == 0).all() and (rows["units_lost"] == 0).all()
+    lines = r.lines[r.lines["order_id"].isin(cancelled)]
+    assert (lines["units"] == 0).all() and (lines["units_ordered"] > 0).all()
     assert (r.events["kind"] == "edit").any()
+
+
+@pytest.fixture(scope="module")
+def spied():
+    """Five days of the default scenario with spies on pick rejections and return transfers."""
+    from sim import load_scenario
+    from sim.model import oms, returns
+    from sim.model.world import World
+
+    rejected: list[tuple[int, int]] = []  # (units of the line, units on the shelf)
+    transfers: list[tuple[int, int, float]] = []  # (received at, restocked at, delay)
+    mp = pytest.MonkeyPatch()
+    reject, inspect, call_later = oms.Oms._reject, returns.Returns._inspect, returns.call_later
+
+    def spy_reject(self, pkg, short, t):
+        rejected.extend((q, int(self.w.stock.on_hand[pkg.row, s])) for s, q, _ in short)
+        return reject(self, pkg, short, t)
+
+    def spy_inspect(self, ev):
+        row = ev.value[5]
+
+        def later(env, delay, fn, value):
+            if fn.__name__ == "_transferred":
+                transfers.append((row, value[5], delay))
+            return call_later(env, delay, fn, value)
+
+        mp.setattr(returns, "call_later", later, raising=True)
+        try:
+            return inspect(self, ev)
+        finally:
+            mp.undo()
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(oms.Oms, "_reject", spy_reject)
+        m.setattr(returns.Returns, "_inspect", spy_inspect)
+        w = World.build(load_scenario("default"), "closest", 42, 0, 5)
+        w.run()
+    return w, rejected, transfers
+
+
+def test_oversold_units_are_the_units_the_shelf_lacked(spied) -> None:
+    w, rejected, _ = spied
+    assert any(h > 0 for _, h in rejected)  # some shelves held part of the line
+    assert int(w.rec.l_oversold.sum()) == sum(q - h for q, h in rejected) > 0
+
+
+def test_opened_returns_at_a_dc_are_restocked_there_without_a_trip(spied) -> None:
+    w, _, transfers = spied
+    same = [d for row, where, d in transfers if row == where]
+    trips = [d for row, where, d in transfers if row != where]
+    assert same and trips
+    assert set(same) == {0.0}
+    assert set(trips) == {w.returns.transfer_h}
 
 
 def test_bopis_no_shows_are_refunded_and_not_fulfilled(outage) -> None:
