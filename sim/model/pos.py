@@ -1,7 +1,8 @@
 """Walk-in store sales (POS): they take shelf stock at once and reach the OMS later.
 
 Sales are pre-drawn (`sim.model.arrivals.generate_pos`) and applied in ticks of
-`tick_hours` (at most ``inventory.pos_sync_delay_minutes``): the units a tick's customers
+`tick_h` (at most 15 minutes, and a whole fraction of ``inventory.pos_sync_delay_minutes``
+so that every sync falls on a tick): the units a tick's customers
 want are taken from the shelf if they are there (else the walk-in sale is lost), and the
 sales are reported to the ledger ``pos_sync_delay_minutes`` later, batched per
 location-SKU, as a real POS would sync. Until then the ledger overstates the shelf: the root
@@ -10,6 +11,7 @@ cause of most oversells.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -35,7 +37,9 @@ class PointOfSale:
     def __init__(self, w: World) -> None:
         self.w = w
         self.delay_h = w.scn.inventory.pos_sync_delay_minutes / 60.0
-        self.tick_h = min(MAX_TICK_HOURS, self.delay_h) if self.delay_h > 0 else MAX_TICK_HOURS
+        # the longest tick up to MAX_TICK_HOURS that divides the delay: syncs land on ticks
+        steps = math.ceil(self.delay_h / MAX_TICK_HOURS - 1e-9)
+        self.tick_h = self.delay_h / steps if steps > 0 else MAX_TICK_HOURS
         self.sales = w.pos_demand
         self._pending: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque()
         self.lost_units = 0

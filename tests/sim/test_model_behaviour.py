@@ -396,3 +396,25 @@ def test_time_weighted_on_hand_equals_a_hand_integral() -> None:
     # and the whole-run mean is the hours-weighted mean of the daily ones
     weighted = float(np.sum(daily["mean_on_hand"] * daily["hours"]) / daily["hours"].sum())
     assert weighted == pytest.approx(whole["mean_on_hand"], rel=1e-9)
+
+
+@pytest.mark.parametrize("minutes", [0.0, 1.0, 15.0, 20.0, 40.0, 240.0, 1000.0 / 3])
+def test_pos_syncs_land_exactly_one_delay_after_the_sales(minutes) -> None:
+    """The POS tick divides the sync delay, so a sale applied at a tick reaches the ledger
+    exactly the configured delay later (not at the next 15-minute tick after it)."""
+    from types import SimpleNamespace
+
+    from sim.model.pos import MAX_TICK_HOURS, PointOfSale
+
+    w = SimpleNamespace(
+        scn=SimpleNamespace(inventory=SimpleNamespace(pos_sync_delay_minutes=minutes)),
+        pos_demand=None, ledger=SimpleNamespace(shape=(1, 1)),
+    )  # fmt: skip
+    pos = PointOfSale(w)  # type: ignore[arg-type]
+    assert 0 < pos.tick_h <= MAX_TICK_HOURS + 1e-12
+    steps = pos.delay_h / pos.tick_h
+    assert math.isclose(steps, round(steps), abs_tol=1e-9)
+    tick_times = np.cumsum(np.full(2000, pos.tick_h))  # as the SimPy clock adds them
+    due = tick_times[:1000] + pos.delay_h
+    synced_at = tick_times[np.searchsorted(tick_times, due - 1e-9)]  # first tick >= due
+    assert np.allclose(synced_at - tick_times[:1000], pos.delay_h, atol=1e-9)
