@@ -146,6 +146,15 @@ def edited_scenario_yaml(text: str, source: str, overrides: dict[str, Any]) -> s
     return _load(text, source, overrides).to_yaml()
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def idle_warnings(text: str, source: str, overrides: dict[str, Any]) -> list[str]:
+    """Settings of the edited scenario that do little or nothing in its run (a peak
+    outside the simulated days, ...), as plain sentences."""
+    from sim.scenario.idle import idle_settings
+
+    return [f"{field}: {reason}" for field, reason in idle_settings(_load(text, source, overrides))]
+
+
 @st.cache_data(show_spinner=False)
 def changes_yaml(overrides: dict[str, Any]) -> str:
     """The lever overrides as YAML, one dotted path per line."""
@@ -622,6 +631,8 @@ def main() -> None:
     if overrides:
         with st.expander("What the levers and the seed change"):
             st.code(changes_yaml(overrides), language="yaml")
+    for warning in idle_warnings(choice.text, choice.source, overrides):
+        st.warning(warning)
     outcome: Outcome | None = st.session_state.get("outcome")
     if clicked and run_choice is not None:
         outcome = execute(scenario_yaml, run_choice)

@@ -136,6 +136,14 @@ class _Bar:
             self._bar.close()
 
 
+def _warn_idle(file: str, scenario: Any, days: int | None = None) -> None:
+    """One stderr line per setting that does little or nothing in the run (not an error)."""
+    from sim.scenario.idle import idle_settings
+
+    for field, reason in idle_settings(scenario, days):
+        print(f"{file}: warning: {field}: {reason}", file=sys.stderr)
+
+
 # --- commands -----------------------------------------------------------------------------
 
 
@@ -144,6 +152,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from sim.scenario import check_file
 
     scenario = check_file(args.file)
+    _warn_idle(args.file, scenario)
     n_locations = len(scenario.network.location_ids())
     n_skus = len(scenario.catalogue.sku_ids())
     print(
@@ -213,6 +222,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(args.out, "--out", "exists and is not a directory")
     if out is not None:  # fail before a long run, not after it
         _make_dir(out)
+    _warn_idle(file, scenario, days)
 
     from sim.run import run
 
@@ -268,6 +278,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             file, "--baseline", f"{baseline!r} is not one of --policies ({', '.join(policies)})"
         )
     extra = {"days": days} if days is not None else {}
+    _warn_idle(file, scenario, days)
     with _Bar(f"{scenario.name}", "run", total=reps * len(policies)) as bar:
         table = compare(scenario, policies, reps, seed, baseline, progress=bar, **extra)
     if args.json:

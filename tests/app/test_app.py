@@ -221,6 +221,16 @@ def test_good_upload_is_used(at: AppTest) -> None:
     assert at.number_input(key="days").value == 3
 
 
+def test_settings_outside_the_run_are_a_warning_not_an_error(at: AppTest) -> None:
+    peak = b"name: idle\nhorizon_days: 28\ndemand:\n  peaks: [{start: 2026-11-20, multiplier: 2}]\n"
+    _upload(at, "idle.yaml", peak)
+    _no_failures(at)
+    assert not [w for w in at.warning if "demand.peaks.0" in w.value]
+    at.number_input(key="days").set_value(3).run()  # the run now ends before the peak
+    _no_failures(at)
+    assert any("demand.peaks.0: 2026-11-20" in w.value for w in at.warning)
+
+
 def test_query_params_restore_the_view(at: AppTest) -> None:
     at.query_params.update(
         {

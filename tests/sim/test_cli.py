@@ -100,6 +100,39 @@ def test_check_bad_file_exits_2_with_one_line(tmp_path, text, field, reason):
     assert line.startswith(str(path))
 
 
+def test_check_warns_of_settings_outside_the_run_and_passes(tmp_path):
+    path = tmp_path / "idle.yaml"
+    path.write_text(
+        "name: idle\nhorizon_days: 7\ndemand:\n  peaks:\n"
+        "    - {start: 2025-11-27, days: 4, multiplier: 2}\n"  # a year early
+        "    - {start: 2026-11-08, days: 2, multiplier: 2}\n"  # overlaps the last day
+        "disruptions:\n  outages: [{location: DC-EAST, start_day: 9, days: 1}]\n"
+    )
+    proc = fulfil("check", str(path))
+    assert proc.returncode == 0 and "ok" in proc.stdout
+    assert proc.stderr.splitlines() == [
+        f"{path}: warning: demand.peaks.0: 2025-11-27 to 2025-11-30 has no effect: the run "
+        "covers 2026-11-02 to 2026-11-08",
+        f"{path}: warning: disruptions.outages.0: starts on day 9, after the 7 simulated "
+        "days: only orders still in flight can meet it",
+    ]
+
+
+def test_settings_outside_a_shortened_run_are_named():
+    from sim import load_scenario
+    from sim.scenario.idle import idle_settings
+
+    peak = load_scenario("peak")  # five peaks on days 10 to 16, a carrier delay from day 11
+    assert idle_settings(peak) == []
+    first = (peak.demand.peaks[0].start - peak.start).days
+    peaks = [f"demand.peaks.{i}" for i in range(5)]
+    assert [f for f, _ in idle_settings(peak, days=first)] == [
+        *peaks,
+        "disruptions.carrier_delays.0",
+    ]
+    assert [f for f, _ in idle_settings(peak, days=first + 1)][0] == "demand.peaks.1"
+
+
 def test_check_missing_file(tmp_path):
     missing = str(tmp_path / "missing.yaml")
     assert_user_error(fulfil("check", missing), missing, "not found")

@@ -1,0 +1,38 @@
+"""Settings of a valid scenario that do little or nothing in a run: a peak wholly outside
+the simulated days, an outage or a carrier delay that starts after them (a wrong year, or a
+horizon shortened with ``--days`` or the app's lever). They are not errors, so the CLI and
+the app warn."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sim.scenario.schema import Scenario
+
+__all__ = ["idle_settings"]
+
+
+def idle_settings(scn: Scenario, days: int | None = None) -> list[tuple[str, str]]:
+    """``(field path, reason)`` of each dated setting that falls outside the run.
+
+    Args:
+        scn: A validated scenario.
+        days: Days simulated; None means the scenario's ``horizon_days``. [days]
+    """
+    days = scn.horizon_days if days is None else int(days)
+    first, last = scn.start, scn.start + timedelta(days=days - 1)
+    span = f"the run covers {first.isoformat()} to {last.isoformat()}"
+    out: list[tuple[str, str]] = []
+    for i, peak in enumerate(scn.demand.peaks):
+        end = peak.start + timedelta(days=peak.days - 1)
+        if end < first or peak.start > last:
+            out.append((f"demand.peaks.{i}", f"{peak.start} to {end} has no effect: {span}"))
+    windows = [("disruptions.outages", w) for w in scn.disruptions.outages]
+    windows += [("disruptions.carrier_delays", w) for w in scn.disruptions.carrier_delays]
+    counts: dict[str, int] = {}
+    for name, w in windows:
+        i = counts[name] = counts.get(name, -1) + 1
+        if w.start_day >= days:
+            out.append((f"{name}.{i}", f"starts on day {w.start_day:g}, after the {days} "
+                        "simulated days: only orders still in flight can meet it"))  # fmt: skip
+    return out
