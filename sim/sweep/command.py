@@ -102,10 +102,11 @@ def sweep_command(args: argparse.Namespace) -> int:
         return _fail("--scheduler needs --executor dask")
     if args.workers is not None and args.workers < 1:
         return _fail("--workers must be at least 1")
-    if args.scheduler and not _SCHEDULER.match(args.scheduler):
-        return _fail(
-            f"--scheduler: expected an address like tcp://HOST:PORT, got {args.scheduler!r}"
-        )
+    given = ("--scheduler", args.scheduler) if args.scheduler else (
+        f"${SCHEDULER_ENV}", os.environ.get(SCHEDULER_ENV) if executor == "dask" else None
+    )  # fmt: skip
+    if given[1] and not _SCHEDULER.match(given[1]):
+        return _fail(f"{given[0]}: expected an address like tcp://HOST:PORT, got {given[1]!r}")
     try:
         sweep = load_sweep(args.sweep_file)
     except (SweepError, ScenarioError) as exc:

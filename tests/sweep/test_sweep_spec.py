@@ -146,6 +146,18 @@ def test_cli_option_errors_are_one_line(sweep_file: Path, tmp_path: Path, extra,
     assert len(lines) == 1 and message in lines[0], proc.stderr
 
 
+def test_a_bad_scheduler_in_the_environment_is_named(sweep_file: Path, tmp_path: Path):
+    env = {**cli_env(), "DASK_SCHEDULER_ADDRESS": "not an address"}
+    args = [str(sweep_file), "--out", str(tmp_path / "out"), "--runner", "synthetic"]
+    proc = sweep_cli(*args, "--executor", "dask", "--no-progress", env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "fulfil sweep: $DASK_SCHEDULER_ADDRESS: expected an address like tcp://HOST:PORT, "
+        "got 'not an address'"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_fulfil_sweep_plan_counts_runs(sweep_file: Path, tmp_path: Path):
     fulfil = Path(sys.executable).with_name("fulfil")  # the console script's subcommand
     proc = subprocess.run(
