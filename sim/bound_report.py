@@ -3,8 +3,9 @@
 Every policy is simulated on the same demand (same scenario and seed: common random
 numbers). The bound (`sim.bound`) is built from the realised orders of those runs:
 
-* demand: the units of every order not cancelled, by destination region (BOPIS orders form
-  one group) and SKU, dated by the latest day any of the runs picked a unit of the order
+* demand: the units of every online order not cancelled (wholesale orders, served by the
+  wholesale DCs under every policy, are left out of the bound and the realised costs, as
+  they are of the KPIs), by destination region (BOPIS orders form one group) and SKU, dated by the latest day any of the runs picked a unit of the order
   (the creation day if none did), so every run's shipments respect the stock rows; a new
   period starts only on days when stock arrives somewhere (days in between are merged,
   which loses nothing), so static stock gives a single-period LP;
@@ -16,8 +17,8 @@ numbers). The bound (`sim.bound`) is built from the realised orders of those run
   package fee plus handling per order per package (the cheapest table price when a zone
   table replaces the formula), and the unfilled-unit penalty of `unfilled_penalty`.
 
-A policy's realised fulfilment cost is its shipping plus handling cost plus the penalty for
-every unit of a non-cancelled order it did not fulfil. The share of the gap closed is
+A policy's realised fulfilment cost is its online orders' shipping plus handling cost plus
+the penalty for every unit of a non-cancelled online order it did not fulfil. The share of the gap closed is
 `(cost[baseline] - cost[policy]) / (cost[baseline] - bound)`, the baseline being the
 myopic `cost` policy.
 """
@@ -38,6 +39,7 @@ from engine.routing.lp.transport import unfilled_penalty
 from sim.bound import BoundProblem, BoundResult, solve_bound
 from sim.scenario.build import build_catalogue, build_network, build_rate_card, initial_stock
 from sim.scenario.schema import Scenario
+from sim.scenario.sections import ONLINE_CHANNELS
 
 __all__ = [
     "DEFAULT_POLICIES",
@@ -115,11 +117,14 @@ class BoundReport:
 
 
 def realised_cost(orders: Any, penalty: float) -> dict[str, float]:
-    """Fulfilment cost of a run from its orders table (cancelled orders left out).
+    """Fulfilment cost of a run's online orders from its orders table (cancelled orders
+    left out of the unfilled units; every order counts without a ``channel`` column).
 
     Returns:
         shipping, handling, unfilled_units, penalty_cost, cost [USD] and packages.
     """
+    if "channel" in orders.columns:
+        orders = orders[orders["channel"].isin(ONLINE_CHANNELS).to_numpy(dtype=bool)]
     live = orders[orders["status"] != "cancelled"]
     unfilled = float((live["units"] - live["units_fulfilled"]).clip(lower=0).sum())
     shipping = float(orders["shipping_cost"].sum())
@@ -192,7 +197,9 @@ def _problem(
     fee[~ship, :n_r] = np.inf
     fee[~pickup, n_r] = np.inf
     orders = results[0].orders
-    live = (orders["status"] != "cancelled").to_numpy()
+    live = (orders["status"] != "cancelled").to_numpy() & orders["channel"].isin(
+        ONLINE_CHANNELS
+    ).to_numpy(dtype=bool)
     codes = {r: i for i, r in enumerate(region_ids)}
     region = orders["region"].map(codes).fillna(-1).to_numpy().astype(np.int64)
     group = np.where(orders["method"].to_numpy() == "bopis", n_r, region)

@@ -209,3 +209,22 @@ def test_solving_by_parts_matches_one_mip_over_all_orders(units, baskets, lons):
         assert (used <= pool).all()
     cost = [sum(_plan_cost(c, p[c.order_id]) for c in cands) for p in (whole, parts)]
     assert cost[1] == pytest.approx(cost[0], rel=2e-3)
+
+
+def test_an_order_holding_a_line_split_over_locations_keeps_it():
+    """The MIP ships lines whole; a held split by quantity (2 from NEAR, 1 from FAR) is the
+    only way to fill this order, so it must stay as it is, not end unfilled."""
+    from engine import Channel, Order, OrderLine, OrderStatus
+
+    router, ledger, _ = world({("NEAR", "X"): 2, ("FAR", "X"): 2})
+    o = Order("S", Channel.WEB, "c", 40.0, -75.0, [OrderLine("X", 3, 0)], created_at=AT)
+    held = router.place(o, AT)
+    assert sorted((a.location, a.quantity) for a in held.allocations) == [("FAR", 1), ("NEAR", 2)]
+    other = order("O9", ("X",))  # competes for the same stock, placed after
+    router.place(other, later(1))
+    outcome = reoptimise(router, [o, other], later(2))
+    assert o.status is OrderStatus.ROUTED
+    assert router.decision_for("S").decision_id == held.decision_id  # kept, not re-routed
+    assert ledger.reserved.sum() == 4
+    ledger.check_reservations()
+    assert outcome.packages_after >= outcome.packages_before - 1

@@ -19,7 +19,8 @@ For the pending orders O, their lines j (SKU s_j, quantity q_j) and candidate lo
 `fee` is the package fee plus handling per order, `c` the unit cost, `w` an optional extra
 weight per package, `p` the unfilled-unit penalty. Each order's candidates include the
 locations of its current assignment, so the current assignment is feasible and the MIP
-never does worse.
+never does worse. An order whose current assignment splits a line over locations (the MIP
+ships lines whole) keeps it and stays out of the MIP, stock included.
 
 The MIP is solved by parts, to the same optimum: orders interact only through stock rows
 that can bind, so every order is first solved alone by enumerating its candidate sets,
@@ -108,7 +109,7 @@ class _Forced:
 
     def choose(self, ctx: RoutingContext) -> Plan:
         plan = self.plans.get(ctx.order.id)
-        if plan is not None:
+        if plan:  # an empty plan fills nothing: the fallback policy decides instead
             col = {s: j for j, s in enumerate(ctx.skus)}
             packages = []
             for row, lines in plan.items():
@@ -122,6 +123,14 @@ class _Forced:
                 cand = ctx.candidates()
                 return with_notes(Plan(Ranking(cand, [ctx.dist[cand]]), packages), self.notes)
         return with_notes(self.fallback.choose(ctx), self.fallback_notes)
+
+
+def _splits_a_line(order: Order, held: Decision | None) -> bool:
+    """A routed order whose held decision ships one SKU from more than one location."""
+    if held is None or order.status is not OrderStatus.ROUTED:
+        return False
+    skus = [a.sku for a in held.allocations]
+    return len(skus) != len(set(skus))
 
 
 def _pending(router: Router, orders: Sequence[Order]) -> list[Order]:
@@ -431,10 +440,13 @@ def reoptimise(
         chunk = pending[c0 : c0 + max_orders]
         held = [router.decision_for(o.id) for o in chunk]
         out.packages_before += sum(d.packages for d in held if d is not None)
+        # an order holding a line split over locations keeps it: the MIP ships lines whole
+        fixed = {o.id for o, d in zip(chunk, held, strict=True) if _splits_a_line(o, d)}
+        planned = [o for o in chunk if o.id not in fixed]
         channels = [o.channel.value for o in chunk]
         pool = ledger.ats(max(set(channels), key=channels.count)).astype(np.int64)
-        for d in held:
-            if d is not None:
+        for o, d in zip(chunk, held, strict=True):
+            if d is not None and o.id not in fixed:
                 for i, s, q in ledger.reservations(d.decision_id):
                     pool[i, s] += q
         pool = pool[rows]
@@ -442,7 +454,7 @@ def reoptimise(
         held_plans: dict[str, dict[int, dict[str, int]]] = {}
         try:
             plans, held_plans = _build_and_solve(
-                router, chunk, pool, solver, time_limit_s, max_candidates, package_weight, gone
+                router, planned, pool, solver, time_limit_s, max_candidates, package_weight, gone
             )
             policy: Policy = _Forced(plans, router.policy, ("batch:mip",))
             out.status = "mip" if out.status != "fallback" else out.status
@@ -454,7 +466,7 @@ def reoptimise(
             out.status, out.reason = "fallback", exc.reason
         out.seconds += time.perf_counter() - t0
         # orders whose held assignment is the plan keep it (no release, no re-route)
-        kept = {
+        kept = fixed | {
             o.id
             for o, d in zip(chunk, held, strict=True)
             if d is not None
