@@ -12,6 +12,7 @@ from engine.routing.policies import (
     RulePolicy,
     available_policies,
     get_policy,
+    policy_factory,
     register_policy,
 )
 from engine.routing.router import Router
@@ -34,6 +35,7 @@ __all__ = [
     "get_policy",
     "load_policy_file",
     "policies_from_document",
+    "policy_factory",
     "policy_from_rules",
     "register_policy",
 ]

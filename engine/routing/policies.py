@@ -32,6 +32,7 @@ __all__ = [
     "RulePolicy",
     "available_policies",
     "get_policy",
+    "policy_factory",
     "register_policy",
 ]
 
@@ -115,6 +116,12 @@ def get_policy(name: str, **params: Any) -> Policy:
                 f"policy {name!r}: unknown parameter(s) {unknown} (it takes: {listed})"
             ) from None
         raise RoutingError(f"policy {name!r}: bad parameters {sorted(params)}: {exc}") from None
+
+
+def policy_factory(name: str) -> Callable[..., Policy] | None:
+    """The factory registered under `name` now, or None (identifies what `name` means:
+    a re-registered name gives another factory)."""
+    return _REGISTRY.get(name)
 
 
 def _parameter_names(factory: Callable[..., Policy]) -> list[str] | None:

@@ -210,6 +210,20 @@ class Oms(Closing):
             if now >= horizon and not self.pending:
                 return
 
+    def brokering(self, every_h: float) -> simpy.events.ProcessGenerator:
+        """SimPy process (on-arrival routing under a batch policy): every `every_h` hours
+        until the horizon, re-assign together the placed orders not yet released, as an
+        OMS's scheduled brokering run does (`_reoptimise`)."""
+        env, horizon = self.env, self.w.horizon_h
+        while env.now < horizon:
+            yield env.timeout(every_h)
+            held = [
+                st
+                for st in self.live.values()
+                if not (st.final or st.released) and st.order.status is _S.ROUTED
+            ]
+            self._reoptimise(held, env.now)
+
     def _reoptimise(self, placed: list[OrderState], now: float) -> None:
         """Let a batch policy (`engine.routing.lp.BatchPolicy`) re-assign the batch together.
 

@@ -323,6 +323,9 @@ class World:
         env.process(self.oms.arrivals())
         if self.oms.batch:
             env.process(self.oms.batches())
+        every = getattr(self.router.policy, "every_minutes", None)
+        if not self.oms.batch and every and hasattr(self.router.policy, "reoptimise"):
+            env.process(self.oms.brokering(float(every) / 60.0))
         env.process(self.pos.process())
         env.process(self.replenishment.process())
         env.process(self._days())

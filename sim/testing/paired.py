@@ -157,6 +157,20 @@ def _load(scenario: Any) -> Any:
     return scenario
 
 
+def _policy_identity(policy: Any) -> Any:
+    """What a policy argument means now, for the run cache: a name with the factory it is
+    registered to (re-registering it changes the key), a rules file with its content, or
+    the policy object itself."""
+    if not isinstance(policy, str):
+        return ("object", id(policy), policy)  # the cache keeps it alive: ids stay unique
+    path = Path(policy)
+    if policy.endswith((".yaml", ".yml")) and path.is_file():
+        return ("file", str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest())
+    from engine.routing import policy_factory
+
+    return ("name", policy, policy_factory(policy))
+
+
 def _fingerprint(scenario: Any) -> str:
     data = scenario.resolved() if hasattr(scenario, "resolved") else repr(scenario)
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
@@ -171,7 +185,9 @@ def replicate(
     days: int | None = None,
     runner: Runner | None = None,
 ) -> list[dict[str, float]]:
-    """KPIs of replications ``0..reps-1`` (cached per process, so paired tests share runs).
+    """KPIs of replications ``0..reps-1`` (cached per process, so paired tests share runs;
+    the cache follows what a policy name means now: a re-registered name or an edited
+    rules file is run again).
 
     Args:
         scenario: A `Scenario`, a scenario name or path, or a dict.
@@ -194,8 +210,9 @@ def replicate(
     # Only runs of the real model are cached: an injected runner may change behaviour.
     fingerprint = _fingerprint(scenario) if runner is None else None
     out = []
+    identity = _policy_identity(policy)
     for rep in range(reps):
-        key = (fingerprint, policy, seed, rep, days)
+        key = (fingerprint, identity, seed, rep, days)
         if fingerprint is None or key not in _CACHE:
             result = runner_fn(scenario, policy, seed, days=days, replication=rep)
             kpis = {k: float(v) for k, v in dict(result.kpis).items()}

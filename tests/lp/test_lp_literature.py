@@ -83,6 +83,30 @@ def test_batch_policy_reoptimises_in_the_simulations_batch_mode():
     assert batch.kpis["fill_rate"] >= closest.kpis["fill_rate"] - 1e-9
 
 
+def test_batch_policy_reoptimises_held_orders_in_on_arrival_mode(monkeypatch):
+    """With on-arrival routing (the default), `batch` re-assigns the placed orders still
+    held before release every `every_minutes`, so it does not just repeat its base."""
+    from sim import run
+    from sim.model.oms import Oms
+
+    calls: list[int] = []
+    reoptimise = Oms._reoptimise
+
+    def spy(self, placed, now):
+        calls.append(len(placed))
+        return reoptimise(self, placed, now)
+
+    monkeypatch.setattr(Oms, "_reoptimise", spy)
+    scn = load_scenario("default")
+    assert scn.operations.routing_mode == "on_arrival"
+    closest = run(scn, "closest", days=1)
+    assert calls == []
+    batch = run(scn, "batch", days=1)
+    assert len(calls) == 24 * 60 // 30 and sum(calls) > 0  # every 30 minutes of the day
+    assert batch.kpis["cost_per_order"] < closest.kpis["cost_per_order"]
+    assert batch.kpis["fill_rate"] >= closest.kpis["fill_rate"] - 0.002
+
+
 def test_fulfil_bound_cli_prints_json_and_rejects_bad_input():
     import json
     import subprocess

@@ -169,3 +169,44 @@ def test_golden_command(tmp_path: Path, capsys):
     assert golden_main(["update", path], runner=moved) == 0  # the explicit update
     assert golden_main(["check", path], runner=moved) == 0
     assert golden_main(["check", str(tmp_path / "nope.json")], runner=moved) == 2
+
+
+def test_cached_runs_follow_a_policy_re_registered_under_the_same_name():
+    """The run cache must not hand back a policy's old KPIs once its name means another
+    policy (re-registered, or a rules file edited in place): the test could never fail."""
+    from engine.routing import BUILTIN_POLICIES, register_policy
+    from sim import load_scenario
+
+    small = {
+        f"demand.channels.{c}.orders_per_day": n
+        for c, n in (("web", 300), ("app", 100), ("marketplace", 50), ("social", 20))
+    }
+    scn = load_scenario("default", small)
+    try:
+        register_policy("regression-candidate", lambda: BUILTIN_POLICIES["cost"], replace=True)
+        assert_not_worse("regression-candidate", "closest", scn, reps=2, days=1)
+        register_policy("regression-candidate", _Farthest, replace=True)
+        with pytest.raises(AssertionError, match="worse"):
+            assert_not_worse("regression-candidate", "closest", scn, reps=2, days=1)
+    finally:
+        from engine.routing import policies
+
+        policies._REGISTRY.pop("regression-candidate", None)
+
+
+class _Farthest:
+    """Ships each order whole from the farthest location that can, else as `cost` does."""
+
+    name = "farthest"
+
+    def choose(self, ctx):
+        import numpy as np
+
+        from engine.routing import BUILTIN_POLICIES, Plan
+        from engine.routing.ranking import Ranking
+
+        cand = ctx.candidates()
+        for row in cand[np.argsort(-ctx.dist[cand], kind="stable")]:
+            if (ctx.ats[row] >= ctx.qty).all():
+                return Plan(Ranking(cand, [-ctx.dist[cand]]), [(int(row), ctx.qty.copy())])
+        return BUILTIN_POLICIES["cost"].choose(ctx)

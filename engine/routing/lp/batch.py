@@ -499,8 +499,9 @@ def reoptimise(
 class BatchPolicy:
     """Real-time assignment by a base policy, re-optimised by `reoptimise` before release.
 
-    The simulation's batch routing mode (or any caller) runs `reoptimise` every
-    `every_minutes` on the orders not yet released.
+    The simulation runs `reoptimise` on every routing batch in its batch routing mode, and
+    every `every_minutes` on the placed orders not yet released in on-arrival mode (a
+    scheduled brokering run); any caller may run it too.
 
     Args:
         base: Registered policy used on arrival (default `closest`).
