@@ -333,14 +333,20 @@ class Router:
 
         Raises:
             InvalidTransition: If the order cannot move to ROUTED.
-            RoutingError: If the decision is for another order, its id is already in the
-                ledger for another order object (two orders with one id), its reservation no
-                longer fits the ledger (ATS changed since `route`), or `at` is naive.
+            RoutingError: If the decision is for another order, was made before the
+                order's last edit, its id is already in the ledger for another order object
+                (two orders with one id), its reservation no longer fits the ledger (ATS
+                changed since `route`), or `at` is naive.
         """
         _check_at(order, at)
         did = decision.decision_id
         if decision.order_id != order.id:
             raise RoutingError(f"decision {did!r} is not for order {order.id!r}")
+        if order.needs_reroute and order.edits and decision.at < order.edits[-1][0]:
+            raise RoutingError(
+                f"order {order.id!r}: decision {did!r} was made before the order's last edit; "
+                "route it again"
+            )
         if order.decision_id != did and self.ledger.knows(did):
             raise RoutingError(
                 f"order {order.id!r}: decision {did!r} is already in the ledger for another "

@@ -77,6 +77,7 @@ class CustomerService:
         else:
             r = self._region[st.idx]
             o.change_address(float(w.regions.lat[r]), float(w.regions.lon[r]), at)
+            w.demand.region[st.idx] = r  # the orders table and returns follow the address
             units, line = 0, None
             what = f"address -> {w.region_ids[r]}"
         if units:

@@ -141,3 +141,18 @@ def test_a_return_that_fails_changes_nothing():
     good = ReturnDecision(ReturnAction.RESTOCK, "DC1", 20.0, None, item, "")
     assert ReturnsPolicy().apply(good, ledger, OPEN, order=o)
     assert o.refunded_total == 20.0
+
+
+def test_a_decision_made_before_an_edit_cannot_be_committed():
+    from datetime import timedelta
+
+    router, ledger, _ = world({("DC1", "A"): 5})
+    o = order(("A", 1))
+    stale = router.route(o, OPEN)
+    o.edit_quantity(0, 4, OPEN + timedelta(minutes=5))
+    with pytest.raises(RoutingError, match="before the order's last edit"):
+        router.commit(o, stale, OPEN + timedelta(minutes=6))
+    assert o.status is OrderStatus.CREATED and ledger.reserved.sum() == 0
+    fresh = router.route(o, OPEN + timedelta(minutes=6))
+    router.commit(o, fresh, OPEN + timedelta(minutes=6))
+    assert [a.quantity for a in fresh.allocations] == [4] and not o.needs_reroute

@@ -51,6 +51,16 @@ def test_cancellations_refund_and_fulfil_nothing(outage) -> None:
     assert (r.events["kind"] == "edit").any()
 
 
+def test_an_address_change_moves_the_order_to_its_new_region(outage) -> None:
+    _, r = outage
+    ev = r.events
+    moved = ev[(ev["kind"] == "edit") & ev["detail"].astype(str).str.startswith("address -> ")]
+    assert len(moved) > 0
+    region = r.orders.set_index("order_id").loc[moved["order_id"], "region"].astype(str)
+    new = moved["detail"].astype(str).str.removeprefix("address -> ")
+    assert (region.to_numpy() == new.to_numpy()).all()
+
+
 @pytest.fixture(scope="module")
 def spied():
     """Five days of the default scenario with spies on pick rejections and return transfers."""
