@@ -77,11 +77,13 @@ class Outcome(NamedTuple):
         result: The comparison (tables, timings).
         scenario_yaml: The edited scenario the runs used.
         choice: The run settings.
+        source: File the scenario came from (names the result downloads).
     """
 
     result: wb.Comparison
     scenario_yaml: str
     choice: RunChoice
+    source: str
 
 
 class PlannerError(Exception):
@@ -405,7 +407,7 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
     return RunChoice(tuple(policies), str(baseline), int(reps), int(seed)), clicked
 
 
-def execute(scenario_yaml: str, choice: RunChoice) -> Outcome | None:
+def execute(scenario_yaml: str, choice: RunChoice, source: str) -> Outcome | None:
     """Run the comparison with a progress bar; errors are shown inline, never raised."""
     st.session_state.pop("outcome", None)  # a new run replaces the old one whole
     total = len(choice.policies) * choice.reps
@@ -430,7 +432,7 @@ def execute(scenario_yaml: str, choice: RunChoice) -> Outcome | None:
         bar.empty()
         st.error(f"The simulation stopped: {exc}" if str(exc) else "The simulation stopped.")
         return None
-    outcome = Outcome(result, scenario_yaml, choice)
+    outcome = Outcome(result, scenario_yaml, choice, source)
     bar.progress(1.0, text=f"{result.runs} simulations in {result.elapsed_s:.1f} s")
     st.session_state["outcome"] = outcome
     return outcome
@@ -536,19 +538,25 @@ def charts_ui(outcome: Outcome) -> None:
 
 
 def downloads_ui(outcome: Outcome | None, scenario_yaml: str, source: str) -> None:
-    """Download buttons: results as CSV and Parquet, the edited scenario as YAML."""
+    """Download buttons: results as CSV and Parquet (named after the scenario they came
+    from), the edited scenario as the page shows it now, as YAML."""
     st.subheader("Downloads")
-    stem = Path(source).stem
     cols = st.columns(5)
     cols[0].download_button(
         "Scenario (YAML)",
         scenario_yaml,
-        f"{stem}-edited.yaml",
+        f"{Path(source).stem}-edited.yaml",
         "application/x-yaml",
         on_click="ignore",
     )
     if outcome is None:
         return
+    stem = Path(outcome.source).stem
+    if outcome.scenario_yaml != scenario_yaml:
+        st.caption(
+            f"The result files are from the last run (`{outcome.source}`), made before the "
+            "settings changed; the scenario file is the one shown now."
+        )
     tables = (("summary", outcome.result.summary), ("runs", outcome.result.per_run))
     for i, (name, frame) in enumerate(tables):
         cols[1 + 2 * i].download_button(
@@ -621,6 +629,10 @@ def main() -> None:
         scenario_yaml = edited_scenario_yaml(choice.text, choice.source, overrides)
     except (PlannerError, ValueError) as exc:
         st.error(str(exc))
+        last: Outcome | None = st.session_state.get("outcome")
+        if last is not None:  # the last results stay in view while the input is fixed
+            st.info("These results are from the last run, before the settings changed.")
+            results_ui(last)
         return
 
     st.markdown(
@@ -635,7 +647,7 @@ def main() -> None:
         st.warning(warning)
     outcome: Outcome | None = st.session_state.get("outcome")
     if clicked and run_choice is not None:
-        outcome = execute(scenario_yaml, run_choice)
+        outcome = execute(scenario_yaml, run_choice, choice.source)
     elif outcome is not None and (
         outcome.scenario_yaml != scenario_yaml or outcome.choice != run_choice
     ):

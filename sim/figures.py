@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from sim.records import concat
+from sim.scenario.sections import ONLINE_CHANNELS
 
 __all__ = [
     "ats_over_time",
@@ -78,10 +79,13 @@ def _has(df: pd.DataFrame, *columns: str) -> bool:
 
 
 def _measured(orders: pd.DataFrame) -> pd.DataFrame:
-    """Orders that count towards KPIs (created after the warm-up)."""
+    """Orders that count towards KPIs: online orders created after the warm-up."""
+    keep = np.ones(len(orders), dtype=bool)
     if "in_warmup" in orders.columns:
-        return orders[~orders["in_warmup"].astype(bool)]
-    return orders
+        keep &= ~orders["in_warmup"].to_numpy(dtype=bool)
+    if "channel" in orders.columns:
+        keep &= orders["channel"].isin(ONLINE_CHANNELS).to_numpy(dtype=bool)
+    return orders if keep.all() else orders[keep]
 
 
 def _policies(df: pd.DataFrame) -> list[str]:

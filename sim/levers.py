@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -144,13 +145,19 @@ def _explicit_stores(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _store_field(data: Mapping[str, Any], name: str, default: Any) -> Any:
-    value = _get(data, f"network.store_defaults.{name}")
-    if value is None:
-        for store in _explicit_stores(data):
-            if store.get(name) is not None:
-                return store[name]
-        return default
-    return value
+    """The value most stores have: a listed store's own value, else the store defaults'
+    (else `default`); ties go to the first store."""
+    base = _get(data, f"network.store_defaults.{name}")
+    base = default if base is None else base
+    values = [
+        store[name] if isinstance(store, Mapping) and store.get(name) is not None else base
+        for store in _explicit_stores(data)
+    ]
+    if not values:
+        return base
+    counts = Counter(repr(v) for v in values)  # values may be mappings (opening hours)
+    most = max(counts.values())
+    return next(v for v in values if counts[repr(v)] == most)
 
 
 def _has_stores(data: Mapping[str, Any]) -> bool:
@@ -388,12 +395,14 @@ LEVERS: tuple[Lever, ...] = (
         "BOPIS share",
         "% of online orders",
         "float",
-        _read_bopis,
+        _for_stores(_read_bopis),
         _write_bopis,
         lo=0.0,
         hi=100.0,
         step=1.0,
-        help="Share of online orders picked up in store; ship and same-day share the rest.",
+        help="Share of online orders whose customers ask to pick up in store; ship and "
+        "same-day share the rest. A customer with no pickup store near enough, or whose "
+        "store cannot fill the order, gets home delivery instead.",
         paths=tuple(f"demand.channels.{c}.methods" for c in ONLINE_CHANNELS),
     ),
     Lever(

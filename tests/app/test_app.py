@@ -122,9 +122,13 @@ def test_a_chosen_seed_goes_into_the_edited_scenario(at: AppTest) -> None:
 
 def test_hours_that_close_before_they_open_are_an_inline_error(at: AppTest) -> None:
     at.run()
+    _quick(at, reps=2, policies=["closest"])
+    at.button(key="run").click().run(timeout=120)
     at.slider(key="hours").set_value((10.0, 10.0)).run()
     assert not at.exception
     assert at.error and "closing (10) must come after opening (10)" in at.error[0].value
+    assert any("from the last run" in i.value for i in at.info)  # still in view
+    assert "KPIs" in [h.value for h in at.subheader]
 
 
 def test_edit_levers_changes_the_scenario(at: AppTest) -> None:
@@ -174,6 +178,20 @@ def test_run_a_small_comparison_and_replace_it(at: AppTest) -> None:
     assert at.session_state["outcome"].choice.seed == 7
     assert [h.value for h in at.subheader].count("KPIs") == 1
     assert set(at.dataframe[1].value["seed"]) == {7}
+
+
+def test_results_from_another_scenario_are_labelled_as_such(at: AppTest) -> None:
+    at.run()
+    _quick(at, reps=2, policies=["closest"])
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    assert at.session_state["outcome"].source == "default.yaml"
+    assert not [c for c in at.caption if "from the last run" in c.value]
+    others = [o for o in at.selectbox(key="scenario").options if o not in ("default", UPLOAD)]
+    at.selectbox(key="scenario").set_value(others[0]).run()
+    _no_failures(at)
+    assert any("settings changed" in i.value for i in at.info)
+    assert [c for c in at.caption if "from the last run (`default.yaml`)" in c.value]
 
 
 def test_run_errors_are_shown_inline(at: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:

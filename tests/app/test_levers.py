@@ -124,7 +124,8 @@ def test_hours_must_close_after_they_open(data: dict) -> None:
 def test_store_levers_do_not_apply_without_stores() -> None:
     data = load_scenario({"name": "no stores", "network": {"stores": []}}).resolved()
     shown = lv.lever_defaults(data)
-    assert [k for k in ("sfs", "sfs_limit", "hours", "threshold") if shown[k] is not None] == []
+    store_levers = ("sfs", "sfs_limit", "hours", "threshold", "bopis")
+    assert [k for k in store_levers if shown[k] is not None] == []
     assert lv.levers_to_overrides(data, {"threshold": 9, "hours": (7, 23)}) == {}
 
 
@@ -142,7 +143,8 @@ def test_explicit_stores_get_store_levers() -> None:
         "hours": {"open": 10, "close": 18},
     }
     data = load_scenario({"name": "x", "network": {"stores": [store]}}).resolved()
-    assert lv.lever_defaults(data)["threshold"] == 2  # the defaults' value is shown
+    assert lv.lever_defaults(data)["threshold"] == 4  # what the stores have, not the defaults'
+    assert lv.lever_defaults(data)["hours"] == (10.0, 18.0)
     edited = _edited(data, {"threshold": 7, "hours": (7, 23)})
     assert edited["network"]["stores"][0]["online_threshold"] == 7
     assert edited["network"]["stores"][0]["hours"]["open"] == 7
@@ -153,3 +155,17 @@ def test_location_ids_include_generated_stores(data: dict) -> None:
     ids = lv.location_ids(data)
     assert ids[:3] == ["DC-EAST", "DC-CENTRAL", "DC-WEST"]
     assert "STORE-01" in ids
+
+
+def test_store_levers_show_what_most_stores_have() -> None:
+    stores = [
+        {"id": f"S{i}", "city": city, "daily_order_limit": limit}
+        for i, (city, limit) in enumerate(
+            [("Columbus, OH", 500), ("Austin, TX", 500), ("Boston, MA", None)]
+        )
+    ]
+    data = load_scenario({"name": "x", "network": {"stores": stores}}).resolved()
+    assert lv.lever_defaults(data)["sfs_limit"] == 500  # two stores of three; defaults say 60
+    edited = _edited(data, {"sfs_limit": 80})
+    assert [s.get("daily_order_limit") for s in edited["network"]["stores"]] == [80, 80, None]
+    assert edited["network"]["store_defaults"]["daily_order_limit"] == 80

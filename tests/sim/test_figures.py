@@ -138,6 +138,18 @@ def test_cost_breakdown_per_order_with_packages():
     assert shipping.y[1] == pytest.approx(9.9)
 
 
+def test_cost_and_speed_charts_leave_wholesale_out_as_the_kpis_do():
+    """A B2B order changes neither chart (the KPIs cover online orders only)."""
+    online = orders_table().assign(channel="web")
+    b2b = online.iloc[[0]].assign(order_id="w1", channel="wholesale", shipping_cost=500.0,
+                                  delivered_h=900.0)  # fmt: skip
+    both = pd.concat([online, b2b], ignore_index=True)
+    for build in (figures.cost_breakdown, figures.click_to_door_ecdf):
+        with_b2b, without = build(both), build(online)
+        assert [list(t.y) for t in with_b2b.data] == [list(t.y) for t in without.data]
+    assert figures.cost_breakdown(both.drop(columns="channel")).data[0].y[0] > 100
+
+
 def test_network_map_flows_and_kinds():
     fig = figures.network_map(FakeResult(), locations_table(), regions=regions_table())
     assert types(fig) == ["scattergeo"] * 3
