@@ -7,6 +7,8 @@ in well under a minute.
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -174,8 +176,8 @@ print(Path("../scenarios/sweeps/sfs_limit_x_bopis.yaml").read_text())""",
     ),
     (
         "md",
-        """A smaller sweep of the same kind: two store limits x two policies, one day, one
-replication. A single override set is crossed with the grid, so it applies to every case:
+        """A smaller sweep of the same kind: two store limits x two policies, one day, two
+replications. A single override set is crossed with the grid, so it applies to every case:
 here it shrinks the retailer (fewer orders and SKUs) to keep the notebook fast.""",
     ),
     (
@@ -226,6 +228,12 @@ runs[["key", "label", "policy", "replication", "cost_per_order", "worker"]]""",
         """On a cluster: start a scheduler and workers (see `docs/sweeps.md` for SLURM, PBS and
 Kubernetes), then `fulfil sweep FILE --out DIR --scheduler tcp://HOST:8786`.""",
     ),
+    (
+        "code",
+        """import shutil
+
+shutil.rmtree(out)  # the temporary results folder of this notebook""",
+    ),
 ]
 
 
@@ -246,8 +254,14 @@ def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     return nb
 
 
-def main() -> None:
-    """Write the three notebooks."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """Write the three notebooks (``--help`` only prints the usage)."""
+    parser = argparse.ArgumentParser(
+        prog="make_notebooks.py",
+        description=f"Rewrite the analyst notebooks in {NOTEBOOKS} (without outputs) from "
+        "the cells in this script.",
+    )
+    parser.parse_args(argv)
     NOTEBOOKS.mkdir(exist_ok=True)
     for name, cells in (
         ("01_quickstart.ipynb", QUICKSTART),

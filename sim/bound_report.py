@@ -352,28 +352,17 @@ def _policy_names(file: str, text: str) -> tuple[str, ...]:
     return tuple(check_policy_name(file, "--policies", name) for name in names)
 
 
-def _positive_int(file: str, flag: str, value: str | None, low: int) -> int | None:
-    if value is None:
-        return None
-    try:
-        out = int(value)
-    except ValueError:
-        out = low - 1
-    if out < low:
-        raise ValueError(f"{file}: {flag}: must be an integer >= {low}, got {value!r}")
-    return out
-
-
 def bound_command(args: Any) -> int:
     """Entry point of `fulfil bound`; returns the exit status (2 on user errors)."""
     from engine.errors import RoutingError
     from sim.bound import BoundError
-    from sim.cli import UsageError
+    from sim.cli import UsageError, _int
     from sim.scenario.loader import ScenarioError, load_scenario
+    from sim.scenario.schema import MAX_HORIZON_DAYS
 
-    try:
-        seed = _positive_int(args.file, "--seed", args.seed, 0)
-        days = _positive_int(args.file, "--days", getattr(args, "days", None), 1)
+    try:  # the same checks and messages as `fulfil run`
+        seed = _int(args.file, "--seed", args.seed, 0)
+        days = _int(args.file, "--days", getattr(args, "days", None), 1, MAX_HORIZON_DAYS)
         scn = load_scenario(args.file)
         policies = _policy_names(args.file, str(args.policies))
         report = bound_report(scn, policies, seed, days)

@@ -48,9 +48,12 @@ def _int(file: str, field: str, text: str | None, minimum: int, maximum: int | N
         value = int(text)
     except ValueError:
         raise UsageError(file, field, f"expected an integer, got {text!r}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and at most {maximum}" if maximum is not None else ""
-        raise UsageError(file, field, f"must be at least {minimum}{upper}, got {value}")
+    if maximum is not None and not minimum <= value <= maximum:
+        raise UsageError(
+            file, field, f"must be an integer from {minimum} to {maximum}, got {value}"
+        )
+    if value < minimum:
+        raise UsageError(file, field, f"must be at least {minimum}, got {value}")
     return value
 
 
@@ -328,7 +331,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Start the Streamlit workbench on this machine only."""
-    port = _int(str(APP_PATH.name), "--port", args.port, 1, 65535)
+    port = _int("fulfil app", "--port", args.port, 1, 65535)  # the user named no file
     if not APP_PATH.is_file():
         raise UsageError(str(APP_PATH), "", "the workbench app is not installed (file not found)")
     command = [

@@ -47,7 +47,8 @@ class RunResult:
         seed: Run seed.
         replication: Replication index.
         kpis: KPI name -> value (see `sim.kpis.KPI_NAMES`).
-        orders: One row per online order.
+        orders: One row per order: online and wholesale (B2B) orders, told apart by
+            ``channel``; the KPIs count online orders only (`sim.kpis`).
         lines: One row per order line.
         shipments: One row per package (pick at one location).
         events: One row per notable event (stockouts, rejections, returns, ...).

@@ -125,7 +125,8 @@ class Decision:
     """The outcome of routing one order.
 
     Attributes:
-        decision_id: Deterministic id (`"<order id>#<n>"`), also the ledger reservation id.
+        decision_id: Deterministic id (`"<order id>-D<n>"`, `n` counting the order's routing
+            decisions from 1), also the ledger reservation id.
         order_id: Order id.
         policy: Name of the policy that decided.
         at: Decision time (aware UTC).

@@ -29,13 +29,14 @@ import pandas as pd
 
 from sim.literature.hindsight import literature_bound, per_order_min_packages
 from sim.literature.replay import Instance, draw_arrivals, load_instance, replay
+from sim.scenario.loader import SCENARIOS_DIR
 
 __all__ = ["POLICIES", "SCENARIOS", "finish", "markdown", "run_benchmark", "summarise"]
 
 SCENARIOS = {
-    "js_small": "scenarios/literature/js_small.yaml",
-    "js_large": "scenarios/literature/js_large.yaml",
+    name: str(SCENARIOS_DIR / "literature" / f"{name}.yaml") for name in ("js_small", "js_large")
 }
+"""Name -> scenario file, from the repository's `scenarios/` (any working directory)."""
 POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
     "closest": ("closest", {}),
     "cost": ("cost", {}),

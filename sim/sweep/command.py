@@ -91,11 +91,12 @@ def _fail(message: str) -> int:
 
 def sweep_command(args: argparse.Namespace) -> int:
     """Run ``fulfil sweep`` with parsed arguments; returns the exit status."""
+    from sim.cli import UsageError
     from sim.scenario import ScenarioError
     from sim.sweep.run import run_sweep
     from sim.sweep.spec import load_sweep
     from sim.sweep.store import ResultStore
-    from sim.sweep.tasks import expand
+    from sim.sweep.tasks import expand, resolve_runner
 
     executor = args.executor or ("dask" if args.scheduler else "process")
     if args.scheduler and executor != "dask":
@@ -112,7 +113,14 @@ def sweep_command(args: argparse.Namespace) -> int:
     except (SweepError, ScenarioError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    try:
+        resolve_runner(args.runner)  # before --plan and before --out is created
+    except UsageError as exc:
+        return _fail(str(exc))
     if args.plan:
+        problem = unwritable(args.out, create=False)  # as a run checks it, creating nothing
+        if problem:
+            return _fail(f"--out {args.out}: {problem}")
         tasks = expand(sweep, runner=args.runner)
         done = ResultStore(args.out).done_keys() if os.path.isdir(args.out) else set()
         left = sum(t.key not in done for t in tasks)
@@ -143,8 +151,8 @@ def sweep_command(args: argparse.Namespace) -> int:
         return 130
     except (OSError, TimeoutError) as exc:
         return _fail(" ".join(f"{type(exc).__name__}: {exc}".split()))
-    except (ImportError, AttributeError) as exc:
-        return _fail(f"--runner: {exc}")
+    except UsageError as exc:  # e.g. --runner (also checked above)
+        return _fail(str(exc))
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -119,6 +119,7 @@ def run_sweep(
 
     Raises:
         SweepError: the sweep file is invalid (nothing has run).
+        sim.cli.UsageError: ``runner`` names nothing callable (nothing has run).
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, loader=loader)

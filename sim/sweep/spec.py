@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sim.scenario.base import WholeNumber
 from sim.scenario.loader import ScenarioError, parse_yaml
 from sim.scenario.schema import MAX_HORIZON_DAYS
 from sim.sweep.labels import labeller
@@ -112,10 +113,11 @@ class SweepSpec(BaseModel):
     grid: dict[str, list[Any]] = {}
     overrides: list[OverrideSet | dict[str, Any]] = []
     policies: list[str] = Field(min_length=1)
-    replications: int = Field(default=1, ge=1)
-    seed: int | None = Field(default=None, ge=0)
-    days: int | None = Field(default=None, gt=0, le=MAX_HORIZON_DAYS)
-    max_retries: int = Field(default=2, ge=0)
+    # WholeNumber: `replications: true` is a mistake, not 1.
+    replications: WholeNumber = Field(default=1, ge=1)
+    seed: WholeNumber | None = Field(default=None, ge=0)
+    days: WholeNumber | None = Field(default=None, gt=0, le=MAX_HORIZON_DAYS)
+    max_retries: WholeNumber = Field(default=2, ge=0)
     details: list[DetailTable] = ["orders", "shipments"]
 
     @field_validator("grid")
@@ -271,6 +273,7 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, loader: Loader | None 
         raise _spec_error(exc, file) from None
     load = loader or _default_loader()
     scenario_error = _scenario_error_type()
+    _check_result_columns(spec, file)
     for path in spec.grid:
         for i, (name, one) in enumerate(spec.override_sets()):
             if path in one:
@@ -287,6 +290,34 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, loader: Loader | None 
     )
     seed = spec.seed if spec.seed is not None else int(getattr(base, "seed", 0))
     return Sweep(spec=spec, file=file, cases=cases, seed=seed)
+
+
+def _check_result_columns(spec: SweepSpec, file: str) -> None:
+    """Refuse override paths named like an id column of the results (each path becomes a
+    column of the result rows, so ``seed`` would overwrite the run's seed).
+
+    Raises:
+        SweepError: naming the grid or override-set field.
+    """
+    from sim.sweep.store import ID_COLUMNS
+
+    reserved = {*ID_COLUMNS, "overrides"}
+    fields = [f"grid.{path}" for path in spec.grid if path in reserved]
+    for i, (name, one) in enumerate(spec.override_sets()):
+        prefix = f"overrides.{i}.set" if name else f"overrides.{i}"
+        fields += [f"{prefix}.{path}" for path in one if path in reserved]
+    if fields:
+        path = fields[0].rsplit(".", 1)[-1]
+        hints = {
+            "seed": "vary seeds with the sweep's `replications` (and its base `seed`)",
+            "days": "set the run length with the sweep's `days`",
+        }
+        hint = hints.get(path, "the sweep sets it")
+        raise SweepError(
+            file,
+            fields[0],
+            f"{path!r} is an id column of the results and cannot be overridden; {hint}",
+        )
 
 
 def _build_cases(spec: SweepSpec, file: str, load: Callable[[dict[str, Any]], Any]) -> list[Case]:
@@ -344,7 +375,12 @@ def _known_policies() -> set[str] | None:
 
 
 def _policies(spec: SweepSpec, file: str, base_dir: Path) -> list[str]:
-    """Policy names checked against the registry; rule files resolved to absolute paths."""
+    """Policy names checked against the registry; rule files parsed (as `sim.run` will) and
+    resolved to absolute paths.
+
+    Raises:
+        SweepError: an unknown name, or a rules file that is missing or invalid.
+    """
     known = _known_policies()
     out = []
     for i, policy in enumerate(spec.policies):
@@ -352,6 +388,9 @@ def _policies(spec: SweepSpec, file: str, base_dir: Path) -> list[str]:
             path = (base_dir / policy).resolve()
             if not path.is_file():
                 raise SweepError(file, f"policies.{i}", f"policy file {policy!r} not found")
+            problem = _rules_problem(path)
+            if problem:
+                raise SweepError(file, f"policies.{i}", f"policy file {policy!r}: {problem}")
             out.append(str(path))
         elif known is not None and policy not in known:
             names = ", ".join(sorted(known))
@@ -361,3 +400,17 @@ def _policies(spec: SweepSpec, file: str, base_dir: Path) -> list[str]:
         else:
             out.append(policy)
     return out
+
+
+def _rules_problem(path: Path) -> str | None:
+    """Why the rules file at ``path`` cannot be loaded, or None when it parses."""
+    try:
+        from engine.errors import RuleError
+        from engine.routing.rules import load_policy_file
+    except ImportError:  # pragma: no cover - the engine is part of the package
+        return None
+    try:
+        load_policy_file(path, register=False)
+    except RuleError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    return None

@@ -282,7 +282,13 @@ def resolve_runner(spec: str | Runner | None) -> Runner:
 
     ``"synthetic"`` names `sim.sweep.synthetic.SyntheticRunner` (a fast stand-in model for
     checking the sweep machinery and a cluster without running simulations).
+
+    Raises:
+        sim.cli.UsageError: the module cannot be imported, has no such attribute, or the
+            attribute is not callable (``str()`` is one line starting ``--runner: ``).
     """
+    from sim.cli import UsageError
+
     if spec is None:
         return simulation_runner
     if callable(spec):
@@ -290,7 +296,17 @@ def resolve_runner(spec: str | Runner | None) -> Runner:
     if spec == "synthetic":
         spec = "sim.sweep.synthetic:SyntheticRunner"
     module, _, attr = spec.partition(":")
-    obj = getattr(importlib.import_module(module), attr or "runner")
+    attr = attr or "runner"
+    try:
+        found = importlib.import_module(module)
+    except (ImportError, ValueError) as exc:  # ValueError: an empty module name
+        reason = f"cannot import module {module!r} ({exc}); expected MODULE:ATTR"
+        raise UsageError("", "--runner", reason) from None
+    obj = getattr(found, attr, None)
+    if obj is None:
+        raise UsageError("", "--runner", f"module {module!r} has no attribute {attr!r}")
+    if not callable(obj):
+        raise UsageError("", "--runner", f"{module}:{attr} is not callable")
     return obj() if isinstance(obj, type) else obj
 
 

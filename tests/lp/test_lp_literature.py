@@ -28,6 +28,17 @@ def test_literature_scenarios_load_as_specified(name):
     assert (rate.per_package, rate.per_item, rate.per_item_mile) == (8.759, 0.423, 0.000541)
 
 
+def test_benchmark_finds_its_scenarios_outside_the_repository_root(tmp_path, monkeypatch):
+    from sim.literature import benchmark
+
+    monkeypatch.chdir(tmp_path)  # e.g. `python -m sim.literature` run from another folder
+    benchmark._instance.cache_clear()
+    try:
+        assert benchmark._instance("js_small").arrivals == 10_000
+    finally:
+        benchmark._instance.cache_clear()
+
+
 @pytest.mark.parametrize("seed", [11, 12])
 def test_bound_never_exceeds_any_policy_on_a_replay(seed):
     inst = scaled(load_instance("scenarios/literature/js_small.yaml"), 800)

@@ -143,7 +143,10 @@ def test_check_missing_file(tmp_path):
     [
         (["run", str(DEFAULT), "--policy", "no_such_policy"], ["--policy", "no_such_policy"]),
         (["run", str(DEFAULT), "--policy", "closest", "--days", "abc"], ["--days", "integer"]),
-        (["run", str(DEFAULT), "--policy", "closest", "--days", "0"], ["--days", "at least 1"]),
+        (
+            ["run", str(DEFAULT), "--policy", "closest", "--days", "0"],
+            ["--days: must be an integer from 1 to 366, got 0"],
+        ),
         (["run", str(DEFAULT), "--policy", "closest", "--seed", "-1"], ["--seed"]),
         (["compare", str(DEFAULT), "--policies", "closest,cost", "--reps", "0"], ["--reps"]),
         (
@@ -154,12 +157,20 @@ def test_check_missing_file(tmp_path):
         (["compare", str(DEFAULT), "--policies", "closest,closest"], ["--policies", "repeated"]),
         (
             ["run", str(DEFAULT), "--policy", "closest", "--days", "99999999999999999999"],
-            ["--days", "at most 366"],
+            ["--days: must be an integer from 1 to 366"],
         ),
         (["compare", str(DEFAULT), "--policies", "closest", "--days", "367"], ["--days"]),
         (
             ["bound", str(DEFAULT), "--policies", "closest, nope"],  # checked before any run
             ["--policies", "unknown policy 'nope'"],
+        ),
+        (
+            ["bound", str(DEFAULT), "--days", "400"],
+            ["--days: must be an integer from 1 to 366, got 400"],
+        ),
+        (
+            ["bound", str(DEFAULT), "--days", "-1"],
+            ["--days: must be an integer from 1 to 366, got -1"],
         ),
     ],
 )
@@ -204,7 +215,10 @@ def test_argparse_errors_are_one_line():
 
 
 def test_app_port_is_checked():
-    assert_user_error(fulfil("app", "--port", "70000"), "--port")
+    line = assert_user_error(fulfil("app", "--port", "70000"), "--port")
+    assert line == "fulfil app: --port: must be an integer from 1 to 65535, got 70000"
+    line = assert_user_error(fulfil("app", "--port", "abc"), "--port")
+    assert line == "fulfil app: --port: expected an integer, got 'abc'"  # no file to blame
 
 
 def _sim_ready() -> bool:

@@ -79,6 +79,26 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
         ({"policies": ["my_rules.yaml"]}, "policies.0", "not found"),
         ({"scenario": "no_such_scenario"}, "scenario", "no such file or named scenario"),
         ({"replications": 0}, "replications", "greater than or equal to 1"),
+        ({"replications": True}, "replications", "whole number, not true"),
+        ({"days": True}, "days", "whole number, not true"),
+        ({"seed": True}, "seed", "whole number, not true"),
+        ({"max_retries": True}, "max_retries", "whole number, not true"),
+        (
+            {"grid": {"seed": [1, 2]}},
+            "grid.seed",
+            "'seed' is an id column of the results and cannot be overridden; vary seeds with "
+            "the sweep's `replications`",
+        ),
+        (
+            {"grid": {}, "overrides": [{"seed": 1}, {"seed": 2}]},
+            "overrides.0.seed",
+            "id column of the results",
+        ),
+        (
+            {"overrides": [{"label": "other seed", "set": {"seed": 7}}]},
+            "overrides.0.set.seed",
+            "id column of the results",
+        ),
         (
             {"grid": {"network.store_defaults.daily_order_limit": []}},
             "grid",
@@ -103,6 +123,18 @@ def test_invalid_sweep_is_one_line_naming_field_and_reason(tmp_path, changes, fi
     error = _error(tmp_path, **changes)
     assert error.field == field
     assert reason in error.reason
+
+
+def test_a_rules_file_policy_is_parsed_before_anything_runs(tmp_path: Path):
+    (tmp_path / "rules.yaml").write_text("not: valid: rules\n", encoding="utf-8")
+    error = _error(tmp_path, policies=["closest", "rules.yaml"])
+    assert error.field == "policies.1"
+    assert error.reason.startswith("policy file 'rules.yaml': invalid YAML at line 1")
+    (tmp_path / "rules.yaml").write_text("name: r\nsort: [no_such_key]\n", encoding="utf-8")
+    assert _error(tmp_path, policies=["rules.yaml"]).field == "policies.0"
+    rules = ROOT / "scenarios" / "policies" / "regional_first.yaml"
+    sweep = load_sweep(write_sweep(tmp_path, policies=["closest", str(rules)]))
+    assert sweep.spec.policies == ["closest", str(rules)]
 
 
 def test_invalid_yaml_and_missing_file(tmp_path: Path):
@@ -136,6 +168,20 @@ def test_cli_rejects_bad_file_before_anything_runs(tmp_path: Path):
             "fulfil sweep: --scheduler: expected an address like tcp://HOST:PORT, got 'garbage'",
         ),
         (["--out", "/proc/version"], "fulfil sweep: --out /proc/version: cannot write there"),
+        (
+            ["--out", "/proc/version", "--plan"],
+            "fulfil sweep: --out /proc/version: cannot write there (File exists)",
+        ),
+        (
+            ["--out", "/proc/version/sub", "--plan"],
+            "fulfil sweep: --out /proc/version/sub: cannot write there (Not a directory)",
+        ),
+        (["--runner", "nosuch:x"], "fulfil sweep: --runner: cannot import module 'nosuch'"),
+        (["--runner", "nosuch:x", "--plan"], "fulfil sweep: --runner: cannot import module"),
+        (
+            ["--runner", "sim.run:nosuch", "--plan"],
+            "fulfil sweep: --runner: module 'sim.run' has no attribute 'nosuch'",
+        ),
     ],
 )
 def test_cli_option_errors_are_one_line(sweep_file: Path, tmp_path: Path, extra, message):
@@ -169,6 +215,7 @@ def test_fulfil_sweep_plan_counts_runs(sweep_file: Path, tmp_path: Path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "4 cases x 2 policies x 2 replications = 16 runs; 0 done, 16 to run" in proc.stdout
+    assert not (tmp_path / "out").exists()  # a plan writes nothing
 
 
 def test_labelled_override_sets_and_constant_paths_left_out_of_labels(tmp_path: Path):

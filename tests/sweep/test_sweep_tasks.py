@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sweep_helpers import ROOT, cli_env, write_sweep
 
 from sim.sweep import code_version, expand, load_sweep
@@ -86,6 +87,25 @@ def test_another_runners_runs_have_other_keys(tmp_path: Path):
     assert runner_identity("synthetic") == "sim.sweep.synthetic:SyntheticRunner"
     assert runner_identity("sweep_test_runners:slow") == "sweep_test_runners:slow"
     assert runner_identity(None) is runner_identity("sim.sweep.tasks:simulation_runner") is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ("nosuch:x", "cannot import module 'nosuch'"),
+        (":x", "cannot import module ''"),
+        ("sim.run:nosuch", "module 'sim.run' has no attribute 'nosuch'"),
+        ("sim.run:__doc__", "sim.run:__doc__ is not callable"),
+    ],
+)
+def test_a_runner_that_names_nothing_callable_is_a_usage_error(spec: str, reason: str):
+    from sim.cli import UsageError
+    from sim.sweep.tasks import resolve_runner
+
+    with pytest.raises(UsageError) as info:
+        resolve_runner(spec)
+    assert info.value.field == "--runner"
+    assert str(info.value).startswith("--runner: ") and reason in str(info.value)
 
 
 def test_code_version_names_package_and_source_hash(monkeypatch):
