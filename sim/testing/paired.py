@@ -82,7 +82,10 @@ class PairedTest:
     passed: bool
 
     def __str__(self) -> str:
-        verdict = "not worse than" if self.passed else "NOT shown to be within the margin of"
+        if self.delta == 0:  # margin 0: the claim is "better than"
+            verdict = "better than" if self.passed else "NOT shown to be better than"
+        else:
+            verdict = "not worse than" if self.passed else "NOT shown to be within the margin of"
         return (
             f"{self.candidate} is {verdict} {self.baseline} on {self.kpi}: "
             f"{self.candidate_mean:.6g} vs {self.baseline_mean:.6g}, worse by {self.worse_by:+.4g} "

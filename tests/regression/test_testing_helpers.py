@@ -98,10 +98,11 @@ def test_noisy_small_difference_is_not_enough_evidence():
 
 def test_margin_zero_demands_a_significant_improvement():
     same = TableRunner({"a": BASE, "b": BASE})
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match="a is NOT shown to be better than b"):
         assert_better("a", "b", SCENARIO, "cost_per_order", reps=5, runner=same)
     better = TableRunner({"a": [x - 0.1 for x in BASE], "b": BASE})
-    assert assert_better("a", "b", SCENARIO, "cost_per_order", reps=5, runner=better).passed
+    result = assert_better("a", "b", SCENARIO, "cost_per_order", reps=5, runner=better)
+    assert result.passed and str(result).startswith("a is better than b on cost_per_order")
 
 
 def test_identical_policies_pass_not_worse_with_a_positive_margin():
