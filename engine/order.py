@@ -313,7 +313,8 @@ class Order:
             InvalidTransition: If `to` is not allowed from the current status.
             ValueError: If `at` is not a timezone-aware datetime.
         """
-        _check_at(self.id, at)
+        if type(at) is not datetime or at.tzinfo is None:  # the hot path: one check
+            _check_at(self.id, at)
         if type(to) is not OrderStatus:
             to = OrderStatus(to)
         if to not in ALLOWED_TRANSITIONS[self.status]:

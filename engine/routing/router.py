@@ -180,7 +180,8 @@ class Router:
             RoutingError: `at` not an aware datetime, or a BOPIS pickup store that is not
                 in the network.
         """
-        _check_at(order, at)
+        if type(at) is not datetime or at.tzinfo is None:
+            _check_at(order, at)
         net, settings = self.network, self.settings
         wanted = order.outstanding_by_sku() if order.fulfilled else order.units_by_sku()
         sku_index = self.ledger.sku_index
@@ -338,7 +339,8 @@ class Router:
                 (two orders with one id), its reservation no longer fits the ledger (ATS
                 changed since `route`), or `at` is naive.
         """
-        _check_at(order, at)
+        if type(at) is not datetime or at.tzinfo is None:
+            _check_at(order, at)
         did = decision.decision_id
         if decision.order_id != order.id:
             raise RoutingError(f"decision {did!r} is not for order {order.id!r}")
@@ -438,7 +440,8 @@ class Router:
             InvalidTransition: If the order is past release (picked, shipped, ...) or closed.
             RoutingError: If `at` is not an aware datetime (nothing changes).
         """
-        _check_at(order, at)
+        if type(at) is not datetime or at.tzinfo is None:
+            _check_at(order, at)
         if order.status is OrderStatus.RELEASED:
             order.transition(OrderStatus.REJECTED, at, "reroute")
         if order.status not in _PRE_RELEASE:
@@ -465,7 +468,8 @@ class Router:
             InvalidTransition: If the order is not ROUTED.
             RoutingError: If `at` is not an aware datetime (nothing changes).
         """
-        _check_at(order, at)
+        if type(at) is not datetime or at.tzinfo is None:
+            _check_at(order, at)
         decision = self._decisions.get(order.id)
         if decision is None:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
@@ -486,7 +490,8 @@ class Router:
             InvalidTransition: If the order can no longer be cancelled (nothing changes).
             RoutingError: If `at` is not an aware datetime (nothing changes).
         """
-        _check_at(order, at)
+        if type(at) is not datetime or at.tzinfo is None:
+            _check_at(order, at)
         if not order.can_transition(OrderStatus.CANCELLED):
             raise InvalidTransition(
                 f"order {order.id!r}: cannot go from {order.status.value} to cancelled"
