@@ -228,3 +228,31 @@ def test_an_order_holding_a_line_split_over_locations_keeps_it():
     assert ledger.reserved.sum() == 4
     ledger.check_reservations()
     assert outcome.packages_after >= outcome.packages_before - 1
+
+
+def test_an_order_the_mip_leaves_unfilled_does_not_take_the_stock_planned_for_another():
+    """One X at NEAR; O1 far away holds it, O2 next door has none. The MIP gives NEAR to
+    O2 and leaves O1 unfilled: O1 must not be re-routed first onto O2's planned stock."""
+    router, _, _ = world({("NEAR", "X"): 1, ("NEAR", "Y"): 5, ("FAR", "Y"): 5})
+    o1, o2 = order("O1", ("X",), lon=-95.0), order("O2", ("X",), lon=-75.0)
+    router.place(o1, AT)
+    router.place(o2, later(1))
+    reoptimise(router, [o1, o2], later(2))
+    d2 = router.decision_for("O2")
+    assert d2 is not None and d2.locations == ("NEAR",)
+    assert router.decision_for("O1") is None
+
+
+def test_a_partly_fulfilled_order_is_planned_on_what_is_left():
+    from engine import Channel, Order, OrderLine
+
+    router, ledger, _ = world({("NEAR", "X"): 1, ("FAR", "Y"): 1, ("NEAR", "Y"): 0})
+    o = Order("P", Channel.WEB, "c", 40.0, -75.0, [OrderLine("X", 1, 0), OrderLine("Y", 1, 1)],
+              created_at=AT)  # fmt: skip
+    d = router.place(o, AT)
+    router.release(o, later(1))
+    ledger.fulfil(d.decision_id, "NEAR", later(1))
+    o.record_fulfilled("X", 1)
+    router.reroute(o, later(1))  # FAR's package was rejected; Y is still wanted
+    reoptimise(router, [o], later(2))  # must not fail on the shipped X
+    assert [(a.sku, a.quantity) for a in router.decision_for("P").allocations] == [("Y", 1)]

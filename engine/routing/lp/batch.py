@@ -109,7 +109,7 @@ class _Forced:
 
     def choose(self, ctx: RoutingContext) -> Plan:
         plan = self.plans.get(ctx.order.id)
-        if plan:  # an empty plan fills nothing: the fallback policy decides instead
+        if plan is not None:  # an empty plan is the MIP's choice (its stock went elsewhere)
             col = {s: j for j, s in enumerate(ctx.skus)}
             packages = []
             for row, lines in plan.items():
@@ -182,7 +182,7 @@ def _candidates(
     fee = rates.per_package + hpo
     out = []
     for o in orders:
-        skus = o.units_by_sku()
+        skus = o.outstanding_by_sku() if o.fulfilled else o.units_by_sku()
         sidx = np.array([ledger.sku_index[s] for s in skus], dtype=np.int64)
         qty = np.array(list(skus.values()), dtype=np.int64)
         held = router.decision_for(o.id)
@@ -441,7 +441,11 @@ def reoptimise(
         held = [router.decision_for(o.id) for o in chunk]
         out.packages_before += sum(d.packages for d in held if d is not None)
         # an order holding a line split over locations keeps it: the MIP ships lines whole
-        fixed = {o.id for o, d in zip(chunk, held, strict=True) if _splits_a_line(o, d)}
+        fixed = {
+            o.id
+            for o, d in zip(chunk, held, strict=True)
+            if _splits_a_line(o, d) and not o.needs_reroute
+        }
         planned = [o for o in chunk if o.id not in fixed]
         channels = [o.channel.value for o in chunk]
         pool = ledger.ats(max(set(channels), key=channels.count)).astype(np.int64)
@@ -471,6 +475,7 @@ def reoptimise(
             for o, d in zip(chunk, held, strict=True)
             if d is not None
             and o.status is OrderStatus.ROUTED
+            and not o.needs_reroute  # an edited order is routed again
             and o.id in plans
             and plans[o.id] == held_plans.get(o.id)
         }
