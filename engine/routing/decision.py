@@ -157,6 +157,7 @@ class Decision:
     _steps: tuple[np.ndarray, list] | None = field(default=None, repr=False, compare=False)
     _ranking: Ranking | None = field(default=None, repr=False, compare=False)
     _distance: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _edits: int = field(default=-1, repr=False, compare=False)  # order edits when routed
 
     @property
     def packages(self) -> int:

@@ -295,6 +295,7 @@ class Router:
             unfulfillable, shipping + handling, shipping, handling,
             datetime.fromtimestamp(latest, tz=UTC) if allocations else None, tuple(ship_by),
             notes, _location_ids=self._ids, _steps=steps, _ranking=ranking, _distance=distance,
+            _edits=len(order.edits),
         )  # fmt: skip
 
     def _reason_data(self, ctx: RoutingContext, plan: Plan) -> tuple:
@@ -344,7 +345,7 @@ class Router:
         did = decision.decision_id
         if decision.order_id != order.id:
             raise RoutingError(f"decision {did!r} is not for order {order.id!r}")
-        if order.needs_reroute and order.edits and decision.at < order.edits[-1][0]:
+        if 0 <= decision._edits != len(order.edits):
             raise RoutingError(
                 f"order {order.id!r}: decision {did!r} was made before the order's last edit; "
                 "route it again"

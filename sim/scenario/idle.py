@@ -1,7 +1,7 @@
-"""Settings of a valid scenario that do little or nothing in a run: a peak wholly outside
-the simulated days, an outage or a carrier delay that starts after them (a wrong year, or a
-horizon shortened with ``--days`` or the app's lever). They are not errors, so the CLI and
-the app warn."""
+"""Settings of a valid scenario that do little or nothing in a run: wholesale demand with
+no wholesale DC to serve it, a peak wholly outside the simulated days, an outage or a
+carrier delay that starts after them (a wrong year, or a horizon shortened with ``--days``
+or the app's lever). They are not errors, so the CLI and the app warn."""
 
 from __future__ import annotations
 
@@ -27,6 +27,15 @@ def idle_settings(scn: Scenario, days: int | None = None) -> list[tuple[str, str
         end = peak.start + timedelta(days=peak.days - 1)
         if end < first or peak.start > last:
             out.append((f"demand.peaks.{i}", f"{peak.start} to {end} has no effect: {span}"))
+    b2b = scn.demand.channels.wholesale.orders_per_day
+    if b2b > 0 and not any(
+        w.kind == "wholesale_dc" and (w.capabilities is None or "wholesale" in w.capabilities)
+        for w in scn.network.warehouses
+    ):
+        out.append((
+            "demand.channels.wholesale.orders_per_day",
+            f"{b2b:g} orders a day go unfilled: no location of kind wholesale_dc serves them",
+        ))  # fmt: skip
     windows = [("disruptions.outages", w) for w in scn.disruptions.outages]
     windows += [("disruptions.carrier_delays", w) for w in scn.disruptions.carrier_delays]
     counts: dict[str, int] = {}

@@ -152,6 +152,11 @@ def test_a_decision_made_before_an_edit_cannot_be_committed():
     o.edit_quantity(0, 4, OPEN + timedelta(minutes=5))
     with pytest.raises(RoutingError, match="before the order's last edit"):
         router.commit(o, stale, OPEN + timedelta(minutes=6))
+    same_instant = order(("A", 1))  # an edit at the very time of routing counts too
+    early = router.route(same_instant, OPEN)
+    same_instant.edit_quantity(0, 3, OPEN)
+    with pytest.raises(RoutingError, match="before the order's last edit"):
+        router.commit(same_instant, early, OPEN)
     assert o.status is OrderStatus.CREATED and ledger.reserved.sum() == 0
     fresh = router.route(o, OPEN + timedelta(minutes=6))
     router.commit(o, fresh, OPEN + timedelta(minutes=6))

@@ -118,6 +118,19 @@ def test_check_warns_of_settings_outside_the_run_and_passes(tmp_path):
     ]
 
 
+def test_wholesale_demand_without_a_wholesale_dc_is_named():
+    from sim import load_scenario
+    from sim.scenario.idle import idle_settings
+
+    one = {"network.warehouses": [{"id": "W", "city": "Austin, TX"}]}
+    assert [f for f, _ in idle_settings(load_scenario("default", one))] == [
+        "demand.channels.wholesale.orders_per_day"
+    ]
+    quiet = {**one, "demand.channels.wholesale.orders_per_day": 0}
+    assert idle_settings(load_scenario("default", quiet)) == []
+    assert idle_settings(load_scenario("default")) == []
+
+
 def test_settings_outside_a_shortened_run_are_named():
     from sim import load_scenario
     from sim.scenario.idle import idle_settings
