@@ -125,12 +125,10 @@ class Refund:
     quantity: int = 0
 
 
-def _check_at(order_id: str, at: object) -> None:
-    """Raise ValueError unless `at` is a timezone-aware datetime."""
+def check_aware(order_id: str, at: object, error: type[Exception] = ValueError) -> None:
+    """Raise `error` naming the order unless `at` is a timezone-aware datetime."""
     if not isinstance(at, datetime) or at.tzinfo is None:
-        raise ValueError(
-            f"order {order_id!r}: time must be a timezone-aware datetime (UTC), got {at!r}"
-        )
+        raise error(f"order {order_id!r}: time must be a timezone-aware datetime (UTC), got {at!r}")
 
 
 def _check_coords(order_id: str, lat: float, lon: float) -> None:
@@ -314,7 +312,7 @@ class Order:
             ValueError: If `at` is not a timezone-aware datetime.
         """
         if type(at) is not datetime or at.tzinfo is None:  # the hot path: one check
-            _check_at(self.id, at)
+            check_aware(self.id, at)
         if type(to) is not OrderStatus:
             to = OrderStatus(to)
         if to not in ALLOWED_TRANSITIONS[self.status]:
@@ -355,7 +353,7 @@ class Order:
             ValueError: If the line is unknown or `qty` <= 0, or `at` is naive.
         """
         self._check_editable("edit quantity")
-        _check_at(self.id, at)
+        check_aware(self.id, at)
         line = self.line(line_id)
         if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
             raise ValueError(f"order {self.id!r}: quantity must be > 0, got {qty!r}")
@@ -370,7 +368,7 @@ class Order:
             ValueError: If the line is unknown or is the last line (cancel instead), or `at` is naive.
         """
         self._check_editable("remove a line")
-        _check_at(self.id, at)
+        check_aware(self.id, at)
         line = self.line(line_id)
         if len(self.lines) == 1:
             raise ValueError(f"order {self.id!r}: cannot remove the last line; cancel instead")
@@ -385,7 +383,7 @@ class Order:
             ValueError: If the coordinates are out of range, or `at` is naive.
         """
         self._check_editable("change address")
-        _check_at(self.id, at)
+        check_aware(self.id, at)
         _check_coords(self.id, lat, lon)
         old = (self.dest_lat, self.dest_lon)
         self.dest_lat, self.dest_lon = lat, lon
@@ -445,7 +443,7 @@ class Order:
             ValueError: If the amount is not a positive finite number, the quantity is
                 negative, the SKU is not on the order, or `at` is naive.
         """
-        _check_at(self.id, at)
+        check_aware(self.id, at)
         if not isinstance(amount, int | float) or not math.isfinite(amount) or amount <= 0:
             raise ValueError(f"order {self.id!r}: refund amount must be > 0, got {amount!r}")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:

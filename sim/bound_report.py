@@ -37,9 +37,9 @@ from engine.location import Capability
 from engine.routing.lp.cover import min_packages
 from engine.routing.lp.transport import unfilled_penalty
 from sim.bound import BoundProblem, BoundResult, solve_bound
+from sim.kpis import online_mask
 from sim.scenario.build import build_catalogue, build_network, build_rate_card, initial_stock
 from sim.scenario.schema import Scenario
-from sim.scenario.sections import ONLINE_CHANNELS
 
 __all__ = [
     "DEFAULT_POLICIES",
@@ -123,8 +123,7 @@ def realised_cost(orders: Any, penalty: float) -> dict[str, float]:
     Returns:
         shipping, handling, unfilled_units, penalty_cost, cost [USD] and packages.
     """
-    if "channel" in orders.columns:
-        orders = orders[orders["channel"].isin(ONLINE_CHANNELS).to_numpy(dtype=bool)]
+    orders = orders[online_mask(orders)]
     live = orders[orders["status"] != "cancelled"]
     unfilled = float((live["units"] - live["units_fulfilled"]).clip(lower=0).sum())
     shipping = float(orders["shipping_cost"].sum())
@@ -197,9 +196,7 @@ def _problem(
     fee[~ship, :n_r] = np.inf
     fee[~pickup, n_r] = np.inf
     orders = results[0].orders
-    live = (orders["status"] != "cancelled").to_numpy() & orders["channel"].isin(
-        ONLINE_CHANNELS
-    ).to_numpy(dtype=bool)
+    live = (orders["status"] != "cancelled").to_numpy() & online_mask(orders)
     codes = {r: i for i, r in enumerate(region_ids)}
     region = orders["region"].map(codes).fillna(-1).to_numpy().astype(np.int64)
     group = np.where(orders["method"].to_numpy() == "bopis", n_r, region)
@@ -356,13 +353,13 @@ def bound_command(args: Any) -> int:
     """Entry point of `fulfil bound`; returns the exit status (2 on user errors)."""
     from engine.errors import RoutingError
     from sim.bound import BoundError
-    from sim.cli import UsageError, _int
+    from sim.cli import UsageError, int_option
     from sim.scenario.loader import ScenarioError, load_scenario
     from sim.scenario.schema import MAX_HORIZON_DAYS
 
     try:  # the same checks and messages as `fulfil run`
-        seed = _int(args.file, "--seed", args.seed, 0)
-        days = _int(args.file, "--days", getattr(args, "days", None), 1, MAX_HORIZON_DAYS)
+        seed = int_option(args.file, "--seed", args.seed, 0)
+        days = int_option(args.file, "--days", getattr(args, "days", None), 1, MAX_HORIZON_DAYS)
         scn = load_scenario(args.file)
         policies = _policy_names(args.file, str(args.policies))
         report = bound_report(scn, policies, seed, days)

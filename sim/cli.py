@@ -40,8 +40,11 @@ class _Parser(argparse.ArgumentParser):
 # --- value checks -------------------------------------------------------------------------
 
 
-def _int(file: str, field: str, text: str | None, minimum: int, maximum: int | None = None):
-    """Parse an integer option, naming the file and option in the error."""
+def int_option(
+    file: str, field: str, text: str | None, minimum: int, maximum: int | None = None
+) -> int | None:
+    """An integer option (None when not given), checked against its range; a bad one is
+    a `UsageError` naming the file and the option."""
     if text is None:
         return None
     try:
@@ -217,8 +220,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.file)
     file = args.file
     check_policy(scenario, file)
-    seed = _int(file, "--seed", args.seed, 0)
-    days = _int(file, "--days", args.days, 1, MAX_HORIZON_DAYS)
+    seed = int_option(file, "--seed", args.seed, 0)
+    days = int_option(file, "--days", args.days, 1, MAX_HORIZON_DAYS)
     policy = check_policy_name(file, "--policy", args.policy)
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
@@ -272,9 +275,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     policies = [check_policy_name(file, "--policies", p) for p in names]
     if len(set(policies)) != len(policies):
         raise UsageError(file, "--policies", f"a policy is repeated in {args.policies!r}")
-    reps = _int(file, "--reps", args.reps, 1)
-    seed = _int(file, "--seed", args.seed, 0)
-    days = _int(file, "--days", args.days, 1, MAX_HORIZON_DAYS)
+    reps = int_option(file, "--reps", args.reps, 1)
+    seed = int_option(file, "--seed", args.seed, 0)
+    days = int_option(file, "--days", args.days, 1, MAX_HORIZON_DAYS)
     baseline = args.baseline.strip() if args.baseline is not None else None
     if baseline is not None and baseline not in policies:
         raise UsageError(
@@ -331,7 +334,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Start the Streamlit workbench on this machine only."""
-    port = _int("fulfil app", "--port", args.port, 1, 65535)  # the user named no file
+    port = int_option("fulfil app", "--port", args.port, 1, 65535)  # the user named no file
     if not APP_PATH.is_file():
         raise UsageError(str(APP_PATH), "", "the workbench app is not installed (file not found)")
     command = [

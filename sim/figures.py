@@ -18,8 +18,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from sim.kpis import online_mask
 from sim.records import concat
-from sim.scenario.sections import ONLINE_CHANNELS
 
 __all__ = [
     "ats_over_time",
@@ -83,8 +83,7 @@ def _measured(orders: pd.DataFrame) -> pd.DataFrame:
     keep = np.ones(len(orders), dtype=bool)
     if "in_warmup" in orders.columns:
         keep &= ~orders["in_warmup"].to_numpy(dtype=bool)
-    if "channel" in orders.columns:
-        keep &= orders["channel"].isin(ONLINE_CHANNELS).to_numpy(dtype=bool)
+    keep &= online_mask(orders)
     return orders if keep.all() else orders[keep]
 
 

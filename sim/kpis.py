@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.scenario.sections import ONLINE_CHANNELS
 
-__all__ = ["KPI_NAMES", "STORE_KINDS", "compute_kpis"]
+__all__ = ["KPI_NAMES", "STORE_KINDS", "compute_kpis", "online_mask"]
 
 KPI_NAMES: tuple[str, ...] = (
     "orders",
@@ -53,6 +53,13 @@ SHIPPED_METHODS = ("ship", "same_day")
 _NAN = math.nan
 
 
+def online_mask(orders: pd.DataFrame) -> np.ndarray:
+    """Per row, whether it is an online order (every row without a ``channel`` column)."""
+    if "channel" not in orders.columns:
+        return np.ones(len(orders), dtype=bool)
+    return orders["channel"].isin(ONLINE_CHANNELS).to_numpy(dtype=bool)
+
+
 def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den else _NAN
 
@@ -83,7 +90,7 @@ class _Rows:
         if "in_warmup" in df.columns:
             self.keep = ~df["in_warmup"].to_numpy(dtype=bool)
         if other is None and "channel" in df.columns:
-            online = df["channel"].isin(ONLINE_CHANNELS).to_numpy(dtype=bool)
+            online = online_mask(df)
         elif other is not None and len(other) and "order_id" in df.columns:
             online = ~df["order_id"].isin(other).to_numpy(dtype=bool)
         else:
@@ -95,7 +102,7 @@ class _Rows:
         if self.df is None or self.df.empty or "channel" not in self.df.columns:
             return pd.Series([], dtype=object)
         df = self.df
-        return df["order_id"][~df["channel"].isin(ONLINE_CHANNELS).to_numpy(dtype=bool)]
+        return df["order_id"][~online_mask(df)]
 
     def __len__(self) -> int:
         if self.df is None:

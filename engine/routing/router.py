@@ -19,7 +19,7 @@ from engine.errors import InvalidTransition, LedgerError, RoutingError
 from engine.ledger import Ledger
 from engine.location import Capability, LocationKind
 from engine.network import Network
-from engine.order import Channel, DeliveryMethod, Order, OrderStatus
+from engine.order import Channel, DeliveryMethod, Order, OrderStatus, check_aware
 from engine.rates import RateCard
 from engine.routing.context import Plan, Policy, RoutingContext
 from engine.routing.decision import Allocation, Decision, Exclusion, FulfilmentRequest
@@ -36,12 +36,6 @@ __all__ = ["Router"]
 
 _CACHE_BYTES = 16_000_000  # bound on cached distance arrays
 _PRE_RELEASE = (OrderStatus.CREATED, OrderStatus.ROUTED, OrderStatus.REJECTED)
-
-
-def _check_at(order: Order, at: datetime) -> None:
-    """Raise `RoutingError` unless `at` is a timezone-aware datetime."""
-    if not isinstance(at, datetime) or at.tzinfo is None:
-        raise RoutingError(f"order {order.id!r}: time must be timezone-aware (UTC), got {at!r}")
 
 
 class Router:
@@ -180,8 +174,7 @@ class Router:
             RoutingError: `at` not an aware datetime, or a BOPIS pickup store that is not
                 in the network.
         """
-        if type(at) is not datetime or at.tzinfo is None:
-            _check_at(order, at)
+        check_aware(order.id, at, RoutingError)
         net, settings = self.network, self.settings
         wanted = order.outstanding_by_sku() if order.fulfilled else order.units_by_sku()
         sku_index = self.ledger.sku_index
@@ -340,8 +333,7 @@ class Router:
                 (two orders with one id), its reservation no longer fits the ledger (ATS
                 changed since `route`), or `at` is naive.
         """
-        if type(at) is not datetime or at.tzinfo is None:
-            _check_at(order, at)
+        check_aware(order.id, at, RoutingError)
         did = decision.decision_id
         if decision.order_id != order.id:
             raise RoutingError(f"decision {did!r} is not for order {order.id!r}")
@@ -441,8 +433,7 @@ class Router:
             InvalidTransition: If the order is past release (picked, shipped, ...) or closed.
             RoutingError: If `at` is not an aware datetime (nothing changes).
         """
-        if type(at) is not datetime or at.tzinfo is None:
-            _check_at(order, at)
+        check_aware(order.id, at, RoutingError)
         if order.status is OrderStatus.RELEASED:
             order.transition(OrderStatus.REJECTED, at, "reroute")
         if order.status not in _PRE_RELEASE:
@@ -469,8 +460,7 @@ class Router:
             InvalidTransition: If the order is not ROUTED.
             RoutingError: If `at` is not an aware datetime (nothing changes).
         """
-        if type(at) is not datetime or at.tzinfo is None:
-            _check_at(order, at)
+        check_aware(order.id, at, RoutingError)
         decision = self._decisions.get(order.id)
         if decision is None:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
@@ -491,8 +481,7 @@ class Router:
             InvalidTransition: If the order can no longer be cancelled (nothing changes).
             RoutingError: If `at` is not an aware datetime (nothing changes).
         """
-        if type(at) is not datetime or at.tzinfo is None:
-            _check_at(order, at)
+        check_aware(order.id, at, RoutingError)
         if not order.can_transition(OrderStatus.CANCELLED):
             raise InvalidTransition(
                 f"order {order.id!r}: cannot go from {order.status.value} to cancelled"

@@ -350,9 +350,10 @@ def generate_pos(
     store_rows: np.ndarray,
     store_tz: tuple[str, ...],
     open_fraction: np.ndarray,
-    scheduled: np.ndarray,
     popularity: np.ndarray,
     rng: np.random.Generator,
+    *,
+    scheduled: np.ndarray,
 ) -> PosDemand:
     """Draw the walk-in sales of every store over the horizon.
 
@@ -368,10 +369,10 @@ def generate_pos(
         store_rows: Location rows of the selling stores (K,).
         store_tz: Time zone of each store.
         open_fraction: Share of each hour the store is open and not down, (K, H).
-        scheduled: Share of each hour the store's opening hours cover, outages aside, over
-            the sim hours -24 to H + 24, (K, H + 48).
         popularity: SKU demand shares (S,).
         rng: POS stream.
+        scheduled: Share of each hour the store's opening hours cover, outages aside, over
+            the sim hours -24 to H + 24, (K, H + 48).
     """
     hours = 24 * days
     spec = scn.demand.channels.pos

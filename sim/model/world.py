@@ -222,8 +222,8 @@ class World:
             scheduled[k] = cal.open_fraction(r, hours + 2 * pad, False, -pad)
         self.pos_demand = generate_pos(
             scn, self.clock, self.days, selling,
-            tuple(net.locations[r].timezone for r in selling), frac, scheduled,
-            self.catalogue.popularity, self.streams["pos"],
+            tuple(net.locations[r].timezone for r in selling), frac,
+            self.catalogue.popularity, self.streams["pos"], scheduled=scheduled,
         )  # fmt: skip
         # each store's replenishing DC: the nearest warehouse or 3PL
         dcs = np.flatnonzero(
