@@ -330,8 +330,9 @@ class Router:
             InvalidTransition: If the order cannot move to ROUTED.
             RoutingError: If the decision is for another order, was made before the
                 order's last edit, its id is already in the ledger for another order object
-                (two orders with one id), its reservation no longer fits the ledger (ATS
-                changed since `route`), or `at` is naive.
+                (two orders with one id), another decision of the same id is committed (two
+                `route` calls before a commit), its reservation no longer fits the ledger
+                (ATS changed since `route`), or `at` is naive.
         """
         check_aware(order.id, at, RoutingError)
         did = decision.decision_id
@@ -348,8 +349,13 @@ class Router:
                 f"order with the id {order.id!r}; order ids must be unique"
             )
         current = self._decisions.get(order.id)
-        if current is not None and current.decision_id == decision.decision_id:
-            return
+        if current is not None and current.decision_id == did:
+            if current is decision or current == decision:
+                return  # committed already: nothing to do
+            raise RoutingError(
+                f"order {order.id!r}: another decision with the id {did!r} is committed; "
+                "route the order again (`reroute`) to replace it"
+            )
         if not order.can_transition(OrderStatus.ROUTED):
             raise InvalidTransition(
                 f"order {order.id!r}: cannot go from {order.status.value} to routed"

@@ -112,8 +112,7 @@ class World:
         w.scn, w.seed, w.replication, w.progress = scn, seed, replication, progress
         w.days = int(days if days is not None else scn.horizon_days)
         w.horizon_h = 24.0 * w.days
-        warmup = scn.warmup_days if days is None else min(scn.warmup_days, w.days // 2)
-        w.warmup_h = 24.0 * warmup
+        w.warmup_h = 24.0 * scn.warmup_for(days)
         w.env = simpy.Environment()
         w.clock = Clock(scn.start)
         root = np.random.SeedSequence(seed, spawn_key=(SIM_KEY, replication))

@@ -1,7 +1,8 @@
 """Settings of a valid scenario that do little or nothing in a run: wholesale demand with
-no wholesale DC to serve it, a peak wholly outside the simulated days, an outage or a
-carrier delay that starts after them (a wrong year, or a horizon shortened with ``--days``
-or the app's lever). They are not errors, so the CLI and the app warn."""
+no wholesale DC to serve it, a peak wholly outside the simulated days or wholly inside
+the warm-up (left out of the KPIs), an outage or a carrier delay that starts after them or
+ends within the warm-up (a wrong year, or a horizon shortened with ``--days`` or the app's
+lever). They are not errors, so the CLI and the app warn."""
 
 from __future__ import annotations
 
@@ -19,14 +20,19 @@ def idle_settings(scn: Scenario, days: int | None = None) -> list[tuple[str, str
         scn: A validated scenario.
         days: Days simulated; None means the scenario's ``horizon_days``. [days]
     """
+    warmup = scn.warmup_for(days)
     days = scn.horizon_days if days is None else int(days)
     first, last = scn.start, scn.start + timedelta(days=days - 1)
     span = f"the run covers {first.isoformat()} to {last.isoformat()}"
+    in_warmup = f"the first {warmup} day(s) are warm-up, left out of the KPIs"
     out: list[tuple[str, str]] = []
     for i, peak in enumerate(scn.demand.peaks):
         end = peak.start + timedelta(days=peak.days - 1)
         if end < first or peak.start > last:
             out.append((f"demand.peaks.{i}", f"{peak.start} to {end} has no effect: {span}"))
+        elif (end - first).days < warmup:
+            out.append((f"demand.peaks.{i}", f"{peak.start} to {end} only meets orders the "
+                        f"KPIs leave out: {in_warmup}"))  # fmt: skip
     b2b = scn.demand.channels.wholesale.orders_per_day
     if b2b > 0 and not any(
         w.kind == "wholesale_dc" and (w.capabilities is None or "wholesale" in w.capabilities)
@@ -44,4 +50,7 @@ def idle_settings(scn: Scenario, days: int | None = None) -> list[tuple[str, str
         if w.start_day >= days:
             out.append((f"{name}.{i}", f"starts on day {w.start_day:g}, after the {days} "
                         "simulated days: only orders still in flight can meet it"))  # fmt: skip
+        elif w.start_day + w.days <= warmup:
+            out.append((f"{name}.{i}", f"ends on day {w.start_day + w.days:g}, within the "
+                        f"warm-up: {in_warmup}"))  # fmt: skip
     return out

@@ -404,6 +404,13 @@ class Scenario(StrictModel):
                 raise FieldError(f"inventory.overrides.{i}.sku", _unknown("SKU", row.sku))
         return self
 
+    def warmup_for(self, days: int | None = None) -> int:
+        """Warm-up days of a run of `days` days (None: ``horizon_days``): ``warmup_days``,
+        at most half of a shortened run. [days]"""
+        if days is None:
+            return int(self.warmup_days)
+        return min(int(self.warmup_days), int(days) // 2)
+
     def resolved(self) -> dict[str, Any]:
         """The fully resolved scenario (defaults filled) as plain JSON-compatible data."""
         return self.model_dump(mode="json")

@@ -161,3 +161,18 @@ def test_a_decision_made_before_an_edit_cannot_be_committed():
     fresh = router.route(o, OPEN + timedelta(minutes=6))
     router.commit(o, fresh, OPEN + timedelta(minutes=6))
     assert [a.quantity for a in fresh.allocations] == [4] and not o.needs_reroute
+
+
+def test_two_routes_before_a_commit_cannot_both_be_committed():
+    router, ledger, _ = world({("DC1", "A"): 5, ("DC2", "A"): 5})
+    o = order(("A", 1))
+    near = router.route(o, OPEN)
+    far = router.route(o, OPEN, exclude=[near.locations[0]])  # same id, other location
+    assert near.decision_id == far.decision_id and near.locations != far.locations
+    router.commit(o, far, OPEN)
+    before = _state(router, ledger, o)
+    with pytest.raises(RoutingError, match="another decision with the id"):
+        router.commit(o, near, OPEN)  # was silently ignored: `near` looked committed
+    assert _state(router, ledger, o) == before and router.decision_for(o.id) is far
+    router.commit(o, far, OPEN)  # committing the held decision again is a no-op
+    assert _state(router, ledger, o) == before

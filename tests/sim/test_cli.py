@@ -146,6 +146,29 @@ def test_settings_outside_a_shortened_run_are_named():
     assert [f for f, _ in idle_settings(peak, days=first + 1)][0] == "demand.peaks.1"
 
 
+def test_settings_wholly_inside_the_warmup_are_named():
+    from sim import load_scenario
+    from sim.scenario.idle import idle_settings
+
+    early = {  # default: 3 warm-up days from 2026-11-02
+        "demand.peaks": [
+            {"start": "2026-11-02", "days": 3, "multiplier": 2.0},  # days 0-2: warm-up only
+            {"start": "2026-11-04", "days": 2, "multiplier": 2.0},  # reaches day 3
+        ],
+        "disruptions.outages": [
+            {"location": "DC-EAST", "start_day": 0.5, "days": 2.5},  # ends at day 3
+            {"location": "DC-EAST", "start_day": 2.0, "days": 1.5},  # ends in day 3
+        ],
+    }
+    scn = load_scenario("default", early)
+    found = idle_settings(scn)
+    assert [f for f, _ in found] == ["demand.peaks.0", "disruptions.outages.0"]
+    assert all("warm-up" in reason for _, reason in found)
+    # a run shortened to 4 days has 2 warm-up days: the first outage now reaches past them
+    assert [f for f, _ in idle_settings(scn, days=4)] == []
+    assert scn.warmup_for(4) == 2 and scn.warmup_for() == 3
+
+
 def test_check_missing_file(tmp_path):
     missing = str(tmp_path / "missing.yaml")
     assert_user_error(fulfil("check", missing), missing, "not found")
