@@ -38,6 +38,9 @@ DEFAULT_SCENARIO = "default"
 UPLOAD = "your own YAML file"  # the scenario choice (and URL value) for an upload
 FALLBACK_POLICIES = ("closest", "ranked", "min_split", "cost", "balance", "store_first", "dc_first")
 MAX_REPS = 20
+#: Plotly draws the network map on static/usa_110m.json, served by the app (static serving)
+#: instead of fetched from plotly's CDN: the workbench needs no internet.
+PLOTLY_CONFIG = {"topojsonURL": "app/static/"}
 HEADLINE_KPIS = ("cost_per_order", "click_to_door_hours_p90", "fill_rate", "split_rate")
 
 # --- plain data passed between the parts of the page ----------------------------------------
@@ -462,7 +465,7 @@ def _chart(title: str, build: Callable[[], Any]) -> None:
         log.exception("chart %s failed", title)
         st.warning(f"{title}: this chart could not be drawn ({exc}).")
         return
-    st.plotly_chart(figure, width="stretch")
+    st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -526,6 +529,11 @@ def charts_ui(outcome: Outcome) -> None:
             return figures.network_map(result, locations, regions)
 
         _chart("Network map", build_map)
+        if not st.get_option("server.enableStaticServing"):
+            st.caption(
+                "The map's US outline is served by the app itself: start the workbench with "
+                "`fulfil app` (or from the repository root, which has `.streamlit/config.toml`)."
+            )
     with tabs[5]:
         policy = st.selectbox("Policy", policies, key="store_policy") if policies else ""
         _chart(

@@ -347,6 +347,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         "--server.address=127.0.0.1",
         f"--server.port={port}",
         "--browser.gatherUsageStats=false",
+        "--server.enableStaticServing=true",  # static/: the network map's base layer
     ]
     print(f"fulfil app: http://127.0.0.1:{port}", file=sys.stderr, flush=True)
     # Replace this process with Streamlit so that Ctrl-C and kill reach the server itself.

@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from sim.kpis import online_mask
+from sim.kpis import KPI_UNITS, online_mask
 from sim.records import concat
 
 __all__ = [
@@ -101,6 +101,12 @@ def _by_policy(df: pd.DataFrame) -> Iterable[tuple[str, pd.DataFrame]]:
         yield policy, df[df["policy"].astype(str) == policy]
 
 
+def kpi_axis(kpi: str) -> str:
+    """Axis title of a KPI with its unit, e.g. ``"cost_per_order (USD)"``."""
+    unit = KPI_UNITS.get(kpi)
+    return f"{kpi} ({unit})" if unit and unit != kpi else kpi
+
+
 def kpi_bars(compare_df: pd.DataFrame, kpi: str) -> go.Figure:
     """Bar per policy of one KPI's mean with its 95% confidence interval.
 
@@ -132,7 +138,9 @@ def kpi_bars(compare_df: pd.DataFrame, kpi: str) -> go.Figure:
             hovertemplate="%{x}: %{y:.4g}<extra></extra>",
         )
     )
-    fig.update_layout(title=title, xaxis_title="policy", yaxis_title=kpi, showlegend=False)
+    fig.update_layout(
+        title=title, xaxis_title="policy", yaxis_title=kpi_axis(kpi), showlegend=False
+    )
     return fig
 
 
@@ -318,7 +326,12 @@ def network_map(result: Any, network: Any, regions: Any = None, max_flows: int =
                 hoverinfo="text",
             )
         )
-    fig.update_layout(title=title, geo={"scope": "usa", "projection_type": "albers usa"})
+    fig.update_layout(
+        title=title,
+        geo={"scope": "usa", "projection_type": "albers usa"},
+        height=600,  # the map fills the width of a page or notebook cell
+        margin={"l": 0, "r": 0, "t": 50, "b": 0},
+    )
     return fig
 
 
@@ -442,10 +455,9 @@ def cost_speed_tradeoff(
             go.Scatter(
                 x=[x],
                 y=[y],
-                mode="markers+text",
-                text=[policy],
-                textposition="top center",
+                mode="markers",  # the legend names them: labels collide when policies tie
                 name=policy,
+                hovertemplate=f"{policy}<br>%{{x:.4g}}, %{{y:.4g}}<extra></extra>",
                 marker={"size": 12, "color": colours[policy]},
                 error_x={"type": "data", "array": [x_hi - x], "arrayminus": [x - x_lo]},
                 error_y={"type": "data", "array": [y_hi - y], "arrayminus": [y - y_lo]},
@@ -453,5 +465,5 @@ def cost_speed_tradeoff(
         )
     if not fig.data:
         return _empty(title, f"no {x_kpi} / {y_kpi} values")
-    fig.update_layout(title=title, xaxis_title=x_kpi, yaxis_title=y_kpi)
+    fig.update_layout(title=title, xaxis_title=kpi_axis(x_kpi), yaxis_title=kpi_axis(y_kpi))
     return fig

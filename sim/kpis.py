@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.scenario.sections import ONLINE_CHANNELS
 
-__all__ = ["KPI_NAMES", "STORE_KINDS", "compute_kpis", "online_mask"]
+__all__ = ["KPI_NAMES", "KPI_UNITS", "STORE_KINDS", "compute_kpis", "online_mask"]
 
 KPI_NAMES: tuple[str, ...] = (
     "orders",
@@ -40,6 +40,27 @@ KPI_NAMES: tuple[str, ...] = (
     "returns_restocked_units",
 )
 """The KPI names, in display order (same in code, CLI JSON, app and docs)."""
+
+KPI_UNITS: dict[str, str] = {
+    "orders": "orders",
+    "units_demanded": "units",
+    "fill_rate": "share",
+    "stockout_rate": "share",
+    "oversell_rate": "share",
+    "cost_per_order": "USD",
+    "shipping_cost_per_order": "USD",
+    "handling_cost_per_order": "USD",
+    "packages_per_order": "packages",
+    "split_rate": "share",
+    "click_to_door_hours_mean": "h",
+    "click_to_door_hours_p90": "h",
+    "on_time_rate": "share",
+    "bopis_ready_hours_p90": "h",
+    "store_ship_share": "share",
+    "returns_units": "units",
+    "returns_restocked_units": "units",
+}
+"""Unit of each KPI, in the order of `KPI_NAMES` (tables and chart axes show it)."""
 
 #: KPIs where a larger value is better / worse; the counts and shares without a better
 #: direction are in neither.

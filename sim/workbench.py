@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.kpis import KPI_UNITS
+
 __all__ = [
     "CHART_TABLES",
     "DEFAULT_POLICIES",
@@ -43,27 +45,6 @@ CHART_TABLES = ("orders", "shipments", "inventory", "utilisation")
 #: Below this many online orders over all runs, starting worker processes costs more than
 #: it saves. The environment variable ``FULFIL_PARALLEL_MIN_ORDERS`` overrides it.
 PARALLEL_MIN_ORDERS = 20_000
-
-#: KPI names (DESIGN.md) with the unit shown in the table, in display order.
-KPI_UNITS: dict[str, str] = {
-    "orders": "orders",
-    "units_demanded": "units",
-    "fill_rate": "share",
-    "stockout_rate": "share",
-    "oversell_rate": "share",
-    "cost_per_order": "USD",
-    "shipping_cost_per_order": "USD",
-    "handling_cost_per_order": "USD",
-    "packages_per_order": "packages",
-    "split_rate": "share",
-    "click_to_door_hours_mean": "h",
-    "click_to_door_hours_p90": "h",
-    "on_time_rate": "share",
-    "bopis_ready_hours_p90": "h",
-    "store_ship_share": "share",
-    "returns_units": "units",
-    "returns_restocked_units": "units",
-}
 
 Progress = Callable[[float, int], None]
 """``progress(done, total)``: runs done out of ``total``; fractional while runs are under way."""

@@ -103,6 +103,8 @@ def test_small_comparison_in_chromium(server: str, tmp_path: Path) -> None:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            requested: list[str] = []
+            page.on("request", lambda request: requested.append(request.url))
             page.goto(server + QUERY)
             run = page.get_by_role("button", name="Run comparison")
             expect(run).to_be_enabled(timeout=60_000)
@@ -123,5 +125,13 @@ def test_small_comparison_in_chromium(server: str, tmp_path: Path) -> None:
             charts = tmp_path / "workbench-charts.png"
             page.screenshot(path=str(charts))
             assert top.stat().st_size > 10_000 and charts.stat().st_size > 10_000
+            # The network map draws the US states from the copy the app serves itself.
+            page.get_by_role("tab", name="Network", exact=True).click()
+            states = page.locator(".js-plotly-plot .geo .subunits path").first
+            expect(states).to_be_attached(timeout=60_000)
+            page.screenshot(path=str(tmp_path / "workbench-map.png"))
+            # Nothing is fetched from the internet: the workbench runs offline.
+            outside = [u for u in requested if not u.startswith(server) and "://" in u]
+            assert outside == [], outside[:5]
         finally:
             browser.close()

@@ -106,6 +106,13 @@ def test_kpi_bars_has_error_bars():
     assert list(bar.y) == [10.0, 9.0]
     assert list(bar.error_y.array) == [2.0, 2.0]
     assert list(bar.error_y.arrayminus) == [1.0, 1.0]
+    assert fig.layout.yaxis.title.text == "cost_per_order (USD)"  # the KPI's unit
+
+
+def test_every_kpi_has_a_unit():
+    from sim.kpis import KPI_NAMES, KPI_UNITS
+
+    assert tuple(KPI_UNITS) == KPI_NAMES
 
 
 def test_ecdf_one_line_per_policy_excludes_bopis_and_warmup():
@@ -212,6 +219,8 @@ def test_cost_speed_tradeoff_one_point_per_policy():
     assert [t.name for t in fig.data] == ["closest", "cost"]
     assert list(fig.data[1].x) == [9.0] and list(fig.data[1].y) == [70.0]
     assert list(fig.data[0].error_x.array) == [2.0]
+    assert fig.layout.xaxis.title.text == "cost_per_order (USD)"
+    assert fig.layout.yaxis.title.text == "click_to_door_hours_p90 (h)"
 
 
 @pytest.mark.parametrize(
