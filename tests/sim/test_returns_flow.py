@@ -1,0 +1,130 @@
+"""Customer returns against the per-line draws of `sim.model.arrivals` (lag, units).
+
+Found by mutation testing: a lag read in days as hours, a transfer time in days, BOPIS
+pickups never scheduling returns, transferred units not counted as restocked, and a
+return larger than the package's units passed the suite (or only the golden baseline
+failed). Rule (`sim.model.returns`): a line handed to the customer at ``T`` (delivery, or
+BOPIS pickup) comes back at ``T + lag`` with ``min(drawn units, units handed over)``, if that
+is within the horizon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from busy_world import busy
+
+
+@pytest.fixture(scope="module")
+def handed():
+    """Lines of single-package orders delivered or picked up, with their hand-over time."""
+    scn, w, r = busy()
+    o = r.orders
+    one = o[(o["packages"] == 1) & o["status"].isin(["delivered", "picked_up"])]
+    t = np.where(one["method"] == "bopis", one["picked_up_h"], one["delivered_h"])
+    when = pd.Series(t, index=one["order_id"].to_numpy())
+    lines = r.lines.reset_index(drop=True)
+    keep = lines["order_id"].isin(when.index).to_numpy()
+    j = np.flatnonzero(keep)
+    out = pd.DataFrame({
+        "j": j,
+        "order_id": lines["order_id"].to_numpy()[j],
+        "sku": lines["sku"].astype(str).to_numpy()[j],
+        "bopis": lines["order_id"].map(o.set_index("order_id")["method"].astype(str)).to_numpy()[j] == "bopis",
+        "t": when.loc[lines["order_id"].to_numpy()[j]].to_numpy(),
+        "fulfilled": lines["units_fulfilled"].to_numpy()[j],
+        "returned": lines["units_returned"].to_numpy()[j],
+        "lag": w.demand.ret_lag_h[j],
+        "drawn": w.demand.ret_qty[j],
+    })  # fmt: skip
+    return scn, w, r, out
+
+
+def test_returned_units_follow_the_drawn_units_and_lags(handed) -> None:
+    _, w, _, x = handed
+    inside = x["t"] + x["lag"] <= w.horizon_h
+    expected = np.where(inside, np.minimum(x["drawn"], x["fulfilled"]), 0)
+    assert (x["returned"].to_numpy() == expected).all()
+    # both kinds of hand-over lead to returns, and some returns fall after the horizon
+    assert x.loc[x["bopis"], "returned"].sum() > 0 and x.loc[~x["bopis"], "returned"].sum() > 0
+    assert ((~inside) & (x["drawn"] > 0)).any()
+
+
+def test_a_return_arrives_exactly_its_lag_after_the_hand_over(handed) -> None:
+    _, _, r, x = handed
+    ev = r.events[r.events["kind"] == "return"]
+    ev = ev.assign(sku=ev["sku"].astype(str)).merge(x, on=["order_id", "sku"])
+    assert len(ev) > 50
+    assert ev["time_h"].to_numpy() == pytest.approx((ev["t"] + ev["lag"]).to_numpy())
+
+
+def test_returns_to_a_dc_travel_the_store_lead_time(handed) -> None:
+    """A returned unit sent to a DC is restocked there `store_lead_days` (days, not hours)
+    after its inspection; one inspected at that DC is restocked at once."""
+    scn, w, r, _ = handed
+    assert w.returns.transfer_h == pytest.approx(scn.inventory.replenishment.store_lead_days * 24.0)
+    assert w.returns.inspection_h == pytest.approx(scn.returns.inspection_hours)
+
+
+def test_units_restocked_count_transfers_that_arrive_within_the_horizon() -> None:
+    """Every restocked unit is audited in the ledger as a return to stock; within the
+    horizon the lines' ``units_restocked`` equal the ledger's return receipts (restocks
+    where received plus transfers arriving at the DC)."""
+    from busy_world import scenario
+
+    from sim import run
+
+    scn = scenario(
+        **{"returns.inspection_hours": 1, "inventory.replenishment.store_lead_days": 0.5}
+    )
+    r = run(scn, "closest", 3, days=5)
+    ev = r.events
+    restock_here = ev.loc[ev["kind"] == "return_restock", "qty"].sum()
+    transferred = ev.loc[ev["kind"] == "return_transfer_to_dc", ["time_h", "location", "qty"]]
+    # a transfer to another DC arrives 12 h after inspection, one at the DC at once;
+    # an upper and lower bound on what arrives within the horizon (120 h)
+    horizon = 24.0 * 5
+    lower = transferred.loc[transferred["time_h"] + 12.0 <= horizon, "qty"].sum()
+    upper = transferred.loc[transferred["time_h"] <= horizon, "qty"].sum()
+    restocked = r.lines["units_restocked"].sum()
+    assert lower > 0
+    assert restock_here + lower <= restocked <= restock_here + upper
+
+
+def test_mail_returns_reach_the_regions_dc_and_desk_returns_its_store(handed) -> None:
+    """By mail to the customer region's returns DC, over a desk to its returns store
+    (the other one when the region has none)."""
+    _, w, r, _ = handed
+    edited = set(r.events.loc[r.events["kind"] == "edit", "order_id"])
+    ev = r.events[(r.events["kind"] == "return") & ~r.events["order_id"].isin(edited)]
+    region = w.demand.region[ev["order_id"].str[1:].astype(int).to_numpy()]
+    dc, store = np.asarray(w.return_dc)[region], np.asarray(w.return_store)[region]
+    mail = (ev["detail"] == "mail").to_numpy()
+    want = np.where(mail, np.where(dc >= 0, dc, store), np.where(store >= 0, store, dc))
+    assert mail.any() and (~mail).any() and (dc != store).all()
+    assert (ev["location"].cat.codes.to_numpy() == want).all()
+
+
+def test_every_return_is_decided_inspection_hours_after_it_arrives(handed) -> None:
+    scn, _, r, _ = handed
+    ev = r.events.assign(sku=r.events["sku"].astype(str), kind=r.events["kind"].astype(str))
+    came = ev[ev["kind"] == "return"][["order_id", "sku", "time_h"]]
+    decided = ev[ev["kind"].str.startswith("return_")][["order_id", "sku", "time_h"]]
+    assert len(came) == len(decided) > 50
+    pairs = came.merge(decided, on=["order_id", "sku"], suffixes=("", "_d"))
+    pairs["ok"] = np.isclose(pairs["time_h_d"] - pairs["time_h"], scn.returns.inspection_hours)
+    assert pairs.groupby(["order_id", "sku", "time_h"])["ok"].any().all()
+
+
+def test_exchanges_are_placed_for_exactly_the_returns_drawn_as_exchanges(handed) -> None:
+    _, w, r, x = handed
+    back = x[x["returned"] > 0].assign(
+        exchange=w.demand.ret_exchange[x.loc[x["returned"] > 0, "j"]]
+    )
+    wanted = back.groupby("order_id")["exchange"].any()
+    ev = r.events[r.events["kind"] == "exchange"]
+    placed = set(ev["detail"].astype(str).str.split("-X").str[0])
+    assert wanted.any() and (~wanted).any()
+    assert set(wanted[wanted].index) <= placed
+    assert not set(wanted[~wanted].index) & placed
