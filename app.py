@@ -469,6 +469,14 @@ def _chart(title: str, build: Callable[[], Any]) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def horizon_days(scenario_yaml: str) -> int:
+    """Simulated days with demand of a (resolved) scenario."""
+    import yaml
+
+    return int(yaml.safe_load(scenario_yaml)["horizon_days"])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def network_frames(scenario_yaml: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Locations (id, kind, lat, lon) and demand regions (id, lat, lon) of a scenario."""
     from sim.scenario.build import build_network
@@ -541,7 +549,12 @@ def charts_ui(outcome: Outcome) -> None:
             lambda: figures.store_workload(_of_policy(tables.get("shipments"), policy)),
         )
     with tabs[6]:
-        _chart("ATS over time", lambda: figures.ats_over_time(tables.get("inventory")))
+        _chart(
+            "ATS over time",
+            lambda: figures.ats_over_time(
+                tables.get("inventory"), horizon_days=horizon_days(outcome.scenario_yaml)
+            ),
+        )
     st.caption("Per-order charts use replication 0 of each policy.")
 
 

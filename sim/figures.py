@@ -380,14 +380,18 @@ def store_workload(result: Any) -> go.Figure:
 ATS_VALUE_COLUMNS = ("ats", "on_hand", "mean_on_hand")
 
 
-def ats_over_time(result: Any, by: str = "kind", value: str | None = None) -> go.Figure:
-    """Daily stock level summed by location kind (or by location).
+def ats_over_time(
+    result: Any, by: str = "kind", value: str | None = None, horizon_days: int | None = None
+) -> go.Figure:
+    """Daily stock level summed by location kind (or by location), at the end of each day.
 
     Args:
         result: Inventory table (the rows of the daily series: a ``day`` column, a group
             column and a value column), a `RunResult`, or several.
         by: Group column, ``"kind"`` (default) or ``"location"``.
         value: Value column; None = the first of ``ats``, ``on_hand``, ``mean_on_hand``.
+        horizon_days: Days with demand; when given, a dashed line marks the end of the
+            last one (later days only finish the orders in flight). [days]
 
     Returns:
         One `go.Scatter` line per group and policy. [units]
@@ -412,6 +416,13 @@ def ats_over_time(result: Any, by: str = "kind", value: str | None = None) -> go
         label = " / ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)) if k != "")
         part = part.sort_values("day")
         fig.add_trace(go.Scatter(x=part["day"], y=part[value], mode="lines", name=label or value))
+    if horizon_days is not None and grouped["day"].max() >= horizon_days:
+        fig.add_vline(
+            x=horizon_days - 1,  # day d's row is the level at its end
+            line_dash="dash",
+            line_color="grey",
+            annotation_text="last orders",
+        )
     fig.update_layout(title=title, xaxis_title="day", yaxis_title=f"{value} (units)")
     return fig
 

@@ -211,6 +211,16 @@ def test_ats_over_time_by_kind():
     warehouse, store = fig.data
     assert list(store.y) == [12, 10]
     assert list(warehouse.y) == [100, 90]
+    assert not fig.layout.shapes  # no horizon given: no marker
+
+
+def test_ats_over_time_marks_the_end_of_demand():
+    days = sorted(inventory_table()["day"].dropna().unique())  # two daily rows: 0 and 1
+    marked = figures.ats_over_time(inventory_table(), horizon_days=1)
+    assert [s.x0 for s in marked.layout.shapes] == [0]  # the end of day 0, the last with demand
+    assert marked.layout.annotations[0].text == "last orders"
+    # no line when every row is within the horizon
+    assert not figures.ats_over_time(inventory_table(), horizon_days=len(days)).layout.shapes
 
 
 def test_cost_speed_tradeoff_one_point_per_policy():
