@@ -230,9 +230,14 @@ def _scenario_source(name: str, base_dir: Path) -> str:
 def _where(
     overrides: Mapping[str, Any], grid: Mapping[str, Any], set_field: str, field: str
 ) -> str:
-    """The sweep-file field that a scenario error on ``field`` points back to."""
+    """The sweep-file field that a scenario error on ``field`` points back to: the override
+    at or above ``field``, else one below it (a rule over a whole section, e.g. shares that
+    must sum to 1, fails on the section an override changed a part of)."""
     for path in overrides:
         if field == path or field.startswith(path + "."):
+            return f"grid.{path}" if path in grid else f"{set_field}.{path}"
+    for path in overrides:
+        if path.startswith(field + "."):
             return f"grid.{path}" if path in grid else f"{set_field}.{path}"
     return set_field or "scenario"
 

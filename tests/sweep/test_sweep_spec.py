@@ -105,6 +105,11 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
             "needs at least one value",
         ),
         ({"grid": {"not a path!": [1]}}, "grid", "not a dotted path"),
+        (  # a rule over the whole section (shares sum to 1) names the grid entry that broke it
+            {"grid": {"demand.channels.web.methods.bopis": [0.3]}, "overrides": []},
+            "grid.demand.channels.web.methods.bopis",
+            "sum to 1",
+        ),
         ({"repetitions": 3}, "repetitions", "unknown key 'repetitions'"),
         ({"policies": None}, "policies", "required field is missing"),
         (
