@@ -71,7 +71,8 @@ table[table["kpi"].isin(["cost_per_order", "click_to_door_hours_p90", "stockout_
     (
         "md",
         """`compare(scenario, policies, reps, seed, baseline)` returns the same table in one call;
-the CLI equivalent is `fulfil compare scenarios/default.yaml --policies closest,cost`.""",
+the CLI equivalent is
+`fulfil compare scenarios/default.yaml --policies closest,cost --reps 2 --seed 1 --days 1`.""",
     ),
 ]
 
