@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -337,6 +338,14 @@ def cmd_app(args: argparse.Namespace) -> int:
     port = int_option("fulfil app", "--port", args.port, 1, 65535)  # the user named no file
     if not APP_PATH.is_file():
         raise UsageError(str(APP_PATH), "", "the workbench app is not installed (file not found)")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:  # free, before we start
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise UsageError(
+                "fulfil app", "--port", f"127.0.0.1:{port} is in use; choose another port"
+            ) from None
     command = [
         sys.executable,
         "-m",

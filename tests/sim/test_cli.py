@@ -257,6 +257,17 @@ def test_app_port_is_checked():
     assert line == "fulfil app: --port: expected an integer, got 'abc'"  # no file to blame
 
 
+def test_app_refuses_a_port_in_use():
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        line = assert_user_error(fulfil("app", "--port", str(port)), "--port")
+    assert line == f"fulfil app: --port: 127.0.0.1:{port} is in use; choose another port"
+
+
 def _sim_ready() -> bool:
     try:
         import sim.run  # noqa: F401
