@@ -86,6 +86,7 @@ class OnlineDemand:
     channel: np.ndarray  # int8 index into CHANNELS
     region: np.ndarray  # int32 region row
     method: np.ndarray  # int8 index into METHODS
+    requested_method: np.ndarray  # int8, as the customer chose (before `method` fell back)
     pickup_store: np.ndarray  # int32 location row (BOPIS) or -1
     line_start: np.ndarray  # int64 (N + 1,)
     cs_kind: np.ndarray  # int8 CS_NONE | CS_EDIT | CS_CANCEL
@@ -278,6 +279,7 @@ def generate_online(
         edges = np.cumsum([m.ship, m.bopis, m.same_day])
         sel = channel == code
         method[sel] = np.minimum(np.searchsorted(edges, u[sel] * edges[-1], side="right"), 2)
+    requested = method.copy()  # no pickup store or same-day location nearby: ship instead
     pickup = regions.pickup_store[region].astype(np.int32)
     bopis = method == METHODS.index("bopis")
     method[bopis & (pickup < 0)] = METHODS.index("ship")
@@ -321,6 +323,7 @@ def generate_online(
         channel=channel,
         region=region,
         method=method,
+        requested_method=requested,
         pickup_store=pickup,
         line_start=line_start,
         cs_kind=cs_kind,

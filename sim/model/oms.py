@@ -71,7 +71,8 @@ class Oms(Closing):
         self._chan = d.channel.tolist()
         self._region = d.region.tolist()
         self._method = d.method.tolist()
-        self.requested_method = d.method.copy()  # before storefront fallbacks
+        self.requested_method = d.requested_method  # the customer's choice, before fallbacks
+        self._requested = d.requested_method.tolist()
         self._pickup = d.pickup_store.tolist()
         # per-order columns read once per order stay numpy (memory: 1M orders); small ones
         # read often are Python lists (fast scalar access)
@@ -187,6 +188,8 @@ class Oms(Closing):
             )
             st = OrderState(k, order, m, t, s0, s1)
             self.live[k] = st
+            if self._requested[k] != m:  # no pickup store / same-day location for the region
+                self.rec.event(t, "method_fallback", k, -1, -1, order.units, METHODS[m])
             if self._cs_kind[k]:
                 delay = float(self._cs_delay[k]) + t - now
                 call_later(self.env, max(0.0, delay), self.w.service.on_event, st)

@@ -1,8 +1,9 @@
 """Settings of a valid scenario that do little or nothing in a run: wholesale demand with
-no wholesale DC to serve it, a peak wholly outside the simulated days or wholly inside
-the warm-up (left out of the KPIs), an outage or a carrier delay that starts after them or
-ends within the warm-up (a wrong year, or a horizon shortened with ``--days`` or the app's
-lever). They are not errors, so the CLI and the app warn."""
+no wholesale DC to serve it, pickup demand with no location offering pickup, a peak wholly
+outside the simulated days or wholly inside the warm-up (left out of the KPIs), an outage
+or a carrier delay that starts after them or ends within the warm-up (a wrong year, or a
+horizon shortened with ``--days`` or the app's lever). They are not errors, so the CLI and
+the app warn."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def idle_settings(scn: Scenario, days: int | None = None) -> list[tuple[str, str
             "demand.channels.wholesale.orders_per_day",
             f"{b2b:g} orders a day go unfilled: no location of kind wholesale_dc serves them",
         ))  # fmt: skip
+    out += _pickup_nowhere(scn)
     windows = [("disruptions.outages", w) for w in scn.disruptions.outages]
     windows += [("disruptions.carrier_delays", w) for w in scn.disruptions.carrier_delays]
     counts: dict[str, int] = {}
@@ -53,4 +55,24 @@ def idle_settings(scn: Scenario, days: int | None = None) -> list[tuple[str, str
         elif w.start_day + w.days <= warmup:
             out.append((f"{name}.{i}", f"ends on day {w.start_day + w.days:g}, within the "
                         f"warm-up: {in_warmup}"))  # fmt: skip
+    return out
+
+
+def _pickup_nowhere(scn: Scenario) -> list[tuple[str, str]]:
+    """Pickup (BOPIS) shares of online channels when no location offers pickup."""
+    from engine import Capability
+    from sim.scenario.build import sites
+    from sim.scenario.sections import ONLINE_CHANNELS
+
+    if any(Capability.PICKUP in s.location.capabilities for s in sites(scn)):
+        return []
+    out = []
+    for name in ONLINE_CHANNELS:
+        channel = getattr(scn.demand.channels, name)
+        if channel.orders_per_day > 0 and channel.methods.bopis > 0:
+            out.append((
+                f"demand.channels.{name}.methods.bopis",
+                f"{channel.methods.bopis:.0%} of {name} orders ask for pickup, but no location "
+                "offers it: they ship instead (requested_method keeps the wish)",
+            ))  # fmt: skip
     return out

@@ -146,6 +146,22 @@ def test_settings_outside_a_shortened_run_are_named():
     assert [f for f, _ in idle_settings(peak, days=first + 1)][0] == "demand.peaks.1"
 
 
+def test_pickup_demand_without_pickup_locations_is_named():
+    from sim import load_scenario
+    from sim.scenario.idle import idle_settings
+
+    none = {"network.stores.count": 0}  # the default's web and app channels ask for pickup
+    found = idle_settings(load_scenario("default", none))
+    assert [f for f, _ in found] == [
+        "demand.channels.web.methods.bopis",
+        "demand.channels.app.methods.bopis",
+    ]
+    assert found[0][1].startswith("12% of web orders ask for pickup, but no location offers")
+    no_pickup = {"network.store_defaults.pickup": False}
+    assert len(idle_settings(load_scenario("default", no_pickup))) == 2
+    assert idle_settings(load_scenario("default")) == []
+
+
 def test_settings_wholly_inside_the_warmup_are_named():
     from sim import load_scenario
     from sim.scenario.idle import idle_settings

@@ -418,3 +418,20 @@ def test_pos_syncs_land_exactly_one_delay_after_the_sales(minutes) -> None:
         World.build(scn, "closest", 3, 0, 1).run()
     assert len(lags) > 50
     assert np.allclose(lags, minutes / 60.0, atol=1e-9)
+
+
+def test_requested_method_keeps_pickup_wishes_nobody_can_serve():
+    """With no stores, a pickup wish ships instead: the order's `method` says ship,
+    `requested_method` keeps the wish and each switch is a `method_fallback` event."""
+    wishes = {"ship": 0.6, "bopis": 0.4, "same_day": 0.0}
+    scn = scenario(**{"network.stores.count": 0, "demand.channels.web.methods": wishes})
+    r = run(scn, "closest", SEED, days=2)
+    o = r.orders
+    assert set(o["method"].astype(str)) == {"ship"}
+    requested = o["requested_method"].astype(str).value_counts(normalize=True)
+    for method, share in list(wishes.items())[:2]:  # drawn shares: binomial, n ~ 400
+        assert requested[method] == pytest.approx(share, abs=4 * math.sqrt(share / len(o)))
+    fallbacks = r.events[r.events["kind"] == "method_fallback"]
+    switched = o[o["requested_method"].astype(str) != "ship"]
+    assert sorted(fallbacks["order_id"]) == sorted(switched["order_id"])
+    assert (fallbacks["detail"] == "ship").all()
