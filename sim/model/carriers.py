@@ -9,7 +9,8 @@ of one location and pickup share one SimPy event. Transit time in hours is
 with Z standard normal (``delay_sd_days`` = sd), U uniform on [0, 1) (parcels are delivered
 during the delivery day's rounds, up to 10 h before the clock time of the pickup) and
 `extra_days` from carrier-delay disruptions. Same-day parcels leave with a courier as soon
-as they are packed and arrive within ``operations.same_day_hours`` (uniform on [50%, 100%]).
+as they are packed and arrive within ``operations.courier_hours`` (uniform on [50%, 100%]);
+the promise, ``operations.same_day_hours`` from routing, also covers the hold and the pick.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class Carriers:
         self.flows = w.stock.flows
         self.transit = w.network.transit_table.tolist()
         self.sd = w.scn.carriers.delay_sd_days
-        self.same_day_h = w.scn.operations.same_day_hours
+        self.courier_h = w.scn.operations.courier_hours
         self.rng: np.random.Generator = w.streams["transit"]
         self.docks: dict[tuple[int, float], list[Package]] = {}
         self._normal: list[float] = []
@@ -102,7 +103,7 @@ class Carriers:
         """A same-day parcel leaves with a courier right away."""
         self.flows.shipped += pkg.units
         self.w.oms.handed_over(pkg, t)
-        hours = self.same_day_h * (0.5 + 0.5 * self._u())
+        hours = self.courier_h * (0.5 + 0.5 * self._u())
         call_later(self.env, hours, self._arrive, pkg)
 
     def _arrive(self, ev: Timer) -> None:

@@ -222,7 +222,10 @@ class Operations(StrictModel):
             decides them as one batch, see `engine.routing.batch`); 0 places every order
             at the instant it arrives. [s]
         oversell_action: On a location's rejection: re-route the order or cancel it.
-        same_day_hours: Delivery time of same-day orders after pick. [h]
+        same_day_hours: Promised time to the door of a same-day order, from routing (or
+            the location's next opening): hold, pick, pack and courier. [h]
+        courier_hours: Longest courier trip of a same-day parcel, from packing to the door
+            (uniform on [50%, 100%] of it). [h]
         release_hold_minutes: Hold between placement and release to locations, during
             which customer service can still edit or cancel the order. [min]
         pick_time: Distribution of pick/pack times around their mean.
@@ -238,6 +241,7 @@ class Operations(StrictModel):
     routing_tick_seconds: float = Field(default=60.0, ge=0, le=3600)
     oversell_action: Literal["reroute", "cancel"] = "reroute"
     same_day_hours: float = Field(default=4.0, gt=0)
+    courier_hours: float = Field(default=2.0, gt=0)
     release_hold_minutes: float = Field(default=30.0, ge=0)
     pick_time: Literal["exponential", "fixed", "lognormal"] = "lognormal"
     pick_time_cv: float = Field(default=0.5, ge=0)
