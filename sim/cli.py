@@ -383,7 +383,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="scenario YAML file or named scenario")
     p.add_argument("--policy", required=True, metavar="NAME", help="routing policy name")
     p.add_argument("--seed", metavar="N", help="random seed (default: the scenario's)")
-    p.add_argument("--days", metavar="D", help="simulate D days instead of the horizon")
+    p.add_argument(
+        "--days",
+        metavar="D",
+        help="simulate D days instead of the horizon (warm-up: at most D // 2 of them)",
+    )
     p.add_argument("--out", metavar="DIR", help="write tables (Parquet), KPIs and scenario")
     p.add_argument("--json", action="store_true", help="print the KPIs as one JSON object")
     p.set_defaults(handler=cmd_run)
@@ -398,7 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reps", default="5", metavar="R", help="replications per policy (default 5)")
     p.add_argument("--baseline", metavar="NAME", help="policy for differences (default: first)")
     p.add_argument("--seed", metavar="N", help="root seed (default: the scenario's)")
-    p.add_argument("--days", metavar="D", help="simulate D days instead of the horizon")
+    p.add_argument(
+        "--days",
+        metavar="D",
+        help="simulate D days instead of the horizon (warm-up: at most D // 2 of them)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_compare)
 

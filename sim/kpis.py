@@ -156,7 +156,8 @@ def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
     Definitions (orders created after the warm-up; ``n_pkg`` = orders with >= 1 package):
 
     - ``orders``, ``units_demanded``: count of online orders and their units (after
-      customer edits and cancellations; wholesale orders are left out of every KPI).
+      customer edits, cancellations and BOPIS no-shows; wholesale orders are left out of
+      every KPI).
     - ``fill_rate`` = units fulfilled (handed to a carrier or picked up) / units demanded.
     - ``stockout_rate`` = units lost at routing (no ATS at any eligible location) / units
       demanded.

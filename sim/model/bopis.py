@@ -4,7 +4,9 @@ When a BOPIS package is ready at its store (picked there, or delivered there fro
 the customer is notified. They come after their pre-drawn pickup delay (at the next time
 the store is open), unless they are a no-show or would come after ``no_show_days``: then
 the store cancels the package after ``no_show_days`` and puts the units back on the shelf
-(and back into the ledger: reported as a return to stock).
+(and back into the ledger: reported as a return to stock). Like a customer's cancellation,
+a no-show's units no longer count as demand (the order's and lines' ``units``; the lines
+keep ``units_ordered``), so the fill rate measures what the network failed to supply.
 """
 
 from __future__ import annotations
@@ -79,6 +81,11 @@ class Bopis:
             w.ledger.return_to_stock(row, s, q, at, "no_show", pkg.eo.order.id)
             refund += w.oms.price[s] * q
         pkg.status = "no_show"
+        st = pkg.st  # the customer gave these units up: no longer demanded, as a cancel
+        st.units -= pkg.units
+        if st.idx >= 0:
+            for _, q, j in pkg.lines:
+                w.rec.l_units[j] -= q
         w.oms.refund(pkg.st.idx, refund)
         w.rec.event(t, "no_show", pkg.st.idx, row, -1, pkg.units, f"refund {refund:.2f}")
         w.oms.finish_package(pkg, t)

@@ -76,9 +76,27 @@ def test_a_no_show_refunds_the_price_of_every_unit(bopis) -> None:
     edited = set(r.events.loc[r.events["kind"].isin(["edit", "cancel"]), "order_id"])
     gone = gone[~gone["order_id"].isin(edited)]
     lines = r.lines[r.lines["order_id"].isin(gone["order_id"])]
-    assert (lines["units"] > 1).any()  # a multi-unit line: price x quantity matters
+    units = lines["units_ordered"].to_numpy()  # not edited: what the customer gave up
+    assert (units > 1).any()  # a multi-unit line: price x quantity matters
     price = np.asarray(w.oms.price)[lines["sku"].cat.codes.to_numpy()]
-    owed = (price * lines["units"].to_numpy()).round(6)
+    owed = (price * units).round(6)
     owed = lines.assign(owed=owed).groupby("order_id")["owed"].sum()
     refund = r.orders.set_index("order_id").loc[owed.index, "refund"]
     assert refund.to_numpy() == pytest.approx(owed.to_numpy())
+
+
+def test_no_show_units_are_not_demand(bopis) -> None:
+    """A no-show gives the units up as a cancellation does: the order and its lines keep
+    them in `units_ordered` only, so the fill rate is not lowered by customers who never
+    came (before: every no-show unit counted as unfilled demand)."""
+    _, _, r, pk = bopis
+    o = r.orders.set_index("order_id")
+    shows = pk[pk["status"] == "no_show"]
+    assert len(shows) > 10
+    gone = o.loc[shows["order_id"]]
+    assert (gone["units"] == 0).all() and (gone["units_fulfilled"] == 0).all()
+    assert (gone["units_ordered"] == shows.set_index("order_id")["units"]).all()
+    lines = r.lines[r.lines["order_id"].isin(shows["order_id"])]
+    assert (lines["units"] == 0).all() and (lines["units_ordered"] > 0).all()
+    came = o.loc[pk.loc[pk["status"] == "picked_up", "order_id"]]
+    assert (came["units"] == came["units_fulfilled"]).all()
