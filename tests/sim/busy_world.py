@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from demand_scale import scaled_demand
+
 from sim import load_scenario, run
 from sim.model.world import World
-from sim.scenario.sections import ONLINE_CHANNELS
 
 SCALE = 0.1
 DAYS = 5
@@ -36,13 +37,7 @@ BUSY = {
 
 
 def scenario(**extra: object):
-    base = load_scenario("default")
-    ch = base.demand.channels
-    over: dict[str, object] = {
-        f"demand.channels.{c}.orders_per_day": getattr(ch, c).orders_per_day * SCALE
-        for c in (*ONLINE_CHANNELS, "wholesale")
-    }
-    over["demand.channels.pos.sales_per_store_per_day"] = ch.pos.sales_per_store_per_day * SCALE
+    over = scaled_demand(load_scenario("default"), SCALE)
     over.update(BUSY)
     over.update(extra)
     return load_scenario("default", overrides=over)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from demand_scale import scaled_demand
 
 from sim import load_scenario, run
-from sim.scenario.sections import ONLINE_CHANNELS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = 0.1
@@ -24,14 +24,7 @@ DEMAND_COLUMNS = ["order_id", "channel", "requested_method", "region", "created_
 
 
 def small_default():
-    scn = load_scenario("default")
-    ch = scn.demand.channels
-    over: dict[str, object] = {
-        f"demand.channels.{c}.orders_per_day": getattr(ch, c).orders_per_day * SCALE
-        for c in (*ONLINE_CHANNELS, "wholesale")
-    }
-    over["demand.channels.pos.sales_per_store_per_day"] = ch.pos.sales_per_store_per_day * SCALE
-    return load_scenario("default", overrides=over)
+    return load_scenario("default", overrides=scaled_demand(load_scenario("default"), SCALE))
 
 
 def fingerprint(result) -> dict:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from demand_scale import scaled_demand
 
 from sim import load_scenario, run
 from sim.kpis import KPI_NAMES
 from sim.model.stock import ConservationError, PhysicalStock
 from sim.records import ORDER_STATUSES, TERMINAL_STATUSES
 from sim.scenario.loader import SCENARIOS_DIR
-from sim.scenario.sections import ONLINE_CHANNELS
 
 SCALE = 0.1
 IN_FLIGHT_PACKAGE = {"released", "picked", "shipped", "in_transfer", "ready_for_pickup"}
@@ -31,13 +31,7 @@ SCENARIO_FILES = sorted(SCENARIOS_DIR.glob("*.yaml"))
 def small(path: Path | str, **extra: object):
     """The scenario at `SCALE` of its demand, and the days that cover its disruptions."""
     scn = load_scenario(path)
-    ch = scn.demand.channels
-    over: dict[str, object] = {
-        f"demand.channels.{c}.orders_per_day": getattr(ch, c).orders_per_day * SCALE
-        for c in (*ONLINE_CHANNELS, "wholesale")
-    }
-    over["demand.channels.pos.sales_per_store_per_day"] = ch.pos.sales_per_store_per_day * SCALE
-    over.update(extra)
+    over = {**scaled_demand(scn, SCALE), **extra}
     ends = [o.start_day + o.days for o in scn.disruptions.outages]
     ends += [d.start_day + d.days for d in scn.disruptions.carrier_delays]
     ends += [(p.start - scn.start).days + p.days for p in scn.demand.peaks]
