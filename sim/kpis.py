@@ -20,27 +20,6 @@ from sim.scenario.sections import ONLINE_CHANNELS
 
 __all__ = ["KPI_NAMES", "KPI_UNITS", "STORE_KINDS", "compute_kpis", "online_mask"]
 
-KPI_NAMES: tuple[str, ...] = (
-    "orders",
-    "units_demanded",
-    "fill_rate",
-    "stockout_rate",
-    "oversell_rate",
-    "cost_per_order",
-    "shipping_cost_per_order",
-    "handling_cost_per_order",
-    "packages_per_order",
-    "split_rate",
-    "click_to_door_hours_mean",
-    "click_to_door_hours_p90",
-    "on_time_rate",
-    "bopis_ready_hours_p90",
-    "store_ship_share",
-    "returns_units",
-    "returns_restocked_units",
-)
-"""The KPI names, in display order (same in code, CLI JSON, app and docs)."""
-
 KPI_UNITS: dict[str, str] = {
     "orders": "orders",
     "units_demanded": "units",
@@ -60,7 +39,10 @@ KPI_UNITS: dict[str, str] = {
     "returns_units": "units",
     "returns_restocked_units": "units",
 }
-"""Unit of each KPI, in the order of `KPI_NAMES` (tables and chart axes show it)."""
+"""The KPIs, in display order, with the unit tables and chart axes show."""
+
+KPI_NAMES: tuple[str, ...] = tuple(KPI_UNITS)
+"""The KPI names, in display order (same in code, CLI JSON, app and docs)."""
 
 #: KPIs where a larger value is better / worse; the counts and shares without a better
 #: direction are in neither.

@@ -19,8 +19,10 @@ import math
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from engine import Channel, DeliveryMethod, Order, OrderLine, OrderStatus
-from sim.model.arrivals import CHANNELS, METHODS
+from sim.model.arrivals import CHANNELS, METHODS, OnlineDemand
 from sim.model.closing import Closing
 from sim.model.orders import EngineOrder, OrderState, Package, order_id
 from sim.model.timers import Timer, call_later
@@ -72,7 +74,6 @@ class Oms(Closing):
         self._region = d.region.tolist()
         self._method = d.method.tolist()
         self.requested_method = d.requested_method  # the customer's choice, before fallbacks
-        self._requested = d.requested_method.tolist()
         self._pickup = d.pickup_store.tolist()
         # per-order columns read once per order stay numpy (memory: 1M orders); small ones
         # read often are Python lists (fast scalar access)
@@ -106,6 +107,18 @@ class Oms(Closing):
         self.pending: list[OrderState] = []
         self.live: dict[int, OrderState] = {}  # order index -> state, until final
         self.live_packages: dict[int, Package] = {}  # id(package) -> package, until finished
+        self._record_region_fallbacks(d)
+
+    def _record_region_fallbacks(self, d: OnlineDemand) -> None:
+        """A `method_fallback` event, at its creation time, for each order whose region has
+        no pickup store or same-day location: it was drawn shipping (`requested_method`
+        keeps the wish). Events are ordered by time when the tables are built."""
+        fell = np.flatnonzero(d.requested_method != d.method)
+        units = np.concatenate(([0], np.cumsum(d.line_qty, dtype=np.int64)))
+        start = d.line_start
+        for k in fell.tolist():
+            qty = int(units[start[k + 1]] - units[start[k]])
+            self.rec.event(self._time[k], "method_fallback", k, -1, -1, qty, METHODS[d.method[k]])
 
     # ------------------------------------------------------------------ arrivals
 
@@ -188,8 +201,6 @@ class Oms(Closing):
             )
             st = OrderState(k, order, m, t, s0, s1)
             self.live[k] = st
-            if self._requested[k] != m:  # no pickup store / same-day location for the region
-                self.rec.event(t, "method_fallback", k, -1, -1, order.units, METHODS[m])
             if self._cs_kind[k]:
                 delay = float(self._cs_delay[k]) + t - now
                 call_later(self.env, max(0.0, delay), self.w.service.on_event, st)

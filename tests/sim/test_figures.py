@@ -109,12 +109,6 @@ def test_kpi_bars_has_error_bars():
     assert fig.layout.yaxis.title.text == "cost_per_order (USD)"  # the KPI's unit
 
 
-def test_every_kpi_has_a_unit():
-    from sim.kpis import KPI_NAMES, KPI_UNITS
-
-    assert tuple(KPI_UNITS) == KPI_NAMES
-
-
 def test_ecdf_one_line_per_policy_excludes_bopis_and_warmup():
     fig = figures.click_to_door_ecdf(orders_table())
     assert types(fig) == ["scatter", "scatter"]

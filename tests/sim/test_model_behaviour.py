@@ -27,6 +27,8 @@ import pandas as pd
 import pytest
 
 from sim import run
+from sim.model import oms
+from sim.model.world import World
 from sim.scenario import geography
 from sim.scenario.build import build_network, sites
 from sim.scenario.loader import load_scenario
@@ -216,6 +218,49 @@ POS_STRESS: dict[str, object] = {
     "demand.channels.pos.sales_per_store_per_day": 120.0,
     "demand.channels.web.orders_per_day": 300.0,
 }
+
+
+# The same on the default network, with a half-day sync delay: many rejections.
+REJECT_STRESS = {**POS_STRESS, "inventory.pos_sync_delay_minutes": 720.0}
+
+
+def test_the_count_after_a_rejection_includes_the_unsynced_walk_in_sales():
+    """A rejected pick's cycle count puts the ledger at what it will be once the walk-in sales
+    not yet synced reach it: ``ledger on-hand = shelf + unsynced POS units`` right after the
+    count, so that the pending POS sync then brings the ledger exactly to the shelf (and the
+    rejected units are not subtracted twice)."""
+    checks: list[tuple[int, int, int]] = []  # (ledger, shelf, unsynced POS) after a count
+    reject = oms.Oms._reject
+
+    def spy(self, pkg, short, t):
+        reject(self, pkg, short, t)
+        w = self.w
+        for s, _, _ in short:
+            checks.append(
+                (int(self.ledger.on_hand[pkg.row, s]), int(w.stock.on_hand[pkg.row, s]),
+                 int(w.pending_pos[pkg.row, s]))
+            )  # fmt: skip
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(oms.Oms, "_reject", spy)
+        w = World.build(load_scenario("default", overrides=REJECT_STRESS), "closest", 1, 0, 2)
+        w.run()
+    assert len(checks) > 10
+    assert any(p > 0 for _, _, p in checks)  # some counts happen with sales still unsynced
+    assert all(ledger == shelf + pending for ledger, shelf, pending in checks)
+
+
+def test_rejected_units_are_never_rerouted_to_a_location_that_rejected_the_order():
+    r = run(load_scenario("default", overrides=REJECT_STRESS), "closest", seed=1, days=2)
+    s = r.shipments[["order_id", "location", "status", "released_h"]].astype(
+        {"order_id": str, "location": str, "status": str}
+    )
+    rejected = s[s["status"] == "rejected"]
+    assert len(rejected) > 10
+    first_reject = rejected.groupby(["order_id", "location"])["released_h"].min()
+    later = s.join(first_reject.rename("rejected_h"), on=["order_id", "location"], how="inner")
+    # after a location rejected an order, no package of that order is sent there again
+    assert (later["released_h"] <= later["rejected_h"]).all()
 
 
 def _rejections(r) -> pd.DataFrame:
