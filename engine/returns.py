@@ -101,13 +101,13 @@ class ReturnsPolicy:
     Rules: damaged -> dispose where received. New at a DC -> restock there. New at a store
     -> restock at the store if it carries the SKU (on_hand + reserved > 0 there, or
     `restock_at_any_store`), else transfer to the nearest DC. Opened -> transfer to a DC
-    for inspection (the receiving DC itself when received at one), or restock where received
-    if `restock_opened`. Refund = unit price x quantity, unless the customer wants an
+    for inspection (the receiving DC itself when received at one), or, if `restock_opened`,
+    as new (the same rules). Refund = unit price x quantity, unless the customer wants an
     exchange: then the refund is 0 and a new order for the same SKU and quantity is created.
 
     Args:
         restock_at_any_store: Stores restock new returns even of SKUs they do not carry.
-        restock_opened: Opened items are restocked where received (no inspection).
+        restock_opened: Opened items are restocked like new ones (no inspection).
     """
 
     def __init__(self, restock_at_any_store: bool = False, restock_opened: bool = False) -> None:
@@ -174,10 +174,11 @@ class ReturnsPolicy:
             reason = "opened: inspect at a DC"
         elif here.kind in STORE_KINDS:
             carries = int(ledger.on_hand[i, s]) + int(ledger.reserved[i, s]) > 0
-            reason = "new at a store that carries the SKU"
+            state = "new" if item.condition is Condition.NEW else "opened"
+            reason = f"{state} at a store that carries the SKU"
             if not (carries or self.restock_at_any_store):
                 dc = self.nearest_dc(network, here)
-                reason = "new at a store that does not carry the SKU"
+                reason = f"{state} at a store that does not carry the SKU"
                 if dc is not None:
                     action, where = ReturnAction.TRANSFER_TO_DC, dc
         else:

@@ -26,6 +26,9 @@ class RoutingSettings:
             when False an order that cannot be filled completely gets no allocation at all.
         bopis_pick_hours: Pick lead time from the start of work to "ready for pickup". [h]
         same_day_hours: Pick plus courier time for same-day delivery. [h]
+        release_hold_hours: Time between routing and release to the location (the OMS's
+            customer-service hold): work cannot start earlier, so promises count from
+            routing time plus this hold. [h]
         keep_reasons: Decisions keep the arrays `Decision.reasons` is built from (about
             24 bytes per location per decision). Turn off for long simulations that keep
             every decision.
@@ -38,6 +41,7 @@ class RoutingSettings:
     allow_partial: bool = True
     bopis_pick_hours: float = 2.0
     same_day_hours: float = 4.0
+    release_hold_hours: float = 0.0
     keep_reasons: bool = True
 
     def __post_init__(self) -> None:
@@ -51,7 +55,12 @@ class RoutingSettings:
             raise ValueError(
                 f"routing settings: max_packages must be a whole number >= 1, got {n!r}"
             )
-        for name in ("same_day_max_miles", "bopis_pick_hours", "same_day_hours"):
+        for name in (
+            "same_day_max_miles",
+            "bopis_pick_hours",
+            "same_day_hours",
+            "release_hold_hours",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
                 raise ValueError(f"routing settings: {name} must be a number >= 0, got {value!r}")

@@ -136,6 +136,8 @@ class ShipTimes:
     def __init__(self, network: Network, settings: RoutingSettings, clock: LocalClock) -> None:
         locs = network.locations
         self._locs = locs
+        self._network = network
+        self._hold_s = settings.release_hold_hours * 3600.0
         self._clock = clock
         self._settings = settings
         self._cutoff_s = [x.cutoff_hour * 3600.0 for x in locs]
@@ -170,11 +172,20 @@ class ShipTimes:
         location's cut-off that day if work starts before it, else the next day the
         location is open; transit days follow the parcel zone of `miles`, and the promise
         is the end of that local delivery day. BOPIS: ready
-        `bopis_pick_hours` after work starts. Same day: delivered `same_day_hours` after.
+        `bopis_pick_hours` after work starts, or that long after the next opening when
+        the store would be closed by then. Same day: delivered `same_day_hours` after.
+        Work starts no earlier than the release hold (`release_hold_hours`) after `ts`;
+        `is_open` is whether the location is open at `ts`.
         """
+        if self._hold_s:
+            ts += self._hold_s
+            is_open = bool(self._network.open_mask(datetime.fromtimestamp(ts, tz=UTC))[row])
         start = self.start(row, ts, is_open)
         if method is DeliveryMethod.BOPIS:
-            ready = start + self._settings.bopis_pick_hours * 3600.0
+            pick = self._settings.bopis_pick_hours * 3600.0
+            ready = start + pick
+            if not self._network.open_mask(datetime.fromtimestamp(ready, tz=UTC))[row]:
+                ready = self.start(row, ready, False) + pick  # picked after it reopens
             return ready, ready
         if method is DeliveryMethod.SAME_DAY:
             return start, start + self._settings.same_day_hours * 3600.0

@@ -195,7 +195,8 @@ def build_catalogue(scn: Scenario, seed: int | None = None) -> Catalogue:
 
     Generated SKUs: popularity ``zipf`` gives SKU rank r (1 = ``SKU-00001``) weight
     ``r**-zipf_s``; weight and price are lognormal with the given mean and cv (rounded to
-    0.01); return rates are Beta with mean ``return_rate`` (concentration 20).
+    0.01); return rates are Beta draws (concentration 20) scaled so that their mean weighted
+    by popularity, the share of sold units returned, is ``return_rate``.
 
     Args:
         scn: The scenario.
@@ -220,8 +221,12 @@ def build_catalogue(scn: Scenario, seed: int | None = None) -> Catalogue:
     weight = np.maximum(np.round(_lognormal(rng, cat.weight_lb.mean, cat.weight_lb.cv, n), 2), 0.01)
     price = np.maximum(np.round(_lognormal(rng, cat.price.mean, cat.price.cv, n), 2), 0.01)
     r, k = cat.return_rate, 20.0
+    share = pop / pop.sum()
     returns = rng.beta(r * k, (1 - r) * k, n) if 0 < r < 1 else np.full(n, r)
-    return Catalogue(tuple(cat.sku_ids()), pop / pop.sum(), weight, price, returns)
+    if 0 < r < 1:  # popular SKUs dominate sales: weight the mean by popularity
+        for _ in range(20):  # scaling, then capping at 1, converges in a few rounds
+            returns = np.minimum(returns * (r / float(share @ returns)), 1.0)
+    return Catalogue(tuple(cat.sku_ids()), share, weight, price, returns)
 
 
 def basket_units(basket: Basket) -> float:
@@ -356,4 +361,5 @@ def build_routing_settings(scn: Scenario, demand_rate: np.ndarray | None = None)
         allow_partial=r.allow_partial,
         bopis_pick_hours=scn.operations.bopis_ready_minutes / 60.0,
         same_day_hours=scn.operations.same_day_hours,
+        release_hold_hours=scn.operations.release_hold_minutes / 60.0,
     )

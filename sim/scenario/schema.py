@@ -313,7 +313,8 @@ class Catalogue(StrictModel):
         zipf_s: Zipf exponent. [> 0]
         weight_lb: Unit weight of generated SKUs. [lb]
         price: Unit price of generated SKUs. [USD]
-        return_rate: Share of sold units returned, generated SKUs. [0..1]
+        return_rate: Share of sold units returned, generated SKUs (their rates vary; the
+            popularity-weighted mean is this). [0..1]
     """
 
     skus: SkusSpec = 2000

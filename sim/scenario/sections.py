@@ -227,7 +227,8 @@ class Operations(StrictModel):
         courier_hours: Longest courier trip of a same-day parcel, from packing to the door
             (uniform on [50%, 100%] of it). [h]
         release_hold_minutes: Hold between placement and release to locations, during
-            which customer service can still edit or cancel the order. [min]
+            which customer service can still edit or cancel the order; promises count it
+            (an order routed less than the hold before a cut-off gets the next truck). [min]
         pick_time: Distribution of pick/pack times around their mean.
         pick_time_cv: Coefficient of variation of ``lognormal`` pick times. [-]
     """

@@ -169,3 +169,69 @@ def test_store_levers_show_what_most_stores_have() -> None:
     edited = _edited(data, {"sfs_limit": 80})
     assert [s.get("daily_order_limit") for s in edited["network"]["stores"]] == [80, 80, None]
     assert edited["network"]["store_defaults"]["daily_order_limit"] == 80
+
+
+def _edited(data: dict, values: dict) -> dict:
+    return load_scenario(apply_overrides(data, lv.levers_to_overrides(data, values))).resolved()
+
+
+def test_a_horizon_as_long_as_the_warm_up_drops_the_warm_up_and_a_shorter_one_quarters_it():
+    data = load_scenario({"name": "t"}).resolved()  # warm-up 3 days
+    assert _edited(data, {"days": 3})["warmup_days"] == 0
+    ten = load_scenario({"name": "t", "warmup_days": 10}).resolved()
+    assert _edited(ten, {"days": 8})["warmup_days"] == 2  # days // 4
+
+
+def test_the_bopis_share_is_weighted_by_each_channels_volume():
+    channels = {
+        "web": {"orders_per_day": 900, "methods": {"ship": 0.8, "bopis": 0.2}},
+        "app": {"orders_per_day": 100, "methods": {"ship": 0.4, "bopis": 0.6}},
+        "marketplace": {"orders_per_day": 0},
+        "social": {"orders_per_day": 0},
+    }
+    data = load_scenario({"name": "t", "demand": {"channels": channels}}).resolved()
+    assert lv.lever_defaults(data)["bopis"] == pytest.approx(24.0, abs=0.6)  # (180 + 60) / 1000
+
+
+def test_the_returns_lever_reads_the_mean_of_explicit_skus_and_writes_every_one():
+    skus = [{"id": f"K{i}", "return_rate": r} for i, r in enumerate([0.1, 0.3])]
+    data = load_scenario({"name": "t", "catalogue": {"skus": skus}}).resolved()
+    assert lv.lever_defaults(data)["returns"] == pytest.approx(20.0)
+    rates = [s["return_rate"] for s in _edited(data, {"returns": 15})["catalogue"]["skus"]]
+    assert rates == [0.15, 0.15]
+
+
+def test_store_hours_keep_a_stores_closed_weekdays():
+    store = {"id": "S1", "city": "Columbus, OH", "hours": {"open": 10, "close": 18, "closed_weekdays": [6]}}  # fmt: skip
+    data = load_scenario({"name": "x", "network": {"stores": [store]}}).resolved()
+    hours = _edited(data, {"hours": (7, 23)})["network"]["stores"][0]["hours"]
+    assert (hours["open"], hours["close"], hours["closed_weekdays"]) == (7, 23, [6])
+
+
+def test_whole_number_levers_round_rather_than_truncate():
+    assert lv.lever("threshold").coerce(4.6) == 5
+    assert lv.lever("days").coerce("6.7") == 7
+
+
+def test_the_outage_lever_adds_to_the_scenarios_own_outages():
+    own = {"location": "DC-WEST", "start_day": 3, "days": 1}
+    data = load_scenario({"name": "t", "disruptions": {"outages": [own]}}).resolved()
+    out = lv.levers_to_overrides(data, {"outage": "DC-EAST", "outage_start": 1, "outage_days": 2})
+    assert [o["location"] for o in out["disruptions.outages"]] == ["DC-WEST", "DC-EAST"]
+
+
+def test_store_levers_are_not_offered_without_stores():
+    data = load_scenario({"name": "t", "network": {"stores": {"count": 0}}}).resolved()
+    shown = lv.lever_defaults(data)
+    assert {
+        k: shown[k] for k in ("sfs", "sfs_limit", "hours", "threshold", "bopis")
+    } == dict.fromkeys(("sfs", "sfs_limit", "hours", "threshold", "bopis"))
+
+
+def test_the_ship_from_store_limit_shown_is_the_first_stores():
+    stores = [
+        {"id": "S0", "city": "Columbus, OH", "daily_order_limit": 500},
+        {"id": "S1", "city": "Austin, TX", "daily_order_limit": 80},
+    ]
+    data = load_scenario({"name": "x", "network": {"stores": stores}}).resolved()
+    assert lv.lever_defaults(data)["sfs_limit"] == 500

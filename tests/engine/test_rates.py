@@ -122,3 +122,35 @@ def test_handling_override_by_kind():
     per_order, per_unit = rc.handling_arrays(Network([store, dc]))
     np.testing.assert_array_equal(per_order, [3.0, 0.5])
     np.testing.assert_array_equal(per_unit, [0.75, 0.2])
+
+
+_TABLE = {z: [(1.0, 5.0 + z), (5.0, 8.0 + z), (20.0, 15.0 + z)] for z in range(1, 9)}
+
+
+def test_a_zone_with_two_rows_for_the_same_weight_is_rejected():
+    with pytest.raises(ValueError):
+        RateCard(zone_weight_table={**_TABLE, 2: [(1.0, 5.0), (1.0, 6.0)]})
+
+
+def test_negative_per_unit_handling_is_rejected():
+    with pytest.raises(ValueError):
+        RateCard(handling_by_kind={LocationKind.STORE: (1.0, -0.5)})
+
+
+@pytest.mark.parametrize("field", ["per_item", "per_package"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_rates_that_are_not_finite_are_rejected(field, value):
+    with pytest.raises(ValueError):
+        RateCard(**{field: value})
+
+
+def test_custom_zone_bands_price_by_their_own_zones():
+    three = {1: [(10.0, 1.0)], 2: [(10.0, 2.0)], 3: [(10.0, 3.0)]}
+    rc = RateCard(zone_weight_table=three, zone_bands_miles=(100.0, 500.0), per_package=0.0)
+    assert rc.package_cost(200.0, 1, weight_lb=1.0) == 2.0
+    assert rc.unit_costs(np.array([50.0, 200.0, 900.0])).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_a_free_row_in_the_weight_table_is_allowed():
+    free = {z: [(1.0, 0.0), (5.0, 4.0)] for z in range(1, 9)}
+    assert RateCard(zone_weight_table=free).package_cost(10.0, 1, weight_lb=0.5) == 0.0

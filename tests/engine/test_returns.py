@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from routing_world import OPEN, order, world
+from routing_world import LOCATIONS, OPEN, order, world
 
-from engine import OrderStatus, UnknownLocationError
+from engine import LocationKind, OrderStatus, UnknownLocationError
 from engine.returns import Condition, ReturnAction, ReturnDecision, ReturnItem, ReturnsPolicy
 
 LATER = datetime(2024, 3, 20, 15, tzinfo=UTC)
@@ -112,3 +113,50 @@ def test_invalid_returns(setup):
         ReturnsPolicy().apply(
             ReturnDecision(ReturnAction.RESTOCK, "ST1", 0.0, None), setup[1], OPEN
         )
+
+
+def test_a_store_whose_units_were_all_counted_away_but_are_reserved_still_carries_the_sku():
+    _, ledger, network = world({("ST1", "A"): 3, ("DC1", "A"): 5})
+    i, s = ledger.index_of("ST1", "A")
+    assert ledger.reserve("D1", [(i, s, 3)], "web", OPEN)
+    ledger.count(i, s, 0, OPEN, "D1")  # on hand 0, still 3 reserved: the store sells it
+    assert (int(ledger.on_hand[i, s]), int(ledger.reserved[i, s])) == (0, 3)
+    d = ReturnsPolicy().decide(ReturnItem("O1", "A", 1, "ST1"), network, ledger, LATER, 20.0)
+    assert (d.action, d.location) == (ReturnAction.RESTOCK, "ST1")
+
+
+def test_a_third_party_warehouse_takes_transfers_like_a_dc():
+    locs = [replace(x, kind=LocationKind.THREE_PL) if x.id == "DC1" else x for x in LOCATIONS]
+    _, ledger, network = world({("ST1", "A"): 3}, locations=locs)
+    d = ReturnsPolicy().decide(ReturnItem("O1", "B", 1, "ST2"), network, ledger, LATER, 5.0)
+    assert d.location == "DC1"
+
+
+def test_an_exchange_keeps_the_channel_and_the_quantity_returned():
+    _, ledger, network = world({("ST1", "A"): 3})
+    original = order(("A", 3), id="M1", channel="marketplace")
+    item = ReturnItem("M1", "A", 2, "ST1", wants_exchange=True)
+    ex = ReturnsPolicy().decide(item, network, ledger, LATER, 20.0, original).exchange_order
+    assert str(ex.channel) == "marketplace"
+    assert [(line.sku, line.quantity) for line in ex.lines] == [("A", 2)]
+
+
+def test_a_free_item_is_refunded_nothing_without_error():
+    _, ledger, network = world({("ST1", "A"): 3})
+    d = ReturnsPolicy().decide(ReturnItem("O1", "A", 1, "ST1"), network, ledger, LATER, 0.0)
+    assert d.refund_amount == 0.0
+
+
+def test_restocking_opened_items_follows_the_rules_for_new_ones():
+    _, ledger, network = world({("ST1", "A"): 3})
+    policy = ReturnsPolicy(restock_opened=True)
+    carried = policy.decide(
+        ReturnItem("O1", "A", 1, "ST1", Condition.OPENED), network, ledger, LATER, 5.0
+    )
+    assert (carried.action, carried.location) == (ReturnAction.RESTOCK, "ST1")
+    assert carried.reason == "opened at a store that carries the SKU"
+    other = policy.decide(
+        ReturnItem("O1", "B", 1, "ST2", Condition.OPENED), network, ledger, LATER, 5.0
+    )
+    assert (other.action, other.location) == (ReturnAction.TRANSFER_TO_DC, "DC1")
+    assert other.reason == "opened at a store that does not carry the SKU"

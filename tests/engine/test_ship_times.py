@@ -90,3 +90,39 @@ def test_pickup_is_ready_the_pick_lead_time_after_the_store_opens():
     # the next night's closed spell opens a day later
     nxt, _ = times.estimate(0, night + 24 * H, False, DeliveryMethod.BOPIS, 0.0)
     assert nxt == ready + 24 * H
+
+
+def test_an_order_routed_just_before_the_cut_off_misses_it_by_the_release_hold():
+    # ST1: cut-off 16:00 EST. Routed Tue 15:45 EST; work starts after a 30-minute hold
+    # (16:15), so the carrier collects on Wednesday, not Tuesday.
+    at = datetime(2024, 3, 5, 20, 45, tzinfo=UTC)
+    held = RoutingSettings(release_hold_hours=0.5)
+    router, _, _ = world({("ST1", "A"): 5}, settings=held)
+    d = router.route(order(("A", 1)), at)
+    assert d.locations == ("ST1",)
+    assert d.ship_by == (datetime(2024, 3, 6, 21, tzinfo=UTC),)
+    no_hold, _, _ = world({("ST1", "A"): 5})
+    assert no_hold.route(order(("A", 1)), at).ship_by == (datetime(2024, 3, 5, 21, tzinfo=UTC),)
+    # a hold that ends while the store is closed starts work at its next opening
+    late = datetime(2024, 3, 6, 1, 45, tzinfo=UTC)  # Tue 20:45 EST, ST1 closes 21:00
+    pickup = RoutingSettings(release_hold_hours=0.5)
+    times = ShipTimes(Network(list(LOCATIONS)), pickup, LocalClock(Network(list(LOCATIONS))))
+    ready, _ = times.estimate(0, late.timestamp(), True, DeliveryMethod.BOPIS, 0.0)
+    opens = datetime(2024, 3, 6, 14, tzinfo=UTC).timestamp()  # Wed 09:00 EST
+    assert ready == opens + pickup.bopis_pick_hours * H
+
+
+def test_the_release_hold_must_be_a_number_of_hours_at_least_zero():
+    with pytest.raises(ValueError, match="release_hold_hours"):
+        RoutingSettings(release_hold_hours=-0.5)
+
+
+def test_a_pickup_that_would_be_ready_after_closing_is_promised_after_the_next_opening():
+    times = _times(Network(list(LOCATIONS)))
+    pick = RoutingSettings().bopis_pick_hours * H
+    evening = datetime(2024, 3, 6, 1, tzinfo=UTC).timestamp()  # Tue 20:00 EST, closes 21:00
+    ready, promised = times.estimate(0, evening, True, DeliveryMethod.BOPIS, 0.0)
+    opens = datetime(2024, 3, 6, 14, tzinfo=UTC).timestamp()  # Wed 09:00 EST
+    assert ready == promised == opens + pick
+    afternoon = evening - 5 * H  # 15:00 EST: ready at 17:00 the same day
+    assert times.estimate(0, afternoon, True, DeliveryMethod.BOPIS, 0.0)[0] == afternoon + pick

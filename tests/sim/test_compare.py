@@ -177,3 +177,39 @@ def test_compare_runs_keeps_results_and_kpi_frame():
 def test_empty_tables():
     assert kpi_frame([]).empty
     assert list(summarise(kpi_frame([])).columns) == SUMMARY_COLUMNS
+
+
+def test_two_replications_give_an_interval_with_one_degree_of_freedom():
+    mean, low, high, n = t_interval([2.0, 4.0])
+    # s = sqrt(2), t(0.975, 1) = 12.7062: half-width 12.7062 * sqrt(2) / sqrt(2)
+    assert (n, mean) == (2, 3.0)
+    assert (high - mean, mean - low) == (pytest.approx(12.7062, rel=1e-4),) * 2
+
+
+def test_a_policy_mean_uses_all_its_replications_and_pairs_only_common_ones():
+    rows = [("toy", "closest", r, 1, v) for r, v in enumerate([10.0, 12.0, 11.0])]
+    rows += [("toy", "cost", r, 1, v) for r, v in enumerate([9.0, 11.5, 10.0, 20.0])]
+    table = summarise(
+        pd.DataFrame(rows, columns=["scenario", "policy", "replication", "seed", "c"])
+    )
+    cost = table[table["policy"] == "cost"].iloc[0]
+    assert cost["n"] == 4 and cost["mean"] == pytest.approx(12.625)
+    assert cost["diff"] == pytest.approx((-1.0 - 0.5 - 1.0) / 3)  # replications 0-2 paired
+
+
+def test_the_baseline_is_found_by_position_when_the_runner_relabels_policies():
+    def runner(scenario, policy, seed=None, *, replication=0, **kw):
+        return FakeResult(
+            "toy", f"{policy} (run)", 1, replication, {"c": COSTS[policy][replication]}
+        )
+
+    df = compare(SCENARIO, ["closest", "cost"], reps=4, baseline="cost", runner=runner)
+    row = df[df["policy"] == "closest (run)"].iloc[0]
+    assert row["baseline"] == "cost (run)"
+    assert row["diff"] == pytest.approx(np.mean(np.subtract(COSTS["closest"], COSTS["cost"])))
+
+
+def test_an_undefined_kpi_is_left_out_of_the_mean_not_counted_as_zero():
+    results = [FakeResult("toy", "a", 1, r, {"p90": v}) for r, v in enumerate([None, 2.0, 4.0])]
+    row = summarise(kpi_frame(results)).iloc[0]
+    assert row["n"] == 2 and row["mean"] == 3.0

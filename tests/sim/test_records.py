@@ -274,3 +274,29 @@ def test_concat_of_tables_without_events_keeps_values():
     no_kind = pd.DataFrame({"kind": pd.Categorical([], categories=pd.Index([], dtype=object))})
     stacked = concat([with_kind, no_kind, with_kind])
     assert list(stacked["kind"].astype(str)) == ["stockout", "stockout"]
+
+
+def test_every_numeric_shipment_column_and_the_run_identity_land_on_their_rows() -> None:
+    t = hand_made_tables()
+    s, orders = t["shipments"], t["orders"]
+    expected = {
+        "released_h": [1.0, 1.0, 5.0],
+        "picked_h": [2.0, NAN, 6.0],
+        "shipped_h": [3.0, NAN, 7.0],
+        "delivered_h": [30.0, NAN, 9.0],
+        "promised_h": [40.0, 40.0, 10.0],
+        "shipping_cost": [8.0, 0.0, 0.0],
+        "handling_cost": [1.0, 0.0, 2.0],
+        "miles": [300.0, NAN, 0.0],
+    }
+    for column, want in expected.items():
+        np.testing.assert_allclose(s[column].to_numpy(float), want, err_msg=column)
+    assert (orders["replication"] == 0).all() and (orders["seed"] == 7).all()
+
+
+def test_event_details_follow_their_events_when_sorted_by_time() -> None:
+    rec = Recorder(n_orders=1, n_lines=0)
+    rec.event(2.0, "b", detail="second")
+    rec.event(1.0, "a", detail="first")
+    events = rec.frames(*frames_args(["O1"]))["events"]
+    assert list(events["kind"]) == ["a", "b"] and list(events["detail"]) == ["first", "second"]

@@ -79,17 +79,26 @@ def test_units_restocked_count_transfers_that_arrive_within_the_horizon() -> Non
         **{"returns.inspection_hours": 1, "inventory.replenishment.store_lead_days": 0.5}
     )
     r = run(scn, "closest", 3, days=5)
-    ev = r.events
-    restock_here = ev.loc[ev["kind"] == "return_restock", "qty"].sum()
-    transferred = ev.loc[ev["kind"] == "return_transfer_to_dc", ["time_h", "location", "qty"]]
-    # a transfer to another DC arrives 12 h after inspection, one at the DC at once;
-    # an upper and lower bound on what arrives within the horizon (120 h)
     horizon = 24.0 * 5
-    lower = transferred.loc[transferred["time_h"] + 12.0 <= horizon, "qty"].sum()
-    upper = transferred.loc[transferred["time_h"] <= horizon, "qty"].sum()
-    restocked = r.lines["units_restocked"].sum()
-    assert lower > 0
-    assert restock_here + lower <= restocked <= restock_here + upper
+    ev = r.events.assign(
+        kind=r.events["kind"].astype(str),
+        sku=r.events["sku"].astype(str),
+        loc=r.events["location"].astype(str),
+    )
+    restock_here = ev.loc[(ev["kind"] == "return_restock") & (ev["time_h"] <= horizon), "qty"].sum()
+    # a transfer to another DC arrives 12 h after inspection, one at that DC at once
+    came_to = ev[ev["kind"] == "return"].groupby(["order_id", "sku"])["loc"].first()
+    moved = ev[ev["kind"] == "return_transfer_to_dc"]
+    here = np.array(
+        [
+            came_to[(o, s)] == x
+            for o, s, x in zip(moved["order_id"], moved["sku"], moved["loc"], strict=True)
+        ]
+    )
+    arrives = moved["time_h"].to_numpy() + np.where(here, 0.0, 12.0)
+    arrived = moved["qty"].to_numpy()[arrives <= horizon].sum()
+    assert arrived > 0 and (~here).any()
+    assert r.lines["units_restocked"].sum() == restock_here + arrived
 
 
 def test_mail_returns_reach_the_regions_dc_and_desk_returns_its_store(handed) -> None:
