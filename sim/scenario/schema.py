@@ -186,7 +186,7 @@ class WarehouseDefaults(StrictModel):
     """
 
     hours: HoursSpec = Hours()
-    staff: int = Field(default=40, gt=0)
+    staff: int = Field(default=6, gt=0)
     pick_minutes: float = Field(default=2.0, gt=0)
     pack_minutes: float = Field(default=1.0, ge=0)
     capabilities: list[Capability] = ["ship", "returns"]
