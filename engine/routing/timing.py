@@ -136,8 +136,8 @@ class ShipTimes:
     def __init__(self, network: Network, settings: RoutingSettings, clock: LocalClock) -> None:
         locs = network.locations
         self._locs = locs
-        self._network = network
         self._hold_s = settings.release_hold_hours * 3600.0
+        self._spans = [x.hours.days for x in locs]  # local opening span per weekday
         self._clock = clock
         self._settings = settings
         self._cutoff_s = [x.cutoff_hour * 3600.0 for x in locs]
@@ -163,6 +163,13 @@ class ShipTimes:
         self._next_open[row] = (ts, opens)
         return opens
 
+    def _is_open(self, row: int, ts: float) -> bool:
+        """Whether location `row` is open at `ts` by its local opening hours."""
+        local = ts + float(self._clock.offsets(ts)[row])
+        day = local // DAY_S
+        span = self._spans[row][int(day + _EPOCH_WEEKDAY) % 7]
+        return span is not None and span[0] <= (local - day * DAY_S) / 3600.0 < span[1]
+
     def estimate(
         self, row: int, ts: float, is_open: bool, method: DeliveryMethod, miles: float
     ) -> tuple[float, float]:
@@ -179,12 +186,12 @@ class ShipTimes:
         """
         if self._hold_s:
             ts += self._hold_s
-            is_open = bool(self._network.open_mask(datetime.fromtimestamp(ts, tz=UTC))[row])
+            is_open = self._is_open(row, ts)
         start = self.start(row, ts, is_open)
         if method is DeliveryMethod.BOPIS:
             pick = self._settings.bopis_pick_hours * 3600.0
             ready = start + pick
-            if not self._network.open_mask(datetime.fromtimestamp(ready, tz=UTC))[row]:
+            if not self._is_open(row, ready):
                 ready = self.start(row, ready, False) + pick  # picked after it reopens
             return ready, ready
         if method is DeliveryMethod.SAME_DAY:

@@ -126,3 +126,20 @@ def test_a_pickup_that_would_be_ready_after_closing_is_promised_after_the_next_o
     assert ready == promised == opens + pick
     afternoon = evening - 5 * H  # 15:00 EST: ready at 17:00 the same day
     assert times.estimate(0, afternoon, True, DeliveryMethod.BOPIS, 0.0)[0] == afternoon + pick
+
+
+def test_the_opening_check_of_estimates_agrees_with_the_locations_own():
+    # the test locations plus stores in other zones (a half-hour one, closed Sundays),
+    # every quarter hour of a week that crosses the March daylight-saving change
+    week = OpeningHours((*((8.5, 20.0),) * 6, None))
+    extra = [
+        replace(ST1, id="IN1", timezone="Asia/Kolkata", hours=week),
+        replace(ST1, id="LA1", timezone="America/Los_Angeles", hours=week),
+    ]
+    net = Network([*LOCATIONS, *extra])
+    times = _times(net)
+    start = datetime(2024, 3, 7, tzinfo=UTC)
+    for k in range(7 * 96):
+        at = start + timedelta(minutes=15 * k, seconds=7)
+        for row, loc in enumerate(net.locations):
+            assert times._is_open(row, at.timestamp()) == loc.is_open(at), (loc.id, at)
