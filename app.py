@@ -548,6 +548,7 @@ def charts_ui(outcome: Outcome) -> None:
             "Store workload",
             lambda: figures.store_workload(_of_policy(tables.get("shipments"), policy)),
         )
+        _chart("Walk-in sales lost", lambda: figures.walk_in_lost(tables.get("utilisation")))
     with tabs[6]:
         _chart(
             "ATS over time",

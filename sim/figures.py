@@ -31,6 +31,7 @@ __all__ = [
     "policy_colours",
     "store_workload",
     "table",
+    "walk_in_lost",
 ]
 
 STORE_KINDS = ("store", "dark_store")
@@ -374,6 +375,51 @@ def store_workload(result: Any) -> go.Figure:
     )
     fig.update_layout(title=title, xaxis_title="day", yaxis_title="location")
     fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def walk_in_lost(result: Any) -> go.Figure:
+    """Share of walk-in (POS) units store customers could not buy, by policy.
+
+    Ship-from-store takes units off the same shelves walk-in customers buy from: this is
+    its cost at the counter, which the online KPIs do not show.
+
+    Args:
+        result: Utilisation table(s) (columns walk_in_units, walk_in_lost_units; policy).
+
+    Returns:
+        One `go.Bar` trace, one bar per policy: lost / asked-for walk-in units over the
+        horizon, all stores together. [share]
+    """
+    title = "Walk-in sales lost at stores"
+    util = table(result, "utilisation")
+    if not _has(util, "walk_in_units", "walk_in_lost_units"):
+        return _empty(title)
+    names, share, lost, asked = [], [], [], []
+    for policy, part in _by_policy(util):
+        units = int(part["walk_in_units"].sum())
+        if units > 0:
+            names.append(policy or "all")
+            lost.append(int(part["walk_in_lost_units"].sum()))
+            asked.append(units)
+            share.append(lost[-1] / units)
+    if not names:
+        return _empty(title, "no walk-in sales")
+    colours = policy_colours(names)
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=share,
+            marker_color=[colours[p] for p in names],
+            customdata=np.column_stack([lost, asked]),
+            hovertemplate="%{x}: %{y:.1%} (%{customdata[0]:,} of %{customdata[1]:,} units)"
+            "<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title, xaxis_title="policy", yaxis_title="share of walk-in units lost",
+        yaxis_tickformat=".0%", showlegend=False,
+    )  # fmt: skip
     return fig
 
 

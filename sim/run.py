@@ -55,7 +55,10 @@ class RunResult:
         inventory: Time-weighted physical stock per location: one whole-run row per
             location (``day`` NaN) and one row per location and day. [units]
         utilisation: Per location: staff utilisation within the horizon (busy staff-hours /
-            staff x open hours), packages picked, mean queue wait [h], share that waited.
+            staff x open hours), packages picked, mean queue wait [h], share that waited,
+            and the walk-in (POS) units customers asked for over the horizon and those
+            they could not buy because the shelf was empty (``walk_in_units``,
+            ``walk_in_lost_units``; 0 away from stores). [units]
         conservation: Physical unit totals of the balance that was checked. [units]
         elapsed_s: Wall-clock time of the run. [s]
         end_h: Simulated time when the run ended (horizon plus drain). [h]
@@ -358,6 +361,7 @@ def _utilisation(
     w: World, end_h: float, location: pd.Categorical, kind: pd.Categorical
 ) -> pd.DataFrame:
     rows = []
+    walk_in, walk_in_lost = w.pos.units_by_row.tolist(), w.pos.lost_by_row.tolist()
     for row, site in enumerate(w.sites):
         hours = _available_hours(w, row, w.horizon_h)
         capacity = site.staff * hours
@@ -371,6 +375,8 @@ def _utilisation(
                 "mean_wait_h": site.wait_h / site.jobs if site.jobs else np.nan,
                 "share_waited": site.waited / site.jobs if site.jobs else np.nan,
                 "rejections": site.rejected,
+                "walk_in_units": walk_in[row],
+                "walk_in_lost_units": walk_in_lost[row],
             }
         )
     table = pd.DataFrame(rows)  # one row per location row: w.sites follows the network

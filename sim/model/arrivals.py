@@ -129,6 +129,7 @@ def _basket(
     baskets: list[Basket],
     which: np.ndarray,
     popularity_cdf: np.ndarray,
+    group: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lines of many baskets: lines 1 + Poisson, quantities 1 + Poisson, both capped.
 
@@ -136,7 +137,9 @@ def _basket(
         rng: Basket stream.
         baskets: Basket spec per kind.
         which: Basket kind of each order (N,).
-        popularity_cdf: Cumulative SKU popularity (S,).
+        popularity_cdf: Cumulative SKU popularity, ending at 1: one row (S,) for every
+            order, or one row per group (G, S).
+        group: Row of `popularity_cdf` each order draws from (N,); with a (G, S) table.
 
     Returns:
         `(line_start (N+1,), sku (M,), qty (M,))`, SKUs unique and ascending per order.
@@ -148,11 +151,20 @@ def _basket(
     max_qty = np.array([b.max_qty for b in baskets])[which]
     lines = np.minimum(1 + rng.poisson(mean_lines - 1.0), max_lines)
     owner = np.repeat(np.arange(n), lines)
-    sku = np.searchsorted(popularity_cdf, rng.random(owner.size), side="right")
-    sku = np.minimum(sku, popularity_cdf.size - 1)
+    u = rng.random(owner.size)
+    n_sku = popularity_cdf.shape[-1]
+    if popularity_cdf.ndim == 1:
+        sku = np.minimum(np.searchsorted(popularity_cdf, u, side="right"), n_sku - 1)
+    else:  # one search over the rows laid end to end, row g shifted up by g
+        assert group is not None
+        g = group[owner].astype(np.int64)
+        flat = (popularity_cdf + np.arange(popularity_cdf.shape[0])[:, None]).ravel()
+        sku = np.searchsorted(flat, u + g, side="right") - g * n_sku
+        # rounding can step past a row's last SKU with demand: stay on it
+        last = n_sku - 1 - np.argmax(np.diff(popularity_cdf, prepend=0.0)[:, ::-1] > 0, axis=1)
+        sku = np.clip(sku, 0, last[g])
     qty = np.minimum(1 + rng.poisson(mean_qty[owner] - 1.0), max_qty[owner])
     # merge repeated SKUs within an order
-    n_sku = popularity_cdf.size
     key = owner.astype(np.int64) * n_sku + sku
     uniq, inverse = np.unique(key, return_inverse=True)
     merged_qty = np.bincount(inverse, weights=qty).astype(np.int64)
@@ -364,6 +376,8 @@ def generate_pos(
     spread over its scheduled open hours of that local day in proportion to the hour
     profile; the hours of a local day before the start or after the horizon keep their
     share (the sales then fall outside the run), and sales stop while the store is down.
+    Walk-in customers buy what the store carries: each line is drawn by `popularity` over
+    the store's own row, so SKUs with no weight there are never asked for.
 
     Args:
         scn: The scenario.
@@ -372,7 +386,8 @@ def generate_pos(
         store_rows: Location rows of the selling stores (K,).
         store_tz: Time zone of each store.
         open_fraction: Share of each hour the store is open and not down, (K, H).
-        popularity: SKU demand shares (S,).
+        popularity: SKU demand weights per store (K, S), or one row for all (S,): a
+            store's walk-in lines are drawn in proportion to its row.
         rng: POS stream.
         scheduled: Share of each hour the store's opening hours cover, outages aside, over
             the sim hours -24 to H + 24, (K, H + 48).
@@ -418,8 +433,13 @@ def generate_pos(
     reps = counts[s_idx, h_idx]
     t = np.repeat(h_idx.astype(np.float64), reps) + rng.random(int(reps.sum()))
     store = np.repeat(store_rows[s_idx], reps)
-    cdf = np.cumsum(popularity) / np.sum(popularity)
-    start, sku, qty = _basket(rng, [spec.basket], np.zeros(t.size, dtype=np.int64), cdf)
+    weights = np.broadcast_to(np.asarray(popularity, dtype=np.float64), (k, popularity.shape[-1]))
+    total = weights.sum(axis=1, keepdims=True)
+    if not np.all(total > 0):
+        raise ValueError("generate_pos: every selling store needs a SKU with popularity")
+    cdf = np.cumsum(weights, axis=1) / total
+    store_k = np.repeat(s_idx, reps)
+    start, sku, qty = _basket(rng, [spec.basket], np.zeros(t.size, dtype=np.int64), cdf, store_k)
     per_sale = np.diff(start)
     t_line = np.repeat(t, per_sale)
     store_line = np.repeat(store, per_sale)

@@ -43,6 +43,13 @@ class PointOfSale:
         self.sales = w.pos_demand
         self._pending: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque()
         self.lost_units = 0
+        n_loc = len(w.loc_ids)
+        #: walk-in units asked for and not on the shelf, per location row [units]
+        self.lost_by_row = np.zeros(n_loc, dtype=np.int64)
+        #: walk-in units asked for over the horizon, per location row [units]
+        self.units_by_row = np.bincount(
+            self.sales.store, weights=self.sales.qty, minlength=n_loc
+        ).astype(np.int64)
         self.n_sku = w.ledger.shape[1]
 
     def process(self) -> simpy.events.ProcessGenerator:
@@ -73,6 +80,7 @@ class PointOfSale:
             per_store = np.bincount(rows, weights=lost, minlength=len(w.loc_ids))
             for row in np.flatnonzero(per_store).tolist():
                 w.rec.event(now, "pos_lost", location=row, qty=int(per_store[row]))
+            self.lost_by_row += per_store.astype(np.int64)
             self.lost_units += int(lost.sum())
         if sold:
             keep = took > 0

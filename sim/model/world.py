@@ -142,6 +142,8 @@ class World:
         self.is_dc = np.array([k in _DC_KINDS for k in kinds])
         on_hand, safety = initial_stock(scn, net, self.catalogue)
         self.initial = on_hand
+        # a store's range: what it holds or keeps safety stock of at the start
+        self.ranged = (on_hand > 0) | (safety > 0)
         self.ledger = Ledger(self.loc_ids, self.sku_ids)
         self.ledger.configure_locations(
             online_threshold=net.online_threshold, is_store=self.is_store
@@ -222,7 +224,7 @@ class World:
         self.pos_demand = generate_pos(
             scn, self.clock, self.days, selling,
             tuple(net.locations[r].timezone for r in selling), frac,
-            self.catalogue.popularity, self.streams["pos"], scheduled=scheduled,
+            self._walk_in_popularity(selling), self.streams["pos"], scheduled=scheduled,
         )  # fmt: skip
         # each store's replenishing DC: the nearest warehouse or 3PL
         dcs = np.flatnonzero(
@@ -233,6 +235,15 @@ class World:
             for r in np.flatnonzero(self.is_store).tolist():
                 d = net.distances_from(float(net.lat[r]), float(net.lon[r]))[dcs]
                 self.source_dc[r] = dcs[int(d.argmin())]
+
+    def _walk_in_popularity(self, stores: np.ndarray) -> np.ndarray:
+        """SKU weights of walk-in sales per store row in `stores`, (K, S): popularity over
+        the store's range (a store that ranges nothing is asked for the whole catalogue)."""
+        pop = self.catalogue.popularity
+        weights = np.where(self.ranged[stores], pop[None, :], 0.0)
+        empty = weights.sum(axis=1) <= 0
+        weights[empty] = pop
+        return weights
 
     def _parts(self) -> None:
         scn = self.scn

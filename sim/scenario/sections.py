@@ -101,6 +101,9 @@ class OnlineChannel(StrictModel):
 class PosChannel(StrictModel):
     """Walk-in store sales (POS); they take shelf stock and reach the OMS after a sync delay.
 
+    A store's walk-in customers buy from its range (the SKUs it holds or keeps safety stock
+    of at the start), by catalogue popularity within it; a unit not on the shelf is lost.
+
     Attributes:
         sales_per_store_per_day: Mean POS transactions per store per day. [sales/day]
         basket: Basket size of a POS sale.

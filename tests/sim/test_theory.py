@@ -26,6 +26,11 @@
    start and the horizon), and an outage removes its hours' share of the day's sales.
    With 40 stores at 400 sales a day a UTC day holds ~16,000 sales (sd ~126): 4% is five
    standard deviations. One store's half day holds ~200 (sd ~14).
+
+4. Walk-in customers buy what their store carries: every walk-in line is a SKU of the
+   store's range (held or kept as safety stock at the start), and within it lines follow
+   popularity renormalised over the range: a chi-square test on one store's lines, over
+   the SKUs it ranges, must not reject at the 0.1% level.
 """
 
 from __future__ import annotations
@@ -157,3 +162,46 @@ def test_walk_in_sales_keep_their_rate_at_the_horizon_edges_and_stop_in_an_outag
     assert 150 < first_half < 260
     assert ((t_down >= mid) & (t_down < end)).sum() == 0
     assert ((t_down >= start) & (t_down < mid)).sum() == pytest.approx(first_half, rel=0.3)
+
+
+def test_walk_in_lines_follow_popularity_within_each_stores_range() -> None:
+    more = {"demand.channels.pos.sales_per_store_per_day": 400}
+    w = World.build(load_scenario("default", overrides=more), "closest", seed=5, days=7)
+    pos = w.pos_demand
+    assert w.ranged[pos.store, pos.sku].all()
+    stores = np.flatnonzero(w.is_store)
+    assert 0.05 < w.ranged[stores].mean() < 0.95  # stores range part of the catalogue only
+
+    row = int(stores[0])
+    mine = pos.store == row
+    carried = np.flatnonzero(w.ranged[row])
+    lines = np.bincount(pos.sku[mine], minlength=w.ranged.shape[1])[carried]
+    share = w.catalogue.popularity[carried] / w.catalogue.popularity[carried].sum()
+    expected = share * lines.sum()
+    # pool the slow movers so that every cell expects at least 5 lines
+    by_share = np.argsort(-expected)
+    big = by_share[expected[by_share] >= 5]
+    small = by_share[expected[by_share] < 5]
+    observed = np.append(lines[big], lines[small].sum())
+    wanted = np.append(expected[big], expected[small].sum())
+    assert lines.sum() > 3_000 and big.size > 50
+    assert stats.chisquare(observed, wanted).pvalue > 1e-3
+
+
+def test_a_basket_row_never_draws_a_sku_without_weight() -> None:
+    from sim.model.arrivals import _basket
+    from sim.scenario.sections import Basket
+
+    weights = np.array([[0.0, 1.0, 3.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0, 1.0], [0, 0, 0, 0, 1.0]])
+    cdf = np.cumsum(weights, axis=1) / weights.sum(axis=1, keepdims=True)
+    n = 30_000
+    group = np.arange(n) % 3
+    basket = Basket(mean_lines=1.0, max_lines=1, mean_qty=1.0, max_qty=1)
+    rng = np.random.default_rng(0)
+    start, sku, _ = _basket(rng, [basket], np.zeros(n, dtype=np.int64), cdf, group)
+    assert np.array_equal(np.diff(start), np.ones(n, dtype=np.int64))
+    drawn = np.zeros_like(weights)
+    np.add.at(drawn, (group, sku), 1)
+    assert np.all(drawn[weights == 0] == 0)
+    assert drawn[0, 2] / drawn[0].sum() == pytest.approx(0.75, abs=0.015)
+    assert drawn[1, 0] / drawn[1].sum() == pytest.approx(2 / 3, abs=0.015)
