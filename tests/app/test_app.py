@@ -166,7 +166,8 @@ def test_run_a_small_comparison_and_replace_it(at: AppTest) -> None:
     kpis = at.dataframe[0].value
     assert "cost_per_order" in kpis.index
     assert "min_split − closest" in kpis.columns  # difference against the baseline
-    assert at.get("plotly_chart")  # the charts are drawn
+    charts = [str(c.proto) for c in at.get("plotly_chart")]  # the charts are drawn
+    assert charts and any("Walk-in sales lost at stores" in c for c in charts)
     labels = {b.label for b in at.get("download_button")}
     assert {"Summary (CSV)", "Summary (Parquet)", "Scenario (YAML)"} <= labels
 
