@@ -389,7 +389,7 @@ def walk_in_lost(result: Any) -> go.Figure:
 
     Returns:
         One `go.Bar` trace, one bar per policy: lost / asked-for walk-in units over the
-        horizon, all stores together. [share]
+        horizon (warm-up included), all stores together. [share]
     """
     title = "Walk-in sales lost at stores"
     util = table(result, "utilisation")

@@ -56,9 +56,10 @@ class RunResult:
             location (``day`` NaN) and one row per location and day. [units]
         utilisation: Per location: staff utilisation within the horizon (busy staff-hours /
             staff x open hours), packages picked, mean queue wait [h], share that waited,
-            and the walk-in (POS) units customers asked for over the horizon and those
-            they could not buy because the shelf was empty (``walk_in_units``,
-            ``walk_in_lost_units``; 0 away from stores). [units]
+            and the walk-in (POS) units customers asked for over the horizon, warm-up
+            included, and those they could not buy because the shelf was empty
+            (``walk_in_units``, ``walk_in_lost_units``; 0 where nobody walks in:
+            warehouses and dark stores). [units]
         conservation: Physical unit totals of the balance that was checked. [units]
         elapsed_s: Wall-clock time of the run. [s]
         end_h: Simulated time when the run ended (horizon plus drain). [h]

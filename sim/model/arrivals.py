@@ -377,7 +377,9 @@ def generate_pos(
     profile; the hours of a local day before the start or after the horizon keep their
     share (the sales then fall outside the run), and sales stop while the store is down.
     Walk-in customers buy what the store carries: each line is drawn by `popularity` over
-    the store's own row, so SKUs with no weight there are never asked for.
+    the store's own row, so SKUs with no weight there are never asked for. Lines of a sale
+    that repeat a SKU are merged (capped at ``max_qty``), so a narrow range gives a little
+    fewer lines and units than a wide one.
 
     Args:
         scn: The scenario.
@@ -433,12 +435,13 @@ def generate_pos(
     reps = counts[s_idx, h_idx]
     t = np.repeat(h_idx.astype(np.float64), reps) + rng.random(int(reps.sum()))
     store = np.repeat(store_rows[s_idx], reps)
-    weights = np.broadcast_to(np.asarray(popularity, dtype=np.float64), (k, popularity.shape[-1]))
-    total = weights.sum(axis=1, keepdims=True)
+    weights = np.asarray(popularity, dtype=np.float64)
+    total = weights.sum(axis=-1, keepdims=True)
     if not np.all(total > 0):
         raise ValueError("generate_pos: every selling store needs a SKU with popularity")
-    cdf = np.cumsum(weights, axis=1) / total
-    store_k = np.repeat(s_idx, reps)
+    cdf = np.cumsum(weights, axis=-1) / total
+    cdf[..., -1] = 1.0
+    store_k = np.repeat(s_idx, reps) if weights.ndim == 2 else None
     start, sku, qty = _basket(rng, [spec.basket], np.zeros(t.size, dtype=np.int64), cdf, store_k)
     per_sale = np.diff(start)
     t_line = np.repeat(t, per_sale)

@@ -47,8 +47,8 @@ from sim.scenario.build import (
     build_rate_card,
     build_routing_settings,
     expected_daily_units,
-    initial_stock,
     sites,
+    stock_plan,
 )
 from sim.scenario.schema import Scenario
 
@@ -140,10 +140,10 @@ class World:
         self.loc_kinds = tuple(str(k.value) for k in kinds)
         self.is_store = np.array([k in _STORE_KINDS for k in kinds])
         self.is_dc = np.array([k in _DC_KINDS for k in kinds])
-        on_hand, safety = initial_stock(scn, net, self.catalogue)
+        plan = stock_plan(scn, net, self.catalogue)
+        on_hand, safety = plan.on_hand, plan.safety
         self.initial = on_hand
-        # a store's range: what it holds or keeps safety stock of at the start
-        self.ranged = (on_hand > 0) | (safety > 0)
+        self.ranged = plan.ranged  # what each store's walk-in customers can buy
         self.ledger = Ledger(self.loc_ids, self.sku_ids)
         self.ledger.configure_locations(
             online_threshold=net.online_threshold, is_store=self.is_store
@@ -238,7 +238,8 @@ class World:
 
     def _walk_in_popularity(self, stores: np.ndarray) -> np.ndarray:
         """SKU weights of walk-in sales per store row in `stores`, (K, S): popularity over
-        the store's range (a store that ranges nothing is asked for the whole catalogue)."""
+        the store's range. A store that carries nothing (no store cover and no safety stock)
+        is asked for the whole catalogue, and loses those sales."""
         pop = self.catalogue.popularity
         weights = np.where(self.ranged[stores], pop[None, :], 0.0)
         empty = weights.sum(axis=1) <= 0

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # engine.routing is imported lazily: it is the heaviest engin
 __all__ = [
     "Catalogue",
     "Site",
+    "StockPlan",
     "build_catalogue",
     "build_network",
     "build_rate_card",
@@ -34,6 +35,7 @@ __all__ = [
     "expected_daily_units",
     "initial_stock",
     "sites",
+    "stock_plan",
 ]
 
 # Random stream ids (spawn keys) of the build steps; the simulation uses other ids.
@@ -284,47 +286,88 @@ def _location_daily_units(scn: Scenario, site_list: list[Site], network: Network
             if units > 0 and mask.any():
                 row = int(np.argmin(np.where(mask, miles, np.inf)))
                 out[row] += units * region.weight
-    pos_rows = np.array([s.location.kind is LocationKind.STORE for s in site_list])
-    out[pos_rows] += ch.pos.sales_per_store_per_day * basket_units(ch.pos.basket)
-    return out
+    return out + _walk_in_daily_units(scn, site_list)
 
 
-def initial_stock(
+def _walk_in_daily_units(scn: Scenario, site_list: list[Site]) -> np.ndarray:
+    """Expected walk-in (POS) units per day at each location (L,): stores only."""
+    pos = scn.demand.channels.pos
+    per_store = pos.sales_per_store_per_day * basket_units(pos.basket)
+    return np.array([per_store if s.location.kind is LocationKind.STORE else 0.0
+                     for s in site_list])  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StockPlan:
+    """Initial stock of every location, and what each store's walk-in customers can buy.
+
+    Attributes:
+        on_hand: Initial on-hand per location and SKU, (L, S). [units]
+        safety: Safety stock per location and SKU, (L, S). [units]
+        ranged: Per location and SKU, whether the location carries it (stocks it or keeps
+            safety stock of it by the stocking rule, before ``inventory.overrides``), (L, S).
+    """
+
+    on_hand: np.ndarray
+    safety: np.ndarray
+    ranged: np.ndarray
+
+
+def stock_plan(
     scn: Scenario, network: Network, catalogue: Catalogue, seed: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Initial on-hand and safety stock per location and SKU.
+) -> StockPlan:
+    """Initial on-hand and safety stock per location and SKU, and each location's range.
 
     Each location's expected daily units (see `_location_daily_units`) are split over SKUs
     by popularity, times ``inventory.initial_days_of_cover`` (``dc`` or ``store`` tier) for
     on-hand and ``inventory.safety_stock_days`` for safety stock. Fractions are rounded
     stochastically (floor(x + U)), so slow movers are stocked at some locations only and
-    totals match expectations. ``inventory.overrides`` replace single cells.
+    totals match expectations. A location carries (ranges) the SKUs this gives it stock or
+    safety stock of. A store's walk-in customers buy only what it carries, so its walk-in
+    units are split over its range (popularity / popularity of the range) and its stock is
+    sized on that split, with the same draws: a store carries the same SKUs either way.
+    ``inventory.overrides`` then replace single cells of stock; they do not change ranges.
 
     Args:
         scn: The scenario.
         network: Its network (row order = location order).
         catalogue: Its catalogue (column order = SKU order).
         seed: Seed of the rounding draws; default the scenario's seed.
-
-    Returns:
-        ``(on_hand, safety_stock)``, int64 arrays of shape (L, S). [units]
     """
     site_list = sites(scn)
     if [s.location.id for s in site_list] != [loc.id for loc in network.locations]:
         raise ValueError("initial_stock: network does not match the scenario's locations")
     daily = _location_daily_units(scn, site_list, network)
     cover = scn.inventory.initial_days_of_cover
-    tier_days = np.array([cover.store if s.is_store else cover.dc for s in site_list])
-    rate = daily[:, None] * catalogue.popularity[None, :]  # (L, S) units/day
+    tier_days = np.array([cover.store if s.is_store else cover.dc for s in site_list])[:, None]
+    safety_days = scn.inventory.safety_stock_days
+    pop = catalogue.popularity
+    rate = daily[:, None] * pop[None, :]  # (L, S) units/day
     rng = _rng(scn.seed if seed is None else seed, STREAM_STOCK)
-    on_hand = np.floor(rate * tier_days[:, None] + rng.random(rate.shape)).astype(np.int64)
-    safety = np.floor(rate * scn.inventory.safety_stock_days + rng.random(rate.shape))
-    safety = safety.astype(np.int64)
+    u_stock, u_safety = rng.random(rate.shape), rng.random(rate.shape)
+    ranged = (np.floor(rate * tier_days + u_stock) > 0) | (
+        np.floor(rate * safety_days + u_safety) > 0
+    )
+    # walk-in units move from the SKUs a store does not carry to those it does
+    walk_in = _walk_in_daily_units(scn, site_list)
+    mass = np.where(ranged, pop[None, :], 0.0).sum(axis=1)
+    scale = np.divide(1.0, mass, out=np.ones_like(mass), where=mass > 0) - 1.0
+    rate = rate + np.where(ranged, (walk_in * scale)[:, None] * pop[None, :], 0.0)
+    on_hand = np.floor(rate * tier_days + u_stock).astype(np.int64)
+    safety = np.floor(rate * safety_days + u_safety).astype(np.int64)
     sku_index = {sku: i for i, sku in enumerate(catalogue.skus)}
     for row in scn.inventory.overrides:
         r, c = network.index[row.location], sku_index[row.sku]
         on_hand[r, c], safety[r, c] = row.on_hand, row.safety_stock
-    return on_hand, safety
+    return StockPlan(on_hand, safety, ranged)
+
+
+def initial_stock(
+    scn: Scenario, network: Network, catalogue: Catalogue, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(on_hand, safety_stock)`` of `stock_plan`: int64 arrays of shape (L, S). [units]"""
+    plan = stock_plan(scn, network, catalogue, seed)
+    return plan.on_hand, plan.safety
 
 
 def build_rate_card(scn: Scenario) -> RateCard:

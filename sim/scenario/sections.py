@@ -291,7 +291,9 @@ class RecordInaccuracy(StrictModel):
 
 
 class StockOverride(StrictModel):
-    """Explicit initial stock of one SKU at one location (replaces days of cover).
+    """Explicit initial stock of one SKU at one location (replaces days of cover). It
+    changes the stock only: what a store carries for its walk-in customers stays as the
+    stocking rule gives it (a store set to 0 units of a SKU it carries loses its sales).
 
     Attributes:
         location: Location id.
