@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import io
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from sim import levers as lv
 from sim import workbench as wb
@@ -312,6 +315,19 @@ def _empty_key(lever: lv.Lever) -> str:
     return f"no_{lever.key}"
 
 
+def _keep_within(key: str, allowed: Callable[[Any], Any]) -> None:
+    """Before a bound widget is drawn: move its remembered value into what it may show now
+    (``allowed(value)``). Streamlit would reset a value that left the options or range
+    (the baseline after its policy was dropped, an outage start beyond a shortened
+    horizon) but leave the old value in the URL; set here, the URL follows, and a copied
+    link shows the same view."""
+    if key in st.session_state:
+        value = st.session_state[key]
+        fixed = allowed(value)
+        if fixed != value:
+            st.session_state[key] = fixed
+
+
 def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any], days: int) -> Any:
     """Draw one lever bound to the URL; returns its value.
 
@@ -339,6 +355,7 @@ def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any], days: int
     if lever.kind == "range":
         return st.slider(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
     if lever.kind == "int":
+        _keep_within(lever.key, lambda v: min(max(v, lo), hi) if isinstance(v, int) else v)
         return st.number_input(lever.title, lo, hi, value, int(lever.step), **common)
     return st.number_input(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
 
@@ -376,6 +393,7 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
         bind="query-params",
         help=f"Routing policies from the engine registry:\n{notes}",
     )
+    _keep_within("baseline", lambda b: b if b in policies else (policies or ["–"])[0])
     baseline = box.selectbox(
         "Baseline",
         policies or ["–"],
@@ -410,34 +428,77 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
     return RunChoice(tuple(policies), str(baseline), int(reps), int(seed)), clicked
 
 
-def execute(scenario_yaml: str, choice: RunChoice, source: str) -> Outcome | None:
-    """Run the comparison with a progress bar; errors are shown inline, never raised."""
-    st.session_state.pop("outcome", None)  # a new run replaces the old one whole
+class RunStopped(BaseException):
+    """Raised in a comparison's progress report to end it: the page moved on (a setting
+    changed during the run). A BaseException, so no run's error handling keeps it."""
+
+
+def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None) -> Outcome | None:
+    """Run the comparison with a progress bar; errors are shown inline, never raised.
+
+    The cached `run_comparison` runs in a helper thread and reports progress through a
+    queue; this (the page's) thread draws the bar. So the cached function draws nothing,
+    and a cached answer comes back without replaying elements. The last results stay in
+    the session until the new ones replace them; if the page reruns during the run (a
+    setting changed), the runs are stopped and the next page says so.
+    """
     total = len(choice.policies) * choice.reps
-    bar = st.progress(0.0, text=f"Running {total} simulations…")
+    bar = (slot or st.empty()).progress(0.0, text=f"Running {total} simulations…")
     started = time.perf_counter()
+    reports: queue.SimpleQueue[tuple[float, int]] = queue.SimpleQueue()
+    stop = threading.Event()
+    box: dict[str, Any] = {}
 
     def progress(done: float, total: int) -> None:
-        left = wb.time_left(done, total, time.perf_counter() - started)
-        eta = "" if left is None else f" · about {left:,.0f} s left"
-        bar.progress(min(done / total, 1.0), text=f"{done:.1f} of {total} simulations done{eta}")
+        if stop.is_set():
+            raise RunStopped
+        reports.put((done, total))
 
+    def work() -> None:
+        try:
+            box["result"] = run_comparison(
+                scenario_yaml, choice.policies, choice.reps, choice.seed, choice.baseline,
+                progress,
+            )  # fmt: skip
+        except BaseException as exc:  # handed to the page's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="fulfil-comparison", daemon=True)
+    add_script_run_ctx(worker, get_script_run_ctx())
+    st.session_state["running"] = True  # cleared when the run ends here, not if the page
+    worker.start()  # reran during it (a write from the interrupted run would not last)
     try:
-        result = run_comparison(
-            scenario_yaml, choice.policies, choice.reps, choice.seed, choice.baseline, progress
-        )
-    except PlannerError as exc:
+        while worker.is_alive():
+            worker.join(0.25)
+            latest = None
+            while not reports.empty():
+                latest = reports.get()
+            if latest is not None:
+                done, total = latest
+                left = wb.time_left(done, total, time.perf_counter() - started)
+                eta = "" if left is None else f" · about {left:,.0f} s left"
+                bar.progress(
+                    min(done / total, 1.0), text=f"{done:.1f} of {total} simulations done{eta}"
+                )
+    except BaseException:  # the page reran or stopped: end the runs, say so next time
+        stop.set()
+        worker.join(10.0)
+        raise
+    st.session_state.pop("running", None)
+    error = box.get("error")
+    if isinstance(error, PlannerError):
         bar.empty()
-        st.error(str(exc))
+        st.error(str(error))
         return None
-    except Exception as exc:  # a failed run must not show a traceback to the planner
-        log.exception("comparison failed")
+    if error is not None:  # a failed run must not show a traceback to the planner
+        log.error("comparison failed", exc_info=error)
         bar.empty()
-        st.error(f"The simulation stopped: {exc}" if str(exc) else "The simulation stopped.")
+        st.error(f"The simulation stopped: {error}" if str(error) else "The simulation stopped.")
         return None
+    result = box["result"]
     outcome = Outcome(result, scenario_yaml, choice, source)
     bar.progress(1.0, text=f"{result.runs} simulations in {result.elapsed_s:.1f} s")
-    st.session_state["outcome"] = outcome
+    st.session_state["outcome"] = outcome  # the new run replaces the old one whole
     return outcome
 
 
@@ -445,9 +506,14 @@ def results_ui(outcome: Outcome) -> None:
     """KPI table with intervals and differences, then the charts."""
     st.subheader("KPIs")
     choice, result = outcome.choice, outcome.result
+    spread = (
+        "with 95% confidence intervals; differences"
+        if choice.reps > 1
+        else "(one replication: no intervals; run 2 or more for them); differences"
+    )
     st.caption(
-        f"Means over {choice.reps} replication(s) with 95% confidence intervals; "
-        f"differences against **{choice.baseline}** are paired by replication. "
+        f"Means over {choice.reps} replication(s) {spread} against **{choice.baseline}** "
+        "are paired by replication. "
         f"{result.runs} runs took {result.elapsed_s:.1f} s on {result.workers} process(es)."
     )
     table = kpi_table(result.summary)
@@ -510,7 +576,8 @@ def charts_ui(outcome: Outcome) -> None:
     tables = outcome.result.tables
     orders = tables.get("orders", pd.DataFrame())
     summary = outcome.result.summary
-    tabs = st.tabs(["KPIs", "Cost vs speed", "Click to door", "Cost", "Network", "Stores", "ATS"])
+    names = ["KPIs", "Cost vs speed", "Click to door", "Cost", "Network", "Stores", "ATS"]
+    tabs = st.tabs(names, key="result_tabs")  # keyed: the open tab survives reruns
     with tabs[0]:
         cols = st.columns(2)
         for i, kpi in enumerate(HEADLINE_KPIS):
@@ -668,8 +735,16 @@ def main() -> None:
     for warning in idle_warnings(choice.text, choice.source, overrides):
         st.warning(warning)
     outcome: Outcome | None = st.session_state.get("outcome")
+    if st.session_state.pop("running", False) and not clicked:  # the last run never ended
+        st.warning(
+            "The last run was stopped because a setting changed while it ran. "
+            "Press **Run comparison** to start it with the settings now shown."
+        )
+    # the progress bar's place is kept on every rerun, so the results below keep theirs
+    # (a results tab stays open when a chart's option changes after a run)
+    slot = st.empty()
     if clicked and run_choice is not None:
-        outcome = execute(scenario_yaml, run_choice, choice.source)
+        outcome = execute(scenario_yaml, run_choice, choice.source, slot)
     elif outcome is not None and (
         outcome.scenario_yaml != scenario_yaml or outcome.choice != run_choice
     ):

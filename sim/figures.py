@@ -418,7 +418,7 @@ def walk_in_lost(result: Any) -> go.Figure:
     )
     fig.update_layout(
         title=title, xaxis_title="policy", yaxis_title="share of walk-in units lost",
-        yaxis_tickformat=".0%", showlegend=False,
+        yaxis_tickformat=".1%", showlegend=False,
     )  # fmt: skip
     return fig
 

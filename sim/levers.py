@@ -189,11 +189,12 @@ def _read_days(data: Mapping[str, Any]) -> int:
 
 
 def _write_days(data: Mapping[str, Any], days: int) -> Overrides:
+    from sim.scenario.schema import shortened_warmup
+
     out: Overrides = {"horizon_days": int(days)}
     warmup = int(_get(data, "warmup_days", 0) or 0)
-    if warmup >= days:
-        # Keep the warm-up a quarter of a short horizon so some orders are still measured.
-        out["warmup_days"] = int(days) // 4
+    if shortened_warmup(warmup, days) != warmup:  # as `fulfil run --days`: at most half
+        out["warmup_days"] = shortened_warmup(warmup, days)
     return out
 
 
@@ -359,7 +360,7 @@ LEVERS: tuple[Lever, ...] = (
         lo=1,
         hi=90,
         step=1,
-        help="Simulated days; fewer days run faster. A warm-up longer than this is shortened.",
+        help="Simulated days; fewer days run faster. The warm-up is at most half of them.",
         paths=("horizon_days", "warmup_days"),
         group="Horizon",
     ),
@@ -516,12 +517,13 @@ LEVERS: tuple[Lever, ...] = (
         "Outage starts on",
         "day",
         "int",
-        lambda d: 1,
+        lambda d: int(_get(d, "warmup_days", 0) or 0),
         _no_write,
         lo=0,
         hi=365,
         step=1,
-        help="Simulation day the outage begins (day 0 is the start).",
+        help="Simulation day the outage begins (day 0 is the start); at first the day the "
+        "warm-up ends, so the KPIs see it.",
         paths=("disruptions.outages",),
         group="Disruption",
     ),

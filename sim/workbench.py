@@ -9,6 +9,7 @@ replication 0 come back, which keeps a long comparison's memory small.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import math
 import multiprocessing
 import os
 import time
@@ -300,16 +301,37 @@ def compare_policies(
     )
 
 
-def _number(value: float) -> str:
+#: KPI units counted in whole things: shown without decimals when whole.
+_COUNTS = ("orders", "units", "packages")
+
+
+def _number(value: float, whole: bool = False) -> str:
     if pd.isna(value):
         return "–"
-    return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+    if whole:
+        return f"{value:,.0f}"
+    text = f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+    return text.lstrip("-") if float(text.replace(",", "")) == 0 else text  # no "-0.000"
 
 
-def _cell(mean: float, low: float, high: float) -> str:
+def _bounds(unit: str) -> tuple[float, float]:
+    """The values a KPI in `unit` can take: a share lies in [0, 1], the rest are >= 0."""
+    return (0.0, 1.0) if unit == "share" else (0.0, math.inf)
+
+
+def _cell(mean: float, low: float, high: float, unit: str = "", clip: bool = False) -> str:
+    """``"mean [low, high]"``; counts that are all whole numbers are written without
+    decimals; with `clip` the interval is cut to the values the KPI can take."""
     if pd.isna(low) or pd.isna(high):
-        return _number(mean)
-    return f"{_number(mean)} [{_number(low)}, {_number(high)}]"
+        low = high = math.nan
+    elif clip:
+        lo, hi = _bounds(unit)
+        low, high = max(low, lo), min(high, hi)
+    shown = [v for v in (mean, low, high) if not pd.isna(v)]
+    whole = unit in _COUNTS and all(float(v).is_integer() for v in shown)
+    if pd.isna(low):
+        return _number(mean, whole)
+    return f"{_number(mean, whole)} [{_number(low, whole)}, {_number(high, whole)}]"
 
 
 def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -320,15 +342,21 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         One row per KPI (index ``KPI``), a ``unit`` column, then per policy its mean with
-        the 95% interval, ``"12.04 [11.9, 12.2]"``, and for every policy but the baseline
-        a ``"<policy> − <baseline>"`` column with the paired difference and its interval.
+        the 95% interval, ``"12.04 [11.9, 12.2]"`` (cut to the values the KPI can take:
+        a share within [0, 1], the rest at least 0; the summary keeps the raw interval),
+        and for every policy but the baseline a ``"<policy> − <baseline>"`` column with the
+        paired difference and its interval. Whole counts show no decimals, and a value that
+        rounds to zero shows no minus sign.
     """
     rows: dict[str, dict[str, str]] = {}
     for rec in summary.itertuples(index=False):
-        row = rows.setdefault(rec.kpi, {"unit": KPI_UNITS.get(rec.kpi, "")})
-        row[str(rec.policy)] = _cell(rec.mean, rec.ci_low, rec.ci_high)
+        unit = KPI_UNITS.get(rec.kpi, "")
+        row = rows.setdefault(rec.kpi, {"unit": unit})
+        row[str(rec.policy)] = _cell(rec.mean, rec.ci_low, rec.ci_high, unit, clip=True)
         if rec.policy != rec.baseline:
-            row[f"{rec.policy} − {rec.baseline}"] = _cell(rec.diff, rec.diff_low, rec.diff_high)
+            row[f"{rec.policy} − {rec.baseline}"] = _cell(
+                rec.diff, rec.diff_low, rec.diff_high, unit
+            )
     order = [k for k in KPI_UNITS if k in rows] + [k for k in rows if k not in KPI_UNITS]
     table = pd.DataFrame.from_dict({k: rows[k] for k in order}, orient="index")
     table.index.name = "KPI"

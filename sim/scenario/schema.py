@@ -52,6 +52,7 @@ __all__ = [
     "StoreDefaults",
     "StorePlacement",
     "WarehouseDefaults",
+    "shortened_warmup",
 ]
 
 Capability = Literal["ship", "pickup", "returns", "wholesale"]
@@ -345,6 +346,12 @@ class Catalogue(StrictModel):
         return [f"SKU-{i:0{width}d}" for i in range(1, self.skus + 1)]
 
 
+def shortened_warmup(warmup_days: int, days: int) -> int:
+    """The warm-up of a run shortened to `days` days: ``warmup_days``, at most half of
+    it (the rule of ``fulfil run --days`` and of the app's horizon lever). [days]"""
+    return min(int(warmup_days), int(days) // 2)
+
+
 class Scenario(StrictModel):
     """A complete, validated scenario.
 
@@ -410,7 +417,7 @@ class Scenario(StrictModel):
         at most half of a shortened run. [days]"""
         if days is None:
             return int(self.warmup_days)
-        return min(int(self.warmup_days), int(days) // 2)
+        return shortened_warmup(int(self.warmup_days), int(days))
 
     def resolved(self) -> dict[str, Any]:
         """The fully resolved scenario (defaults filled) as plain JSON-compatible data."""

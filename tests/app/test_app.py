@@ -181,6 +181,19 @@ def test_run_a_small_comparison_and_replace_it(at: AppTest) -> None:
     assert set(at.dataframe[1].value["seed"]) == {7}
 
 
+def test_running_the_same_comparison_again_gives_the_cached_results(at: AppTest) -> None:
+    at.run()
+    _quick(at, reps=1, policies=["closest"])
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    first = at.session_state["outcome"].result
+    at.button(key="run").click().run(timeout=120)  # the cached answer, nothing replayed
+    _no_failures(at)
+    assert at.session_state["outcome"].result.elapsed_s == first.elapsed_s  # not run again
+    assert [h.value for h in at.subheader].count("KPIs") == 1
+    assert any("simulations in" in str(p.proto) for p in at.get("progress"))
+
+
 def test_results_from_another_scenario_are_labelled_as_such(at: AppTest) -> None:
     at.run()
     _quick(at, reps=2, policies=["closest"])
@@ -274,6 +287,26 @@ def test_query_params_restore_the_view(at: AppTest) -> None:
     assert at.number_input(key="reps").value == 2
     assert at.number_input(key="seed").value == 11
     assert at.number_input(key="days").value == 2
+
+
+def test_the_url_follows_values_streamlit_resets(at: AppTest) -> None:
+    at.query_params.update({"outage": "DC-EAST", "outage_start": "20"})
+    at.run()
+    _no_failures(at)
+    assert at.number_input(key="outage_start").value == 20
+    at.number_input(key="days").set_value(5).run()  # the outage must now start by day 4
+    _no_failures(at)
+    shown = at.number_input(key="outage_start").value
+    assert shown == 4
+    assert at.query_params["outage_start"] in (["4"], "4")  # a link shows the same view
+
+    at.multiselect(key="policies").set_value(["closest", "cost"]).run()
+    at.selectbox(key="baseline").set_value("cost").run()
+    at.multiselect(key="policies").set_value(["closest"]).run()  # the baseline's gone
+    at.multiselect(key="policies").set_value(["closest", "cost"]).run()
+    _no_failures(at)
+    baseline = at.selectbox(key="baseline").value
+    assert at.query_params.get("baseline") in (None, [baseline], baseline)
 
 
 def test_bad_query_params_are_ignored(at: AppTest) -> None:

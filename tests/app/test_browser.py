@@ -130,6 +130,21 @@ def test_small_comparison_in_chromium(server: str, tmp_path: Path) -> None:
             states = page.locator(".js-plotly-plot .geo .subunits path").first
             expect(states).to_be_attached(timeout=60_000)
             page.screenshot(path=str(tmp_path / "workbench-map.png"))
+            # Choosing another policy for the map keeps the Network tab open.
+            panel = page.locator('[role="tabpanel"]:visible').first
+            panel.get_by_test_id("stSelectbox").first.get_by_role("combobox").click()
+            page.get_by_role("option").nth(1).click()
+            selected = page.locator('[role="tab"][aria-selected="true"]')
+            expect(selected).to_have_text("Network", timeout=30_000)
+            page.wait_for_timeout(2_000)  # the rerun has redrawn the page
+            expect(selected).to_have_text("Network")
+            # The same comparison again comes from the cache, without an error.
+            run.click()
+            expect(page.get_by_text("simulations in").first).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(2_000)
+            assert page.get_by_test_id("stException").count() == 0
+            assert page.get_by_test_id("stAlertContentError").count() == 0
+            expect(table).to_be_visible()
             # Nothing is fetched from the internet: the workbench runs offline.
             outside = [u for u in requested if not u.startswith(server) and "://" in u]
             assert outside == [], outside[:5]

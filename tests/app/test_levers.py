@@ -175,11 +175,19 @@ def _edited(data: dict, values: dict) -> dict:
     return load_scenario(apply_overrides(data, lv.levers_to_overrides(data, values))).resolved()
 
 
-def test_a_horizon_as_long_as_the_warm_up_drops_the_warm_up_and_a_shorter_one_quarters_it():
-    data = load_scenario({"name": "t"}).resolved()  # warm-up 3 days
-    assert _edited(data, {"days": 3})["warmup_days"] == 0
-    ten = load_scenario({"name": "t", "warmup_days": 10}).resolved()
-    assert _edited(ten, {"days": 8})["warmup_days"] == 2  # days // 4
+def test_the_horizon_lever_shortens_the_warm_up_as_the_cli_does():
+    from sim.scenario.schema import Scenario
+
+    for warmup in (3, 10):
+        data = load_scenario({"name": "t", "warmup_days": warmup}).resolved()
+        measured = []
+        for days in range(1, 25):
+            edited = _edited(data, {"days": days})
+            # as `fulfil run --days D`: the warm-up is at most half of the run
+            assert edited["warmup_days"] == Scenario.model_validate(data).warmup_for(days)
+            assert edited["warmup_days"] == min(warmup, days // 2)
+            measured.append(days - edited["warmup_days"])
+        assert measured == sorted(measured)  # a longer horizon never measures fewer days
 
 
 def test_the_bopis_share_is_weighted_by_each_channels_volume():
@@ -235,3 +243,15 @@ def test_the_ship_from_store_limit_shown_is_the_first_stores():
     ]
     data = load_scenario({"name": "x", "network": {"stores": stores}}).resolved()
     assert lv.lever_defaults(data)["sfs_limit"] == 500
+
+
+def test_an_outage_chosen_with_its_defaults_starts_when_the_kpis_start_counting() -> None:
+    from sim.scenario.idle import idle_settings
+
+    data = load_scenario("default").resolved()  # warm-up 3 days
+    defaults = lv.lever_defaults(data)
+    assert defaults["outage_start"] == data["warmup_days"] == 3
+    values = {**defaults, "outage": "DC-EAST"}
+    edited = load_scenario(apply_overrides(data, lv.levers_to_overrides(data, values)))
+    assert edited.disruptions.outages[-1].start_day == 3
+    assert not [f for f, _ in idle_settings(edited) if "outages" in f]

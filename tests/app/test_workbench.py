@@ -111,6 +111,27 @@ def test_kpi_table_shows_intervals_and_paired_differences() -> None:
     assert table.loc["orders", "a"] == "1,234"  # no interval from one replication
 
 
+def test_kpi_table_cuts_intervals_to_possible_values_and_writes_counts_whole() -> None:
+    cols = ["scenario", "policy", "kpi", "n", "mean", "ci_low", "ci_high", "baseline",
+            "diff", "diff_low", "diff_high"]  # fmt: skip
+    summary = pd.DataFrame(
+        [
+            ("s", "a", "fill_rate", 2, 0.9996, 0.998, 1.0012, "a", 0.0, 0.0, 0.0),
+            ("s", "b", "fill_rate", 2, 0.9990, 0.997, 1.001, "a", -0.0006, -0.0019, 0.0007),
+            ("s", "a", "returns_units", 2, 11.5, -32.97, 55.97, "a", 0.0, 0.0, 0.0),
+            ("s", "b", "returns_units", 2, 12.0, 10.0, 14.0, "a", -0.0001, -3.0, 3.0),
+        ],
+        columns=cols,
+    )
+    table = wb.kpi_table(summary)
+    assert table.loc["fill_rate", "a"] == "1.000 [0.998, 1.000]"  # a share is at most 1
+    assert table.loc["returns_units", "a"] == "11.500 [0.000, 55.970]"  # units >= 0
+    assert table.loc["returns_units", "b"] == "12 [10, 14]"  # whole counts, no decimals
+    assert table.loc["returns_units", "b − a"] == "0.000 [-3.000, 3.000]"  # not cut
+    assert table.loc["fill_rate", "b − a"] == "-0.001 [-0.002, 0.001]"
+    assert not any(c.startswith("-0.000") for c in table.to_numpy().ravel())
+
+
 def test_time_left_follows_the_pace_so_far() -> None:
     assert wb.time_left(0.0, 9, 5.0) is None  # no pace yet
     assert wb.time_left(3.0, 9, 30.0) == pytest.approx(60.0)  # 10 s a run, 6 runs left
