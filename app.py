@@ -610,12 +610,14 @@ def charts_ui(outcome: Outcome) -> None:
                 "`fulfil app` (or from the repository root, which has `.streamlit/config.toml`)."
             )
     with tabs[5]:
-        policy = st.selectbox("Policy", policies, key="store_policy") if policies else ""
+        _chart("Walk-in sales lost", lambda: figures.walk_in_lost(tables.get("utilisation")))
+        policy = (
+            st.selectbox("Workload of policy", policies, key="store_policy") if policies else ""
+        )
         _chart(
             "Store workload",
             lambda: figures.store_workload(_of_policy(tables.get("shipments"), policy)),
         )
-        _chart("Walk-in sales lost", lambda: figures.walk_in_lost(tables.get("utilisation")))
     with tabs[6]:
         _chart(
             "ATS over time",
@@ -623,7 +625,10 @@ def charts_ui(outcome: Outcome) -> None:
                 tables.get("inventory"), horizon_days=horizon_days(outcome.scenario_yaml)
             ),
         )
-    st.caption("Per-order charts use replication 0 of each policy.")
+    st.caption(
+        "The KPI table and the KPI and cost-versus-speed charts average every replication; "
+        "the other charts show replication 0 of each policy."
+    )
 
 
 def downloads_ui(outcome: Outcome | None, scenario_yaml: str, source: str) -> None:

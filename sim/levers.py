@@ -379,7 +379,7 @@ LEVERS: tuple[Lever, ...] = (
     ),
     Lever(
         "peak",
-        "Peak multiplier",
+        "Peak multiplier (all peak days)",
         "x normal demand",
         "float",
         _read_peak,

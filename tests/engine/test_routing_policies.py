@@ -722,3 +722,11 @@ def test_bopis_neither_blocked_by_nor_counted_in_the_ship_from_store_limit():
     pickup = order(("A", 1), method=DeliveryMethod.BOPIS, pickup_store="ST1")
     assert router.place(pickup, OPEN).locations == ("ST1",)
     assert router.orders_today("ST1", OPEN) == 2
+
+
+def test_every_built_in_policy_says_what_it_does() -> None:
+    """The app lists each policy with its description: none may be left blank."""
+    from engine.routing import available_policies, get_policy
+
+    for name in available_policies():
+        assert str(getattr(get_policy(name), "description", "")).strip(), name

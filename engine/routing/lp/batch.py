@@ -519,6 +519,7 @@ class BatchPolicy:
     """
 
     name = "batch"
+    description = "Routes as its base (closest), then a MIP re-assigns placed, unreleased orders (every 30 min)."
 
     def __init__(
         self,

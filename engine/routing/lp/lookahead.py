@@ -56,6 +56,7 @@ class LookaheadPolicy(LpPolicy):
     """
 
     name = "lookahead"
+    description = "Landed cost plus LP dual prices of expected future demand (Acimovic & Graves)."
 
     def __init__(
         self,

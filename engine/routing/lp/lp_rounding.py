@@ -73,6 +73,7 @@ class LpRoundingPolicy(LpPolicy):
     """
 
     name = "lp_rounding"
+    description = "An LP of expected demand with package costs, rounded per order to limit splits (Jasin & Sinha)."
     packages = True
 
     def __init__(
