@@ -262,6 +262,12 @@ def _flows(shipments: pd.DataFrame, orders: pd.DataFrame, max_flows: int) -> pd.
     return flows.nlargest(max_flows, "units")
 
 
+def _contiguous(lat: Any, lon: Any) -> np.ndarray:
+    """Whether each point lies in the contiguous United States (a bounding box). [deg]"""
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    return (lat > 24.0) & (lat < 50.0) & (lon > -125.5) & (lon < -66.0)
+
+
 def network_map(result: Any, network: Any, regions: Any = None, max_flows: int = 300) -> go.Figure:
     """Map of locations sized by shipped units, with flows to demand regions.
 
@@ -274,8 +280,9 @@ def network_map(result: Any, network: Any, regions: Any = None, max_flows: int =
         max_flows: Largest location -> region flows drawn (by units). [-]
 
     Returns:
-        One `go.Scattergeo` line trace "flows" (when there are flows), then one marker
-        trace per location kind.
+        One `go.Scattergeo` line trace "flows" (when there are flows; flows to or from
+        Alaska and Hawaii, insets of the Albers USA map, are not drawn and the trace's
+        name says so), then one marker trace per location kind.
     """
     title = "Network and flows"
     locations = _locations_frame(network)
@@ -293,8 +300,14 @@ def network_map(result: Any, network: Any, regions: Any = None, max_flows: int =
     region_xy = _regions_frame(network, regions).set_index("id")
     flows = _flows(shipments, orders, max_flows)
     flows = flows[flows["region"].isin(region_xy.index) & flows["location"].isin(locations["id"])]
+    loc_xy = locations.set_index("id")
+    # Albers USA draws Alaska and Hawaii as insets: a line to them would cross the map
+    drawable = _contiguous(
+        region_xy.loc[flows["region"], "lat"], region_xy.loc[flows["region"], "lon"]
+    ) & _contiguous(loc_xy.loc[flows["location"], "lat"], loc_xy.loc[flows["location"], "lon"])
+    left_out = int((~drawable).sum())
+    flows = flows[drawable]
     if not flows.empty:
-        loc_xy = locations.set_index("id")
         lats: list[float | None] = []
         lons: list[float | None] = []
         for loc, region in zip(flows["location"], flows["region"], strict=True):
@@ -306,7 +319,7 @@ def network_map(result: Any, network: Any, regions: Any = None, max_flows: int =
                 lon=lons,
                 mode="lines",
                 line={"width": 1, "color": "rgba(90,90,90,0.25)"},
-                name="flows",
+                name="flows" if not left_out else "flows (none drawn to Alaska, Hawaii)",
                 hoverinfo="skip",
             )
         )

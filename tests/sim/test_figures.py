@@ -163,6 +163,16 @@ def test_network_map_flows_and_kinds():
     assert stores.marker.size[0] > stores.marker.size[1]  # S-1 shipped, S-2 did not
 
 
+def test_network_map_draws_no_flow_lines_to_the_alaska_and_hawaii_insets():
+    # the same flows, with the "Austin, TX" region placed at Honolulu
+    hawaii = regions_table().assign(lat=[42.36, 21.31], lon=[-71.06, -157.86])
+    fig = figures.network_map(FakeResult(), locations_table(), regions=hawaii)
+    flows = fig.data[0]
+    assert flows.name == "flows (none drawn to Alaska, Hawaii)"
+    assert sum(v is None for v in flows.lat) == 2  # DC->Boston and S-1->Boston only
+    assert 21.31 not in flows.lat and 42.36 in flows.lat
+
+
 def test_network_map_accepts_engine_network():
     from engine.location import Location, LocationKind
     from engine.network import Network, Region
