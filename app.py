@@ -31,7 +31,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from sim import levers as lv
 from sim import workbench as wb
-from sim.scenario.schema import MAX_SEED
+from sim.scenario.schema import MAX_SEED, shortened_warmup
 
 log = logging.getLogger("fulfil.app")
 
@@ -304,9 +304,9 @@ def _widget_range(lever: lv.Lever, default: Any, days: int) -> tuple[Any, Any, A
         return number(lever.lo), number(lever.hi), number(lever.hi)
     value = number(default)
     lo, hi = min(number(lever.lo), value), max(number(lever.hi), value)
-    if lever.key == "outage_start":
+    if lever.key == "outage_start":  # at first the day the (maybe shortened) warm-up ends
         hi = max(0, days - 1)
-        value = min(value, hi)
+        value = min(shortened_warmup(value, days), hi)
     return lo, hi, value
 
 
@@ -467,6 +467,7 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
     add_script_run_ctx(worker, get_script_run_ctx())
     st.session_state["running"] = True  # cleared when the run ends here, not if the page
     worker.start()  # reran during it (a write from the interrupted run would not last)
+    shown = (0.0, f"Running {total} simulations…")
     try:
         while worker.is_alive():
             worker.join(0.25)
@@ -477,15 +478,19 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
                 done, total = latest
                 left = wb.time_left(done, total, time.perf_counter() - started)
                 eta = "" if left is None else f" · about {left:,.0f} s left"
-                bar.progress(
-                    min(done / total, 1.0), text=f"{done:.1f} of {total} simulations done{eta}"
-                )
+                shown = (min(done / total, 1.0), f"{done:.1f} of {total} simulations done{eta}")
+            # drawn on every poll, also without news: that is where a rerun asked for by a
+            # changed setting interrupts this thread (a quiet phase must not hold the page)
+            bar.progress(shown[0], text=shown[1])
     except BaseException:  # the page reran or stopped: end the runs, say so next time
         stop.set()
-        worker.join(10.0)
+        worker.join(1.0)  # the worker ends at its next progress report
         raise
-    st.session_state.pop("running", None)
     error = box.get("error")
+    outcome = None if error is not None else Outcome(box["result"], scenario_yaml, choice, source)
+    if outcome is not None:  # kept before anything is drawn (a rerun may come at any call)
+        st.session_state["outcome"] = outcome  # the new run replaces the old one whole
+    st.session_state.pop("running", None)
     if isinstance(error, PlannerError):
         bar.empty()
         st.error(str(error))
@@ -495,10 +500,9 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
         bar.empty()
         st.error(f"The simulation stopped: {error}" if str(error) else "The simulation stopped.")
         return None
-    result = box["result"]
-    outcome = Outcome(result, scenario_yaml, choice, source)
+    assert outcome is not None
+    result = outcome.result
     bar.progress(1.0, text=f"{result.runs} simulations in {result.elapsed_s:.1f} s")
-    st.session_state["outcome"] = outcome  # the new run replaces the old one whole
     return outcome
 
 

@@ -308,9 +308,8 @@ _COUNTS = ("orders", "units", "packages")
 def _number(value: float, whole: bool = False) -> str:
     if pd.isna(value):
         return "–"
-    if whole:
-        return f"{value:,.0f}"
-    text = f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+    value = float(value) + 0.0  # -0.0 becomes 0.0
+    text = f"{value:,.0f}" if whole or abs(round(value, 3)) >= 100 else f"{value:,.3f}"
     return text.lstrip("-") if float(text.replace(",", "")) == 0 else text  # no "-0.000"
 
 

@@ -144,6 +144,14 @@ def test_edit_levers_changes_the_scenario(at: AppTest) -> None:
     assert "network.store_defaults.hours.open: 8.0" in changes
 
 
+def test_an_outage_starts_when_a_shortened_warm_up_ends(at: AppTest) -> None:
+    at.run()
+    at.number_input(key="days").set_value(4).run()  # the 3-day warm-up becomes 2 days
+    at.selectbox(key="outage").set_value("DC-EAST").run()
+    _no_failures(at)
+    assert at.number_input(key="outage_start").value == 2
+
+
 def test_outage_lever_adds_an_outage(at: AppTest) -> None:
     at.run()
     at.selectbox(key="outage").set_value("DC-EAST").run()

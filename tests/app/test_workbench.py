@@ -132,6 +132,12 @@ def test_kpi_table_cuts_intervals_to_possible_values_and_writes_counts_whole() -
     assert not any(c.startswith("-0.000") for c in table.to_numpy().ravel())
 
 
+def test_kpi_cells_never_show_minus_zero_and_round_before_choosing_decimals() -> None:
+    assert wb._cell(-0.0, -0.0, 0.0, "units", clip=True) == "0 [0, 0]"
+    assert wb._cell(-0.0004, -0.2, 0.2, "USD") == "0.000 [-0.200, 0.200]"
+    assert wb._cell(99.9996, 99.9, 100.1, "h") == "100 [99.900, 100]"
+
+
 def test_time_left_follows_the_pace_so_far() -> None:
     assert wb.time_left(0.0, 9, 5.0) is None  # no pace yet
     assert wb.time_left(3.0, 9, 30.0) == pytest.approx(60.0)  # 10 s a run, 6 runs left
