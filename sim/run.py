@@ -252,7 +252,7 @@ def check_conservation(w: World) -> dict[str, int]:
             f"(awaiting carrier + pickup {pipeline}, transfers {out['transfer']})"
         )
     out["ledger_on_hand"] = int(w.ledger.on_hand.sum(dtype=np.int64))
-    out["pos_lost_units"] = int(w.pos.lost_units)
+    out["pos_lost_units"] = int(w.pos.lost_by_row.sum())
     return out
 
 

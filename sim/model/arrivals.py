@@ -388,8 +388,8 @@ def generate_pos(
         store_rows: Location rows of the selling stores (K,).
         store_tz: Time zone of each store.
         open_fraction: Share of each hour the store is open and not down, (K, H).
-        popularity: SKU demand weights per store (K, S), or one row for all (S,): a
-            store's walk-in lines are drawn in proportion to its row.
+        popularity: SKU demand weights per store (K, S): a store's walk-in lines are
+            drawn in proportion to its row.
         rng: POS stream.
         scheduled: Share of each hour the store's opening hours cover, outages aside, over
             the sim hours -24 to H + 24, (K, H + 48).
@@ -436,12 +436,12 @@ def generate_pos(
     t = np.repeat(h_idx.astype(np.float64), reps) + rng.random(int(reps.sum()))
     store = np.repeat(store_rows[s_idx], reps)
     weights = np.asarray(popularity, dtype=np.float64)
-    total = weights.sum(axis=-1, keepdims=True)
-    if not np.all(total > 0):
-        raise ValueError("generate_pos: every selling store needs a SKU with popularity")
-    cdf = np.cumsum(weights, axis=-1) / total
-    cdf[..., -1] = 1.0
-    store_k = np.repeat(s_idx, reps) if weights.ndim == 2 else None
+    total = weights.sum(axis=1, keepdims=True)
+    if weights.shape[0] != k or not np.all(total > 0):
+        raise ValueError("generate_pos: give every selling store a row with some popularity")
+    cdf = np.cumsum(weights, axis=1) / total
+    cdf[:, -1] = 1.0
+    store_k = np.repeat(s_idx, reps)
     start, sku, qty = _basket(rng, [spec.basket], np.zeros(t.size, dtype=np.int64), cdf, store_k)
     per_sale = np.diff(start)
     t_line = np.repeat(t, per_sale)

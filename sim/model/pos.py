@@ -42,7 +42,6 @@ class PointOfSale:
         self.tick_h = self.delay_h / steps if steps > 0 else MAX_TICK_HOURS
         self.sales = w.pos_demand
         self._pending: deque[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = deque()
-        self.lost_units = 0
         n_loc = len(w.loc_ids)
         #: walk-in units asked for and not on the shelf, per location row [units]
         self.lost_by_row = np.zeros(n_loc, dtype=np.int64)
@@ -81,7 +80,6 @@ class PointOfSale:
             for row in np.flatnonzero(per_store).tolist():
                 w.rec.event(now, "pos_lost", location=row, qty=int(per_store[row]))
             self.lost_by_row += per_store.astype(np.int64)
-            self.lost_units += int(lost.sum())
         if sold:
             keep = took > 0
             key = rows[keep] * self.n_sku + skus[keep]
