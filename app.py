@@ -191,26 +191,34 @@ def available_policies() -> dict[str, str]:
     return described or dict.fromkeys(FALLBACK_POLICIES, "")
 
 
+@st.cache_resource(show_spinner=False)
+def run_store() -> wb.RunStore:
+    """The server's finished runs (`sim.run_store.RunStore`), shared by every page: a run
+    is fixed by its inputs, so any comparison may reuse it."""
+    return wb.RunStore()
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def run_comparison(
     scenario_yaml: str,
     policies: tuple[str, ...],
     reps: int,
     seed: int,
-    baseline: str,
     _progress: wb.Progress | None = None,
 ) -> wb.Comparison:
     """`sim.workbench.compare_policies` on the edited scenario, cached on its arguments.
 
-    ``_progress`` (``progress(done, total)``, see `sim.workbench.Progress`) is not hashed;
-    a cached answer does not call it.
+    The differences are taken against the first policy (`Comparison.against` takes them
+    against another without running again). Runs kept in `run_store` are reused, and each
+    run is kept there as it ends. ``_progress`` (``progress(done, total)``, see
+    `sim.workbench.Progress`) is not hashed; a cached answer does not call it.
 
     Raises:
         PlannerError: the scenario is invalid.
         RunFailed: a run raised.
     """
     data = _load(scenario_yaml, "edited scenario").resolved()
-    return wb.compare_policies(data, policies, reps, seed, baseline, _progress)
+    return wb.compare_policies(data, policies, reps, seed, None, _progress, store=run_store())
 
 
 @st.cache_data(show_spinner=False)
@@ -457,9 +465,8 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
     def work() -> None:
         try:
             box["result"] = run_comparison(
-                scenario_yaml, choice.policies, choice.reps, choice.seed, choice.baseline,
-                progress,
-            )  # fmt: skip
+                scenario_yaml, choice.policies, choice.reps, choice.seed, progress
+            ).against(choice.baseline)
         except BaseException as exc:  # handed to the page's thread
             box["error"] = exc
 
@@ -501,9 +508,17 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
         st.error(f"The simulation stopped: {error}" if str(error) else "The simulation stopped.")
         return None
     assert outcome is not None
-    result = outcome.result
-    bar.progress(1.0, text=f"{result.runs} simulations in {result.elapsed_s:.1f} s")
+    bar.progress(1.0, text=_timing(outcome.result))
     return outcome
+
+
+def _timing(result: wb.Comparison) -> str:
+    """How long the comparison's runs took, and how many were reused instead of run."""
+    ran = result.runs - result.reused
+    text = f"{ran} simulations in {result.elapsed_s:.1f} s on {result.workers} process(es)"
+    if result.reused:
+        text += f"; {result.reused} reused from earlier comparisons"
+    return text
 
 
 def results_ui(outcome: Outcome) -> None:
@@ -517,8 +532,7 @@ def results_ui(outcome: Outcome) -> None:
     )
     st.caption(
         f"Means over {choice.reps} replication(s) {spread} against **{choice.baseline}** "
-        "are paired by replication. "
-        f"{result.runs} runs took {result.elapsed_s:.1f} s on {result.workers} process(es)."
+        f"are paired by replication. {_timing(result)}."
     )
     table = kpi_table(result.summary)
     st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)
@@ -699,6 +713,16 @@ def sweep_ui() -> None:
         st.dataframe(frontier, hide_index=True)
 
 
+def _rebased(outcome: Outcome, scenario_yaml: str, choice: RunChoice | None) -> bool:
+    """Only the baseline changed since `outcome` was made (its runs answer the new choice)."""
+    return (
+        choice is not None
+        and outcome.scenario_yaml == scenario_yaml
+        and outcome.choice != choice
+        and outcome.choice._replace(baseline=choice.baseline) == choice
+    )
+
+
 def main() -> None:
     """Draw the page."""
     st.set_page_config(page_title="Fulfilment workbench", layout="wide")
@@ -754,6 +778,10 @@ def main() -> None:
     slot = st.empty()
     if clicked and run_choice is not None:
         outcome = execute(scenario_yaml, run_choice, choice.source, slot)
+    elif outcome is not None and _rebased(outcome, scenario_yaml, run_choice):
+        outcome = st.session_state["outcome"] = outcome._replace(  # the same runs
+            result=outcome.result.against(run_choice.baseline), choice=run_choice
+        )
     elif outcome is not None and (
         outcome.scenario_yaml != scenario_yaml or outcome.choice != run_choice
     ):

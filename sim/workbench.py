@@ -1,14 +1,16 @@
 """Comparisons for the workbench app: runs on local cores, results shaped for the page.
 
 Pure Python (no Streamlit), so the app stays thin and these pieces are tested directly.
-`compare_policies` is `sim.compare.compare_runs` + `summarise` with two differences: runs
-go to worker processes when they are big enough, and only the KPIs and the chart tables of
-replication 0 come back, which keeps a long comparison's memory small.
+`compare_policies` is `sim.compare.compare_runs` + `summarise` with three differences: runs
+go to worker processes when they are big enough, only the KPIs and the chart tables of
+replication 0 come back, which keeps a long comparison's memory small, and runs already
+kept in a `RunStore` are not run again.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import math
 import multiprocessing
 import os
@@ -22,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from sim.kpis import KPI_UNITS
+from sim.run_store import RunStore
 
 __all__ = [
     "CHART_TABLES",
@@ -30,6 +33,7 @@ __all__ = [
     "KPI_UNITS",
     "Comparison",
     "RunFailed",
+    "RunStore",
     "compare_policies",
     "kpi_table",
     "online_orders",
@@ -67,9 +71,10 @@ class Comparison:
         summary: `sim.compare.summarise` table: one row per (policy, KPI).
         per_run: `sim.compare.kpi_frame` table: one row per (policy, replication).
         tables: Chart tables (`CHART_TABLES`) of replication 0 of every policy.
-        elapsed_s: Wall-clock time of all runs. [s]
-        runs: Number of simulation runs. [-]
+        elapsed_s: Wall-clock time of the comparison's runs. [s]
+        runs: Number of simulation runs, reused ones included. [-]
         workers: Processes the runs used (1 = in this process). [-]
+        reused: Runs taken from a `RunStore` instead of run again. [-]
     """
 
     summary: pd.DataFrame
@@ -78,6 +83,17 @@ class Comparison:
     elapsed_s: float = 0.0
     runs: int = 0
     workers: int = 1
+    reused: int = 0
+
+    def against(self, baseline: str) -> Comparison:
+        """The same runs with the differences taken against `baseline` (no run again).
+
+        Raises:
+            ValueError: `baseline` is not one of the compared policies.
+        """
+        from sim.compare import summarise
+
+        return dataclasses.replace(self, summary=summarise(self.per_run, baseline))
 
 
 def online_orders(data: Mapping[str, Any]) -> float:
@@ -141,18 +157,28 @@ class _Tally:
         self.progress(len(self.finished) + sum(self.running.values()), self.total)
 
 
-def _run_tasks(tasks: list[Any], workers: int, progress: Progress) -> dict[str, Any]:
+def _details(task: Any) -> tuple[str, ...]:
+    """The tables a comparison keeps of a run: the chart tables of replication 0."""
+    return CHART_TABLES if task.replication == 0 else ()
+
+
+def _run_tasks(
+    tasks: list[Any],
+    workers: int,
+    progress: Progress,
+    on_finish: Callable[[str, Any], None] = lambda key, outcome: None,
+) -> dict[str, Any]:
     """Execute sweep tasks, in this process or on ``workers`` processes; outcome per key.
 
     ``progress(done, total)`` is called after each run (``done`` a whole number) and, while
     runs are under way, with ``done`` counting their simulated share of the horizon.
+    ``on_finish(key, outcome)`` is called as each run ends, before the progress report
+    (which may stop the rest).
     """
     from sim.sweep import tasks as sweep
     from sim.sweep.executors import stop_pool
 
-    def details(task: Any) -> tuple[str, ...]:
-        return CHART_TABLES if task.replication == 0 else ()
-
+    details = _details
     outcomes: dict[str, Any] = {}
     tally = _Tally(len(tasks), progress)
     if workers <= 1:
@@ -163,6 +189,7 @@ def _run_tasks(tasks: list[Any], workers: int, progress: Progress) -> dict[str, 
 
         for task in tasks:
             outcomes[task.key] = sweep.execute(task, _Reported(task.key, sink), details(task))
+            on_finish(task.key, outcomes[task.key])
             tally.finish(task.key)
             tally.report()
         return outcomes
@@ -182,6 +209,7 @@ def _run_tasks(tasks: list[Any], workers: int, progress: Progress) -> dict[str, 
             for handle in finished:
                 key = handles[handle].key
                 outcomes[key] = handle.result()
+                on_finish(key, outcomes[key])
                 tally.finish(key)
             tally.report()
     except BaseException:
@@ -219,12 +247,14 @@ def compare_policies(
     baseline: str | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    store: RunStore | None = None,
 ) -> Comparison:
     """Run every policy ``reps`` times with common random numbers and summarise.
 
     Replication ``r`` of every policy runs as ``run(scenario, policy, seed, replication=r)``,
     as in `sim.compare.compare_runs`, so the policies face the same demand and the
-    differences are paired. Results do not depend on where the runs execute.
+    differences are paired. Results do not depend on where the runs execute, nor on
+    whether a run was reused from `store`.
 
     Args:
         data: The resolved scenario (``Scenario.resolved()``).
@@ -234,9 +264,12 @@ def compare_policies(
         baseline: Policy the differences are taken against; None = the first.
         progress: Called as ``progress(done, total)`` after each run and, about twice a
             second while runs are under way, with ``done`` counting the simulated share of
-            the runs in progress (e.g. 3.4 of 9).
+            the runs in progress (e.g. 3.4 of 9); ``total`` counts the runs to run, not
+            those reused.
         workers: Worker processes; None = all cores when the runs are big enough
             (``PARALLEL_MIN_ORDERS``), else 1 (in this process).
+        store: Finished runs to reuse, and to keep each run in as it ends (so a stopped
+            comparison loses none of its finished runs); None runs everything.
 
     Returns:
         The `Comparison`.
@@ -264,11 +297,26 @@ def compare_policies(
         for rep in range(reps)
         for policy in policies
     ]  # fmt: skip
+    keys = {t.key: _store_key(t) for t in tasks} if store is not None else {}
+    kept = {}
+    if store is not None:
+        for t in tasks:
+            outcome = store.get(keys[t.key], _details(t))
+            if outcome is not None:
+                kept[t.key] = outcome
+    todo = [t for t in tasks if t.key not in kept]
     if workers is None:
-        big = online_orders(data) * len(tasks) >= _parallel_threshold()
-        workers = min(os.cpu_count() or 1, len(tasks)) if big else 1
+        big = online_orders(data) * len(todo) >= _parallel_threshold()
+        workers = min(os.cpu_count() or 1, len(todo)) if big else 1
+    workers = max(1, int(workers)) if todo else 1
+
+    def keep(key: str, outcome: Any) -> None:
+        if store is not None:
+            store.put(keys[key], outcome)
+
     started = time.perf_counter()
-    outcomes = _run_tasks(tasks, max(1, int(workers)), progress or (lambda done, total: None))
+    outcomes = _run_tasks(todo, workers, progress or (lambda done, total: None), keep)
+    outcomes.update(kept)
     elapsed = time.perf_counter() - started
     failed = [o for o in outcomes.values() if not o.ok]
     if failed:
@@ -297,7 +345,17 @@ def compare_policies(
         tables=tables,
         elapsed_s=elapsed,
         runs=len(tasks),
-        workers=max(1, int(workers)),
+        workers=workers,
+        reused=len(kept),
+    )
+
+
+def _store_key(task: Any) -> str:
+    """The run's key in a `RunStore`: its inputs and the code that runs it."""
+    from sim.sweep.tasks import code_version, task_key
+
+    return task_key(
+        task.scenario, task.policy, task.seed, task.replication, task.days, code_version()
     )
 
 

@@ -23,8 +23,9 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def at() -> AppTest:
-    """A fresh app with empty caches."""
+    """A fresh app with empty caches (and no runs kept from other tests)."""
     st.cache_data.clear()
+    st.cache_resource.clear()
     return AppTest.from_file(APP, default_timeout=60)
 
 
@@ -200,6 +201,30 @@ def test_running_the_same_comparison_again_gives_the_cached_results(at: AppTest)
     assert at.session_state["outcome"].result.elapsed_s == first.elapsed_s  # not run again
     assert [h.value for h in at.subheader].count("KPIs") == 1
     assert any("simulations in" in str(p.proto) for p in at.get("progress"))
+
+
+def test_a_new_baseline_needs_no_run_and_a_wider_comparison_reuses_the_runs(
+    at: AppTest,
+) -> None:
+    at.run()
+    _quick(at, reps=2)
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    first = at.session_state["outcome"].result
+    assert "min_split − closest" in at.dataframe[0].value.columns
+    at.selectbox(key="baseline").set_value("min_split").run()
+    _no_failures(at)
+    assert not any("settings changed" in i.value for i in at.info)
+    rebased = at.session_state["outcome"]
+    assert rebased.choice.baseline == "min_split" and rebased.result.elapsed_s == first.elapsed_s
+    assert "closest − min_split" in at.dataframe[0].value.columns
+    assert set(rebased.result.summary["baseline"]) == {"min_split"}
+    at.multiselect(key="policies").set_value([*TWO_POLICIES, "cost"]).run()
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    wider = at.session_state["outcome"].result
+    assert (wider.runs, wider.reused) == (6, 4)  # only the new policy's two runs ran
+    assert any("4 reused from earlier comparisons" in c.value for c in at.caption)
 
 
 def test_results_from_another_scenario_are_labelled_as_such(at: AppTest) -> None:
