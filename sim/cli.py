@@ -298,14 +298,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
         }
         print(_dumps(payload))
         return 0
-    shown = table.sort_values(["kpi", "policy"], key=lambda s: s.map(_order(table, s.name)))
-    columns = ["kpi", "policy", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
     print(
         f"scenario {scenario.name}  reps {reps}  baseline {baseline or policies[0]}  "
-        "(95% t-intervals; diff = policy - baseline, paired by replication)"
+        "(95% t-intervals, cut to the values a KPI can take; diff = policy - baseline, "
+        "paired by replication)"
     )
-    print(shown[columns].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print(_compare_text(table))
     return 0
+
+
+def _compare_text(table: Any) -> str:
+    """The summary as a text table: KPI, unit, policy, then the numbers written as the
+    app's KPI table writes them (whole counts without decimals, no "-0")."""
+    from sim.kpis import KPI_UNITS
+    from sim.workbench import format_values
+
+    shown = table.sort_values(["kpi", "policy"], key=lambda s: s.map(_order(table, s.name)))
+    shown = shown.assign(unit=shown["kpi"].map(lambda k: KPI_UNITS.get(k, "")))
+    columns = ["kpi", "unit", "policy"]
+    for group in (["mean", "ci_low", "ci_high"], ["diff", "diff_low", "diff_high"]):
+        rows = shown[["kpi", *group]].itertuples(index=False)
+        written = list(zip(*(format_values(row[1:], row[0]) for row in rows), strict=True))
+        shown = shown.assign(**dict(zip(group, written, strict=True)))
+        columns += group
+    return shown[columns].to_string(index=False)
 
 
 def _order(table: Any, column: str) -> Callable[[Any], int]:

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.kpis import kpi_bounds
+
 __all__ = [
     "SUMMARY_COLUMNS",
     "compare",
@@ -79,6 +81,11 @@ def t_interval(
         return mean, math.nan, math.nan, n
     half = float(stats.t.ppf(0.5 + level / 2.0, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half, n
+
+
+def _within(value: float, low: float, high: float) -> float:
+    """`value` moved into [low, high]; NaN stays NaN."""
+    return value if math.isnan(value) else min(max(value, low), high)
 
 
 def _policy_label(policy: Any) -> str:
@@ -221,6 +228,9 @@ def summarise(
         One row per (policy, KPI) with the columns `SUMMARY_COLUMNS`. ``diff`` is the
         mean over replications of ``policy - baseline`` (paired by replication) and
         ``diff_low``/``diff_high`` its t-interval; the baseline's own difference is 0.
+        Intervals are cut to the values a KPI can take (`sim.kpis.kpi_bounds`: a share's
+        mean within [0, 1] and its difference within [-1, 1], other KPIs' means >= 0):
+        a t-interval of a share near 0 would otherwise reach below it.
 
     Raises:
         ValueError: ``baseline`` is not a policy of the table.
@@ -242,9 +252,15 @@ def summarise(
         mine = frame[frame["policy"] == policy].set_index("replication")[kpis]
         common = mine.index.intersection(base.index)  # replications run by both policies
         for kpi in kpis:
+            lo, hi = kpi_bounds(kpi)
             mean, low, high, n = t_interval(mine[kpi].to_numpy(dtype=float), level)
+            low, high = _within(low, lo, hi), _within(high, lo, hi)
             diffs = mine.loc[common, kpi].to_numpy(float) - base.loc[common, kpi].to_numpy(float)
             diff, diff_low, diff_high, _ = t_interval(diffs, level)
+            diff_low, diff_high = (
+                _within(diff_low, lo - hi, hi - lo),
+                _within(diff_high, lo - hi, hi - lo),
+            )
             rows.append(
                 {
                     "scenario": scenario,

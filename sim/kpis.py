@@ -18,7 +18,14 @@ import pandas as pd
 
 from sim.scenario.sections import ONLINE_CHANNELS
 
-__all__ = ["KPI_NAMES", "KPI_UNITS", "STORE_KINDS", "compute_kpis", "online_mask"]
+__all__ = [
+    "KPI_NAMES",
+    "KPI_UNITS",
+    "STORE_KINDS",
+    "compute_kpis",
+    "kpi_bounds",
+    "online_mask",
+]
 
 KPI_UNITS: dict[str, str] = {
     "orders": "orders",
@@ -50,6 +57,16 @@ HIGHER_IS_BETTER = {"fill_rate", "on_time_rate"}
 NO_DIRECTION = {"orders", "units_demanded", "store_ship_share", "returns_units",
                 "returns_restocked_units"}  # fmt: skip
 LOWER_IS_BETTER = set(KPI_NAMES) - HIGHER_IS_BETTER - NO_DIRECTION
+
+
+def kpi_bounds(kpi: str) -> tuple[float, float]:
+    """The values a KPI can take: a share lies in [0, 1], the other KPIs are >= 0, and
+    a name that is not a KPI is unbounded."""
+    unit = KPI_UNITS.get(kpi)
+    if unit is None:
+        return -math.inf, math.inf
+    return (0.0, 1.0) if unit == "share" else (0.0, math.inf)
+
 
 STORE_KINDS = ("store", "dark_store")
 SHIPPED_METHODS = ("ship", "same_day")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
-import math
 import multiprocessing
 import os
 import time
@@ -35,6 +34,7 @@ __all__ = [
     "RunFailed",
     "RunStore",
     "compare_policies",
+    "format_values",
     "kpi_table",
     "online_orders",
     "time_left",
@@ -371,24 +371,27 @@ def _number(value: float, whole: bool = False) -> str:
     return text.lstrip("-") if float(text.replace(",", "")) == 0 else text  # no "-0.000"
 
 
-def _bounds(unit: str) -> tuple[float, float]:
-    """The values a KPI in `unit` can take: a share lies in [0, 1], the rest are >= 0."""
-    return (0.0, 1.0) if unit == "share" else (0.0, math.inf)
-
-
-def _cell(mean: float, low: float, high: float, unit: str = "", clip: bool = False) -> str:
-    """``"mean [low, high]"``; counts that are all whole numbers are written without
-    decimals; with `clip` the interval is cut to the values the KPI can take."""
-    if pd.isna(low) or pd.isna(high):
-        low = high = math.nan
-    elif clip:
-        lo, hi = _bounds(unit)
-        low, high = max(low, lo), min(high, hi)
-    shown = [v for v in (mean, low, high) if not pd.isna(v)]
+def _formatted(values: Sequence[float], unit: str) -> list[str]:
+    """`values` written alike: without decimals when the unit counts whole things and
+    every value is whole, else as `_number` does."""
+    shown = [v for v in values if not pd.isna(v)]
     whole = unit in _COUNTS and all(float(v).is_integer() for v in shown)
-    if pd.isna(low):
-        return _number(mean, whole)
-    return f"{_number(mean, whole)} [{_number(low, whole)}, {_number(high, whole)}]"
+    return [_number(v, whole) for v in values]
+
+
+def _cell(mean: float, low: float, high: float, unit: str = "") -> str:
+    """``"mean [low, high]"``, or the mean alone when the interval is unknown."""
+    if pd.isna(low) or pd.isna(high):
+        return _formatted([mean], unit)[0]
+    m, lo, hi = _formatted([mean, low, high], unit)
+    return f"{m} [{lo}, {hi}]"
+
+
+def format_values(values: Sequence[float], kpi: str) -> list[str]:
+    """Values of one KPI (a mean and its interval) as the KPI table writes them: a whole
+    count without decimals when all of them are whole, else three decimals below 100 and
+    none from 100; NaN as "–"."""
+    return _formatted(values, KPI_UNITS.get(kpi, ""))
 
 
 def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -399,9 +402,8 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         One row per KPI (index ``KPI``), a ``unit`` column, then per policy its mean with
-        the 95% interval, ``"12.04 [11.9, 12.2]"`` (cut to the values the KPI can take:
-        a share within [0, 1], the rest at least 0; the summary keeps the raw interval),
-        and for every policy but the baseline a ``"<policy> − <baseline>"`` column with the
+        the 95% interval, ``"12.04 [11.9, 12.2]"`` (as `summarise` cut it to the values
+        the KPI can take), and for every policy but the baseline a ``"<policy> − <baseline>"`` column with the
         paired difference and its interval. Whole counts show no decimals, and a value that
         rounds to zero shows no minus sign.
     """
@@ -409,7 +411,7 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
     for rec in summary.itertuples(index=False):
         unit = KPI_UNITS.get(rec.kpi, "")
         row = rows.setdefault(rec.kpi, {"unit": unit})
-        row[str(rec.policy)] = _cell(rec.mean, rec.ci_low, rec.ci_high, unit, clip=True)
+        row[str(rec.policy)] = _cell(rec.mean, rec.ci_low, rec.ci_high, unit)
         if rec.policy != rec.baseline:
             row[f"{rec.policy} − {rec.baseline}"] = _cell(
                 rec.diff, rec.diff_low, rec.diff_high, unit

@@ -111,31 +111,34 @@ def test_kpi_table_shows_intervals_and_paired_differences() -> None:
     assert table.loc["orders", "a"] == "1,234"  # no interval from one replication
 
 
-def test_kpi_table_cuts_intervals_to_possible_values_and_writes_counts_whole() -> None:
-    cols = ["scenario", "policy", "kpi", "n", "mean", "ci_low", "ci_high", "baseline",
-            "diff", "diff_low", "diff_high"]  # fmt: skip
-    summary = pd.DataFrame(
-        [
-            ("s", "a", "fill_rate", 2, 0.9996, 0.998, 1.0012, "a", 0.0, 0.0, 0.0),
-            ("s", "b", "fill_rate", 2, 0.9990, 0.997, 1.001, "a", -0.0006, -0.0019, 0.0007),
-            ("s", "a", "returns_units", 2, 11.5, -32.97, 55.97, "a", 0.0, 0.0, 0.0),
-            ("s", "b", "returns_units", 2, 12.0, 10.0, 14.0, "a", -0.0001, -3.0, 3.0),
-        ],
-        columns=cols,
+def test_kpi_table_keeps_shares_within_0_and_1_and_counts_at_least_0() -> None:
+    from sim.compare import summarise
+
+    per_run = pd.DataFrame(
+        {
+            "scenario": "s",
+            "policy": ["a", "a", "b", "b"],
+            "replication": [0, 1, 0, 1],
+            "seed": 1,
+            "fill_rate": [0.9992, 1.0, 0.9986, 0.9994],
+            "returns_units": [3.0, 20.0, 10.0, 14.0],
+        }
     )
-    table = wb.kpi_table(summary)
-    assert table.loc["fill_rate", "a"] == "1.000 [0.998, 1.000]"  # a share is at most 1
-    assert table.loc["returns_units", "a"] == "11.500 [0.000, 55.970]"  # units >= 0
-    assert table.loc["returns_units", "b"] == "12 [10, 14]"  # whole counts, no decimals
-    assert table.loc["returns_units", "b − a"] == "0.000 [-3.000, 3.000]"  # not cut
-    assert table.loc["fill_rate", "b − a"] == "-0.001 [-0.002, 0.001]"
+    table = wb.kpi_table(summarise(per_run))
+    # by hand: t(0.975, 1) = 12.706; a's fill rate 0.9996 +- 0.00508, returns 11.5 +- 108
+    assert table.loc["fill_rate", "a"] == "1.000 [0.995, 1.000]"  # a share is at most 1
+    assert table.loc["returns_units", "a"] == "11.500 [0.000, 120]"  # units >= 0
+    assert table.loc["returns_units", "b − a"] == "0.500 [-82.090, 83.090]"  # not cut
     assert not any(c.startswith("-0.000") for c in table.to_numpy().ravel())
 
 
 def test_kpi_cells_never_show_minus_zero_and_round_before_choosing_decimals() -> None:
-    assert wb._cell(-0.0, -0.0, 0.0, "units", clip=True) == "0 [0, 0]"
+    assert wb._cell(-0.0, -0.0, 0.0, "units") == "0 [0, 0]"
     assert wb._cell(-0.0004, -0.2, 0.2, "USD") == "0.000 [-0.200, 0.200]"
     assert wb._cell(99.9996, 99.9, 100.1, "h") == "100 [99.900, 100]"
+    assert wb.format_values([1234.0, 1200.0, 1268.0], "orders") == ["1,234", "1,200", "1,268"]
+    assert wb.format_values([1.0, 0.0, 13.706], "returns_units") == ["1.000", "0.000", "13.706"]
+    assert wb.format_values([0.99994, math.nan], "fill_rate") == ["1.000", "–"]
 
 
 def test_time_left_follows_the_pace_so_far() -> None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
+
+from sim.compare import SUMMARY_COLUMNS
+from sim.kpis import kpi_bounds
 
 ROOT = Path(__file__).resolve().parents[2]
 FULFIL = Path(sys.executable).parent / "fulfil"
@@ -342,6 +347,45 @@ def test_compare_json():
     rows = payload["results"]
     assert {r["kpi"] for r in rows} == KPI_NAMES
     assert {r["policy"] for r in rows} == {"closest", "cost"}
+    for r in rows:  # intervals within the values a KPI can take
+        low, high = kpi_bounds(r["kpi"])
+        assert low <= r["ci_low"] <= r["mean"] <= r["ci_high"] <= high, r
+
+
+def test_compare_text_writes_units_and_numbers_as_the_app_does():
+    from sim.cli import _compare_text
+
+    nan = math.nan
+    summary = pd.DataFrame(
+        [
+            ("s", "a", "orders", 2, 1234.0, 1200.0, 1268.0, "a", 0.0, 0.0, 0.0),
+            ("s", "b", "orders", 2, 1234.0, 1200.0, 1268.0, "a", 0.0, 0.0, 0.0),
+            ("s", "a", "fill_rate", 2, 0.99994, 0.9991, 1.0, "a", 0.0, 0.0, 0.0),
+            ("s", "b", "fill_rate", 2, 0.99981, 0.9990, 1.0, "a", -0.00013, -0.0005, 0.0002),
+            ("s", "a", "returns_units", 1, 1.0, nan, nan, "a", 0.0, nan, nan),
+            ("s", "b", "returns_units", 1, 13.5, nan, nan, "a", 12.5, nan, nan),
+        ],
+        columns=SUMMARY_COLUMNS,
+    )
+    lines = _compare_text(summary).splitlines()
+    assert lines[0].split() == [
+        "kpi", "unit", "policy", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"
+    ]  # fmt: skip
+    assert lines[1].split() == ["orders", "orders", "a", "1,234", "1,200", "1,268", "0", "0", "0"]
+    assert lines[4].split() == [
+        "fill_rate", "share", "b", "1.000", "0.999", "1.000", "0.000", "-0.001", "0.000"
+    ]  # fmt: skip
+    assert lines[6].split() == [
+        "returns_units",
+        "units",
+        "b",
+        "13.500",
+        "–",
+        "–",
+        "12.500",
+        "–",
+        "–",
+    ]
 
 
 def test_bench_engine_quick_json():

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim.compare import SUMMARY_COLUMNS, compare, compare_runs, kpi_frame, summarise, t_interval
 
@@ -213,3 +214,26 @@ def test_an_undefined_kpi_is_left_out_of_the_mean_not_counted_as_zero():
     results = [FakeResult("toy", "a", 1, r, {"p90": v}) for r, v in enumerate([None, 2.0, 4.0])]
     row = summarise(kpi_frame(results)).iloc[0]
     assert row["n"] == 2 and row["mean"] == 3.0
+
+
+def test_intervals_are_cut_to_the_values_a_kpi_can_take():
+    per_run = pd.DataFrame(
+        {
+            "scenario": "s",
+            "policy": ["a", "a", "b", "b"],
+            "replication": [0, 1, 0, 1],
+            "seed": 1,
+            "stockout_rate": [0.0, 0.001, 0.9, 1.0],
+            "returns_units": [3.0, 20.0, 10.0, 14.0],
+            "not_a_kpi": [-5.0, 5.0, 0.0, 1.0],
+        }
+    )
+    s = summarise(per_run).set_index(["policy", "kpi"])
+    low, high, n = s.loc[("a", "stockout_rate"), ["ci_low", "ci_high", "n"]]
+    raw = stats.t.ppf(0.975, 1) * np.std([0.0, 0.001], ddof=1) / math.sqrt(2)
+    assert n == 2 and low == 0.0 and high == pytest.approx(0.0005 + raw)  # not below 0
+    assert s.loc[("b", "stockout_rate"), "ci_high"] == 1.0  # a share is at most 1
+    assert s.loc[("b", "stockout_rate"), "diff_high"] == 1.0  # a share's difference too
+    assert s.loc[("a", "returns_units"), "ci_low"] == 0.0
+    assert s.loc[("b", "returns_units"), "diff_low"] < 0  # differences may be negative
+    assert s.loc[("a", "not_a_kpi"), "ci_low"] < -5  # only KPIs have known bounds
