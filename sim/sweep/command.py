@@ -124,6 +124,19 @@ def sweep_command(args: argparse.Namespace) -> int:
         tasks = expand(sweep, runner=args.runner)
         done = ResultStore(args.out).done_keys() if os.path.isdir(args.out) else set()
         left = sum(t.key not in done for t in tasks)
+        plan = {
+            "sweep": sweep.spec.name,
+            "out": str(args.out),
+            "cases": len(sweep.cases),
+            "policies": len(sweep.spec.policies),
+            "replications": sweep.spec.replications,
+            "total": len(tasks),
+            "done": len(tasks) - left,
+            "to_run": left,
+        }
+        if args.json:
+            print(json.dumps(plan, indent=1))
+            return 0
         print(
             f"{sweep.spec.name}: {len(sweep.cases)} cases x {len(sweep.spec.policies)} policies "
             f"x {sweep.spec.replications} replications = {len(tasks)} runs; "

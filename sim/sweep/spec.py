@@ -76,16 +76,17 @@ def _check_path(path: str) -> str:
 
 
 class OverrideSet(BaseModel):
-    """An override set with a readable label, e.g. ``{label: bopis 15%, set: {...}}``.
+    """An override set, e.g. ``{label: bopis 15%, set: {...}}``.
 
     Attributes:
-        label: Short name used in case labels instead of the paths and values.
+        label: Short name used in case labels instead of the paths and values; None
+            labels the case by its paths and values, as a plain mapping does.
         set: Dotted scenario path -> value.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field(min_length=1)
+    label: str | None = Field(default=None, min_length=1)
     set: dict[str, Any] = Field(min_length=1)
 
 
@@ -97,7 +98,7 @@ class SweepSpec(BaseModel):
         scenario: Base scenario: a path relative to the sweep file, or a scenario name.
         grid: Dotted scenario path -> list of values; the cases are all combinations.
         overrides: Override sets, each crossed with the grid: a mapping of dotted path ->
-            value, or an `OverrideSet` with a label.
+            value, or an `OverrideSet` (``set:`` with an optional ``label:``).
         policies: Routing policy names.
         replications: Replications per case and policy (common random numbers). [runs]
         seed: Base seed; default the base scenario's seed.

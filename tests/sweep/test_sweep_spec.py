@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -221,6 +222,11 @@ def test_fulfil_sweep_plan_counts_runs(sweep_file: Path, tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     assert "4 cases x 2 policies x 2 replications = 16 runs; 0 done, 16 to run" in proc.stdout
     assert not (tmp_path / "out").exists()  # a plan writes nothing
+    proc = sweep_cli(str(sweep_file), "--out", str(tmp_path / "out"), "--plan", "--json")
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(proc.stdout)  # one JSON object, as --json promises
+    assert (plan["cases"], plan["policies"], plan["replications"]) == (4, 2, 2)
+    assert (plan["total"], plan["done"], plan["to_run"]) == (16, 0, 16)
 
 
 def test_labelled_override_sets_and_constant_paths_left_out_of_labels(tmp_path: Path):
@@ -257,6 +263,18 @@ def test_labelled_override_sets_and_constant_paths_left_out_of_labels(tmp_path: 
     bad = [overrides[0], {"label": "x", "set": {"inventory.safety_stock_days": -1}}]
     error = _error(tmp_path, overrides=bad)
     assert error.field == "overrides.1.set.inventory.safety_stock_days"
+
+
+def test_an_override_set_without_a_label_is_labelled_by_its_values(tmp_path: Path):
+    web = "demand.channels.web.methods"
+    plain = [{f"{web}.bopis": b, f"{web}.ship": 0.97 - b} for b in (0.05, 0.3)]
+    unlabelled = [{"set": one} for one in plain]
+    cases = load_sweep(write_sweep(tmp_path, overrides=unlabelled)).cases
+    assert [c.label for c in cases] == [
+        c.label for c in load_sweep(write_sweep(tmp_path, overrides=plain)).cases
+    ]
+    assert [c.overrides[f"{web}.bopis"] for c in cases] == [0.05, 0.3] * 2
+    assert "bopis=0.05" in cases[0].label
 
 
 @pytest.mark.parametrize(
