@@ -370,7 +370,7 @@ def _utilisation(
             {
                 "staff": site.staff,
                 "available_hours": hours,
-                "busy_staff_hours": site.busy_h,
+                "busy_staff_hours": site.busy_horizon_h,  # the hours `utilisation` divides
                 "utilisation": site.busy_horizon_h / capacity if capacity > 0 else np.nan,
                 "packages_picked": site.jobs,
                 "mean_wait_h": site.wait_h / site.jobs if site.jobs else np.nan,

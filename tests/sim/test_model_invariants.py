@@ -53,6 +53,11 @@ def check_tables(r) -> None:
     assert c["initial"] + c["received"] + c["returned"] == (
         c["on_hand"] + c["sold"] + c["shipped"] + c["picked_up"] + c["disposed"] + c["in_transit"]
     )
+    u = r.utilisation  # busy hours and utilisation cover the same hours (the horizon)
+    capacity = u["staff"] * u["available_hours"]
+    staffed = capacity > 0
+    assert np.allclose(u["utilisation"][staffed], (u["busy_staff_hours"] / capacity)[staffed])
+    assert ((u["utilisation"][staffed] >= 0) & (u["utilisation"][staffed] <= 1 + 1e-9)).all()
     inv = r.inventory
     assert (inv["min_on_hand"] >= 0).all() and (inv["ledger_on_hand"] >= 0).all()
     assert (inv["ats"] >= 0).all()
