@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -186,6 +187,18 @@ def _make_dir(out: Path) -> None:
         raise UsageError(str(out), "--out", problem)
 
 
+def as_run(scenario: Any, days: int | None) -> Any:
+    """The scenario a run of `days` days (None: its horizon) simulated: its horizon and
+    warm-up set to what the run used. Its seed stays: it also fixes the scenario's
+    structure (catalogue, stock), so a run seed goes on the command line (``--seed``)."""
+    from sim.scenario import apply_overrides, load_scenario
+
+    if days is None or days == scenario.horizon_days:
+        return scenario
+    over = {"horizon_days": int(days), "warmup_days": scenario.warmup_for(days)}
+    return load_scenario(apply_overrides(scenario.resolved(), over))
+
+
 def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) -> None:
     """Write every table as Parquet, the KPIs and run facts as JSON, the scenario as YAML."""
     _make_dir(out)
@@ -242,10 +255,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             "seed": result.seed,
             "replication": result.replication,
             "days": days if days is not None else scenario.horizon_days,
+            "warmup_days": scenario.warmup_for(days),
             "elapsed_s": result.elapsed_s,
             "conservation": dict(getattr(result, "conservation", {}) or {}),
+            "reproduce": f"fulfil run scenario.yaml --policy {shlex.quote(args.policy)} "
+            f"--seed {result.seed}",
         }
-        _write_outputs(result, scenario, out, meta)
+        _write_outputs(result, as_run(scenario, days), out, meta)
     if args.json:
         print(_dumps(dict(result.kpis)))
         return 0

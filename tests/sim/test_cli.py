@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -325,6 +326,23 @@ def test_run_out_writes_tables(tmp_path):
     check = fulfil("check", str(out / "scenario.yaml"))
     assert check.returncode == 0, check.stderr
     assert "fill_rate" in proc.stdout  # the KPI table
+
+
+@needs_run
+def test_the_written_scenario_and_command_reproduce_a_shortened_run(tmp_path):
+    out = tmp_path / "out"
+    args = ("--policy", "closest", "--days", "2", "--seed", "7", "--out", str(out))
+    proc = fulfil("run", str(DEFAULT), *args, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    meta = json.loads((out / "run.json").read_text())
+    assert (meta["days"], meta["warmup_days"], meta["seed"]) == (2, 1, 7)
+    command = shlex.split(meta["reproduce"])
+    assert command[:3] == ["fulfil", "run", "scenario.yaml"]
+    again = subprocess.run(
+        [str(FULFIL), *command[1:], "--json"], capture_output=True, text=True, timeout=300, cwd=out
+    )
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == json.loads((out / "kpis.json").read_text())
 
 
 @needs_run
