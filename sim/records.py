@@ -87,6 +87,10 @@ SHIPMENT_COLUMNS = (
     "zone", "shipping_cost", "handling_cost", "released_h", "picked_h", "shipped_h",
     "delivered_h", "promised_h",
 )  # fmt: skip
+"""Columns of the shipments table, one row per package. `(order_id, package)` is a key:
+packages are numbered from 0 per order as they are released, a re-routed one (after a
+rejection at pick) with the order's next number. `zone` is the carrier zone (1-8) of the
+package's leg, 0 when it has none (rejected at pick, or picked up where it was picked)."""
 EVENT_COLUMNS = ("time_h", "kind", "order_id", "location", "sku", "qty", "detail")
 
 _NAN = float("nan")

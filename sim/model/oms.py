@@ -396,8 +396,10 @@ class Oms(Closing):
         for req in requests:
             row = loc_index[req.location]
             lines = [(sku_index[sku], q, line_of[sku]) for sku, q in req.lines]
+            number = st.dispatched  # a re-routed package gets the order's next number
+            st.dispatched += 1
             pkg = Package(
-                st, eo, req.decision_id, req.package, row, lines, st.method, dest_row, lat, lon, t
+                st, eo, req.decision_id, number, row, lines, st.method, dest_row, lat, lon, t
             )
             eo.live += 1
             st.live += 1

@@ -56,13 +56,15 @@ class OrderState:
         cancelled: Cancelled by the customer.
         rejected_by: Location ids that rejected one of its picks.
         children: Number of re-route orders created.
+        dispatched: Packages sent to locations so far (re-routed ones included); the next
+            package's number.
     """
 
     __slots__ = (
         "idx", "order", "method", "created_h", "units", "lost", "oversold", "fulfilled",
         "packages", "shipping", "handling", "live", "stage", "final", "released",
         "cancelled", "promised_h", "delivered_h", "ready_h", "picked_up_h",
-        "rejected_by", "children", "line0", "line1",
+        "rejected_by", "children", "line0", "line1", "dispatched",
     )  # fmt: skip
 
     def __init__(
@@ -92,6 +94,7 @@ class OrderState:
         self.children = 0
         self.line0 = line0
         self.line1 = line1
+        self.dispatched = 0
 
     def advance(self, stage: str) -> None:
         """Record that the order reached `stage` (keeps the furthest)."""
