@@ -155,11 +155,38 @@ def _warn_idle(file: str, scenario: Any, days: int | None = None) -> None:
 # --- commands -----------------------------------------------------------------------------
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    """Validate a scenario file fully; print one summary line."""
-    from sim.scenario import check_file
+#: Top-level keys of a policy rules file (`engine.routing.rules`) that no scenario has.
+_RULES_KEYS = frozenset({"filters", "sort", "split", "max_packages", "policies"})
 
-    scenario = check_file(args.file)
+
+def _rules_file(file: str) -> bool:
+    """`file` reads as a mapping with a rules file's keys and no scenario section."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError, yaml.YAMLError):
+        return False
+    if not isinstance(doc, dict):
+        return False
+    keys = set(doc)
+    return bool(keys & _RULES_KEYS) and not keys & {"network", "demand", "catalogue"}
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate a scenario file (or a policy rules file) fully; print one summary line."""
+    from sim.scenario import ScenarioError, check_file
+
+    try:
+        scenario = check_file(args.file)
+    except ScenarioError:
+        if not _rules_file(args.file):
+            raise
+        from engine.routing.rules import load_policy_file
+
+        names = [p.name for p in load_policy_file(args.file, register=False)]
+        print(f"{args.file}: ok (policy rules: {', '.join(names)}; use it as --policy FILE)")
+        return 0
     _warn_idle(args.file, scenario)
     n_locations = len(scenario.network.location_ids())
     n_skus = len(scenario.catalogue.sku_ids())
@@ -407,8 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("check", help="validate a scenario file", description=cmd_check.__doc__)
-    p.add_argument("file", metavar="FILE", help="scenario YAML file or named scenario")
+    p = sub.add_parser(
+        "check", help="validate a scenario (or policy rules) file", description=cmd_check.__doc__
+    )
+    p.add_argument("file", metavar="FILE", help="scenario YAML file, named scenario or rules file")
     p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser("run", help="run one scenario with one policy", description=cmd_run.__doc__)

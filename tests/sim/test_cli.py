@@ -191,6 +191,22 @@ def test_settings_wholly_inside_the_warmup_are_named():
     assert scn.warmup_for(4) == 2 and scn.warmup_for() == 3
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "policies").glob("*.yaml")))
+def test_check_knows_a_policy_rules_file(path):
+    proc = fulfil("check", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "ok (policy rules:" in proc.stdout and "--policy FILE" in proc.stdout
+
+
+def test_check_of_a_bad_rules_file_names_the_rule(tmp_path):
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("name: bad\nfilters:\n  - capability: teleport\n")
+    assert_user_error(fulfil("check", str(bad)), "filters[0]", "unknown capability 'teleport'")
+    scenario = tmp_path / "scenario.yaml"  # a scenario with a stray key stays a scenario
+    scenario.write_text("name: x\nnetwork: {}\nfilters: []\n")
+    assert_user_error(fulfil("check", str(scenario)), "filters: unknown key")
+
+
 def test_check_missing_file(tmp_path):
     missing = str(tmp_path / "missing.yaml")
     assert_user_error(fulfil("check", missing), missing, "not found")
