@@ -296,9 +296,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"scenario {result.scenario}  policy {result.policy}  seed {result.seed}  "
         f"({result.elapsed_s:.1f} s)"
     )
+    from sim.kpis import KPI_UNITS
+
     width = max(len(k) for k in result.kpis) if result.kpis else 0
     for name, value in result.kpis.items():
-        print(f"  {name:<{width}}  {_format_kpi(name, value):>14}")
+        print(f"  {name:<{width}}  {_format_kpi(name, value):>14}  {KPI_UNITS.get(name, '')}")
     if out is not None:
         print(f"tables written to {out}")
     return 0

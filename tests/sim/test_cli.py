@@ -341,7 +341,8 @@ def test_run_out_writes_tables(tmp_path):
     assert set(json.loads((out / "kpis.json").read_text())) == KPI_NAMES
     check = fulfil("check", str(out / "scenario.yaml"))
     assert check.returncode == 0, check.stderr
-    assert "fill_rate" in proc.stdout  # the KPI table
+    assert "fill_rate" in proc.stdout  # the KPI table, with units
+    assert [ln.split()[-1] for ln in proc.stdout.splitlines() if "cost_per_order" in ln] == ["USD"]
 
 
 @needs_run
