@@ -342,7 +342,8 @@ def test_run_out_writes_tables(tmp_path):
     check = fulfil("check", str(out / "scenario.yaml"))
     assert check.returncode == 0, check.stderr
     assert "fill_rate" in proc.stdout  # the KPI table, with units
-    assert [ln.split()[-1] for ln in proc.stdout.splitlines() if "cost_per_order" in ln] == ["USD"]
+    rows = {ln.split()[0]: ln.split()[-1] for ln in proc.stdout.splitlines()[1:] if ln.strip()}
+    assert (rows["cost_per_order"], rows["fill_rate"], rows["orders"]) == ("USD", "share", "orders")
 
 
 @needs_run
