@@ -14,6 +14,7 @@ replaced whole by the next run.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import queue
@@ -205,18 +206,22 @@ def run_comparison(
     reps: int,
     seed: int,
     _progress: wb.Progress | None = None,
+    _ran: list[bool] | None = None,
 ) -> wb.Comparison:
     """`sim.workbench.compare_policies` on the edited scenario, cached on its arguments.
 
     The differences are taken against the first policy (`Comparison.against` takes them
     against another without running again). Runs kept in `run_store` are reused, and each
     run is kept there as it ends. ``_progress`` (``progress(done, total)``, see
-    `sim.workbench.Progress`) is not hashed; a cached answer does not call it.
+    `sim.workbench.Progress`) and ``_ran`` (gets True appended when this body runs, not
+    on a cached answer) are not hashed; a cached answer calls neither.
 
     Raises:
         PlannerError: the scenario is invalid.
         RunFailed: a run raised.
     """
+    if _ran is not None:
+        _ran.append(True)
     data = _load(scenario_yaml, "edited scenario").resolved()
     return wb.compare_policies(data, policies, reps, seed, None, _progress, store=run_store())
 
@@ -348,6 +353,8 @@ def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any], days: int
         "bind": "query-params",
     }
     lo, hi, value = _widget_range(lever, default, days)
+    if lever.key == "outage_start":
+        return _outage_start_widget(lever, lo, hi, value)
     if lever.empty is not None and st.toggle(
         f"{lever.label}: {lever.empty}",
         value=default == lever.empty,
@@ -368,6 +375,25 @@ def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any], days: int
     return st.number_input(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
 
 
+def _outage_start_widget(lever: lv.Lever, lo: int, hi: int, value: int) -> int:
+    """The outage start, kept in the URL by hand: its first value follows the horizon (the
+    day the shortened warm-up ends), and a value bound to the URL is left out of it when it
+    equals the first value, so a link opened later, at another horizon, would start the
+    outage elsewhere. Written always, the link reproduces the run."""
+    key = lever.key
+    if key not in st.session_state:  # a link's value, when it fits
+        text = st.query_params.get(key, "")
+        if text.strip().isdigit() and lo <= int(text) <= hi:
+            st.session_state[key] = int(text)
+    _keep_within(key, lambda v: min(max(v, lo), hi) if isinstance(v, int) else v)
+    start = st.number_input(
+        lever.title, lo, hi, value if key not in st.session_state else None, int(lever.step),
+        key=key, help=lever.help,
+    )  # fmt: skip
+    st.query_params[key] = str(start)
+    return int(start)
+
+
 def levers_ui(data: dict[str, Any], box: Any) -> dict[str, Any]:
     """Lever widgets in ``box``, grouped, with units; returns lever key -> value."""
     defaults = lv.lever_defaults(data)
@@ -380,6 +406,7 @@ def levers_ui(data: dict[str, Any], box: Any) -> dict[str, Any]:
                     st.caption(f"{lever.label}: not used by this scenario.")
                     continue
                 if lever.key.startswith("outage_") and values.get("outage") == lv.NO_OUTAGE:
+                    st.query_params.pop(lever.key, None)  # (outage_start is kept by hand)
                     continue
                 days = int(values.get("days") or data.get("horizon_days", 1))
                 values[lever.key] = _lever_widget(lever, defaults[lever.key], data, days)
@@ -451,11 +478,13 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
     setting changed), the runs are stopped and the next page says so.
     """
     total = len(choice.policies) * choice.reps
-    bar = (slot or st.empty()).progress(0.0, text=f"Running {total} simulations…")
+    starting = f"Starting {total} simulations (any run done before is reused)…"
+    bar = (slot or st.empty()).progress(0.0, text=starting)
     started = time.perf_counter()
     reports: queue.SimpleQueue[tuple[float, int]] = queue.SimpleQueue()
     stop = threading.Event()
     box: dict[str, Any] = {}
+    ran: list[bool] = []
 
     def progress(done: float, total: int) -> None:
         if stop.is_set():
@@ -465,7 +494,7 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
     def work() -> None:
         try:
             box["result"] = run_comparison(
-                scenario_yaml, choice.policies, choice.reps, choice.seed, progress
+                scenario_yaml, choice.policies, choice.reps, choice.seed, progress, ran
             ).against(choice.baseline)
         except BaseException as exc:  # handed to the page's thread
             box["error"] = exc
@@ -474,7 +503,7 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
     add_script_run_ctx(worker, get_script_run_ctx())
     st.session_state["running"] = True  # cleared when the run ends here, not if the page
     worker.start()  # reran during it (a write from the interrupted run would not last)
-    shown = (0.0, f"Running {total} simulations…")
+    shown = (0.0, starting)
     try:
         while worker.is_alive():
             worker.join(0.25)
@@ -494,6 +523,10 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
         worker.join(1.0)  # the worker ends at its next progress report
         raise
     error = box.get("error")
+    if error is None and not ran:  # a cached comparison: nothing ran now
+        box["result"] = dataclasses.replace(
+            box["result"], reused=box["result"].runs, elapsed_s=time.perf_counter() - started
+        )
     outcome = None if error is not None else Outcome(box["result"], scenario_yaml, choice, source)
     if outcome is not None:  # kept before anything is drawn (a rerun may come at any call)
         st.session_state["outcome"] = outcome  # the new run replaces the old one whole
@@ -535,7 +568,12 @@ def results_ui(outcome: Outcome) -> None:
         f"are paired by replication. {_timing(result)}."
     )
     table = kpi_table(result.summary)
-    st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)
+    st.dataframe(
+        table,
+        width="stretch",
+        height=35 * (len(table) + 1) + 3,
+        column_config={"_index": st.column_config.TextColumn("KPI", width=200)},  # names whole
+    )
     with st.expander("KPIs of every run"):
         st.dataframe(result.per_run, width="stretch", hide_index=True)
     charts_ui(outcome)
@@ -587,8 +625,13 @@ def _of_policy(frame: pd.DataFrame | None, policy: str) -> pd.DataFrame:
     return frame[frame["policy"].astype(str) == policy]
 
 
+@st.fragment
 def charts_ui(outcome: Outcome) -> None:
-    """The `sim.figures` charts, in tabs; per-location charts show one chosen policy."""
+    """The `sim.figures` charts, in tabs; per-location charts show one chosen policy.
+
+    A fragment: a chart's own option reruns only the charts, so choosing one while a new
+    comparison runs does not stop it (a change to the scenario or the run does).
+    """
     from sim import figures
 
     tables = outcome.result.tables
@@ -597,12 +640,24 @@ def charts_ui(outcome: Outcome) -> None:
     names = ["KPIs", "Cost vs speed", "Click to door", "Cost", "Network", "Stores", "ATS"]
     tabs = st.tabs(names, key="result_tabs")  # keyed: the open tab survives reruns
     with tabs[0]:
+        baseline = outcome.choice.baseline
+        shown = st.radio(
+            "Show",
+            ["means", f"differences against {baseline}"],
+            horizontal=True,
+            key="chart_view",
+            help="Differences are paired by replication: their intervals say whether a policy "
+            "really differs from the baseline, where two means' intervals may overlap.",
+        )
+        paired = shown != "means" and len(outcome.choice.policies) > 1
         cols = st.columns(2)
         for i, kpi in enumerate(HEADLINE_KPIS):
             with cols[i % 2]:
-                _chart(kpi, lambda kpi=kpi: figures.kpi_bars(summary, kpi))
-        other = st.selectbox("Another KPI", list(wb.KPI_UNITS), index=0, key="chart_kpi")
-        _chart(other, lambda: figures.kpi_bars(summary, other))
+                _chart(kpi, lambda kpi=kpi: figures.kpi_bars(summary, kpi, difference=paired))
+        kpis = list(wb.KPI_UNITS)
+        first = kpis.index("on_time_rate") if "on_time_rate" in kpis else 0
+        other = st.selectbox("Another KPI", kpis, index=first, key="chart_kpi")
+        _chart(other, lambda: figures.kpi_bars(summary, other, difference=paired))
     with tabs[1]:
         _chart("Cost vs speed", lambda: figures.cost_speed_tradeoff(summary))
     with tabs[2]:
@@ -728,14 +783,18 @@ def main() -> None:
     st.set_page_config(page_title="Fulfilment workbench", layout="wide")
     st.title("Fulfilment workbench")
     st.caption("Compare routing policies on cost, speed and stockouts.")
-
-    choice = scenario_ui()
+    # Whatever varies in number goes in `top`, so the progress bar and the results keep
+    # their places on every rerun: a results tab stays open, and a chart option chosen
+    # while a comparison runs finds its charts (a fragment) when the run is done.
+    top = st.container()
+    with top:
+        choice = scenario_ui()
     if choice is None:
         return
     try:
         data = scenario_data(choice.text, choice.source)
     except PlannerError as exc:
-        st.error(str(exc))
+        top.error(str(exc))
         return
     _sync_levers(f"{choice.key}:{choice.source}:{_digest(choice.text)}", data)
     run_box = st.sidebar.container()
@@ -750,32 +809,31 @@ def main() -> None:
             overrides["seed"] = seed
         scenario_yaml = edited_scenario_yaml(choice.text, choice.source, overrides)
     except (PlannerError, ValueError) as exc:
-        st.error(str(exc))
+        top.error(str(exc))
         last: Outcome | None = st.session_state.get("outcome")
         if last is not None:  # the last results stay in view while the input is fixed
-            st.info("These results are from the last run, before the settings changed.")
+            top.info("These results are from the last run, before the settings changed.")
             results_ui(last)
         return
 
-    st.markdown(
-        f"**Scenario** `{data.get('name', choice.source)}` from `{choice.source}` · "
-        f"{values.get('days', data.get('horizon_days'))} days · "
-        f"{len(overrides)} field(s) changed"
-    )
-    if overrides:
-        with st.expander("What the levers and the seed change"):
-            st.code(changes_yaml(overrides), language="yaml")
-    for warning in idle_warnings(choice.text, choice.source, overrides):
-        st.warning(warning)
     outcome: Outcome | None = st.session_state.get("outcome")
-    if st.session_state.pop("running", False) and not clicked:  # the last run never ended
-        st.warning(
-            "The last run was stopped because a setting changed while it ran. "
-            "Press **Run comparison** to start it with the settings now shown."
+    with top:
+        st.markdown(
+            f"**Scenario** `{data.get('name', choice.source)}` from `{choice.source}` · "
+            f"{values.get('days', data.get('horizon_days'))} days · "
+            f"{len(overrides)} field(s) changed"
         )
-    # the progress bar's place is kept on every rerun, so the results below keep theirs
-    # (a results tab stays open when a chart's option changes after a run)
-    slot = st.empty()
+        if overrides:
+            with st.expander("What the levers and the seed change"):
+                st.code(changes_yaml(overrides), language="yaml")
+        for warning in idle_warnings(choice.text, choice.source, overrides):
+            st.warning(warning)
+        if st.session_state.pop("running", False) and not clicked:  # the last run never ended
+            st.warning(
+                "The last run was stopped because a setting changed while it ran. "
+                "Press **Run comparison** to start it with the settings now shown."
+            )
+    slot, results = st.empty(), st.container()
     if clicked and run_choice is not None:
         outcome = execute(scenario_yaml, run_choice, choice.source, slot)
     elif outcome is not None and _rebased(outcome, scenario_yaml, run_choice):
@@ -785,11 +843,12 @@ def main() -> None:
     elif outcome is not None and (
         outcome.scenario_yaml != scenario_yaml or outcome.choice != run_choice
     ):
-        st.info("The settings changed since these results were made. Press **Run comparison**.")
-    if outcome is not None:
-        results_ui(outcome)
-    else:
-        st.info("Choose policies in the sidebar and press **Run comparison**.")
+        top.info("The settings changed since these results were made. Press **Run comparison**.")
+    with results:
+        if outcome is not None:
+            results_ui(outcome)
+        else:
+            st.info("Choose policies in the sidebar and press **Run comparison**.")
     downloads_ui(outcome, scenario_yaml, choice.source)
     sweep_ui()
 

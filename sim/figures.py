@@ -108,17 +108,21 @@ def kpi_axis(kpi: str) -> str:
     return f"{kpi} ({unit})" if unit and unit != kpi else kpi
 
 
-def kpi_bars(compare_df: pd.DataFrame, kpi: str) -> go.Figure:
-    """Bar per policy of one KPI's mean with its 95% confidence interval.
+def kpi_bars(compare_df: pd.DataFrame, kpi: str, difference: bool = False) -> go.Figure:
+    """Bar per policy of one KPI's mean with its 95% confidence interval, or of its paired
+    difference against the baseline.
 
     Args:
         compare_df: Output of `sim.compare.compare` (columns policy, kpi, mean, ci_low,
-            ci_high).
+            ci_high; with `difference` also baseline, diff, diff_low, diff_high).
         kpi: KPI name, e.g. ``"cost_per_order"``.
+        difference: Show ``policy - baseline`` (paired by replication) for every policy
+            but the baseline, around a line at 0.
 
     Returns:
         One `go.Bar` trace (one bar per policy); error bars are absent where the interval
-        is NaN (a single replication).
+        is NaN (a single replication). A KPI undefined for every policy (e.g. no BOPIS
+        order) gives an empty chart that says so.
     """
     title = kpi
     if not _has(compare_df, "policy", "kpi", "mean"):
@@ -126,22 +130,39 @@ def kpi_bars(compare_df: pd.DataFrame, kpi: str) -> go.Figure:
     rows = compare_df[compare_df["kpi"] == kpi]
     if rows.empty:
         return _empty(title, f"no KPI {kpi!r}")
-    mean = rows["mean"].to_numpy(float)
-    low = rows.get("ci_low", pd.Series(np.nan, index=rows.index)).to_numpy(float)
-    high = rows.get("ci_high", pd.Series(np.nan, index=rows.index)).to_numpy(float)
-    colours = policy_colours(rows["policy"])
+    value, low, high = ("diff", "diff_low", "diff_high") if difference else (
+        "mean", "ci_low", "ci_high"
+    )  # fmt: skip
+    if difference:
+        if not _has(rows, "baseline", "diff"):
+            return _empty(title, "no differences")
+        baseline = str(rows["baseline"].iloc[0])
+        rows = rows[rows["policy"].astype(str) != baseline]
+        title = f"{kpi}: policy − {baseline}"
+    mid = rows[value].to_numpy(float) if value in rows else np.full(len(rows), np.nan)
+    if rows.empty or np.isnan(mid).all():
+        return _empty(title, "no value: nothing to measure (e.g. no such orders)")
+    lo = rows.get(low, pd.Series(np.nan, index=rows.index)).to_numpy(float)
+    hi = rows.get(high, pd.Series(np.nan, index=rows.index)).to_numpy(float)
+    colours = policy_colours(compare_df["policy"])
     fig = go.Figure(
         go.Bar(
             x=rows["policy"].astype(str),
-            y=mean,
+            y=mid,
             marker_color=[colours[p] for p in rows["policy"]],
-            error_y={"type": "data", "array": high - mean, "arrayminus": mean - low},
+            error_y={"type": "data", "array": hi - mid, "arrayminus": mid - lo},
             hovertemplate="%{x}: %{y:.4g}<extra></extra>",
         )
     )
+    axis = kpi_axis(kpi)
     fig.update_layout(
-        title=title, xaxis_title="policy", yaxis_title=kpi_axis(kpi), showlegend=False
+        title=title,
+        xaxis_title="policy",
+        yaxis_title=f"difference in {axis}" if difference else axis,
+        showlegend=False,
     )
+    if difference:
+        fig.add_hline(y=0, line_width=1, line_color="grey")
     return fig
 
 
@@ -271,6 +292,10 @@ def _contiguous(lat: Any, lon: Any) -> np.ndarray:
 def network_map(result: Any, network: Any, regions: Any = None, max_flows: int = 300) -> go.Figure:
     """Map of locations sized by shipped units, with flows to demand regions.
 
+    With the orders at hand, only the orders the KPIs count (online, created after the
+    warm-up) are drawn: wholesale orders go to wholesale DCs under every policy. Packages
+    rejected at pick shipped nothing and are left out.
+
     Args:
         result: A `RunResult` (its ``shipments`` and ``orders``), or a shipments DataFrame
             (then no flows are drawn).
@@ -290,6 +315,11 @@ def network_map(result: Any, network: Any, regions: Any = None, max_flows: int =
         return _empty(title)
     shipments = table(result, "shipments")
     orders = table(result, "orders") if not isinstance(result, pd.DataFrame) else pd.DataFrame()
+    if _has(shipments, "status"):
+        shipments = shipments[shipments["status"].astype(str) != "rejected"]
+    if _has(orders, "order_id") and _has(shipments, "order_id"):  # what the KPIs count
+        keys = ["order_id"] + [c for c in ("replication",) if c in shipments and c in orders]
+        shipments = shipments.merge(_measured(orders)[keys].drop_duplicates(), on=keys)
     units = (
         shipments.groupby("location", observed=True)["units"].sum()
         if _has(shipments, "location", "units")

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.kpis import KPI_UNITS
+from sim.kpis import HIGHER_IS_BETTER, KPI_UNITS, LOWER_IS_BETTER
 from sim.run_store import RunStore
 
 __all__ = [
@@ -359,6 +359,9 @@ def _store_key(task: Any) -> str:
     )
 
 
+#: Which side of each KPI is better, as the KPI table says it.
+_BETTER = {k: "higher" for k in HIGHER_IS_BETTER} | {k: "lower" for k in LOWER_IS_BETTER}
+
 #: KPI units counted in whole things: shown without decimals when whole.
 _COUNTS = ("orders", "units", "packages")
 
@@ -401,7 +404,9 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
         summary: `sim.compare.summarise` output.
 
     Returns:
-        One row per KPI (index ``KPI``), a ``unit`` column, then per policy its mean with
+        One row per KPI (index ``KPI``), a ``unit`` column, a ``better`` column (``higher``
+        or ``lower`` is better; empty for counts and shares without a better side), then
+        per policy its mean with
         the 95% interval, ``"12.04 [11.9, 12.2]"`` (as `summarise` cut it to the values
         the KPI can take), and for every policy but the baseline a ``"<policy> − <baseline>"`` column with the
         paired difference and its interval. Whole counts show no decimals, and a value that
@@ -410,7 +415,7 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
     rows: dict[str, dict[str, str]] = {}
     for rec in summary.itertuples(index=False):
         unit = KPI_UNITS.get(rec.kpi, "")
-        row = rows.setdefault(rec.kpi, {"unit": unit})
+        row = rows.setdefault(rec.kpi, {"unit": unit, "better": _BETTER.get(rec.kpi, "")})
         row[str(rec.policy)] = _cell(rec.mean, rec.ci_low, rec.ci_high, unit)
         if rec.policy != rec.baseline:
             row[f"{rec.policy} − {rec.baseline}"] = _cell(

@@ -2,8 +2,8 @@
 no wholesale DC to serve it, pickup demand with no location offering pickup, a peak wholly
 outside the simulated days or wholly inside the warm-up (left out of the KPIs), an outage
 or a carrier delay that starts after them or ends within the warm-up (a wrong year, or a
-horizon shortened with ``--days`` or the app's lever). They are not errors, so the CLI and
-the app warn."""
+horizon shortened with ``--days`` or the app's lever), no online orders at all (nothing
+for the KPIs to measure). They are not errors, so the CLI and the app warn."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def idle_settings(scn: Scenario, days: int | None = None) -> list[tuple[str, str
             f"{b2b:g} orders a day go unfilled: no location of kind wholesale_dc serves them",
         ))  # fmt: skip
     out += _pickup_nowhere(scn)
+    out += _no_online_demand(scn)
     windows = [("disruptions.outages", w) for w in scn.disruptions.outages]
     windows += [("disruptions.carrier_delays", w) for w in scn.disruptions.carrier_delays]
     counts: dict[str, int] = {}
@@ -56,6 +57,21 @@ def idle_settings(scn: Scenario, days: int | None = None) -> list[tuple[str, str
             out.append((f"{name}.{i}", f"ends on day {w.start_day + w.days:g}, within the "
                         f"warm-up: {in_warmup}"))  # fmt: skip
     return out
+
+
+def _no_online_demand(scn: Scenario) -> list[tuple[str, str]]:
+    """No online channel has orders: every KPI (all of them are over online orders) is
+    undefined, so there is nothing to compare."""
+    from sim.scenario.sections import ONLINE_CHANNELS
+
+    channels = scn.demand.channels
+    if any(getattr(channels, name).orders_per_day > 0 for name in ONLINE_CHANNELS):
+        return []
+    return [(
+        "demand.channels",
+        f"no online orders ({', '.join(ONLINE_CHANNELS)} all at 0 a day): every KPI is "
+        "over online orders, so none can be measured",
+    )]  # fmt: skip
 
 
 def _pickup_nowhere(scn: Scenario) -> list[tuple[str, str]]:

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+from sim import levers as lv
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -198,7 +201,10 @@ def test_running_the_same_comparison_again_gives_the_cached_results(at: AppTest)
     first = at.session_state["outcome"].result
     at.button(key="run").click().run(timeout=120)  # the cached answer, nothing replayed
     _no_failures(at)
-    assert at.session_state["outcome"].result.elapsed_s == first.elapsed_s  # not run again
+    again = at.session_state["outcome"].result
+    assert (again.runs, again.reused) == (first.runs, first.runs)  # not run again, and said
+    pd.testing.assert_frame_equal(again.per_run, first.per_run)
+    assert any("0 simulations in" in c.value and "1 reused" in c.value for c in at.caption)
     assert [h.value for h in at.subheader].count("KPIs") == 1
     assert any("simulations in" in str(p.proto) for p in at.get("progress"))
 
@@ -340,6 +346,25 @@ def test_the_url_follows_values_streamlit_resets(at: AppTest) -> None:
     _no_failures(at)
     baseline = at.selectbox(key="baseline").value
     assert at.query_params.get("baseline") in (None, [baseline], baseline)
+
+
+def test_a_link_keeps_the_outage_start_that_was_run(at: AppTest) -> None:
+    at.run()
+    at.number_input(key="days").set_value(4).run()
+    at.selectbox(key="outage").set_value("DC-EAST").run()
+    at.number_input(key="outage_start").set_value(1).run()
+    at.number_input(key="days").set_value(1).run()  # the start moves to day 0
+    at.number_input(key="days").set_value(4).run()  # and stays there
+    _no_failures(at)
+    assert at.number_input(key="outage_start").value == 0
+    assert at.query_params["outage_start"] in (["0"], "0")  # written though it is the default
+    fresh = AppTest.from_file(APP, default_timeout=60)  # the link, opened elsewhere
+    fresh.query_params.update({"days": "4", "outage": "DC-EAST", "outage_start": "0"})
+    fresh.run()
+    _no_failures(fresh)
+    assert fresh.number_input(key="outage_start").value == 0  # the link shows the same run
+    fresh.selectbox(key="outage").set_value(lv.NO_OUTAGE).run()
+    assert "outage_start" not in fresh.query_params  # no outage, no start in the link
 
 
 def test_bad_query_params_are_ignored(at: AppTest) -> None:

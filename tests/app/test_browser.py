@@ -145,6 +145,30 @@ def test_small_comparison_in_chromium(server: str, tmp_path: Path) -> None:
             assert page.get_by_test_id("stException").count() == 0
             assert page.get_by_test_id("stAlertContentError").count() == 0
             expect(table).to_be_visible()
+            # A chart's option chosen while a new comparison runs neither stops the run
+            # nor is lost: the charts are a fragment, redrawn once the run is done.
+            page.get_by_role("tab", name="KPIs", exact=True).click()
+            seed = page.get_by_role("spinbutton", name="Seed")
+            seed.fill("5")
+            seed.press("Enter")
+            page.wait_for_timeout(1_500)
+            run.click()
+            expect(page.get_by_text("simulations done").first).to_be_visible(timeout=60_000)
+            other = page.get_by_test_id("stSelectbox").filter(has_text="Another KPI")
+            other = other.get_by_role("combobox")
+            other.scroll_into_view_if_needed()
+            other.click()
+            page.wait_for_timeout(500)
+            page.get_by_role("option").filter(has_text="store_ship_share").first.click()
+            status = page.get_by_test_id("stStatusWidget")
+            for _ in range(2):  # the run, then the charts' own rerun
+                page.wait_for_timeout(2_000)
+                expect(status).to_be_hidden(timeout=RUN_TIMEOUT_MS)
+            assert page.get_by_text("was stopped").count() == 0
+            expect(page.get_by_text("store_ship_share", exact=True).last).to_be_visible()
+            expect(
+                page.locator(".js-plotly-plot").filter(has_text="store_ship_share")
+            ).to_have_count(1)
             # Nothing is fetched from the internet: the workbench runs offline.
             outside = [u for u in requested if not u.startswith(server) and "://" in u]
             assert outside == [], outside[:5]

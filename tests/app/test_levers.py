@@ -255,3 +255,13 @@ def test_an_outage_chosen_with_its_defaults_starts_when_the_kpis_start_counting(
     edited = load_scenario(apply_overrides(data, lv.levers_to_overrides(data, values)))
     assert edited.disruptions.outages[-1].start_day == 3
     assert not [f for f, _ in idle_settings(edited) if "outages" in f]
+
+
+def test_no_online_orders_is_a_warning_that_nothing_can_be_measured() -> None:
+    from sim.scenario.idle import idle_settings
+
+    data = load_scenario("default").resolved()
+    assert not [f for f, _ in idle_settings(load_scenario(data)) if f == "demand.channels"]
+    quiet = apply_overrides(data, lv.levers_to_overrides(data, {"online": 0}))
+    warned = dict(idle_settings(load_scenario(quiet)))
+    assert "none can be measured" in warned["demand.channels"]

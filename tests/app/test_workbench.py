@@ -104,7 +104,8 @@ def test_kpi_table_shows_intervals_and_paired_differences() -> None:
     )
     table = wb.kpi_table(summary)
     assert list(table.index) == ["orders", "cost_per_order"]  # KPI order of DESIGN.md
-    assert list(table.columns) == ["unit", "a", "b", "b − a"]
+    assert list(table.columns) == ["unit", "better", "a", "b", "b − a"]
+    assert table.loc["cost_per_order", "better"] == "lower" and table.loc["orders", "better"] == ""
     assert table.loc["cost_per_order", "unit"] == "USD"
     assert table.loc["cost_per_order", "b"] == "11.000 [10.400, 11.600]"
     assert table.loc["cost_per_order", "b − a"] == "-1.000 [-1.200, -0.800]"

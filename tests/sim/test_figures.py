@@ -109,6 +109,27 @@ def test_kpi_bars_has_error_bars():
     assert fig.layout.yaxis.title.text == "cost_per_order (USD)"  # the KPI's unit
 
 
+def test_kpi_bars_of_paired_differences_leave_out_the_baseline():
+    table = compare_table()
+    cost = (table["policy"] == "cost") & (table["kpi"] == "cost_per_order")
+    table.loc[cost, ["diff", "diff_low", "diff_high"]] = [-1.0, -1.2, -0.7]
+    fig = figures.kpi_bars(table, "cost_per_order", difference=True)
+    bar = fig.data[0]
+    assert list(bar.x) == ["cost"] and list(bar.y) == [-1.0]
+    assert list(bar.error_y.array) == pytest.approx([0.3])
+    assert list(bar.error_y.arrayminus) == pytest.approx([0.2])
+    assert bar.marker.color == (figures.policy_colours(["closest", "cost"])["cost"],)
+    assert "policy − closest" in fig.layout.title.text
+    assert fig.layout.yaxis.title.text == "difference in cost_per_order (USD)"
+
+
+def test_kpi_bars_of_an_undefined_kpi_say_so():
+    table = compare_table()
+    table["mean"] = float("nan")
+    fig = figures.kpi_bars(table, "cost_per_order")
+    assert len(fig.data) == 0 and "no value" in fig.layout.annotations[0].text
+
+
 def test_ecdf_one_line_per_policy_excludes_bopis_and_warmup():
     fig = figures.click_to_door_ecdf(orders_table())
     assert types(fig) == ["scatter", "scatter"]
@@ -161,6 +182,18 @@ def test_network_map_flows_and_kinds():
     assert warehouses.name == "warehouse" and stores.name == "store"
     assert len(stores.lat) == 2
     assert stores.marker.size[0] > stores.marker.size[1]  # S-1 shipped, S-2 did not
+
+
+def test_network_map_draws_what_the_kpis_count():
+    """Wholesale and warm-up orders, and packages rejected at pick, are not drawn."""
+    orders = orders_table().iloc[:4].assign(channel=["web", "wholesale", "web", "web"],
+                                            in_warmup=[False, False, False, True])  # fmt: skip
+    shipments = shipments_table().assign(status=["delivered", "delivered", "delivered", "rejected"])
+    result = FakeResult(orders=orders, shipments=shipments)
+    fig = figures.network_map(result, locations_table(), regions=regions_table())
+    flows, warehouses, stores = fig.data
+    assert sum(v is None for v in flows.lat) == 1  # o1: DC-EAST -> Boston only
+    assert warehouses.marker.size[0] > stores.marker.size[0] == stores.marker.size[1]
 
 
 def test_network_map_draws_no_flow_lines_to_the_alaska_and_hawaii_insets():
