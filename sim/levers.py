@@ -221,11 +221,19 @@ def _read_peak(data: Mapping[str, Any]) -> float | None:
 
 
 def _write_peak(data: Mapping[str, Any], multiplier: float) -> Overrides:
+    """The largest peak takes `multiplier`; every other peak's extra demand (its multiplier
+    above 1) is scaled alike, so Black Friday stays above Thanksgiving. Peaks all at 1 (no
+    extra demand to scale) all take `multiplier`."""
     peaks = copy.deepcopy(list(_get(data, "demand.peaks", []) or []))
     if not peaks:
         return {}
+    largest = _read_peak(data) or 1.0
+    scale = (float(multiplier) - 1.0) / (largest - 1.0) if largest > 1.0 else None
     for peak in peaks:
-        peak["multiplier"] = float(multiplier)
+        if scale is None:
+            peak["multiplier"] = float(multiplier)
+        else:
+            peak["multiplier"] = round(1.0 + (float(peak.get("multiplier", 1.0)) - 1.0) * scale, 6)
     return {"demand.peaks": peaks}
 
 
@@ -379,7 +387,7 @@ LEVERS: tuple[Lever, ...] = (
     ),
     Lever(
         "peak",
-        "Peak multiplier (all peak days)",
+        "Peak multiplier (largest peak)",
         "x normal demand",
         "float",
         _read_peak,
@@ -387,8 +395,8 @@ LEVERS: tuple[Lever, ...] = (
         lo=1.0,
         hi=10.0,
         step=0.1,
-        help="Demand multiplier on the scenario's peak days (e.g. Black Friday); every peak "
-        "takes this value.",
+        help="Demand multiplier on the scenario's largest peak (e.g. Black Friday); the "
+        "other peaks' extra demand is scaled alike, so they keep their order.",
         paths=("demand.peaks",),
     ),
     Lever(

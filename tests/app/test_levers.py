@@ -265,3 +265,21 @@ def test_no_online_orders_is_a_warning_that_nothing_can_be_measured() -> None:
     quiet = apply_overrides(data, lv.levers_to_overrides(data, {"online": 0}))
     warned = dict(idle_settings(load_scenario(quiet)))
     assert "none can be measured" in warned["demand.channels"]
+
+
+def test_the_peak_lever_scales_every_peak_and_keeps_their_order() -> None:
+    data = load_scenario("peak").resolved()
+    before = [p["multiplier"] for p in data["demand"]["peaks"]]
+    assert lv.lever_defaults(data)["peak"] == max(before) == 3.5
+    edited = apply_overrides(data, lv.levers_to_overrides(data, {"peak": 6.0}))
+    after = [p["multiplier"] for p in edited["demand"]["peaks"]]
+    assert max(after) == 6.0 and lv.lever_defaults(edited)["peak"] == 6.0
+    # extra demand scaled by (6 - 1) / (3.5 - 1) = 2: Thanksgiving 1.5 -> 2.0, Black Friday 3 -> 5
+    assert after == pytest.approx([1 + (m - 1) * 2.0 for m in before])
+    assert sorted(range(len(after)), key=after.__getitem__) == sorted(
+        range(len(before)), key=before.__getitem__
+    )
+    flat = load_scenario({"name": "t", "demand": {"peaks": [{**PEAK, "multiplier": 1.0}]}})
+    flat_data = flat.resolved()
+    flat_edit = apply_overrides(flat_data, lv.levers_to_overrides(flat_data, {"peak": 2.0}))
+    assert [p["multiplier"] for p in flat_edit["demand"]["peaks"]] == [2.0]
