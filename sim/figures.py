@@ -469,6 +469,9 @@ def walk_in_lost(result: Any) -> go.Figure:
 ATS_VALUE_COLUMNS = ("ats", "on_hand", "mean_on_hand")
 
 
+_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+
+
 def ats_over_time(
     result: Any, by: str = "kind", value: str | None = None, horizon_days: int | None = None
 ) -> go.Figure:
@@ -483,7 +486,8 @@ def ats_over_time(
             last one (later days only finish the orders in flight). [days]
 
     Returns:
-        One `go.Scatter` line per group and policy. [units]
+        One `go.Scatter` line per group and policy, in the policy's colour (as in every
+        chart) with a dash per group. [units]
     """
     title = "Stock over time"
     inventory = table(result, "inventory")
@@ -500,11 +504,21 @@ def ats_over_time(
     grouped = daily.groupby([*keys, "day"], as_index=False, sort=False, observed=True)[value].sum()
     if "replication" in daily.columns:  # several replications: mean of the sums
         grouped[value] /= max(daily["replication"].nunique(), 1)
+    colours = policy_colours(grouped["policy"].astype(str)) if "policy" in keys else {}
+    groups = list(dict.fromkeys(grouped[by].astype(str))) if by in keys else []
     fig = go.Figure()
     for key, part in grouped.groupby(keys, sort=False, observed=True) if keys else [((), grouped)]:
-        label = " / ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)) if k != "")
+        named = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        label = " / ".join(str(k) for k in named.values() if k != "")
+        line = {}  # a policy's colour, as in every chart; a dash per location kind
+        if "policy" in named:
+            line["color"] = colours[str(named["policy"])]
+        if by in named:
+            line["dash"] = _DASHES[groups.index(str(named[by])) % len(_DASHES)]
         part = part.sort_values("day")
-        fig.add_trace(go.Scatter(x=part["day"], y=part[value], mode="lines", name=label or value))
+        fig.add_trace(
+            go.Scatter(x=part["day"], y=part[value], mode="lines", name=label or value, line=line)
+        )
     if horizon_days is not None and grouped["day"].max() >= horizon_days:
         fig.add_vline(
             x=horizon_days - 1,  # day d's row is the level at its end

@@ -251,6 +251,18 @@ def test_ats_over_time_by_kind():
     assert not fig.layout.shapes  # no horizon given: no marker
 
 
+def test_ats_over_time_colours_lines_by_policy_as_every_chart_does():
+    two = pd.concat([inventory_table(), inventory_table().assign(policy="cost")])
+    fig = figures.ats_over_time(two)
+    colours = figures.policy_colours(["closest", "cost"])
+    assert [(t.name, t.line.color, t.line.dash) for t in fig.data] == [
+        ("closest / warehouse", colours["closest"], "solid"),
+        ("closest / store", colours["closest"], "dash"),
+        ("cost / warehouse", colours["cost"], "solid"),
+        ("cost / store", colours["cost"], "dash"),
+    ]
+
+
 def test_ats_over_time_marks_the_end_of_demand():
     days = sorted(inventory_table()["day"].dropna().unique())  # two daily rows: 0 and 1
     marked = figures.ats_over_time(inventory_table(), horizon_days=1)
