@@ -416,8 +416,14 @@ def store_workload(result: Any) -> go.Figure:
             colorbar={"title": "orders"},
         )
     )
-    fig.update_layout(title=title, xaxis_title="day", yaxis_title="location")
-    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        title=title,
+        xaxis_title="day (UTC; pickup orders included, so a day can pass the ship cap)",
+        yaxis_title="location",
+        height=max(450, 18 * len(counts) + 160),  # room to name every store
+    )
+    fig.update_xaxes(dtick=1)  # whole days
+    fig.update_yaxes(autorange="reversed", dtick=1)  # every store named
     return fig
 
 

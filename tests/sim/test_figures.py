@@ -228,6 +228,20 @@ def test_store_workload_counts_store_orders_per_day():
     assert list(heat.y) == ["S-1"]
     assert list(heat.x) == [0, 1]
     assert heat.z.tolist() == [[1, 1]]
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.yaxis.dtick == 1  # whole days, all stores
+
+
+def test_store_workload_is_tall_enough_to_name_forty_stores():
+    many = pd.DataFrame(
+        {
+            "location": [f"S-{i:02d}" for i in range(40)],
+            "location_kind": "store",
+            "order_id": [f"o{i}" for i in range(40)],
+            "picked_h": 5.0,
+        }
+    )
+    fig = figures.store_workload(many)
+    assert len(fig.data[0].y) == 40 and fig.layout.height >= 18 * 40
 
 
 def inventory_table() -> pd.DataFrame:
