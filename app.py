@@ -341,20 +341,25 @@ def _keep_within(key: str, allowed: Callable[[Any], Any]) -> None:
             st.session_state[key] = fixed
 
 
+def _keep_in_range(key: str, lo: int, hi: int) -> None:
+    """`_keep_within` for a whole-number box: its remembered value moved into [lo, hi]."""
+    _keep_within(key, lambda v: min(max(v, lo), hi) if isinstance(v, int) else v)
+
+
 def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any], days: int) -> Any:
     """Draw one lever bound to the URL; returns its value.
 
     A lever with an `empty` meaning (the ship-from-store limit: no limit) gets a toggle
     for it; the number box shows only when the toggle is off.
     """
+    lo, hi, value = _widget_range(lever, default, days)
+    if lever.key == "outage_start":
+        return _outage_start_widget(lever, lo, hi, value)
     common: dict[str, Any] = {
         "key": lever.key,
         "help": lever.help,
         "bind": "query-params",
     }
-    lo, hi, value = _widget_range(lever, default, days)
-    if lever.key == "outage_start":
-        return _outage_start_widget(lever, lo, hi, value)
     if lever.empty is not None and st.toggle(
         f"{lever.label}: {lever.empty}",
         value=default == lever.empty,
@@ -370,7 +375,7 @@ def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any], days: int
     if lever.kind == "range":
         return st.slider(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
     if lever.kind == "int":
-        _keep_within(lever.key, lambda v: min(max(v, lo), hi) if isinstance(v, int) else v)
+        _keep_in_range(lever.key, lo, hi)
         return st.number_input(lever.title, lo, hi, value, int(lever.step), **common)
     return st.number_input(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
 
@@ -385,7 +390,7 @@ def _outage_start_widget(lever: lv.Lever, lo: int, hi: int, value: int) -> int:
         text = st.query_params.get(key, "")
         if text.strip().isdigit() and lo <= int(text) <= hi:
             st.session_state[key] = int(text)
-    _keep_within(key, lambda v: min(max(v, lo), hi) if isinstance(v, int) else v)
+    _keep_in_range(key, lo, hi)
     start = st.number_input(
         lever.title, lo, hi, value if key not in st.session_state else None, int(lever.step),
         key=key, help=lever.help,
@@ -655,8 +660,7 @@ def charts_ui(outcome: Outcome) -> None:
             with cols[i % 2]:
                 _chart(kpi, lambda kpi=kpi: figures.kpi_bars(summary, kpi, difference=paired))
         kpis = list(wb.KPI_UNITS)
-        first = kpis.index("on_time_rate") if "on_time_rate" in kpis else 0
-        other = st.selectbox("Another KPI", kpis, index=first, key="chart_kpi")
+        other = st.selectbox("Another KPI", kpis, kpis.index("on_time_rate"), key="chart_kpi")
         _chart(other, lambda: figures.kpi_bars(summary, other, difference=paired))
     with tabs[1]:
         _chart("Cost vs speed", lambda: figures.cost_speed_tradeoff(summary))

@@ -218,12 +218,13 @@ def as_run(scenario: Any, days: int | None) -> Any:
     """The scenario a run of `days` days (None: its horizon) simulated: its horizon and
     warm-up set to what the run used. Its seed stays: it also fixes the scenario's
     structure (catalogue, stock), so a run seed goes on the command line (``--seed``)."""
+    from sim.levers import lever
     from sim.scenario import apply_overrides, load_scenario
 
     if days is None or days == scenario.horizon_days:
         return scenario
-    over = {"horizon_days": int(days), "warmup_days": scenario.warmup_for(days)}
-    return load_scenario(apply_overrides(scenario.resolved(), over))
+    data = scenario.resolved()
+    return load_scenario(apply_overrides(data, lever("days").write(data, int(days))))
 
 
 def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) -> None:
@@ -362,9 +363,9 @@ def _compare_text(table: Any) -> str:
     shown = shown.assign(unit=shown["kpi"].map(lambda k: KPI_UNITS.get(k, "")))
     columns = ["kpi", "unit", "policy"]
     for group in (["mean", "ci_low", "ci_high"], ["diff", "diff_low", "diff_high"]):
-        rows = shown[["kpi", *group]].itertuples(index=False)
-        written = list(zip(*(format_values(row[1:], row[0]) for row in rows), strict=True))
-        shown = shown.assign(**dict(zip(group, written, strict=True)))
+        cells = [format_values(r[1:], r[0]) for r in shown[["kpi", *group]].itertuples(index=False)]
+        for j, name in enumerate(group):
+            shown[name] = [row[j] for row in cells]
         columns += group
     return shown[columns].to_string(index=False)
 

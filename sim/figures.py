@@ -139,7 +139,7 @@ def kpi_bars(compare_df: pd.DataFrame, kpi: str, difference: bool = False) -> go
         baseline = str(rows["baseline"].iloc[0])
         rows = rows[rows["policy"].astype(str) != baseline]
         title = f"{kpi}: policy − {baseline}"
-    mid = rows[value].to_numpy(float) if value in rows else np.full(len(rows), np.nan)
+    mid = rows[value].to_numpy(float)
     if rows.empty or np.isnan(mid).all():
         return _empty(title, "no value: nothing to measure (e.g. no such orders)")
     lo = rows.get(low, pd.Series(np.nan, index=rows.index)).to_numpy(float)

@@ -178,7 +178,6 @@ def _run_tasks(
     from sim.sweep import tasks as sweep
     from sim.sweep.executors import stop_pool
 
-    details = _details
     outcomes: dict[str, Any] = {}
     tally = _Tally(len(tasks), progress)
     if workers <= 1:
@@ -188,7 +187,7 @@ def _run_tasks(
             tally.report()
 
         for task in tasks:
-            outcomes[task.key] = sweep.execute(task, _Reported(task.key, sink), details(task))
+            outcomes[task.key] = sweep.execute(task, _Reported(task.key, sink), _details(task))
             on_finish(task.key, outcomes[task.key])
             tally.finish(task.key)
             tally.report()
@@ -200,7 +199,7 @@ def _run_tasks(
         workers, mp_context=context, initializer=_listen_to, initargs=(queue,)
     )
     try:
-        handles = {pool.submit(sweep.execute, t, _Reported(t.key), details(t)): t for t in tasks}
+        handles = {pool.submit(sweep.execute, t, _Reported(t.key), _details(t)): t for t in tasks}
         pending = set(handles)
         while pending:
             finished, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
@@ -297,25 +296,20 @@ def compare_policies(
         for rep in range(reps)
         for policy in policies
     ]  # fmt: skip
-    keys = {t.key: _store_key(t) for t in tasks} if store is not None else {}
-    kept = {}
-    if store is not None:
-        for t in tasks:
-            outcome = store.get(keys[t.key], _details(t))
-            if outcome is not None:
-                kept[t.key] = outcome
+    store = RunStore() if store is None else store  # a store of its own: nothing to reuse
+    keys = {t.key: _store_key(t) for t in tasks}
+    found = {t.key: store.get(keys[t.key], _details(t)) for t in tasks}
+    kept = {key: outcome for key, outcome in found.items() if outcome is not None}
     todo = [t for t in tasks if t.key not in kept]
     if workers is None:
         big = online_orders(data) * len(todo) >= _parallel_threshold()
         workers = min(os.cpu_count() or 1, len(todo)) if big else 1
     workers = max(1, int(workers)) if todo else 1
-
-    def keep(key: str, outcome: Any) -> None:
-        if store is not None:
-            store.put(keys[key], outcome)
-
     started = time.perf_counter()
-    outcomes = _run_tasks(todo, workers, progress or (lambda done, total: None), keep)
+    outcomes = _run_tasks(
+        todo, workers, progress or (lambda done, total: None),
+        lambda key, outcome: store.put(keys[key], outcome),
+    )  # fmt: skip
     outcomes.update(kept)
     elapsed = time.perf_counter() - started
     failed = [o for o in outcomes.values() if not o.ok]
@@ -374,27 +368,21 @@ def _number(value: float, whole: bool = False) -> str:
     return text.lstrip("-") if float(text.replace(",", "")) == 0 else text  # no "-0.000"
 
 
-def _formatted(values: Sequence[float], unit: str) -> list[str]:
-    """`values` written alike: without decimals when the unit counts whole things and
-    every value is whole, else as `_number` does."""
-    shown = [v for v in values if not pd.isna(v)]
-    whole = unit in _COUNTS and all(float(v).is_integer() for v in shown)
-    return [_number(v, whole) for v in values]
-
-
-def _cell(mean: float, low: float, high: float, unit: str = "") -> str:
-    """``"mean [low, high]"``, or the mean alone when the interval is unknown."""
-    if pd.isna(low) or pd.isna(high):
-        return _formatted([mean], unit)[0]
-    m, lo, hi = _formatted([mean, low, high], unit)
-    return f"{m} [{lo}, {hi}]"
-
-
 def format_values(values: Sequence[float], kpi: str) -> list[str]:
     """Values of one KPI (a mean and its interval) as the KPI table writes them: a whole
     count without decimals when all of them are whole, else three decimals below 100 and
     none from 100; NaN as "–"."""
-    return _formatted(values, KPI_UNITS.get(kpi, ""))
+    shown = [v for v in values if not pd.isna(v)]
+    whole = KPI_UNITS.get(kpi) in _COUNTS and all(float(v).is_integer() for v in shown)
+    return [_number(v, whole) for v in values]
+
+
+def _cell(mean: float, low: float, high: float, kpi: str) -> str:
+    """``"mean [low, high]"`` of `kpi`, or the mean alone when the interval is unknown."""
+    if pd.isna(low) or pd.isna(high):
+        return format_values([mean], kpi)[0]
+    m, lo, hi = format_values([mean, low, high], kpi)
+    return f"{m} [{lo}, {hi}]"
 
 
 def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -406,20 +394,19 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
     Returns:
         One row per KPI (index ``KPI``), a ``unit`` column, a ``better`` column (``higher``
         or ``lower`` is better; empty for counts and shares without a better side), then
-        per policy its mean with
-        the 95% interval, ``"12.04 [11.9, 12.2]"`` (as `summarise` cut it to the values
-        the KPI can take), and for every policy but the baseline a ``"<policy> − <baseline>"`` column with the
-        paired difference and its interval. Whole counts show no decimals, and a value that
+        per policy its mean with the 95% interval, ``"12.04 [11.9, 12.2]"`` (as `summarise`
+        cut it to the values the KPI can take), and for every policy but the baseline a
+        ``"<policy> − <baseline>"`` column with the paired difference and its interval. Whole counts show no decimals, and a value that
         rounds to zero shows no minus sign.
     """
     rows: dict[str, dict[str, str]] = {}
     for rec in summary.itertuples(index=False):
         unit = KPI_UNITS.get(rec.kpi, "")
         row = rows.setdefault(rec.kpi, {"unit": unit, "better": _BETTER.get(rec.kpi, "")})
-        row[str(rec.policy)] = _cell(rec.mean, rec.ci_low, rec.ci_high, unit)
+        row[str(rec.policy)] = _cell(rec.mean, rec.ci_low, rec.ci_high, rec.kpi)
         if rec.policy != rec.baseline:
             row[f"{rec.policy} − {rec.baseline}"] = _cell(
-                rec.diff, rec.diff_low, rec.diff_high, unit
+                rec.diff, rec.diff_low, rec.diff_high, rec.kpi
             )
     order = [k for k in KPI_UNITS if k in rows] + [k for k in rows if k not in KPI_UNITS]
     table = pd.DataFrame.from_dict({k: rows[k] for k in order}, orient="index")

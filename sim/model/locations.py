@@ -84,8 +84,7 @@ class _Site:
         self.staff = staff
         self.pick_h = pick_minutes / 60.0
         self.pack_h = pack_minutes / 60.0
-        self.busy_h = 0.0  # staff-hours spent picking [h]
-        self.busy_horizon_h = 0.0  # the part of busy_h within the horizon [h]
+        self.busy_horizon_h = 0.0  # staff-hours spent picking within the horizon [h]
         self.jobs = 0
         self.waited = 0  # jobs that had to wait for a picker or for opening
         self.wait_h = 0.0  # summed queue waits [h]
@@ -94,7 +93,6 @@ class _Site:
 
     def _book(self, start: float, staff_hours: float, jobs: int, parallel: int) -> None:
         """Account picking work started at `start` and done by `parallel` pickers."""
-        self.busy_h += staff_hours
         if start < self.horizon_h:
             self.busy_horizon_h += min(staff_hours, (self.horizon_h - start) * parallel)
         self.jobs += jobs

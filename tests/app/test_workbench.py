@@ -134,9 +134,9 @@ def test_kpi_table_keeps_shares_within_0_and_1_and_counts_at_least_0() -> None:
 
 
 def test_kpi_cells_never_show_minus_zero_and_round_before_choosing_decimals() -> None:
-    assert wb._cell(-0.0, -0.0, 0.0, "units") == "0 [0, 0]"
-    assert wb._cell(-0.0004, -0.2, 0.2, "USD") == "0.000 [-0.200, 0.200]"
-    assert wb._cell(99.9996, 99.9, 100.1, "h") == "100 [99.900, 100]"
+    assert wb._cell(-0.0, -0.0, 0.0, "returns_units") == "0 [0, 0]"
+    assert wb._cell(-0.0004, -0.2, 0.2, "cost_per_order") == "0.000 [-0.200, 0.200]"
+    assert wb._cell(99.9996, 99.9, 100.1, "click_to_door_hours_p90") == "100 [99.900, 100]"
     assert wb.format_values([1234.0, 1200.0, 1268.0], "orders") == ["1,234", "1,200", "1,268"]
     assert wb.format_values([1.0, 0.0, 13.706], "returns_units") == ["1.000", "0.000", "13.706"]
     assert wb.format_values([0.99994, math.nan], "fill_rate") == ["1.000", "–"]

@@ -33,4 +33,4 @@ def test_dc_throughput_is_its_staff_capacity():
     env.run(until=10 * WAVE_HOURS + 1e-9)
     per_wave = np.bincount(np.round(np.array(done) / WAVE_HOURS).astype(int))[1:]
     assert per_wave.tolist() == [3, 2] * 5
-    assert dc.busy_h == pytest.approx(28 * 0.2)  # 10 waves done and the 11th started (3)
+    assert dc.busy_horizon_h == pytest.approx(28 * 0.2)  # 10 waves done, the 11th started (3)
