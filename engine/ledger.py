@@ -152,7 +152,9 @@ class Ledger(StockBook):
         thr = np.broadcast_to(np.asarray(thr), (n_loc,))
         store = np.broadcast_to(np.asarray(store), (n_loc,))
         if thr.dtype.kind not in "iu" or (thr < 0).any() or (thr > self._max).any():
-            raise LedgerError("online_threshold must be non-negative integers, one per location")
+            raise LedgerError(
+                f"online_threshold must be integers in [0, {self._max:,}], one per location"
+            )
         if store.dtype != np.bool_:
             raise LedgerError("is_store must be booleans, one per location")
         self.online_threshold = thr.astype(self.dtype)
@@ -176,7 +178,9 @@ class Ledger(StockBook):
         """
         c = self._chan(channel)
         if not is_int(units) or not 0 <= units <= self._max:
-            raise LedgerError(f"channel buffer must be a non-negative integer, got {units!r}")
+            raise LedgerError(
+                f"channel buffer must be an integer in [0, {self._max:,}], got {units!r}"
+            )
         if loc is None:
             self._buffer[c, :] = units
         else:
@@ -316,7 +320,7 @@ class Ledger(StockBook):
         self, decision_id: str, wanted: dict[tuple[int, int], int], c: int, ts: float
     ) -> bool:
         """`reserve` after validation: ``wanted`` maps valid ``(loc_idx, sku_idx)`` cells
-        to positive quantities (Python ints, within the dtype), ``c`` is a channel index.
+        to positive quantities (Python ints, at most ``max_units``), ``c`` is a channel index.
 
         Still checks idempotence and that every quantity fits ATS (all or nothing).
         """

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import EngineError
 
-__all__ = ["Capability", "Location", "LocationKind", "OpeningHours"]
+__all__ = ["STORE_KINDS", "Capability", "Location", "LocationKind", "OpeningHours"]
 
 
 class LocationKind(StrEnum):
@@ -28,6 +28,10 @@ class LocationKind(StrEnum):
     DARK_STORE = "dark_store"
     THREE_PL = "3pl"
     WHOLESALE_DC = "wholesale_dc"
+
+
+STORE_KINDS = (LocationKind.STORE, LocationKind.DARK_STORE)
+"""Kinds whose stock counts online only at or above the location's `online_threshold`."""
 
 
 class Capability(StrEnum):
@@ -126,7 +130,8 @@ class Location:
             unlimited. [orders/day]
         handling_cost_per_order: Handling cost per order assigned here. [USD/order]
         handling_cost_per_unit: Handling cost per unit picked here. [USD/unit]
-        online_threshold: Store stock is offered online only if ATS >= this. [units]
+        online_threshold: A store's (or dark store's) stock of a SKU is offered online only
+            if its ATS >= this; other kinds ignore it. [units]
         cutoff_hour: Local hour of the carrier pick-up / cut-off, in [0, 24]. [h]
         region: Demand region or state code, used to keep orders "in region".
     """

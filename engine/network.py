@@ -16,7 +16,7 @@ from functools import reduce
 import numpy as np
 
 from engine.errors import EngineError
-from engine.location import Capability, Location, LocationKind
+from engine.location import STORE_KINDS, Capability, Location, LocationKind
 from engine.location import zone as _tz
 
 __all__ = [
@@ -122,6 +122,7 @@ class Network:
         can: `Capability` -> bool mask (L,).
         daily_limit: int64 (L,) max orders per local day, -1 = unlimited. [orders/day]
         online_threshold: int64 (L,). [units]
+        is_store: bool (L,), kind in `STORE_KINDS` (the online threshold applies).
         handling_per_order: float64 (L,). [USD/order]
         handling_per_unit: float64 (L,). [USD/unit]
         cutoff_hour: float64 (L,) local carrier cut-off hour. [h]
@@ -176,6 +177,7 @@ class Network:
             [-1 if x.daily_order_limit is None else x.daily_order_limit for x in locs], np.int64
         )
         self.online_threshold = np.array([x.online_threshold for x in locs], dtype=np.int64)
+        self.is_store = np.array([x.kind in STORE_KINDS for x in locs], dtype=bool)
         self.handling_per_order = np.array([x.handling_cost_per_order for x in locs], np.float64)
         self.handling_per_unit = np.array([x.handling_cost_per_unit for x in locs], np.float64)
         self.cutoff_hour = np.array([x.cutoff_hour for x in locs], dtype=np.float64)

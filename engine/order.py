@@ -8,6 +8,7 @@ allowed only before the order is released to a location, and flag it for re-rout
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -131,7 +132,16 @@ def check_aware(order_id: str, at: object, error: type[Exception] = ValueError) 
         raise error(f"order {order_id!r}: time must be a timezone-aware datetime (UTC), got {at!r}")
 
 
+def _is_number(x: object) -> bool:
+    return type(x) is float or (isinstance(x, numbers.Real) and not isinstance(x, bool))
+
+
 def _check_coords(order_id: str, lat: float, lon: float) -> None:
+    for name, value in (("latitude", lat), ("longitude", lon)):
+        if not _is_number(value):
+            raise ValueError(
+                f"order {order_id!r}: destination {name} must be a number, got {value!r}"
+            )
     if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0):
         raise ValueError(f"order {order_id!r}: bad destination coordinates ({lat}, {lon})")
 
@@ -181,6 +191,8 @@ class Order:
     edits: list[tuple[datetime, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ValueError(f"order id must be a non-empty string, got {self.id!r}")
         try:  # (members pass through: a cheap test before the enum lookup)
             if type(self.channel) is not Channel:
                 self.channel = Channel(self.channel)
@@ -201,8 +213,18 @@ class Order:
                 line.line_id = i
         if self.method is DeliveryMethod.BOPIS and not self.pickup_store:
             raise ValueError(f"order {self.id!r}: BOPIS order needs a pickup_store")
-        if self.created_at.tzinfo is None:
-            raise ValueError(f"order {self.id!r}: created_at must be timezone-aware (UTC)")
+        if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:
+            raise ValueError(
+                f"order {self.id!r}: created_at must be a timezone-aware datetime (UTC), "
+                f"got {self.created_at!r}"
+            )
+        if self.promised_at is not None and (
+            not isinstance(self.promised_at, datetime) or self.promised_at.tzinfo is None
+        ):
+            raise ValueError(
+                f"order {self.id!r}: promised_at must be a timezone-aware datetime (UTC), "
+                f"got {self.promised_at!r}"
+            )
         if not self.history:
             self.history.append((self.created_at, self.status, "created"))
 
@@ -350,13 +372,20 @@ class Order:
 
         Raises:
             InvalidTransition: If the order was already released.
-            ValueError: If the line is unknown or `qty` <= 0, or `at` is naive.
+            ValueError: If the line is unknown, `qty` <= 0 or below the line's units already
+                fulfilled (a re-routed order that shipped in part), or `at` is naive.
         """
         self._check_editable("edit quantity")
         check_aware(self.id, at)
         line = self.line(line_id)
         if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
             raise ValueError(f"order {self.id!r}: quantity must be > 0, got {qty!r}")
+        done = self.fulfilled.get(line_id, 0)
+        if qty < done:
+            raise ValueError(
+                f"order {self.id!r}: line {line_id} has {done} units fulfilled already; "
+                f"its quantity cannot go below that (got {qty})"
+            )
         old, line.quantity = line.quantity, qty
         self._edited(at, f"line {line_id} ({line.sku}) quantity {old} -> {qty}")
 
@@ -365,13 +394,19 @@ class Order:
 
         Raises:
             InvalidTransition: If the order was already released.
-            ValueError: If the line is unknown or is the last line (cancel instead), or `at` is naive.
+            ValueError: If the line is unknown, is the last line (cancel instead) or has
+                units fulfilled already, or `at` is naive.
         """
         self._check_editable("remove a line")
         check_aware(self.id, at)
         line = self.line(line_id)
         if len(self.lines) == 1:
             raise ValueError(f"order {self.id!r}: cannot remove the last line; cancel instead")
+        if self.fulfilled.get(line_id, 0):
+            raise ValueError(
+                f"order {self.id!r}: line {line_id} has units fulfilled already; "
+                "it cannot be removed"
+            )
         self.lines.remove(line)
         self._edited(at, f"line {line_id} ({line.sku}) removed")
 
@@ -391,6 +426,9 @@ class Order:
 
     def cancel(self, at: datetime, reason: str = "cancelled") -> None:
         """Cancel the order (allowed before pick, or a BOPIS no-show).
+
+        This changes the order only: a routed order's reservation stays in the ledger. Use
+        `Router.cancel`, which gives it back, for an order the router has placed.
 
         Raises:
             InvalidTransition: If the order can no longer be cancelled.

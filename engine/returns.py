@@ -15,10 +15,10 @@ from enum import StrEnum
 import numpy as np
 
 from engine.ledger import Ledger
-from engine.location import Capability, Location, LocationKind
+from engine.location import STORE_KINDS, Capability, Location, LocationKind
 from engine.network import Network
 from engine.order import Channel, Order, OrderLine
-from engine.routing.filters import STORE_KINDS, kind_mask
+from engine.routing.filters import kind_mask
 
 __all__ = ["Condition", "ReturnAction", "ReturnDecision", "ReturnItem", "ReturnsPolicy"]
 
@@ -114,6 +114,7 @@ class ReturnsPolicy:
         self.restock_at_any_store = restock_at_any_store
         self.restock_opened = restock_opened
         self._exchanges: dict[str, int] = {}
+        self._returned: dict[tuple[str, str], int] = {}  # (order id, SKU) -> units [units]
 
     def nearest_dc(self, network: Network, origin: Location) -> Location | None:
         """Nearest warehouse or 3PL to `origin`, preferring those with the returns capability."""
@@ -142,8 +143,11 @@ class ReturnsPolicy:
             ledger: Inventory record (whether a store carries the SKU).
             at: Time the return is received, aware UTC.
             unit_price: Price paid per unit. [USD]
-            original: The original order, used for the exchange order's customer, channel
-                and destination; without it the exchange ships to the receiving location.
+            original: The original order, used to check the return (same order id, SKU
+                on the order, at most the units fulfilled minus those returned already
+                through `apply(..., order=)`) and for the exchange order's customer,
+                channel and destination; without it nothing is checked and the exchange
+                ships to the receiving location.
 
         Returns:
             The `ReturnDecision`. Exchange order ids are `"<order id>-X<n>"`, n counting
@@ -152,13 +156,16 @@ class ReturnsPolicy:
         Raises:
             UnknownLocationError: If `item.received_at` is not in the network.
             LedgerError: If the SKU or location is unknown to the ledger.
-            ValueError: If `unit_price` is negative or not finite.
+            ValueError: If `unit_price` is negative or not finite, or the return does not
+                fit `original`.
         """
         if not 0 <= unit_price < math.inf:
             raise ValueError(
                 f"return of order {item.order_id!r}: unit_price must be a finite number >= 0, "
                 f"got {unit_price!r}"
             )
+        if original is not None:
+            self._check_against(item, original)
         here = network.loc(item.received_at)
         i, s = ledger.index_of(here.id, item.sku)
         action, where, reason = ReturnAction.RESTOCK, here, ""
@@ -186,6 +193,22 @@ class ReturnsPolicy:
         exchange = self._exchange(item, here, at, original) if item.wants_exchange else None
         refund = 0.0 if exchange is not None else float(unit_price) * item.quantity
         return ReturnDecision(action, where.id, refund, exchange, item, reason)
+
+    def _check_against(self, item: ReturnItem, original: Order) -> None:
+        """Raise ValueError unless `item` returns units `original` delivered, not yet back."""
+        what = f"return of order {item.order_id!r}"
+        if item.order_id != original.id:
+            raise ValueError(f"{what}: the original order given is {original.id!r}")
+        lines = [line for line in original.lines if line.sku == item.sku]
+        if not lines:
+            raise ValueError(f"{what}: SKU {item.sku!r} is not on the order")
+        done = sum(original.fulfilled.get(line.line_id, 0) for line in lines)
+        left = done - self._returned.get((original.id, item.sku), 0)
+        if item.quantity > left:
+            raise ValueError(
+                f"{what}: {item.quantity} units of {item.sku!r} handed back, but only {left} "
+                f"were fulfilled and not returned yet"
+            )
 
     def _exchange(
         self, item: ReturnItem, here: Location, at: datetime, original: Order | None
@@ -222,7 +245,8 @@ class ReturnsPolicy:
             decision: From `decide`.
             ledger: Inventory record to update.
             at: Time, aware UTC.
-            order: The original order; when given, a refund is recorded on it.
+            order: The original order; when given, a refund is recorded on it and the
+                returned units are counted against it (see `decide`).
             transfer_now: Restock transfers at the DC now.
 
         Returns:
@@ -256,4 +280,7 @@ class ReturnsPolicy:
             if refund is not None and order is not None:
                 order.refunds.pop()  # the refund recorded above
             raise
+        if order is not None:
+            key = (order.id, item.sku)
+            self._returned[key] = self._returned.get(key, 0) + item.quantity
         return changed

@@ -84,6 +84,10 @@ class StockBook:
         incoming_units: Units expected but not yet received per location and SKU;
             read-only; dated detail in `incoming`. (L, S) [units]
         audit: Every movement, see `AuditLog`.
+        max_units: Largest quantity a cell, a movement, a buffer or a threshold may hold: a
+            quarter of the dtype's maximum (536,870,911 for int32), so that ATS, which
+            subtracts reserved, safety stock, buffer and threshold from on hand, never
+            wraps around. [units]
     """
 
     def __init__(
@@ -96,7 +100,8 @@ class StockBook:
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "i":
             raise LedgerError(f"dtype must be a signed integer type, got {self.dtype}")
-        self._max = int(np.iinfo(self.dtype).max)
+        self.max_units = int(np.iinfo(self.dtype).max) // 4
+        self._max = self.max_units
         self.loc_index = {loc: i for i, loc in enumerate(self.location_ids)}
         self.sku_index = {sku: i for i, sku in enumerate(self.skus)}
         shape = (len(self.location_ids), len(self.skus))
@@ -157,7 +162,7 @@ class StockBook:
         ts = utc_ts(at)
         check_reason(reason)
         if int(self._on_hand[i, s]) + q > self._max:
-            raise LedgerError(f"{what} {where}: on-hand would overflow {self.dtype}")
+            raise LedgerError(f"{what} {where}: on-hand would pass {self._max:,} units")
         self._move(i, s, q)
         self.audit.append(ts, op, i, s, q, ref, reason)
         return i, s, q
@@ -185,7 +190,7 @@ class StockBook:
         if not is_int(qty) or qty <= 0:
             raise LedgerError(f"{what}: quantity must be a positive integer, got {qty!r}")
         if qty > self._max:
-            raise LedgerError(f"{what}: quantity {qty} exceeds the ledger dtype {self.dtype}")
+            raise LedgerError(f"{what}: quantity {qty} is over the limit of {self._max:,} units")
         return int(qty)
 
     def _cell(self, loc: str | int, sku: str | int) -> tuple[int, int, str]:
@@ -221,7 +226,7 @@ class StockBook:
 
         Raises:
             LedgerError: Unknown location or SKU, a quantity that is not an integer in
-                [0, dtype max], or a naive time (nothing changes).
+                [0, max_units], or a naive time (nothing changes).
         """
         i, s, where = self._cell(loc, sku)
         for name, v in (("on_hand", on_hand), ("safety_stock", safety_stock)):
@@ -252,7 +257,7 @@ class StockBook:
 
         Raises:
             LedgerError: A non-empty ledger, arrays of the wrong shape or dtype, or values
-                outside [0, dtype max] (nothing changes).
+                outside [0, max_units] (nothing changes).
         """
         ts = _EPOCH_TS if at is None else utc_ts(at)
         if self._on_hand.any() or self._reserved.any():
@@ -293,7 +298,7 @@ class StockBook:
 
         Raises:
             LedgerError: Unknown location or SKU, or units that are not integers in
-                [0, dtype max] or do not broadcast to the selected cells.
+                [0, max_units] or do not broadcast to the selected cells.
         """
         rows = slice(None) if loc is None else self._loc(loc)
         cols = slice(None) if sku is None else self._sku(sku)
@@ -360,7 +365,7 @@ class StockBook:
         q = self._qty(qty, f"expect {where}")
         utc_ts(expected_at)
         if int(self._incoming_units[i, s]) + q > self._max:
-            raise LedgerError(f"expect {where}: incoming units would overflow {self.dtype}")
+            raise LedgerError(f"expect {where}: incoming units would pass {self._max:,}")
         pending = self._incoming.setdefault((i, s), [])
         pending.append((q, expected_at))
         self._incoming_units[i, s] += q
@@ -421,7 +426,7 @@ class StockBook:
         current = int(self._on_hand[i, s])
         if delta > 0:
             if current + delta > self._max:
-                raise LedgerError(f"adjust {where}: on-hand would overflow {self.dtype}")
+                raise LedgerError(f"adjust {where}: on-hand would pass {self._max:,} units")
             self._move(i, s, delta)
             self.audit.append(ts, Op.ADJUST_UP, i, s, delta, ref, reason)
             return delta
@@ -481,11 +486,11 @@ class StockBook:
         if np.unique(cell).size != cell.size:
             raise LedgerError("adjust_many: a cell appears twice")
         if np.any(d > self._max) or np.any(d < -self._max):  # before any int64 arithmetic
-            raise LedgerError(f"adjust_many: a delta exceeds the ledger dtype {self.dtype}")
+            raise LedgerError(f"adjust_many: a delta is over the limit of {self._max:,} units")
         d = d.astype(np.int64)
         before = self._on_hand[i, s].astype(np.int64)
         if np.any(before + np.maximum(d, 0) > self._max):
-            raise LedgerError(f"adjust_many: on-hand would overflow {self.dtype}")
+            raise LedgerError(f"adjust_many: on-hand would pass {self._max:,} units")
         applied = np.where(d > 0, d, -np.minimum(-d, before))
         self._on_hand[i, s] += applied.astype(self.dtype)
         self._free_t[s, i] += applied.astype(self.dtype)

@@ -38,7 +38,6 @@ __all__ = [
     "rows_of",
 ]
 
-STORE_KINDS = (LocationKind.STORE, LocationKind.DARK_STORE)
 DC_KINDS = (LocationKind.WAREHOUSE, LocationKind.THREE_PL, LocationKind.WHOLESALE_DC)
 
 
@@ -184,7 +183,7 @@ def _parse_kinds(value: Any) -> KindsFilter:
 
 
 def _parse_max_distance(value: Any) -> MaxDistanceFilter:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
         raise TypeError(f"max_distance_miles needs a number >= 0, got {value!r}")
     return MaxDistanceFilter(float(value))
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import RoutingError
+from engine.location import STORE_KINDS
 from engine.routing.context import Plan, Policy, RoutingContext
-from engine.routing.filters import DC_KINDS, STORE_KINDS
+from engine.routing.filters import DC_KINDS
 from engine.routing.ranking import (
     CostKey,
     DaysOfCoverKey,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.errors import RoutingError
 from engine.location import LocationKind
 from engine.network import KIND_CODES
 from engine.routing.filters import _NetworkCache
@@ -93,7 +94,12 @@ class KindKey(SortKey):
 
 @dataclass(frozen=True)
 class PriorityKey(SortKey):
-    """A configured priority list of location ids; unlisted locations come last."""
+    """A configured priority list of location ids; unlisted locations come last.
+
+    Raises:
+        RoutingError: When routing over a network that lacks a listed id (a typo would
+            otherwise leave the order to distance alone).
+    """
 
     ids: tuple[str, ...]
     name = "priority"
@@ -102,6 +108,9 @@ class PriorityKey(SortKey):
         object.__setattr__(self, "_cache", _NetworkCache())
 
     def _build(self, network: Network) -> np.ndarray:
+        unknown = [loc for loc in self.ids if loc not in network.index]
+        if unknown:
+            raise RoutingError(f"priority names location(s) not in the network: {unknown[:5]}")
         pos = np.full(len(network.locations), len(self.ids), dtype=np.int64)
         for p, loc in enumerate(self.ids):
             row = network.index.get(loc)

@@ -17,13 +17,13 @@ import numpy as np
 
 from engine.errors import InvalidTransition, LedgerError, RoutingError
 from engine.ledger import Ledger
-from engine.location import Capability, LocationKind
+from engine.location import STORE_KINDS, Capability, LocationKind
 from engine.network import Network
 from engine.order import Channel, DeliveryMethod, Order, OrderStatus, check_aware
 from engine.rates import RateCard
 from engine.routing.context import Plan, Policy, RoutingContext
 from engine.routing.decision import Allocation, Decision, Exclusion, FulfilmentRequest
-from engine.routing.filters import STORE_KINDS, apply_base_filters, kind_mask
+from engine.routing.filters import apply_base_filters, kind_mask
 from engine.routing.policies import BOPIS_POLICY, get_policy
 from engine.routing.settings import RoutingSettings
 from engine.routing.timing import DailyCounter, LocalClock, ShipTimes
@@ -48,8 +48,12 @@ class Router:
         policy: A `Policy` or a registered policy name.
         settings: Routing settings.
 
+    The network is the source of the ledger's store flags and online thresholds: the router
+    sets them on the ledger's rows of the network's locations (`Ledger.configure_locations`).
+
     Raises:
-        RoutingError: Unknown policy name or a network location missing from the ledger.
+        RoutingError: Unknown policy name, a network location missing from the ledger, or
+            `settings.demand_rate` not one rate per ledger SKU.
     """
 
     def __init__(
@@ -71,6 +75,13 @@ class Router:
         rows = np.array([ledger.loc_index[x.id] for x in locs], dtype=np.int64)
         same = rows.size == ledger.shape[0] and bool((rows == np.arange(rows.size)).all())
         self._ledger_rows = None if same else rows
+        _configure_ledger(ledger, network, rows)
+        rate = self.settings.demand_rate
+        if rate is not None and rate.size != len(ledger.skus):
+            raise RoutingError(
+                f"router: settings.demand_rate has {rate.size} values, the ledger "
+                f"{len(ledger.skus)} SKUs (one rate per SKU, in ledger order)"
+            )
         self._ids = tuple(x.id for x in locs)
         self._hpo, self._hpu = self.rates.handling_arrays(network)
         self._hpo_l, self._hpu_l = self._hpo.tolist(), self._hpu.tolist()  # scalar access
@@ -312,11 +323,15 @@ class Router:
         The ledger goes first: when it refuses, the router has not changed either.
         """
         held = order.decision_id
-        if held is not None and self.ledger.is_open(held):
+        if held is None:
+            return  # nothing booked for this order object (another may share its id)
+        if self.ledger.is_open(held):
             self.ledger.release(held, at, reason=reason)
-        self._decisions.pop(order.id, None)
-        for row, day in self._counted.pop(order.id, ()):
-            self._counter.bump(row, day, -1)
+        current = self._decisions.get(order.id)
+        if current is not None and current.decision_id == held:
+            del self._decisions[order.id]
+            for row, day in self._counted.pop(order.id, ()):
+                self._counter.bump(row, day, -1)
         order.decision_id = None
 
     def commit(self, order: Order, decision: Decision, at: datetime) -> None:
@@ -421,9 +436,16 @@ class Router:
     ) -> list[Decision]:
         """Place orders in sequence: the outcome of `place` one by one, decided in batches
         where the policy allows (see `engine.routing.batch.place_many`, also for
-        `place_one`); returns their decisions."""
+        `place_one`); returns their decisions.
+
+        Raises:
+            RoutingError: If `at` is not an aware datetime (nothing changes); otherwise as
+                `place` for each order.
+        """
         from engine.routing.batch import place_many
 
+        if not isinstance(at, datetime) or at.tzinfo is None:
+            raise RoutingError(f"place_many: time must be a timezone-aware datetime, got {at!r}")
         return place_many(self, orders, at, exclude, place_one)
 
     def reroute(self, order: Order, at: datetime, exclude: Collection[str] = ()) -> Decision:
@@ -460,16 +482,27 @@ class Router:
             One `FulfilmentRequest` per package.
 
         Raises:
-            RoutingError: If the order has no committed decision, or was edited since it
-                was routed (`Order.needs_reroute`: call `reroute` first, so that the
-                locations do not pick the quantities or address of before the edit).
-            InvalidTransition: If the order is not ROUTED.
-            RoutingError: If `at` is not an aware datetime (nothing changes).
+            InvalidTransition: If the order is not ROUTED (e.g. released already).
+            RoutingError: If the order has no committed decision, its reservation was
+                closed in the ledger behind the router's back (e.g. `Ledger.fulfil` before
+                release), it was edited since it was routed (`Order.needs_reroute`: call
+                `reroute` first, so that the locations do not pick the quantities or
+                address of before the edit), or `at` is not an aware datetime (nothing
+                changes).
         """
         check_aware(order.id, at, RoutingError)
+        if order.status is not OrderStatus.ROUTED:
+            raise InvalidTransition(
+                f"order {order.id!r}: cannot release in status {order.status.value}"
+            )
         decision = self._decisions.get(order.id)
-        if decision is None:
+        if decision is None or decision.decision_id != order.decision_id:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
+        if not self.ledger.is_open(decision.decision_id):
+            raise RoutingError(
+                f"order {order.id!r}: decision {decision.decision_id!r} is already closed in "
+                "the ledger (fulfilled or released outside the router); nothing to release"
+            )
         if order.needs_reroute:
             raise RoutingError(
                 f"order {order.id!r}: edited since decision {decision.decision_id!r}; "
@@ -495,3 +528,12 @@ class Router:
         self._drop(order, at, "cancel")
         order.cancel(at, reason)
         self._excluded.pop(order.id, None)
+
+
+def _configure_ledger(ledger: Ledger, network: Network, rows: np.ndarray) -> None:
+    """Give the ledger rows of the network's locations their store flags and thresholds."""
+    thr = np.array(ledger.online_threshold, dtype=np.int64)
+    store = np.array(ledger.is_store)
+    thr[rows], store[rows] = network.online_threshold, network.is_store
+    if (thr != ledger.online_threshold).any() or (store != ledger.is_store).any():
+        ledger.configure_locations(online_threshold=thr, is_store=store)

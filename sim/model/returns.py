@@ -74,7 +74,9 @@ class Returns:
                 row = self.w.return_store[region] if mail else self.w.return_dc[region]
             if row < 0:
                 continue
-            original = st.order if self._exchange[j] else None
+            # an exchange needs the order that delivered the units (a re-routed package's
+            # own order, with the parent's customer and address) to check the return against
+            original = pkg.eo.order if self._exchange[j] else None
             call_later(self.env, delay, self._arrive, (st.idx, original, s, r, j, row))
 
     def _arrive(self, ev: Timer) -> None:
@@ -91,7 +93,7 @@ class Returns:
         w, t = self.w, self.env.now
         at = w.clock.dt(t)
         item = ReturnItem(
-            order_id(idx),
+            order_id(idx) if original is None else original.id,
             w.sku_ids[s],
             r,
             w.loc_ids[row],

@@ -70,7 +70,6 @@ BOPIS_MAX_MILES = 100.0
 their BOPIS orders ship, their returns go by mail. [mi]"""
 
 _DC_KINDS = (LocationKind.WAREHOUSE, LocationKind.THREE_PL, LocationKind.WHOLESALE_DC)
-_STORE_KINDS = (LocationKind.STORE, LocationKind.DARK_STORE)
 
 
 def _nearest(dist: np.ndarray, mask: np.ndarray, limit: float = math.inf) -> np.ndarray:
@@ -138,16 +137,13 @@ class World:
         self.sku_ids = tuple(self.catalogue.skus)
         kinds = [x.kind for x in net.locations]
         self.loc_kinds = tuple(str(k.value) for k in kinds)
-        self.is_store = np.array([k in _STORE_KINDS for k in kinds])
+        self.is_store = net.is_store
         self.is_dc = np.array([k in _DC_KINDS for k in kinds])
         plan = stock_plan(scn, net, self.catalogue)
         on_hand, safety = plan.on_hand, plan.safety
         self.initial = on_hand
         self.ranged = plan.ranged  # what each store's walk-in customers can buy
-        self.ledger = Ledger(self.loc_ids, self.sku_ids)
-        self.ledger.configure_locations(
-            online_threshold=net.online_threshold, is_store=self.is_store
-        )
+        self.ledger = Ledger(self.loc_ids, self.sku_ids)  # the router sets store thresholds
         self.ledger.load_stock(on_hand, safety, at=self.clock.dt(0.0))
         self.rates = build_rate_card(scn)
         settings = build_routing_settings(scn, expected_daily_units(scn, self.catalogue))

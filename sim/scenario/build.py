@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.location import Capability, Location, LocationKind, OpeningHours
+from engine.location import STORE_KINDS, Capability, Location, LocationKind, OpeningHours
 from engine.network import Network, Region, haversine_miles
 from engine.rates import RateCard
 from sim.scenario import geography
@@ -41,8 +41,6 @@ __all__ = [
 # Random stream ids (spawn keys) of the build steps; the simulation uses other ids.
 STREAM_CATALOGUE = 1
 STREAM_STOCK = 2
-
-STORE_KINDS = frozenset({LocationKind.STORE, LocationKind.DARK_STORE})
 
 
 @dataclass(frozen=True, slots=True)

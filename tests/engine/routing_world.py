@@ -92,6 +92,12 @@ def order(
     )  # fmt: skip
 
 
+def delivered(o: Order) -> Order:
+    """`o` with every unit recorded as fulfilled (so that its units can come back)."""
+    o.record_fulfilled_many(o.units_by_sku().items())
+    return o
+
+
 def packages(decision) -> dict[str, dict[str, int]]:
     """Location -> {sku: qty} of a decision."""
     out: dict[str, dict[str, int]] = {}

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from routing_world import LOCATIONS, OPEN, order, world
+from routing_world import LOCATIONS, OPEN, delivered, order, world
 
 from engine import LocationKind, OrderStatus, UnknownLocationError
 from engine.returns import Condition, ReturnAction, ReturnDecision, ReturnItem, ReturnsPolicy
@@ -58,7 +58,7 @@ def test_opened_goes_to_dc_for_inspection_unless_setting(setup):
 
 def test_exchange_creates_new_order_and_no_refund(setup):
     network, ledger = setup
-    original = order(("A", 2), ("B", 1), id="W1")
+    original = delivered(order(("A", 2), ("B", 1), id="W1"))
     policy = ReturnsPolicy()
     d = policy.decide(
         ReturnItem("W1", "A", 1, "ST1", wants_exchange=True), network, ledger, LATER, 20.0, original
@@ -81,7 +81,7 @@ def test_exchange_creates_new_order_and_no_refund(setup):
 def test_apply_updates_ledger_and_refund(setup):
     network, ledger = setup
     policy = ReturnsPolicy()
-    original = order(("A", 1), id="R1")
+    original = delivered(order(("A", 1), id="R1"))
     d = policy.decide(ReturnItem("R1", "A", 1, "ST1"), network, ledger, LATER, 20.0)
     assert policy.apply(d, ledger, LATER, order=original)
     assert ledger.on_hand[ledger.loc_index["ST1"], 0] == 4
@@ -134,7 +134,7 @@ def test_a_third_party_warehouse_takes_transfers_like_a_dc():
 
 def test_an_exchange_keeps_the_channel_and_the_quantity_returned():
     _, ledger, network = world({("ST1", "A"): 3})
-    original = order(("A", 3), id="M1", channel="marketplace")
+    original = delivered(order(("A", 3), id="M1", channel="marketplace"))
     item = ReturnItem("M1", "A", 2, "ST1", wants_exchange=True)
     ex = ReturnsPolicy().decide(item, network, ledger, LATER, 20.0, original).exchange_order
     assert str(ex.channel) == "marketplace"

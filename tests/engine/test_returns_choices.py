@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from routing_world import DC2, LOCATIONS, OPEN, order, world
+from routing_world import DC2, LOCATIONS, OPEN, delivered, order, world
 
 from engine import Capability
 from engine.returns import Condition, ReturnAction, ReturnItem, ReturnsPolicy
@@ -61,7 +61,7 @@ def test_exchange_ids_count_per_order() -> None:
 def test_an_exchange_ships_to_the_original_address_or_else_the_receiving_location() -> None:
     _, ledger, network = world({("ST1", "A"): 3})
     policy = ReturnsPolicy()
-    original = order(("A", 1), id="W1", dest=(41.5, -73.25))
+    original = delivered(order(("A", 1), id="W1", dest=(41.5, -73.25)))
     item = ReturnItem("W1", "A", 1, "ST1", wants_exchange=True)
     ex = policy.decide(item, network, ledger, LATER, 20.0, original).exchange_order
     assert (ex.dest_lat, ex.dest_lon) == (41.5, -73.25)
@@ -74,7 +74,7 @@ def test_applying_an_exchange_restocks_and_records_no_refund() -> None:
     """An exchange owes no money: `apply` with the original order records no refund (a
     refund of 0 is not a refund) and still puts the units back."""
     _, ledger, network = world({("ST1", "A"): 3})
-    original = order(("A", 1), id="W1")
+    original = delivered(order(("A", 1), id="W1"))
     policy = ReturnsPolicy()
     d = policy.decide(
         ReturnItem("W1", "A", 1, "ST1", wants_exchange=True), network, ledger, LATER, 20.0, original

@@ -542,10 +542,15 @@ def test_commit_of_stale_decision_raises_and_changes_nothing():
     assert o2.status is OrderStatus.CREATED and ledger.reserved.sum() == 2
 
 
-def test_release_without_decision_raises():
+def test_release_needs_a_routed_order():
     router, _, _ = world({("ST1", "A"): 2})
-    with pytest.raises(RoutingError, match="nothing to release"):
+    with pytest.raises(InvalidTransition, match="cannot release in status created"):
         router.release(order(("A", 1)), OPEN)
+    o = order(("A", 1))
+    router.place(o, OPEN)
+    router.release(o, OPEN)
+    with pytest.raises(InvalidTransition, match="cannot release in status released"):
+        router.release(o, OPEN)  # once, not "it has no reservation"
 
 
 def test_naive_time_is_rejected():

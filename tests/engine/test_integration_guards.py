@@ -1,0 +1,145 @@
+"""Guards an integrator relies on: the network sets the ledger's store thresholds, two orders
+with one id cannot disturb each other, edits keep shipped units, returns fit their order."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import datetime
+
+import numpy as np
+import pytest
+from routing_world import DC1, LOCATIONS, OPEN, ST1, delivered, order, world
+
+from engine import Order, OrderLine, OrderStatus, RoutingError
+from engine.errors import RuleError
+from engine.returns import ReturnItem, ReturnsPolicy
+from engine.routing import RoutingSettings, get_policy
+from engine.routing.rules import policy_from_rules
+
+
+def test_a_store_online_threshold_set_on_the_location_hides_its_stock_online():
+    stores = tuple(replace(x, online_threshold=5) if x.id == "ST1" else x for x in LOCATIONS)
+    router, ledger, _ = world({("ST1", "A"): 2, ("DC1", "A"): 9}, locations=stores)
+    row = ledger.loc_index["ST1"]
+    assert ledger.is_store[row] and ledger.online_threshold[row] == 5
+    assert not ledger.is_store[ledger.loc_index["DC1"]]
+    assert ledger.ats_for("ST1", "A", "web") == 0  # 2 units are below the threshold
+    assert ledger.ats_for("ST1", "A", "pos") == 2  # the till still sells them
+    d = router.place(order(("A", 1)), OPEN)
+    assert {a.location for a in d.allocations} == {"DC1"}
+
+
+def test_an_unrouted_order_sharing_an_id_leaves_the_other_order_alone():
+    router, ledger, _ = world({("ST1", "A"): 3})
+    first = order(("Z", 1), id="SAME")  # an unknown SKU: nothing reserved
+    router.place(first, OPEN)
+    assert (first.status, first.decision_id) == (OrderStatus.CREATED, None)
+    second = order(("A", 1), id="SAME")
+    d = router.place(second, OPEN)
+    assert router.orders_today("ST1", OPEN) == 1
+    router.cancel(first, OPEN)
+    assert router.decision_for("SAME") == d
+    assert router.orders_today("ST1", OPEN) == 1
+    assert ledger.reserved.sum() == 1
+    assert [r.location for r in router.release(second, OPEN)] == ["ST1"]
+
+
+def test_release_refuses_a_decision_closed_in_the_ledger():
+    router, ledger, _ = world({("DC1", "A"): 3})
+    o = order(("A", 1))
+    d = router.place(o, OPEN)
+    ledger.fulfil(d.decision_id, "DC1", OPEN)  # behind the router's back
+    with pytest.raises(RoutingError, match="already closed in the ledger"):
+        router.release(o, OPEN)
+    assert o.status is OrderStatus.ROUTED
+
+
+def test_edits_cannot_drop_units_already_fulfilled():
+    router, _, _ = world({("DC1", "A"): 9, ("DC1", "B"): 9})
+    o = order(("A", 3), ("B", 2))
+    router.place(o, OPEN)
+    router.release(o, OPEN)
+    o.record_fulfilled("A", 3)  # A shipped; B is rejected and re-routed
+    router.reroute(o, OPEN, exclude=["DC2"])
+    with pytest.raises(ValueError, match="line 0 has 3 units fulfilled already"):
+        o.edit_quantity(0, 1, OPEN)
+    with pytest.raises(ValueError, match="line 0 has units fulfilled already"):
+        o.remove_line(0, OPEN)
+    assert (o.units, o.fulfilled_units, o.unfulfilled_units) == (5, 3, 2)
+    o.edit_quantity(0, 4, OPEN)  # more is fine
+    assert o.unfulfilled_units == 3
+
+
+@pytest.mark.parametrize(
+    "item, match",
+    [
+        (ReturnItem("R1", "A", 2, "DC1"), "2 units of 'A' handed back, but only 1 were"),
+        (ReturnItem("R1", "B", 1, "DC1"), "SKU 'B' is not on the order"),
+        (ReturnItem("OTHER", "A", 1, "DC1"), "the original order given is 'R1'"),
+    ],
+)
+def test_a_return_must_fit_its_order(item, match):
+    _, ledger, network = world({("DC1", "A"): 1})
+    original = delivered(order(("A", 1), id="R1"))
+    with pytest.raises(ValueError, match=match):
+        ReturnsPolicy().decide(item, network, ledger, OPEN, 10.0, original)
+
+
+def test_units_cannot_come_back_twice_or_before_they_left():
+    _, ledger, network = world({("DC1", "A"): 1})
+    policy = ReturnsPolicy()
+    original = delivered(order(("A", 2), id="R1"))
+    item = ReturnItem("R1", "A", 1, DC1.id)
+    for _ in range(2):
+        policy.apply(policy.decide(item, network, ledger, OPEN, 10.0, original), ledger, OPEN,
+                     order=original)  # fmt: skip
+    with pytest.raises(ValueError, match="only 0 were fulfilled and not returned"):
+        policy.decide(item, network, ledger, OPEN, 10.0, original)
+    assert ledger.on_hand[ledger.loc_index["DC1"], 0] == 3
+    assert len(original.refunds) == 2
+    never_sent = order(("A", 1), id="R2")
+    with pytest.raises(ValueError, match="only 0 were fulfilled"):
+        policy.decide(ReturnItem("R2", "A", 1, ST1.id), network, ledger, OPEN, 10.0, never_sent)
+
+
+@pytest.mark.parametrize(
+    "field, value, match",
+    [
+        ("id", "", "order id must be a non-empty string"),
+        ("id", 7, "order id must be a non-empty string"),
+        ("created_at", "2024-03-05", "created_at must be a timezone-aware datetime"),
+        ("promised_at", datetime(2024, 3, 6), "promised_at must be a timezone-aware datetime"),
+        ("dest_lat", "40.7", "destination latitude must be a number"),
+        ("dest_lon", None, "destination longitude must be a number"),
+    ],
+)
+def test_an_order_with_bad_fields_is_a_value_error_naming_the_field(field, value, match):
+    fields = dict(id="O1", channel="web", customer_id="c", dest_lat=40.0, dest_lon=-75.0,
+                  lines=[OrderLine("A", 1)], created_at=OPEN)  # fmt: skip
+    with pytest.raises(ValueError, match=match):
+        Order(**{**fields, field: value})
+    Order(**fields)  # the same order with good fields is fine
+
+
+def test_a_priority_list_with_an_unknown_location_is_refused_when_routing():
+    router, ledger, _ = world({("DC1", "A"): 5}, policy=get_policy("ranked", priority=["DC-1"]))
+    o = order(("A", 1))
+    with pytest.raises(RoutingError, match=r"not in the network: \['DC-1'\]"):
+        router.place(o, OPEN)
+    assert o.status is OrderStatus.CREATED and ledger.reserved.sum() == 0
+
+
+def test_a_distance_limit_must_be_a_number_not_nan():
+    with pytest.raises(RuleError, match="max_distance_miles needs a number >= 0, got nan"):
+        policy_from_rules({"name": "near", "filters": [{"max_distance_miles": math.nan}]})
+
+
+def test_settings_and_times_are_checked_before_routing():
+    with pytest.raises(RoutingError, match="demand_rate has 2 values, the ledger 4 SKUs"):
+        world({}, settings=RoutingSettings(demand_rate=np.ones(2)))
+    router, ledger, _ = world({("DC1", "A"): 5})
+    o = order(("A", 1))
+    with pytest.raises(RoutingError, match="place_many: time must be a timezone-aware"):
+        router.place_many([o], "2024-03-05T15:00Z")  # type: ignore[arg-type]
+    assert o.status is OrderStatus.CREATED and ledger.reserved.sum() == 0
