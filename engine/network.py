@@ -286,14 +286,14 @@ class Network:
         evaluated at the start of the hour. If some opening hour or time-zone offset is not a
         whole hour, the cache period shrinks accordingly (e.g. 30 minutes) so masks stay exact.
         """
+        if at.tzinfo is None:  # (a naive time's timestamp would be the machine's local time)
+            raise ValueError(f"expected a timezone-aware UTC datetime, got {at.isoformat()}")
         key = int(at.timestamp() // self._mask_period_s)
         if key == self._last_mask_key:
             return self._last_mask  # type: ignore[return-value]
         cache = self._mask_cache
         mask = cache.pop(key, None)
         if mask is None:
-            if at.tzinfo is None:
-                raise ValueError(f"expected a timezone-aware UTC datetime, got {at.isoformat()}")
             start = datetime.fromtimestamp(key * self._mask_period_s, tz=at.tzinfo)
             mask = self._compute_open_mask(start)
             if len(cache) >= _OPEN_MASK_CACHE_SIZE:

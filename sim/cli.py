@@ -8,6 +8,7 @@ Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -71,14 +72,32 @@ def _known_policies() -> list[str] | None:
 
 
 def check_policy_name(file: str, field: str, name: str) -> str:
-    """Check a policy name against the engine registry (a rules file path passes as is)."""
+    """Check a policy name against the engine registry, or load a rules file ``FILE`` or
+    ``FILE:NAME`` to check it names exactly one valid policy."""
+    from engine.errors import RoutingError, RuleError
+    from engine.routing.rules import load_policy_spec, policy_file_spec
+
     name = name.strip()
     if not name:
         raise UsageError(file, field, "empty policy name")
-    if name.endswith((".yaml", ".yml")):
-        if not Path(name).is_file():
-            problem = "is not a file" if Path(name).exists() else "not found"
-            raise UsageError(file, field, f"policy file {name!r} {problem}")
+    spec = policy_file_spec(name)
+    if spec is not None:
+        path = Path(spec[0])
+        if not path.is_file():
+            problem = "is not a file" if path.exists() else "not found"
+            raise UsageError(file, field, f"policy file {spec[0]!r} {problem}")
+        try:
+            load_policy_spec(name)
+        except RuleError as exc:
+            raise UsageError(file, field, str(exc)) from None
+        return name
+    from sim.policy_modules import import_policy, module_spec
+
+    if module_spec(name):
+        try:
+            import_policy(name)
+        except RoutingError as exc:
+            raise UsageError(file, field, str(exc)) from None
         return name
     known = _known_policies()
     if known is not None and name not in known:
@@ -173,6 +192,20 @@ def _rules_file(file: str) -> bool:
     return bool(keys & _RULES_KEYS) and not keys & {"network", "demand", "catalogue"}
 
 
+def load_scenario_file(file: str) -> Any:
+    """`sim.scenario.load_scenario`, with a hint when `file` is a policy rules file."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(file)
+    except ScenarioError:
+        if _rules_file(file):
+            raise UsageError(
+                file, "", f"is a policy rules file, not a scenario; use it as --policy {file}"
+            ) from None
+        raise
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate a scenario file (or a policy rules file) fully; print one summary line."""
     from sim.scenario import ScenarioError, check_file
@@ -185,7 +218,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         from engine.routing.rules import load_policy_file
 
         names = [p.name for p in load_policy_file(args.file, register=False)]
-        print(f"{args.file}: ok (policy rules: {', '.join(names)}; use it as --policy FILE)")
+        use = args.file if len(names) == 1 else f"{args.file}:{names[0]}"
+        print(f"{args.file}: ok (policy rules: {', '.join(names)}; use it as --policy {use})")
         return 0
     _warn_idle(args.file, scenario)
     n_locations = len(scenario.network.location_ids())
@@ -247,6 +281,11 @@ def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) 
         "run.json": _dumps(meta) + "\n",
         "scenario.yaml": scenario.to_yaml(),
     }
+    _write_texts(out, texts)
+
+
+def _write_texts(out: Path, texts: dict[str, str]) -> None:
+    """Write ``{file name: text}`` into the folder `out`."""
     for name, text in texts.items():
         try:
             (out / name).write_text(text)
@@ -256,10 +295,10 @@ def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with one policy and print its KPIs."""
-    from sim.scenario import check_policy, load_scenario
+    from sim.scenario import check_policy
     from sim.scenario.schema import MAX_HORIZON_DAYS
 
-    scenario = load_scenario(args.file)
+    scenario = load_scenario_file(args.file)
     file = args.file
     check_policy(scenario, file)
     seed = int_option(file, "--seed", args.seed, 0)
@@ -286,9 +325,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             "warmup_days": scenario.warmup_for(days),
             "elapsed_s": result.elapsed_s,
             "conservation": dict(getattr(result, "conservation", {}) or {}),
-            "reproduce": f"fulfil run scenario.yaml --policy {shlex.quote(args.policy)} "
+            "reproduce": f"fulfil run scenario.yaml --policy {shlex.quote(policy)} "
             f"--seed {result.seed}",
         }
+        from engine.routing.rules import policy_file_spec
+
+        spec = policy_file_spec(policy)
+        if spec is not None:  # the rules file goes with the run, so that it reproduces
+            rules = Path(spec[0]).read_bytes()
+            _write_texts(out, {"policy.yaml": rules.decode("utf-8")})
+            kept = "policy.yaml" if spec[1] is None else f"policy.yaml:{spec[1]}"
+            meta["policy_file_sha256"] = hashlib.sha256(rules).hexdigest()
+            meta["reproduce"] = (
+                f"fulfil run scenario.yaml --policy {shlex.quote(kept)} --seed {result.seed}"
+            )
         _write_outputs(result, as_run(scenario, days), out, meta)
     if args.json:
         print(_dumps(dict(result.kpis)))
@@ -310,10 +360,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare policies over replications and print means, intervals and differences."""
     from sim.compare import compare
-    from sim.scenario import check_policy, load_scenario
+    from sim.scenario import check_policy
     from sim.scenario.schema import MAX_HORIZON_DAYS
 
-    scenario = load_scenario(args.file)
+    scenario = load_scenario_file(args.file)
     file = args.file
     check_policy(scenario, file)
     names = [p.strip() for p in args.policies.split(",")]
@@ -445,7 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run one scenario with one policy", description=cmd_run.__doc__)
     p.add_argument("file", metavar="FILE", help="scenario YAML file or named scenario")
-    p.add_argument("--policy", required=True, metavar="NAME", help="routing policy name")
+    p.add_argument(
+        "--policy",
+        required=True,
+        metavar="POLICY",
+        help="a policy name, a rules file FILE.yaml[:NAME] or a Python module:NAME "
+        "(docs/policies.md)",
+    )
     p.add_argument("--seed", metavar="N", help="random seed (default: the scenario's)")
     p.add_argument(
         "--days",
@@ -462,7 +518,12 @@ def build_parser() -> argparse.ArgumentParser:
         description=cmd_compare.__doc__,
     )
     p.add_argument("file", metavar="FILE", help="scenario YAML file or named scenario")
-    p.add_argument("--policies", required=True, metavar="A,B,C", help="comma-separated policies")
+    p.add_argument(
+        "--policies",
+        required=True,
+        metavar="A,B,C",
+        help="comma-separated policies (as --policy of run)",
+    )
     p.add_argument("--reps", default="5", metavar="R", help="replications per policy (default 5)")
     p.add_argument("--baseline", metavar="NAME", help="policy for differences (default: first)")
     p.add_argument("--seed", metavar="N", help="root seed (default: the scenario's)")

@@ -20,13 +20,14 @@ import pandas as pd
 from engine.audit import Op
 from engine.errors import LedgerError, RuleError
 from engine.ledger import Ledger
-from engine.routing import get_policy, load_policy_file
+from engine.routing import get_policy, load_policy_spec, policy_file_spec
 from engine.routing.context import Policy
 from sim.kpis import compute_kpis
 from sim.model.arrivals import CHANNELS, METHODS, line_orders
 from sim.model.orders import order_id
 from sim.model.stock import ConservationError
 from sim.model.world import World
+from sim.policy_modules import import_policy, module_spec
 from sim.records import LOCATION_KINDS, RunMeta, categorical
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import MAX_HORIZON_DAYS, Scenario
@@ -93,19 +94,20 @@ class RunResult:
 
 
 def _resolve_policy(policy: Any, scn: Scenario) -> tuple[Policy, str]:
-    """A policy object and its label from a name, a rules file path or an object."""
+    """A policy object and its label from a name, a rules file ``FILE[:NAME]``, a Python
+    ``module:NAME`` (`sim.policy_modules`) or an object."""
     if policy is None:
         policy = scn.routing.policy
     if not isinstance(policy, str | Path):
         return policy, str(getattr(policy, "name", policy))
     text = str(policy)
-    path = Path(text)
-    if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
-        rules = load_policy_file(path, register=False)[0]
+    if policy_file_spec(text) is not None:
+        rules = load_policy_spec(text)
         _check_locations(rules, scn, text)
         return rules, text
     params = dict(scn.routing.params) if text == scn.routing.policy else {}
-    return get_policy(text, **params), text
+    name = import_policy(text) if module_spec(text) else text
+    return get_policy(name, **params), text
 
 
 def _check_locations(policy: Policy, scn: Scenario, file: str) -> None:

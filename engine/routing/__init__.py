@@ -16,7 +16,13 @@ from engine.routing.policies import (
     register_policy,
 )
 from engine.routing.router import Router
-from engine.routing.rules import load_policy_file, policies_from_document, policy_from_rules
+from engine.routing.rules import (
+    load_policy_file,
+    load_policy_spec,
+    policies_from_document,
+    policy_file_spec,
+    policy_from_rules,
+)
 from engine.routing.settings import RoutingSettings
 
 __all__ = [
@@ -34,8 +40,10 @@ __all__ = [
     "available_policies",
     "get_policy",
     "load_policy_file",
+    "load_policy_spec",
     "policies_from_document",
     "policy_factory",
+    "policy_file_spec",
     "policy_from_rules",
     "register_policy",
 ]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from engine.errors import RoutingError
 from engine.routing.decision import Exclusion, exclusion_codes
 from engine.routing.settings import RoutingSettings
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from engine.rates import RateCard
     from engine.routing.ranking import Ranking
 
-__all__ = ["Plan", "Policy", "RoutingContext"]
+__all__ = ["Plan", "Policy", "RoutingContext", "check_package_limit", "package_limit"]
 
 
 @dataclass(slots=True)
@@ -187,3 +188,18 @@ class RoutingContext:
         """Cost of one more package from each of `rows`: package fee + handling per order. [USD]"""
         fee = self.rates.per_package if self.ships else 0.0
         return self.handling_per_order.take(rows) + fee
+
+
+def check_package_limit(policy: str, limit: int | None) -> int | None:
+    """`limit` if None or an int >= 1, else RoutingError naming the policy. [packages]"""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise RoutingError(
+            f"policy {policy!r}: max_packages must be an integer >= 1, got {limit!r}"
+        )
+    return limit
+
+
+def package_limit(ctx: RoutingContext, own: int | None) -> int:
+    """A policy's package limit: its own, capped by the settings' (`ctx.max_packages`), or
+    the settings' when it has none. [packages]"""
+    return ctx.max_packages if own is None or own > ctx.max_packages else own

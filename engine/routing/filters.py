@@ -179,6 +179,8 @@ def _parse_kinds(value: Any) -> KindsFilter:
         except ValueError:
             known = ", ".join(k.value for k in LocationKind)
             raise ValueError(f"unknown location kind {v!r} (known: {known})") from None
+    if not kinds:
+        raise ValueError("kinds needs at least one location kind (an empty list allows none)")
     return KindsFilter(tuple(kinds))
 
 

@@ -14,7 +14,13 @@ from typing import Any
 
 from engine.errors import RoutingError
 from engine.location import STORE_KINDS
-from engine.routing.context import Plan, Policy, RoutingContext
+from engine.routing.context import (
+    Plan,
+    Policy,
+    RoutingContext,
+    check_package_limit,
+    package_limit,
+)
 from engine.routing.filters import DC_KINDS
 from engine.routing.ranking import (
     CostKey,
@@ -47,7 +53,8 @@ class RulePolicy:
         filters: Extra eligibility filters, applied in order after the router's own.
         sort: Sort keys, most significant first; ties fall back to network order.
         split: One of `SPLITS`: "single_then_greedy", "min_packages", "min_cost", "no_split".
-        max_packages: Package limit; None uses `RoutingSettings.max_packages`.
+        max_packages: Package limit, >= 1, at most `RoutingSettings.max_packages` (the
+            smaller applies); None uses the setting. [packages]
         description: Free text for people.
     """
 
@@ -63,6 +70,7 @@ class RulePolicy:
             raise RoutingError(
                 f"policy {self.name!r}: unknown split {self.split!r} (known: {', '.join(SPLITS)})"
             )
+        check_package_limit(self.name, self.max_packages)
         object.__setattr__(self, "_split_fn", SPLITS[self.split])
 
     def choose(self, ctx: RoutingContext) -> Plan:
@@ -70,7 +78,7 @@ class RulePolicy:
         for f in self.filters:
             f(ctx)
         ranking = Ranking.of(ctx, ctx.candidates(), self.sort)
-        limit = ctx.max_packages if self.max_packages is None else self.max_packages
+        limit = package_limit(ctx, self.max_packages)
         return Plan(ranking, self._split_fn(ctx, ranking, limit))  # type: ignore[attr-defined]
 
 

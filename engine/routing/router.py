@@ -163,7 +163,13 @@ class Router:
         return mask
 
     def orders_today(self, location: str, at: datetime) -> int:
-        """Orders currently assigned to a location on its local calendar day at `at`."""
+        """Orders currently assigned to a location on its local calendar day at `at`.
+
+        Raises:
+            RoutingError: If `at` is not an aware datetime.
+        """
+        if not isinstance(at, datetime) or at.tzinfo is None:
+            raise RoutingError(f"orders_today: time must be a timezone-aware datetime, got {at!r}")
         return self._counter.count(self.network.row(location), at.timestamp())
 
     # ------------------------------------------------------------------ routing

@@ -36,9 +36,17 @@ from engine.routing.policies import RulePolicy, available_policies, register_pol
 from engine.routing.ranking import SORT_KEYS
 from engine.routing.split import SPLITS
 
-__all__ = ["load_policy_file", "policy_from_rules", "policies_from_document"]
+__all__ = [
+    "load_policy_file",
+    "load_policy_spec",
+    "policies_from_document",
+    "policy_file_spec",
+    "policy_from_rules",
+]
 
 _TOP_KEYS = {"name", "description", "filters", "sort", "split", "max_packages"}
+_SCENARIO_KEYS = {"network", "demand", "catalogue", "horizon_days"}
+"""Top-level keys of a scenario file that no rules file has."""
 _FROM_RULE_FILES: set[str] = set()
 """Names registered by `load_policy_file`; only these may be registered again by a file."""
 
@@ -186,6 +194,8 @@ def load_policy_file(path: str | Path, register: bool = True) -> list[RulePolicy
         raise RuleError(f"{path}: invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
     if doc is None:
         raise RuleError(f"{path}: rule file is empty")
+    if isinstance(doc, Mapping) and doc.keys() & _SCENARIO_KEYS:
+        raise RuleError(f"{path}: is a scenario file, not a policy rules file")
     policies = policies_from_document(doc, str(path))
     if register:
         # Whatever registered a name other than a rule file (this module, the LP package,
@@ -201,6 +211,48 @@ def load_policy_file(path: str | Path, register: bool = True) -> list[RulePolicy
             register_policy(policy.name, _factory(policy), replace=True)
             _FROM_RULE_FILES.add(policy.name)
     return policies
+
+
+def policy_file_spec(text: str) -> tuple[str, str | None] | None:
+    """``(file, name)`` of a rules-file policy ``FILE`` or ``FILE:NAME`` (``FILE`` ending in
+    ``.yaml`` or ``.yml``; ``name`` None without ``:NAME``), or None for a policy name."""
+    low = text.lower()
+    for ext in (".yaml:", ".yml:"):
+        i = low.rfind(ext)
+        if i >= 0:
+            cut = i + len(ext) - 1
+            return text[:cut], text[cut + 1 :].strip()
+    if low.endswith((".yaml", ".yml")):
+        return text, None
+    return None
+
+
+def load_policy_spec(text: str, register: bool = False) -> RulePolicy:
+    """The policy a ``FILE`` or ``FILE:NAME`` spec names (see `policy_file_spec`).
+
+    ``FILE`` alone must hold one policy; ``FILE:NAME`` picks one of several by its name.
+
+    Raises:
+        RuleError: Not a rules-file spec, the errors of `load_policy_file`, a file of
+            several policies without ``:NAME``, or a name the file does not hold.
+    """
+    spec = policy_file_spec(text)
+    if spec is None:
+        raise RuleError(f"{text!r} is not a rules file (FILE.yaml or FILE.yaml:NAME)")
+    path, name = spec
+    policies = load_policy_file(path, register=register)
+    names = [p.name for p in policies]
+    if name is None:
+        if len(policies) > 1:
+            raise RuleError(
+                f"{path}: holds {len(policies)} policies ({', '.join(names)}); "
+                f"name one, e.g. {path}:{names[0]}"
+            )
+        return policies[0]
+    for policy in policies:
+        if policy.name == name:
+            return policy
+    raise RuleError(f"{path}: no policy {name!r} in the file (it holds: {', '.join(names)})")
 
 
 def _factory(policy: RulePolicy):

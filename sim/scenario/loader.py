@@ -365,14 +365,23 @@ def check_policy(scenario: Scenario, file: str = DICT_SOURCE) -> None:
         ScenarioError: on ``routing.policy`` (unknown name, or a rules file that does not
             exist) or ``routing.params`` (parameters the policy does not accept).
     """
-    from engine.errors import RoutingError
-    from engine.routing import get_policy
+    from engine.errors import RoutingError, RuleError
+    from engine.routing import get_policy, load_policy_spec, policy_file_spec
     from engine.routing.policies import available_policies
 
     name, params = scenario.routing.policy, dict(scenario.routing.params)
-    if name.lower().endswith((".yaml", ".yml")):  # a rules file, as `sim.run.run` accepts
-        if not Path(name).is_file():
-            raise ScenarioError(file, "routing.policy", f"policy file {name!r} not found")
+    spec = policy_file_spec(name)
+    if spec is not None:  # a rules file, as `sim.run.run` accepts
+        if not Path(spec[0]).is_file():
+            raise ScenarioError(file, "routing.policy", f"policy file {spec[0]!r} not found")
+        try:
+            load_policy_spec(name)
+        except RuleError as exc:
+            raise ScenarioError(file, "routing.policy", str(exc)) from None
+        if params:
+            raise ScenarioError(
+                file, "routing.params", "a rules-file policy takes no params (set them in the file)"
+            )
         return
     if name not in available_policies():
         known = ", ".join(available_policies())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -17,28 +18,56 @@ from typing import Any
 
 import numpy as np
 
+from engine.errors import EngineError
+from engine.routing.rules import policy_file_spec
+from sim.scenario import ScenarioError
 from sim.sweep.store import atomic_write_bytes
 from sim.sweep.tasks import code_version
 from sim.testing.paired import Runner, _load, replicate
 
-__all__ = ["GOLDEN_DIR", "check_golden", "golden_path", "main", "update_golden"]
+__all__ = ["GOLDEN_DIR", "check_golden", "golden_dir", "golden_path", "main", "update_golden"]
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2] / "tests" / "golden"
+"""The workbench's own golden folder; ``FULFIL_GOLDEN_DIR`` or ``--dir`` choose another."""
+
+
+def golden_dir() -> Path:
+    """The folder of golden files named without a path: ``FULFIL_GOLDEN_DIR`` if set."""
+    return Path(os.environ.get("FULFIL_GOLDEN_DIR") or GOLDEN_DIR)
 
 
 def golden_path(name: str | Path) -> Path:
-    """A golden file from a name (``default_closest``) or a path."""
+    """A golden file from a name (``default_closest``, in `golden_dir`) or a ``.json`` path."""
     path = Path(name)
-    return path if path.suffix == ".json" else GOLDEN_DIR / f"{name}.json"
+    return path if path.suffix == ".json" else golden_dir() / f"{name}.json"
+
+
+def _from(base: Path, source: str) -> str:
+    """`source` (a scenario or a rules-file policy) with a file path read from `base`."""
+    spec = policy_file_spec(source)
+    file = spec[0] if spec else source
+    candidate = (base / file).resolve()
+    if not candidate.is_file():
+        return source
+    return str(candidate) if spec is None or spec[1] is None else f"{candidate}:{spec[1]}"
+
+
+def _relative(base: Path, source: str) -> str:
+    """`source` with a file path (from the current folder) made relative to `base`, so that
+    the golden file works from any folder."""
+    spec = policy_file_spec(source)
+    file = spec[0] if spec else source
+    if not Path(file).is_file():
+        return source
+    rel = os.path.relpath(Path(file).resolve(), base.resolve())
+    return rel if spec is None or spec[1] is None else f"{rel}:{spec[1]}"
 
 
 def _measure(golden: dict[str, Any], base: Path, runner: Runner | None) -> tuple[dict, dict]:
-    source = golden["scenario"]
-    candidate = (base / source).resolve()
-    scenario = _load(str(candidate) if candidate.is_file() else source)
+    scenario = _load(_from(base, golden["scenario"]))
     runs = replicate(
         scenario,
-        golden["policy"],
+        _from(base, golden["policy"]),
         golden["reps"],
         seed=golden["seed"],
         days=golden["days"],
@@ -128,7 +157,28 @@ def update_golden(name: str | Path, *, runner: Runner | None = None, **case: Any
 
 
 def _names(args: Sequence[str]) -> list[str | Path]:
-    return list(args) or sorted(GOLDEN_DIR.glob("*.json"))
+    return list(args) or sorted(golden_dir().glob("*.json"))
+
+
+def _new(args: argparse.Namespace, runner: Runner | None) -> Path:
+    """Check the inputs of ``new`` (UsageError naming the option), then measure the file."""
+    from sim.cli import UsageError, check_policy_name, load_scenario_file
+
+    path = golden_path(args.name)
+    if path.exists():
+        raise UsageError(str(path), "", "exists; use 'update' to re-measure it")
+    for option, value in (("--days", args.days), ("--reps", args.reps)):
+        if value < 1:
+            raise UsageError(args.name, option, f"must be at least 1, got {value}")
+    if Path(args.scenario).is_file():
+        load_scenario_file(args.scenario)
+    else:
+        _load(args.scenario)  # a library name
+    check_policy_name(args.name, "--policy", args.policy)
+    case = {k: getattr(args, k) for k in ("seed", "days", "reps")}
+    case["scenario"] = _relative(path.parent, args.scenario)
+    case["policy"] = _relative(path.parent, args.policy)
+    return update_golden(path, runner=runner, **case)
 
 
 def main(argv: Sequence[str] | None = None, *, runner: Runner | None = None) -> int:
@@ -139,10 +189,13 @@ def main(argv: Sequence[str] | None = None, *, runner: Runner | None = None) -> 
     """
     parser = argparse.ArgumentParser(prog="python -m sim.testing", description="Golden baselines.")
     sub = parser.add_subparsers(dest="command", required=True)
+    where = "golden folder (default: $FULFIL_GOLDEN_DIR, else the workbench's tests/golden)"
     for cmd in ("update", "check"):
-        p = sub.add_parser(cmd, help=f"{cmd} golden files (default: all in tests/golden)")
+        p = sub.add_parser(cmd, help=f"{cmd} golden files (default: all in the golden folder)")
         p.add_argument("names", nargs="*", help="golden names or paths")
+        p.add_argument("--dir", help=where)
     new = sub.add_parser("new", help="create a golden file")
+    new.add_argument("--dir", help=where)
     new.add_argument("name")
     new.add_argument("--scenario", required=True)
     new.add_argument("--policy", required=True)
@@ -150,15 +203,21 @@ def main(argv: Sequence[str] | None = None, *, runner: Runner | None = None) -> 
     new.add_argument("--days", type=int, default=3)
     new.add_argument("--reps", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.dir:
+        os.environ["FULFIL_GOLDEN_DIR"] = args.dir
+    from sim.cli import UsageError
+
+    try:
+        return _main(args, runner)
+    except (UsageError, ScenarioError, EngineError, ValueError) as exc:
+        print(" ".join(str(exc).split()), file=sys.stderr)
+        return 2
+
+
+def _main(args: argparse.Namespace, runner: Runner | None) -> int:
     status = 0
     if args.command == "new":
-        if golden_path(args.name).exists():
-            print(
-                f"{golden_path(args.name)}: exists; use 'update' to re-measure it", file=sys.stderr
-            )
-            return 2
-        case = {k: getattr(args, k) for k in ("scenario", "policy", "seed", "days", "reps")}
-        print(f"wrote {update_golden(args.name, runner=runner, **case)}")
+        print(f"wrote {_new(args, runner)}")
         return 0
     for name in _names(args.names):
         if not golden_path(name).is_file():

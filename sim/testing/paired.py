@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.kpis import HIGHER_IS_BETTER, LOWER_IS_BETTER
+from engine.routing.rules import policy_file_spec
+from sim.kpis import HIGHER_IS_BETTER, KPI_NAMES, LOWER_IS_BETTER
 
 __all__ = [
     "PairedTest",
@@ -44,7 +45,21 @@ def higher_is_better_for(kpi: str, higher_is_better: bool | None = None) -> bool
         return True
     if kpi in LOWER_IS_BETTER:
         return False
+    if kpi not in KPI_NAMES:
+        raise ValueError(f"unknown KPI {kpi!r} (known: {', '.join(KPI_NAMES)})")
     raise ValueError(f"{kpi}: say higher_is_better=True or False; it cannot be inferred")
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}")
+
+
+def _kpi_values(runs: list[dict[str, float]], kpi: str) -> list[float]:
+    """`kpi` of each run; ValueError naming the KPIs the runs have when it is not one."""
+    if runs and kpi not in runs[0]:
+        raise ValueError(f"unknown KPI {kpi!r} (known: {', '.join(runs[0])})")
+    return [r[kpi] for r in runs]
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,7 @@ def paired_test(
     Raises:
         ValueError: fewer than 2 pairs, lengths differ, or a value is NaN.
     """
+    _check_confidence(confidence)
     c = np.asarray(candidate, dtype=float)
     b = np.asarray(baseline, dtype=float)
     if c.shape != b.shape or c.size < 2:
@@ -166,12 +182,16 @@ def _policy_identity(policy: Any) -> Any:
     the policy object itself."""
     if not isinstance(policy, str):
         return ("object", id(policy), policy)  # the cache keeps it alive: ids stay unique
-    path = Path(policy)
-    if policy.endswith((".yaml", ".yml")) and path.is_file():
-        return ("file", str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest())
+    spec = policy_file_spec(policy)
+    if spec is not None and Path(spec[0]).is_file():
+        path = Path(spec[0])
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return ("file", str(path.resolve()), spec[1], digest)
     from engine.routing import policy_factory
+    from sim.policy_modules import import_policy, module_spec
 
-    return ("name", policy, policy_factory(policy))
+    name = import_policy(policy) if module_spec(policy) else policy
+    return ("name", policy, policy_factory(name))
 
 
 def _fingerprint(scenario: Any) -> str:
@@ -265,8 +285,9 @@ def assert_not_worse(
         ValueError: bad arguments, or the KPI is undefined in some replication.
     """
     direction = higher_is_better_for(kpi, higher_is_better)
+    _check_confidence(confidence)
     runs = {
-        p: [r[kpi] for r in replicate(scenario, p, reps, seed=seed, days=days, runner=runner)]
+        p: _kpi_values(replicate(scenario, p, reps, seed=seed, days=days, runner=runner), kpi)
         for p in (candidate, baseline)
     }
     result = paired_test(
@@ -314,9 +335,14 @@ def assert_kpi_within(
 
     Raises:
         AssertionError: the interval lies outside the band.
+        ValueError: an unknown KPI, ``low > high``, a confidence outside (0, 1), or the KPI
+            undefined (NaN) in some replication.
     """
+    _check_confidence(confidence)
+    if not low <= high:
+        raise ValueError(f"{kpi}: the band's low ({low!r}) is above its high ({high!r})")
     values = np.array(
-        [r[kpi] for r in replicate(scenario, policy, reps, seed=seed, days=days, runner=runner)]
+        _kpi_values(replicate(scenario, policy, reps, seed=seed, days=days, runner=runner), kpi)
     )
     if np.isnan(values).any():
         raise ValueError(f"{kpi}: undefined (NaN) in some replications")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from routing_world import DC1, LOCATIONS, OPEN, ST1, delivered, order, world
 
-from engine import Order, OrderLine, OrderStatus, RoutingError
+from engine import Ledger, Network, Order, OrderLine, OrderStatus, Router, RoutingError
 from engine.errors import RuleError
 from engine.returns import ReturnItem, ReturnsPolicy
 from engine.routing import RoutingSettings, get_policy
@@ -143,3 +143,32 @@ def test_settings_and_times_are_checked_before_routing():
     with pytest.raises(RoutingError, match="place_many: time must be a timezone-aware"):
         router.place_many([o], "2024-03-05T15:00Z")  # type: ignore[arg-type]
     assert o.status is OrderStatus.CREATED and ledger.reserved.sum() == 0
+
+
+def test_a_rule_cannot_ship_more_packages_than_the_settings_allow():
+    network = Network(list(LOCATIONS))
+    ledger = Ledger([x.id for x in LOCATIONS], ["A", "B"])
+    ledger.set_stock("DC1", "A", 1)
+    ledger.set_stock("DC2", "B", 1)
+    wide = policy_from_rules({"name": "wide", "max_packages": 3})
+    one = Router(network, ledger, policy=wide, settings=RoutingSettings(max_packages=1))
+    d = one.route(order(("A", 1), ("B", 1)), OPEN)
+    assert len(d.locations) == 1 and d.unfulfillable  # the setting caps the rule
+    two = Router(network, ledger, policy=wide, settings=RoutingSettings(max_packages=5))
+    assert len(two.route(order(("A", 1), ("B", 1)), OPEN).locations) == 2
+    assert get_policy("closest", max_packages=2).max_packages == 2
+
+
+def test_a_kinds_filter_must_name_a_kind():
+    with pytest.raises(RuleError, match="kinds needs at least one location kind"):
+        policy_from_rules({"name": "none", "filters": [{"kinds": []}]})
+
+
+def test_counts_and_open_masks_refuse_naive_times():
+    router, _, network = world({})
+    naive = OPEN.replace(tzinfo=None)
+    network.open_mask(OPEN)  # cached: a naive time of the same hour must still be refused
+    with pytest.raises(ValueError, match="timezone-aware"):
+        network.open_mask(naive)
+    with pytest.raises(RoutingError, match="orders_today: time must be a timezone-aware"):
+        router.orders_today("ST1", naive)

@@ -38,6 +38,7 @@ class TableRunner:
         return Result({self.kpi: self.values[policy][replication], "orders": 100.0})
 
 
+RULES = "scenarios/policies/store_rules.yaml"
 SCENARIO = {"name": "toy", "horizon_days": 3, "warmup_days": 1}
 BASE = [10.0, 12.0, 11.0, 13.0, 10.5]
 
@@ -170,6 +171,51 @@ def test_golden_command(tmp_path: Path, capsys):
     assert golden_main(["update", path], runner=moved) == 0  # the explicit update
     assert golden_main(["check", path], runner=moved) == 0
     assert golden_main(["check", str(tmp_path / "nope.json")], runner=moved) == 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--policy", "nosuch"], "g: --policy: unknown policy 'nosuch'"),
+        (["--scenario", "nosuchscen"], "nosuchscen: no such file or named scenario"),
+        (["--days", "0"], "g: --days: must be at least 1, got 0"),
+        (["--reps", "0"], "g: --reps: must be at least 1, got 0"),
+    ],
+)
+def test_golden_command_bad_input_is_one_line_and_status_2(tmp_path, capsys, args, message):
+    new = ["new", "g", "--dir", str(tmp_path), "--scenario", "default", "--policy", "closest"]
+    runner = TableRunner({"closest": [10.0, 10.2]})
+    assert golden_main(new + args, runner=runner) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [err.strip()] and message in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_golden_file_keeps_its_files_relative_to_itself(tmp_path, monkeypatch):
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    runner = TableRunner({f"{(root / RULES).resolve()}:cheapest_dc": [10.0, 10.2]})
+    new = ["new", "mine", "--dir", str(tmp_path / "gold"), "--scenario", "scenarios/default.yaml"]
+    assert golden_main([*new, "--policy", f"{RULES}:cheapest_dc"], runner=runner) == 0
+    golden = json.loads((tmp_path / "gold" / "mine.json").read_text())
+    assert not Path(golden["scenario"]).is_absolute()
+    assert golden["policy"].endswith("store_rules.yaml:cheapest_dc")
+    monkeypatch.chdir(tmp_path)  # another folder: the paths still resolve
+    monkeypatch.setenv("FULFIL_GOLDEN_DIR", str(tmp_path / "gold"))
+    assert golden_main(["check"], runner=runner) == 0
+    assert runner.calls[-1][0] == f"{(root / RULES).resolve()}:cheapest_dc"
+
+
+def test_helpers_name_a_misspelt_kpi_and_reject_bad_arguments():
+    runner = TableRunner({"a": BASE, "b": BASE})
+    with pytest.raises(ValueError, match="unknown KPI 'cost_per_ordr' \\(known: orders"):
+        assert_not_worse("a", "b", SCENARIO, kpi="cost_per_ordr", reps=5, runner=runner)
+    with pytest.raises(ValueError, match="unknown KPI 'fillrate' \\(known: cost_per_order"):
+        assert_kpi_within(SCENARIO, "a", "fillrate", 0.0, 1.0, runner=runner)
+    with pytest.raises(ValueError, match="confidence must be in \\(0, 1\\), e.g. 0.95; got 95"):
+        assert_not_worse("a", "b", SCENARIO, reps=5, confidence=95, runner=runner)
+    with pytest.raises(ValueError, match="low \\(1.0\\) is above its high \\(0.9\\)"):
+        assert_kpi_within(SCENARIO, "a", "cost_per_order", 1.0, 0.9, runner=runner)
 
 
 def test_cached_runs_follow_a_policy_re_registered_under_the_same_name():

@@ -195,7 +195,7 @@ def test_settings_wholly_inside_the_warmup_are_named():
 def test_check_knows_a_policy_rules_file(path):
     proc = fulfil("check", str(path))
     assert proc.returncode == 0, proc.stderr
-    assert "ok (policy rules:" in proc.stdout and "--policy FILE" in proc.stdout
+    assert "ok (policy rules:" in proc.stdout and f"--policy {path}" in proc.stdout
 
 
 def test_check_of_a_bad_rules_file_names_the_rule(tmp_path):

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import RoutingError
-from engine.routing.context import Plan, RoutingContext
+from engine.routing.context import Plan, RoutingContext, check_package_limit, package_limit
 from engine.routing.lp.base import LpPolicy, with_notes
 from engine.routing.lp.pricing import priced_split
 from engine.routing.lp.sample import OrderSample
@@ -83,7 +83,7 @@ class LookaheadPolicy(LpPolicy):
         self.min_sample = int(min_sample)
         self.packages = bool(packages)
         self.price_weight = float(price_weight)
-        self.max_packages = max_packages
+        self.max_packages = check_package_limit(self.name, max_packages)
         self._sample: OrderSample | None = None
         self._warming = False
 
@@ -142,6 +142,6 @@ class LookaheadPolicy(LpPolicy):
 
     def guided(self, ctx: RoutingContext, model: TransportModel, sol: TransportSolution) -> Plan:
         extra = sol.price[:, ctx.sku_idx]
-        limit = ctx.max_packages if self.max_packages is None else self.max_packages
+        limit = package_limit(ctx, self.max_packages)
         ranking, packages, _ = priced_split(ctx, extra, limit)
         return with_notes(Plan(ranking, packages), (f"lookahead:lp{self.solves}",))

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.routing.context import Plan, RoutingContext
+from engine.routing.context import Plan, RoutingContext, check_package_limit, package_limit
 from engine.routing.lp.base import LpPolicy, with_notes
 from engine.routing.lp.pricing import plan_cost, priced_split
 from engine.routing.lp.transport import TransportModel, TransportSolution
@@ -87,12 +87,12 @@ class LpRoundingPolicy(LpPolicy):
         super().__init__(**params)
         self.seed = int(seed)
         self.safeguard = bool(safeguard)
-        self.max_packages = max_packages
+        self.max_packages = check_package_limit(self.name, max_packages)
         self._orders: dict[int, np.ndarray] = {}
 
     def guided(self, ctx: RoutingContext, model: TransportModel, sol: TransportSolution) -> Plan:
         assert sol.flow is not None
-        limit = ctx.max_packages if self.max_packages is None else self.max_packages
+        limit = package_limit(ctx, self.max_packages)
         price = sol.price[:, ctx.sku_idx]  # (L, k)
         order = ctx.order
         r = model.regions.region_of(ctx.region_code, order.dest_lat, order.dest_lon)

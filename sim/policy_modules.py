@@ -1,0 +1,57 @@
+"""Python policies by name from the command line: ``module.path:NAME``.
+
+Importing the module registers the policy (``engine.routing.register_policy("NAME", ...)``
+at its top level); ``NAME`` is then a registered policy. The current folder is searched
+first, as ``python -m`` would, so a ``my_policies.py`` beside the scenario works as
+``--policy my_policies:NAME``. Worker processes import the module again by the same spec.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+from engine.errors import RoutingError
+from engine.routing.policies import available_policies
+from engine.routing.rules import policy_file_spec
+
+__all__ = ["import_policy", "module_spec"]
+
+
+def module_spec(text: str) -> tuple[str, str] | None:
+    """``(module, name)`` of a ``module.path:NAME`` spec, else None (a name or a file)."""
+    if policy_file_spec(text) is not None or ":" not in text:
+        return None
+    module, _, name = text.rpartition(":")
+    if name and all(part.isidentifier() for part in module.split(".")):
+        return module, name
+    return None
+
+
+def import_policy(text: str) -> str:
+    """Import the module of a ``module.path:NAME`` spec; returns the registered ``NAME``.
+
+    Raises:
+        RoutingError: Not such a spec, the module cannot be imported, or it registers no
+            policy ``NAME``.
+    """
+    spec = module_spec(text)
+    if spec is None:
+        raise RoutingError(f"policy {text!r}: expected module.path:NAME")
+    module, name = spec
+    here = os.getcwd()
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    try:
+        importlib.import_module(module)
+    except Exception as exc:  # the module's own error, in one line
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise RoutingError(f"policy {text!r}: cannot import {module!r}: {reason}") from None
+    if name not in available_policies():
+        known = ", ".join(available_policies())
+        raise RoutingError(
+            f"policy {text!r}: importing {module!r} registered no policy {name!r} "
+            f"(registered: {known})"
+        )
+    return name
