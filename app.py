@@ -189,6 +189,7 @@ def available_policies() -> dict[str, str]:
             described[name] = str(getattr(get_policy(name), "description", "") or "")
         except Exception:  # a policy that needs parameters still gets offered
             described[name] = ""
+    described.update(wb.rules_policies(SCENARIO_DIR / "policies"))
     return described or dict.fromkeys(FALLBACK_POLICIES, "")
 
 
@@ -205,10 +206,13 @@ def run_comparison(
     policies: tuple[str, ...],
     reps: int,
     seed: int,
+    rules: tuple[str | None, ...] = (),
     _progress: wb.Progress | None = None,
     _ran: list[bool] | None = None,
 ) -> wb.Comparison:
-    """`sim.workbench.compare_policies` on the edited scenario, cached on its arguments.
+    """`sim.workbench.compare_policies` on the edited scenario, cached on its arguments
+    (``rules``: the digests of the policies' rules files, so that an edited file runs
+    again).
 
     The differences are taken against the first policy (`Comparison.against` takes them
     against another without running again). Runs kept in `run_store` are reused, and each
@@ -498,8 +502,9 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
 
     def work() -> None:
         try:
+            rules = tuple(wb.policy_file_digest(p) for p in choice.policies)
             box["result"] = run_comparison(
-                scenario_yaml, choice.policies, choice.reps, choice.seed, progress, ran
+                scenario_yaml, choice.policies, choice.reps, choice.seed, rules, progress, ran
             ).against(choice.baseline)
         except BaseException as exc:  # handed to the page's thread
             box["error"] = exc

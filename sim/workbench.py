@@ -16,12 +16,15 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from queue import Empty
 from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 
+from engine.errors import RuleError
+from engine.routing.rules import load_policy_file, policy_file_digest
 from sim.kpis import HIGHER_IS_BETTER, KPI_UNITS, LOWER_IS_BETTER
 from sim.run_store import RunStore
 
@@ -37,6 +40,8 @@ __all__ = [
     "format_values",
     "kpi_table",
     "online_orders",
+    "policy_file_digest",
+    "rules_policies",
     "time_left",
 ]
 
@@ -56,6 +61,25 @@ CHART_TABLES = ("orders", "shipments", "inventory", "utilisation")
 PARALLEL_MIN_ORDERS = 20_000
 
 Progress = Callable[[float, int], None]
+
+
+def rules_policies(folder: str | os.PathLike[str]) -> dict[str, str]:
+    """The policies of the rules files in `folder`, as ``FILE[:NAME]`` specs (paths from
+    the current folder, as the runs read them) -> description. A file that does not
+    load is left out (``fulfil check FILE`` says why)."""
+    specs: dict[str, str] = {}
+    for path in sorted(Path(folder).glob("*.yaml")):
+        try:
+            policies = load_policy_file(path, register=False)
+        except RuleError:
+            continue
+        file = os.path.relpath(path)
+        for policy in policies:
+            spec = file if len(policies) == 1 else f"{file}:{policy.name}"
+            specs[spec] = policy.description
+    return specs
+
+
 """``progress(done, total)``: runs done out of ``total``; fractional while runs are under way."""
 
 
@@ -345,12 +369,12 @@ def compare_policies(
 
 
 def _store_key(task: Any) -> str:
-    """The run's key in a `RunStore`: its inputs and the code that runs it."""
-    from sim.sweep.tasks import code_version, task_key
+    """The run's key in a `RunStore`: its inputs (a rules file's content included) and the
+    code that runs it."""
+    from sim.sweep.tasks import _policy_identity, code_version, task_key
 
-    return task_key(
-        task.scenario, task.policy, task.seed, task.replication, task.days, code_version()
-    )
+    policy = _policy_identity(task.policy)
+    return task_key(task.scenario, policy, task.seed, task.replication, task.days, code_version())
 
 
 #: Which side of each KPI is better, as the KPI table says it.

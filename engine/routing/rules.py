@@ -24,6 +24,7 @@ priority (list of location ids), days_of_cover, ats.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = [
     "load_policy_file",
     "load_policy_spec",
     "policies_from_document",
+    "policy_file_digest",
     "policy_file_spec",
     "policy_from_rules",
 ]
@@ -225,6 +227,15 @@ def policy_file_spec(text: str) -> tuple[str, str | None] | None:
     if low.endswith((".yaml", ".yml")):
         return text, None
     return None
+
+
+def policy_file_digest(text: str) -> str | None:
+    """SHA-256 (hex) of the rules file of a ``FILE[:NAME]`` spec, or None when `text` names
+    no readable file: what a run made with the spec depends on besides the name."""
+    spec = policy_file_spec(text)
+    if spec is None or not Path(spec[0]).is_file():
+        return None
+    return hashlib.sha256(Path(spec[0]).read_bytes()).hexdigest()
 
 
 def load_policy_spec(text: str, register: bool = False) -> RulePolicy:

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.routing.rules import policy_file_digest
 from sim.sweep.spec import Sweep
 
 __all__ = [
@@ -237,11 +238,9 @@ def expand(
 
 
 def _policy_identity(policy: str) -> str:
-    """A policy name, or a rules file's path plus a hash of its content."""
-    path = Path(policy)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return f"{policy}#{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
-    return policy
+    """A policy name, or a rules-file spec ``FILE[:NAME]`` plus a hash of the file."""
+    digest = policy_file_digest(policy)
+    return policy if digest is None else f"{policy}#{digest[:16]}"
 
 
 def simulation_runner(

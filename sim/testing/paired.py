@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from engine.routing.rules import policy_file_spec
+from engine.routing.rules import policy_file_digest, policy_file_spec
 from sim.kpis import HIGHER_IS_BETTER, KPI_NAMES, LOWER_IS_BETTER
 
 __all__ = [
@@ -182,11 +182,10 @@ def _policy_identity(policy: Any) -> Any:
     the policy object itself."""
     if not isinstance(policy, str):
         return ("object", id(policy), policy)  # the cache keeps it alive: ids stay unique
-    spec = policy_file_spec(policy)
-    if spec is not None and Path(spec[0]).is_file():
-        path = Path(spec[0])
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return ("file", str(path.resolve()), spec[1], digest)
+    digest = policy_file_digest(policy)
+    if digest is not None:
+        file, name = policy_file_spec(policy)  # type: ignore[misc]
+        return ("file", str(Path(file).resolve()), name, digest)
     from engine.routing import policy_factory
     from sim.policy_modules import import_policy, module_spec
 

@@ -193,6 +193,18 @@ def test_run_a_small_comparison_and_replace_it(at: AppTest) -> None:
     assert set(at.dataframe[1].value["seed"]) == {7}
 
 
+def test_a_rules_file_policy_is_offered_and_runs(at: AppTest) -> None:
+    at.run()
+    offered = at.multiselect(key="policies").options
+    spec = "scenarios/policies/store_rules.yaml:cheapest_dc"
+    assert spec in offered and "scenarios/policies/regional_first.yaml" in offered
+    _quick(at, reps=2, policies=["closest", spec])
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    summary = at.session_state["outcome"].result.summary
+    assert set(summary["policy"]) == {"closest", spec}
+
+
 def test_running_the_same_comparison_again_gives_the_cached_results(at: AppTest) -> None:
     at.run()
     _quick(at, reps=1, policies=["closest"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
@@ -112,3 +114,14 @@ def test_the_baseline_changes_without_running_again(tiny: dict) -> None:
     assert rebased.elapsed_s == first.elapsed_s and rebased.per_run is first.per_run
     with pytest.raises(ValueError, match="baseline"):
         first.against("store_first")
+
+
+def test_a_run_of_an_edited_rules_file_is_not_reused(tmp_path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("policies:\n  - {name: a, sort: [cost]}\n  - {name: b, sort: [distance]}\n")
+    task = SimpleNamespace(scenario={"name": "x"}, policy=f"{rules}:b", seed=1, replication=0,
+                           days=2)  # fmt: skip
+    before = wb._store_key(task)
+    assert wb._store_key(task) == before
+    rules.write_text("policies:\n  - {name: a, sort: [cost]}\n  - {name: b, sort: [cost]}\n")
+    assert wb._store_key(task) != before

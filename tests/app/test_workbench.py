@@ -178,3 +178,21 @@ def test_the_tally_counts_runs_done_and_the_shares_under_way() -> None:
     tally.finish("b")
     tally.report()
     assert calls == [0.5, 0.5, 1.0, 1.5, 2]
+
+
+def test_rules_policies_lists_each_policy_of_the_files_that_load(tmp_path, monkeypatch) -> None:
+    (tmp_path / "one.yaml").write_text("name: near\ndescription: Nearest.\nsort: [distance]\n")
+    (tmp_path / "two.yaml").write_text(
+        "policies:\n  - {name: a, sort: [cost]}\n  - {name: b, sort: [distance]}\n"
+    )
+    (tmp_path / "broken.yaml").write_text("name: bad\nfilters: [{teleport: true}]\n")
+    monkeypatch.chdir(tmp_path)
+    assert wb.rules_policies(tmp_path) == {
+        "one.yaml": "Nearest.",
+        "two.yaml:a": "",
+        "two.yaml:b": "",
+    }
+    before = wb.policy_file_digest("one.yaml")
+    (tmp_path / "one.yaml").write_text("name: near\nsort: [cost]\n")
+    assert wb.policy_file_digest("one.yaml") != before  # an edited file is a new policy
+    assert wb.policy_file_digest("closest") is None
