@@ -84,6 +84,11 @@ _EDITABLE = frozenset({_S.CREATED, _S.ROUTED, _S.REJECTED})
 _CLOSABLE = frozenset({_S.SHIPPED, _S.DELIVERED, _S.PICKED_UP})
 
 
+MAX_LINE_UNITS = 2**31 - 1
+"""Most units one order line may ask for, so that sums over lines stay exact in the routing
+arrays (far above any stock: `Ledger.max_units` is 536,870,911 for int32). [units]"""
+
+
 @dataclass(slots=True)
 class OrderLine:
     """One SKU line of an order.
@@ -101,8 +106,11 @@ class OrderLine:
     def __post_init__(self) -> None:
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
             raise ValueError(f"order line {self.sku!r}: quantity must be an integer")
-        if self.quantity <= 0:
-            raise ValueError(f"order line {self.sku!r}: quantity must be > 0, got {self.quantity}")
+        if not 0 < self.quantity <= MAX_LINE_UNITS:
+            raise ValueError(
+                f"order line {self.sku!r}: quantity must be in 1..{MAX_LINE_UNITS:,}, "
+                f"got {self.quantity}"
+            )
         if not isinstance(self.sku, str) or not self.sku:
             raise ValueError(f"order line: sku must be a non-empty string, got {self.sku!r}")
 

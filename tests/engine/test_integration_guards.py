@@ -172,3 +172,11 @@ def test_counts_and_open_masks_refuse_naive_times():
         network.open_mask(naive)
     with pytest.raises(RoutingError, match="orders_today: time must be a timezone-aware"):
         router.orders_today("ST1", naive)
+
+
+def test_an_order_line_too_large_for_routing_is_a_value_error():
+    with pytest.raises(
+        ValueError, match="quantity must be in 1..2,147,483,647, got 9223372036854775808"
+    ):
+        OrderLine("A", 2**63)
+    assert OrderLine("A", 2**31 - 1).quantity == 2**31 - 1
