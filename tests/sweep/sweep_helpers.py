@@ -56,7 +56,7 @@ def sweep_cli(*args: str, timeout: float = 120, **kw: object) -> subprocess.Comp
         text=True,
         timeout=timeout,
         env=kw.pop("env", None) or cli_env(),
-        cwd=ROOT,
+        cwd=kw.pop("cwd", ROOT),
         **kw,
     )
 

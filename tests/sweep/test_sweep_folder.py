@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from sweep_helpers import ROOT, sweep_cli, write_sweep
+from sweep_helpers import sweep_cli, write_sweep
 
 from sim.sweep import expand, load_sweep, run_sweep, store
 from sim.sweep.store import ResultStore
@@ -141,11 +141,13 @@ def test_detail_tables_asked_for_since_a_run_finished_are_made(tmp_path: Path, c
 
 def test_an_empty_out_is_refused(tmp_path: Path):
     path = _tiny(tmp_path)
+    here = tmp_path / "here"
+    here.mkdir()
     for extra in ([], ["--plan"]):
-        proc = sweep_cli(str(path), "--out", "", "--runner", "synthetic", *extra)
+        proc = sweep_cli(str(path), "--out", "", "--runner", "synthetic", *extra, cwd=here)
         assert proc.returncode == 2
         assert proc.stderr.strip() == "fulfil sweep: --out: no folder given; name a results folder"
-    assert not (ROOT / "runs").exists()
+    assert not list(here.iterdir())  # nothing written in the current folder
     with pytest.raises(store.OutFolderError, match="no folder given"):
         run_sweep(path, "", runner="synthetic", progress=False)
 
