@@ -70,8 +70,9 @@ table[table["kpi"].isin(["cost_per_order", "click_to_door_hours_p90", "stockout_
     ("code", """figures.click_to_door_ecdf(results)"""),
     (
         "md",
-        """`compare(scenario, policies, reps, seed, baseline)` returns the same table in one call;
-the CLI equivalent is
+        """`compare(scenario, ["closest", "cost"], reps=2, seed=1, baseline="closest", days=1)`
+returns the same table in one call (`days=1` as above: it is passed on to every run); the
+CLI equivalent is
 `fulfil compare scenarios/default.yaml --policies closest,cost --reps 2 --seed 1 --days 1`.""",
     ),
 ]
@@ -163,8 +164,9 @@ SWEEP = [
 
 A sweep runs every combination of scenario overrides x policies x replications, each run an
 independent task on local cores or a Dask cluster, and streams results into a Parquet
-dataset. Reruns skip finished runs (resume). Here a tiny sweep runs in this process; the
-same file runs from the shell with `fulfil sweep FILE --out DIR --executor dask`.""",
+dataset. Reruns skip finished runs (resume). Here a tiny sweep, given as a dict, runs in this
+process; the same content written as a YAML file, like the one printed below, runs from the
+shell with `fulfil sweep FILE --out DIR --executor dask`.""",
     ),
     (
         "code",
@@ -205,7 +207,7 @@ sweep = load_sweep(spec)  # validated before anything runs
     (
         "code",
         """out = Path(tempfile.mkdtemp(prefix="sweep-"))
-report = run_sweep(sweep, out, executor="serial")
+report = run_sweep(sweep, out, executor="serial", progress=False)  # no bar in a notebook
 print(report.ran, "runs in", round(report.elapsed_s, 1), "s")
 again = run_sweep(sweep, out, executor="serial", progress=False)
 print("rerun:", again.ran, "ran,", again.skipped, "already done")""",

@@ -95,12 +95,14 @@ def sweep_command(args: argparse.Namespace) -> int:
     from sim.scenario import ScenarioError
     from sim.sweep.run import run_sweep
     from sim.sweep.spec import load_sweep
-    from sim.sweep.store import ResultStore
-    from sim.sweep.tasks import expand, resolve_runner
+    from sim.sweep.store import OutFolderError
+    from sim.sweep.tasks import resolve_runner
 
     executor = args.executor or ("dask" if args.scheduler else "process")
     if args.scheduler and executor != "dask":
         return _fail("--scheduler needs --executor dask")
+    if not args.out.strip():
+        return _fail("--out: no folder given; name a results folder")
     if args.workers is not None and args.workers < 1:
         return _fail("--workers must be at least 1")
     given = ("--scheduler", args.scheduler) if args.scheduler else (
@@ -121,28 +123,10 @@ def sweep_command(args: argparse.Namespace) -> int:
         problem = unwritable(args.out, create=False)  # as a run checks it, creating nothing
         if problem:
             return _fail(f"--out {args.out}: {problem}")
-        tasks = expand(sweep, runner=args.runner)
-        done = ResultStore(args.out).done_keys() if os.path.isdir(args.out) else set()
-        left = sum(t.key not in done for t in tasks)
-        plan = {
-            "sweep": sweep.spec.name,
-            "out": str(args.out),
-            "cases": len(sweep.cases),
-            "policies": len(sweep.spec.policies),
-            "replications": sweep.spec.replications,
-            "total": len(tasks),
-            "done": len(tasks) - left,
-            "to_run": left,
-        }
-        if args.json:
-            print(json.dumps(plan, indent=1))
-            return 0
-        print(
-            f"{sweep.spec.name}: {len(sweep.cases)} cases x {len(sweep.spec.policies)} policies "
-            f"x {sweep.spec.replications} replications = {len(tasks)} runs; "
-            f"{len(tasks) - left} done, {left} to run"
-        )
-        return 0
+        try:
+            return _plan(sweep, args)
+        except OutFolderError as exc:
+            return _fail(f"--out {args.out}: {exc.reason}")
     problem = unwritable(args.out)
     if problem:
         return _fail(f"--out {args.out}: {problem}")
@@ -166,6 +150,8 @@ def sweep_command(args: argparse.Namespace) -> int:
         return _fail(" ".join(f"{type(exc).__name__}: {exc}".split()))
     except UsageError as exc:  # e.g. --runner (also checked above)
         return _fail(str(exc))
+    except OutFolderError as exc:
+        return _fail(f"--out {args.out}: {exc.reason}")
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -194,13 +180,77 @@ def sweep_command(args: argparse.Namespace) -> int:
             cols = ["label", "policy", "cost_per_order", "click_to_door_hours_p90", "stockout_rate"]
             print("Pareto frontier (all minimised):")
             print(front[cols].sort_values("cost_per_order").to_string(index=False))
-        print(
-            f"results: {report.out}/runs  summary: {report.out}/summary.csv  "
-            f"frontier: {report.out}/frontier.html"
-        )
-        for key, error in report.failures.items():
-            print(f"failed {key}: {error}", file=sys.stderr)
+        written = [
+            f"{what}: {report.out}/{name}"
+            for what, name in (
+                ("results", "runs"),
+                ("summary", "summary.csv"),
+                ("frontier", "frontier.html"),
+            )
+            if what == "results" or (report.out / name).is_file()
+        ]
+        print("  ".join(written))
+        for run in report.failed_runs:
+            print(
+                f"failed {run['key']} (case {run['case']} [{run['label']}], policy "
+                f"{run['policy']}, replication {run['replication']}): {run['error']}",
+                file=sys.stderr,
+            )
     return 0 if report.failed == 0 else 1
+
+
+def _plan(sweep: Any, args: argparse.Namespace) -> int:
+    """``--plan``: what is done and what is left in ``--out``, writing nothing.
+
+    Raises:
+        OutFolderError: the folder holds another sweep or another runner's results.
+    """
+    from sim.sweep.store import ResultStore
+    from sim.sweep.tasks import code_version, expand, runner_identity
+
+    tasks = expand(sweep, runner=args.runner)
+    store = ResultStore(args.out, create=False)
+    store.check_owner(sweep.spec.name, runner_identity(args.runner))
+    planned = {t.key for t in tasks}
+    finished = store.done_keys() | store.set_aside_keys()
+    missing = store.missing_details([t for t in tasks if t.key in finished], sweep.spec.details)
+    left = sum(t.key not in finished or t.key in missing for t in tasks)
+    others = store.done_keys() - planned
+    versions = store.code_versions(others)
+    plan = {
+        "sweep": sweep.spec.name,
+        "out": str(args.out),
+        "cases": len(sweep.cases),
+        "policies": len(sweep.spec.policies),
+        "replications": sweep.spec.replications,
+        "total": len(tasks),
+        "done": len(tasks) - left,
+        "to_run": left,
+        "not_in_plan": len(others),
+    }
+    if args.json:
+        print(json.dumps(plan, indent=1))
+        return 0
+    print(
+        f"{sweep.spec.name}: {len(sweep.cases)} cases x {len(sweep.spec.policies)} policies "
+        f"x {sweep.spec.replications} replications = {len(tasks)} runs; "
+        f"{len(tasks) - left} done, {left} to run"
+    )
+    if others:
+        here = code_version()
+        old = sorted(v for v in versions if v != here)
+        why = (
+            f"made by another code version ({', '.join(old)}; this code is {here})"
+            if old
+            else "of other settings (days, seed or cases no longer in the grid)"
+        )
+        print(
+            f"{args.out}/runs holds {len(others)} runs not in this plan, {why}; "
+            "a run sets them aside in set_aside/"
+        )
+    if missing:
+        print(f"{len(missing)} done runs lack detail tables asked for since; a run redoes them")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

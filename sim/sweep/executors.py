@@ -9,10 +9,14 @@ as a failed `RunOutcome` instead. ``slots`` is how many runs to keep in flight.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +26,70 @@ __all__ = [
     "Executor",
     "ProcessExecutor",
     "SerialExecutor",
+    "dask_setup",
+    "die_with_parent",
     "make_executor",
     "stop_pool",
 ]
 
 EXECUTORS = ("serial", "process", "dask")
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+
+
+#: Linux ``prctl`` option: the signal a process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch_parent(parent: int, every_s: float) -> None:
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os._exit(1)
+
+
+def die_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """Pool worker initializer: end this worker when the driver ``parent`` dies, even by
+    ``kill -9`` (which gives the driver no chance to stop its pool).
+
+    On Linux the kernel kills the worker at once (``prctl(PR_SET_PDEATHSIG, SIGKILL)``);
+    elsewhere a daemon thread checks every ``every_s`` seconds whether the parent is still
+    the driver. [s]
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0:
+            if os.getppid() != parent:  # the driver died before prctl took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):  # not Linux
+        pass
+    threading.Thread(target=_watch_parent, args=(parent, every_s), daemon=True).start()
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask preload hook of the LocalCluster workers (``preload=["sim.sweep.executors"]``):
+    ignore SIGINT, so that Ctrl-C in a terminal, which reaches the whole process group,
+    stops the sweep through the driver (which closes the cluster) instead of every worker
+    printing a KeyboardInterrupt traceback. Workers started with the cluster inherit the
+    ignored signal already (`_sigint_ignored`); this covers workers a nanny restarts."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this process while the body runs (main thread only): processes
+    started meanwhile inherit the ignored signal from the very start, before their own
+    set-up could be interrupted half-way. A Ctrl-C meanwhile is lost, not deferred."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def stop_pool(pool: cf.ProcessPoolExecutor) -> None:
@@ -99,6 +161,7 @@ class ProcessExecutor(Executor):
 
     ``spawn`` starts clean interpreters (no forked locks or threads), the same on Linux,
     macOS and Windows. A crashed worker breaks the pool; it is rebuilt on the next submit.
+    Workers end when this process dies, even by ``kill -9`` (`die_with_parent`).
 
     Args:
         workers: Worker processes; default all cores.
@@ -113,7 +176,10 @@ class ProcessExecutor(Executor):
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
         )
 
     @property
@@ -170,15 +236,17 @@ class DaskExecutor(Executor):
         else:
             if local_directory is not None:
                 Path(local_directory).mkdir(parents=True, exist_ok=True)
-            self.cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=processes,
-                local_directory=str(local_directory) if local_directory else None,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            self.client = Client(self.cluster)
+            with _sigint_ignored():  # workers start ignoring Ctrl-C (`dask_setup`)
+                self.cluster = LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=processes,
+                    local_directory=str(local_directory) if local_directory else None,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                    preload=[__name__] if processes else [],  # `dask_setup` in each worker
+                )
+                self.client = Client(self.cluster)
         self._slots = 2
 
     @property

@@ -71,8 +71,9 @@ def summarise(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         level: Confidence level of the ``<objective>_ci`` half-widths. [-]
 
     Returns:
-        One row per case x policy with the identifying and override columns, ``reps``,
-        each KPI's mean (same name), ``<objective>_ci`` (Student-t half-width, NaN with
+        One row per case x policy with the identifying and override columns, ``seed`` and
+        ``days`` when the runs have them, ``reps``, each KPI's mean (same name),
+        ``<objective>_ci`` for the three `OBJECTIVES` only (Student-t half-width, NaN with
         one replication) and ``on_frontier``.
     """
     if runs.empty:
@@ -86,6 +87,7 @@ def summarise(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         )
     )
     paths = [p for p in paths if p in runs.columns]
+    paths += [c for c in ("seed", "days") if c in runs.columns]  # the same for the whole sweep
     by = ["case", "label", "policy"]
     grouped = runs.groupby(by, sort=True, dropna=False)
     summary = grouped[kpis].mean()
@@ -204,8 +206,8 @@ def load_sweep_results(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     folder = Path(folder)
     if not (folder / "runs").is_dir():
         raise FileNotFoundError(f"{folder}: not a sweep results folder (no runs/)")
-    store = ResultStore(folder)
-    keys, runs = None, []
+    store = ResultStore(folder, create=False)
+    keys = None
     manifest = folder / "manifest.json"
     if manifest.is_file():
         info = json.loads(manifest.read_text(encoding="utf-8"))
@@ -213,7 +215,7 @@ def load_sweep_results(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if not isinstance(runs, list) or not all(isinstance(r, dict) and "key" in r for r in runs):
             raise ValueError(f"{manifest}: no list of runs with their keys")
         keys = [r["key"] for r in runs]
-    results = store.load_runs(keys, plan=runs)
+    results = store.load_runs(keys)
     if results.empty or "cost_per_order" not in results.columns:
         raise ValueError(f"{folder}: no finished runs yet (a sweep shows once runs are committed)")
     summary = summarise(results)

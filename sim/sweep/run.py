@@ -3,11 +3,14 @@
 Resuming is by key: a run whose row is in ``OUT/runs/`` is done and never runs again, so
 the same command after Ctrl-C, a kill or a crashed worker finishes only the missing runs.
 A failing run is recorded in ``OUT/failures/`` and retried up to ``max_retries`` times in
-the same invocation while the other runs go on.
+the same invocation while the other runs go on. Before anything runs, the folder is locked
+for this process, refused when it holds another sweep, and brought in line with the plan
+(`ResultStore.conform`).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -16,12 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bar: tqdm.auto warns in notebooks without ipywidgets
 
 from sim.sweep.executors import Executor, SerialExecutor, make_executor
 from sim.sweep.frontier import OBJECTIVES, summarise, write_frontier_html
 from sim.sweep.spec import Loader, Sweep, load_sweep
-from sim.sweep.store import ResultStore, atomic_write_bytes, atomic_write_table, plan_entry
+from sim.sweep.store import (
+    OutFolderError,
+    ResultStore,
+    RowLayout,
+    atomic_write_bytes,
+    atomic_write_table,
+)
 from sim.sweep.tasks import (
     Runner,
     RunOutcome,
@@ -30,6 +39,7 @@ from sim.sweep.tasks import (
     execute,
     expand,
     resolve_runner,
+    runner_identity,
 )
 
 __all__ = ["SweepReport", "run_sweep"]
@@ -50,6 +60,8 @@ class SweepReport:
         executor: Where the runs went.
         summary: Per case x policy table (`summarise`).
         failures: Key -> last error of the runs still failing.
+        failed_runs: The runs still failing: key, case, label, policy, replication, error.
+        notes: What this invocation changed in the folder besides running (one line each).
     """
 
     out: Path
@@ -62,6 +74,8 @@ class SweepReport:
     executor: str
     summary: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     failures: dict[str, str] = field(default_factory=dict)
+    failed_runs: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def runs_per_s(self) -> float:
@@ -74,15 +88,17 @@ class SweepReport:
         return self.skipped + self.ran == self.total
 
 
-def _info(sweep: Sweep, executor: str) -> dict[str, Any]:
+def _info(sweep: Sweep, executor: str, runner: str | None, layout: RowLayout) -> dict[str, Any]:
     return {
         "sweep": sweep.spec.name,
+        "runner": runner,
         "file": sweep.file,
         "spec": sweep.spec.model_dump(mode="json"),
         "seed": sweep.seed,
         "cases": len(sweep.cases),
         "code_version": code_version(),
         "executor": executor,
+        "row_layout": layout.describe(),
     }
 
 
@@ -100,6 +116,10 @@ def run_sweep(
     manifest_every_s: float = 5.0,
 ) -> SweepReport:
     """Run every missing run of a sweep and write its results, summary and frontier.
+
+    Notes about the folder (runs set aside because they are not in the plan, finished runs
+    that run again for detail tables asked for since) are printed on stderr, one line each,
+    and kept in `SweepReport.notes`.
 
     Args:
         sweep: A sweep file, its content as a dict, or a loaded `Sweep`.
@@ -120,36 +140,75 @@ def run_sweep(
     Raises:
         SweepError: the sweep file is invalid (nothing has run).
         sim.cli.UsageError: ``runner`` names nothing callable (nothing has run).
+        OutFolderError: ``out`` is empty, holds another sweep or another runner's results,
+            or another process is writing there (nothing has run).
     """
+    if not str(out).strip():
+        raise OutFolderError(out, "no folder given; name a results folder")
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep, loader=loader)
     run_fn = resolve_runner(runner)
     tasks = expand(sweep, runner=runner)
     store = ResultStore(out)
+    with store.lock():
+        store.check_owner(sweep.spec.name, runner_identity(runner))
+        return _run_held(
+            sweep, store, tasks, run_fn, runner, executor, progress, manifest_every_s,
+            {"workers": workers, "scheduler": scheduler, "dask_processes": dask_processes},
+        )  # fmt: skip
+
+
+def _prepare(
+    store: ResultStore, sweep: Sweep, tasks: list[RunTask], layout: RowLayout
+) -> tuple[list[RunTask], list[str]]:
+    """Bring the folder in line with the plan; returns the runs to do and notes on what
+    changed (one line each)."""
     store.clean_temporary()
+    aside, back = store.conform(tasks, layout)
     store.copy_spec(sweep.file)
-    done = store.done_keys()
-    todo = [t for t in tasks if t.key not in done]
+    notes = []
+    if aside:
+        notes.append(
+            f"set aside {aside} finished runs that are not in this sweep's plan (another code "
+            f"version, days, seed or grid) in {store.aside_dir}"
+        )
+    if back:
+        notes.append(f"took back {back} finished runs of this plan from {store.aside_dir}")
+    missing = store.missing_details(tasks, sweep.spec.details)
+    if missing:
+        tables = sorted({name for names in missing.values() for name in names})
+        notes.append(
+            f"{len(missing)} finished runs lack the detail tables {', '.join(tables)} "
+            "(asked for since they ran); they run again"
+        )
+    done = store.done_keys() - missing.keys()
+    return [t for t in tasks if t.key not in done], notes
+
+
+def _run_held(
+    sweep: Sweep,
+    store: ResultStore,
+    tasks: list[RunTask],
+    run_fn: Runner,
+    runner: str | Runner | None,
+    executor: str | Executor,
+    progress: bool,
+    manifest_every_s: float,
+    options: dict[str, Any],
+) -> SweepReport:
+    """`run_sweep` once the folder is held."""
+    layout = RowLayout.of(tasks)
+    todo, notes = _prepare(store, sweep, tasks, layout)
+    for note in notes:
+        print(f"{store.out}: {note}", file=sys.stderr)
     name = executor if isinstance(executor, str) else executor.name
-    info = _info(sweep, name)
+    info = _info(sweep, name, runner_identity(runner), layout)
     store.write_manifest(info, tasks)
 
     start = time.perf_counter()  # the execution phase, worker start-up included
     owned = isinstance(executor, str)
-    if not todo:  # nothing to run: do not start workers
-        ex: Executor = SerialExecutor()
-    elif isinstance(executor, str):
-        ex = make_executor(
-            executor,
-            workers=workers,
-            scheduler=scheduler,
-            scratch=store.scratch,
-            dask_processes=dask_processes,
-        )
-    else:
-        ex = executor
-    described = ex.describe() if todo else name
-    loop = _Loop(store, tasks, info, run_fn, sweep, manifest_every_s)
+    ex: Executor | None = None
+    loop = _Loop(store, tasks, info, run_fn, sweep, layout, manifest_every_s)
     bar = tqdm(
         total=len(tasks),
         initial=len(tasks) - len(todo),
@@ -159,15 +218,24 @@ def run_sweep(
         dynamic_ncols=True,
     )
     try:
+        if not todo:  # nothing to run: do not start workers
+            ex = SerialExecutor()
+        elif isinstance(executor, str):
+            ex = make_executor(executor, scratch=store.scratch, **options)
+        else:
+            ex = executor
+        described = ex.describe() if todo else name
         loop.drive(ex, todo, bar)
     finally:
         elapsed = time.perf_counter() - start
         bar.close()
         if owned:
-            ex.close()
+            if ex is not None:
+                ex.close()
             store.remove_scratch()
         store.write_manifest(info, tasks)
     summary = _write_summary(store, tasks)
+    by_key = {t.key: t for t in tasks}
     return SweepReport(
         out=store.out,
         total=len(tasks),
@@ -179,18 +247,38 @@ def run_sweep(
         executor=described,
         summary=summary,
         failures=loop.failing,
+        failed_runs=[
+            {**_run_id(by_key[key]), "error": error} for key, error in loop.failing.items()
+        ],
+        notes=notes,
     )
+
+
+def _run_id(task: RunTask) -> dict[str, Any]:
+    return {
+        "key": task.key,
+        "case": task.case,
+        "label": task.label,
+        "policy": task.policy,
+        "replication": task.replication,
+    }
 
 
 @dataclass
 class _Loop:
-    """Keeps ``slots`` runs in flight, commits results, retries failures."""
+    """Keeps ``slots`` runs in flight, commits results, retries failures.
+
+    When a worker is lost (a crashed process breaks the whole pool), every run in flight
+    fails with it and none can be blamed, so they run again one at a time without being
+    charged an attempt; a run that loses its worker while running alone is charged.
+    """
 
     store: ResultStore
     tasks: list[RunTask]
     info: dict[str, Any]
     runner: Runner
     sweep: Sweep
+    layout: RowLayout
     manifest_every_s: float
     ran: int = 0
     attempts: int = 0
@@ -198,31 +286,43 @@ class _Loop:
 
     def drive(self, ex: Executor, todo: list[RunTask], bar: tqdm) -> None:
         """Run ``todo`` on ``ex`` until every task is done or out of attempts."""
-        paths, details = self.sweep.paths, tuple(self.sweep.spec.details)
+        details = tuple(self.sweep.spec.details)
         max_attempts = 1 + self.sweep.spec.max_retries
         pending: deque[tuple[RunTask, int]] = deque((t, 1) for t in todo)
-        inflight: dict[Any, tuple[RunTask, int]] = {}
+        suspects: deque[tuple[RunTask, int]] = deque()  # in flight when a worker was lost
+        inflight: dict[Any, tuple[RunTask, int, bool]] = {}  # handle -> task, attempt, alone
         last_manifest = time.monotonic()
+
+        def submit(task: RunTask, attempt: int, alone: bool) -> None:
+            handle = ex.submit(execute, task, self.runner, details, attempt)
+            inflight[handle] = (task, attempt, alone)
+            self.attempts += 1
+
         try:
-            while pending or inflight:
-                slots = ex.slots
-                while pending and len(inflight) < slots:
-                    task, attempt = pending.popleft()
-                    handle = ex.submit(execute, task, self.runner, details, attempt)
-                    inflight[handle] = (task, attempt)
-                    self.attempts += 1
+            while pending or suspects or inflight:
+                if not any(alone for _, _, alone in inflight.values()):
+                    if suspects:
+                        if not inflight:  # alone, so that a lost worker is its own doing
+                            submit(*suspects.popleft(), alone=True)
+                    else:
+                        slots = ex.slots
+                        while pending and len(inflight) < slots:
+                            submit(*pending.popleft(), alone=False)
                 for handle in ex.wait(inflight):
-                    task, attempt = inflight.pop(handle)
-                    outcome = _outcome(ex, handle, task, attempt)
+                    task, attempt, alone = inflight.pop(handle)
+                    outcome, lost = _outcome(ex, handle, task, attempt)
                     if outcome.ok:
-                        self.store.commit(task, outcome, paths)
+                        self.store.commit(task, outcome, self.layout, details)
                         self.failing.pop(task.key, None)
                         self.ran += 1
                         bar.update(1)
                         continue
+                    if lost and not alone:  # not charged: run it again, alone
+                        suspects.append((task, attempt))
+                        continue
                     self.store.record_failure(task, outcome)
                     if attempt < max_attempts:
-                        pending.append((task, attempt + 1))
+                        (suspects if lost else pending).append((task, attempt + 1))
                     else:
                         self.failing[task.key] = outcome.error
                     bar.set_postfix(failed=len(self.failing), refresh=False)
@@ -236,9 +336,7 @@ class _Loop:
 
 def _write_summary(store: ResultStore, tasks: list[RunTask]) -> pd.DataFrame:
     """Write summary.parquet/.csv and frontier.html for the sweep's current runs."""
-    summary = summarise(
-        store.load_runs([t.key for t in tasks], plan=[plan_entry(t) for t in tasks])
-    )
+    summary = summarise(store.load_runs([t.key for t in tasks]))
     if not summary.empty:
         atomic_write_table(store.out / "summary.parquet", summary)
         atomic_write_bytes(store.out / "summary.csv", summary.to_csv(index=False).encode())
@@ -247,10 +345,11 @@ def _write_summary(store: ResultStore, tasks: list[RunTask]) -> pd.DataFrame:
     return summary
 
 
-def _outcome(ex: Executor, handle: Any, task: RunTask, attempt: int) -> RunOutcome:
-    """The worker's outcome, or a failed one when the worker itself was lost."""
+def _outcome(ex: Executor, handle: Any, task: RunTask, attempt: int) -> tuple[RunOutcome, bool]:
+    """The worker's outcome, and whether the worker itself was lost (then the outcome is a
+    failed one made here)."""
     try:
-        return ex.result(handle)
+        return ex.result(handle), False
     except Exception as exc:  # noqa: BLE001 - a lost worker fails this attempt only
         error = " ".join(f"worker lost: {type(exc).__name__}: {exc}".split())[:500]
-        return RunOutcome(key=task.key, ok=False, error=error, attempt=attempt)
+        return RunOutcome(key=task.key, ok=False, error=error, attempt=attempt), True

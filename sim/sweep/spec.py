@@ -27,6 +27,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,6 +275,7 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, loader: Loader | None 
             nothing has run yet.
     """
     data, file, base_dir = _read(source)
+    _check_override_sets(data.get("overrides"), file)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
@@ -290,12 +293,128 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, loader: Loader | None 
         base = load(source_name, None)
     except scenario_error as exc:
         raise SweepError(file, "scenario", str(exc)) from None
+    _check_value_types(spec, file, base)
     spec = spec.model_copy(update={"policies": _policies(spec, file, base_dir)})
     cases = _build_cases(
         spec, file, lambda overrides: load(source_name, overrides) if overrides else base
     )
     seed = spec.seed if spec.seed is not None else int(getattr(base, "seed", 0))
     return Sweep(spec=spec, file=file, cases=cases, seed=seed)
+
+
+_SET_KEYS = ("label", "set")
+
+
+def _check_override_sets(sets: Any, file: str) -> None:
+    """Check the override sets written as ``{label: ..., set: {...}}`` (a mapping with a
+    ``label`` or ``set`` key) before the schema reads them, so that a typo in one is named
+    as such rather than read as a scenario path.
+
+    Raises:
+        SweepError: an unknown key, an empty label or set, or a label without a set.
+    """
+    if not isinstance(sets, list):
+        return  # the schema names what is wrong
+    for i, one in enumerate(sets):
+        if isinstance(one, Mapping) and not one:
+            reason = "the set is empty; give at least one dotted path and its value"
+            raise SweepError(file, f"overrides.{i}", reason)
+        if not isinstance(one, Mapping) or not set(one) & set(_SET_KEYS):
+            continue
+        unknown = [key for key in one if key not in _SET_KEYS]
+        if unknown:
+            reason = f"unknown key {unknown[0]!r} (allowed: {', '.join(_SET_KEYS)})"
+            raise SweepError(file, f"overrides.{i}", reason)
+        label = one.get("label")
+        if "label" in one and (not isinstance(label, str) or not label.strip()):
+            reason = "the label is empty; leave it out to label the set by its paths and values"
+            if label is not None and not isinstance(label, str):
+                reason = f"the label must be text, got {json.dumps(label, default=str)}"
+            raise SweepError(file, f"overrides.{i}.label", reason)
+        if "set" not in one:
+            raise SweepError(file, f"overrides.{i}.set", "required field is missing")
+        paths = one["set"]
+        if not isinstance(paths, Mapping):
+            reason = "expected a mapping of dotted path -> value"
+            raise SweepError(file, f"overrides.{i}.set", reason)
+        if not paths:
+            reason = "the set is empty; give at least one dotted path and its value"
+            raise SweepError(file, f"overrides.{i}.set", reason)
+
+
+_KINDS = {bool: "bool", int: "int", float: "float", str: "str"}
+_EXPECTED = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "text"}
+
+
+def _kind(annotation: Any) -> str | None:
+    """``bool``, ``int``, ``float`` or ``str`` for a field's type, None when it is another
+    (a section, a list, a choice of words) or a mix the schema itself must judge."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _kind(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        kinds = {_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
+        if kinds == {"int", "float"}:
+            return "float"
+        return kinds.pop() if len(kinds) == 1 else None
+    return _KINDS.get(annotation)
+
+
+def _value_kind(base: Any, path: str) -> str | None:
+    """The kind of value the setting at ``path`` of the ``base`` scenario takes: from the
+    schema's field type, else (inside a mapping, e.g. delivery-method shares) from the base
+    value; None when unknown (the schema judges the value)."""
+    node: Any = base
+    for i, part in enumerate(parts := path.split(".")):
+        last = i == len(parts) - 1
+        if isinstance(node, BaseModel):
+            field = type(node).model_fields.get(part)
+            if field is None:
+                return None
+            if last:
+                return _kind(field.annotation)
+            node = getattr(node, part)
+        elif isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return _KINDS.get(type(node))
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "int":  # 28.0 passes, as in a scenario file (`WholeNumber`)
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if kind == "float":
+        return isinstance(value, int | float)
+    return isinstance(value, str)
+
+
+def _check_value_types(spec: SweepSpec, file: str, base: Any) -> None:
+    """Refuse override values of the wrong type that the scenario schema would convert
+    silently (``true`` as 1.0 for a number, ``"30"`` for a whole number).
+
+    Raises:
+        SweepError: naming the grid or override-set field, the expected type and the value.
+    """
+    if not isinstance(base, BaseModel):
+        return  # an injected loader's scenario: the schema judges the values
+    fields = [
+        (f"grid.{path}", path, value) for path, values in spec.grid.items() for value in values
+    ]
+    for i, (name, one) in enumerate(spec.override_sets()):
+        prefix = f"overrides.{i}.set" if name else f"overrides.{i}"
+        fields += [(f"{prefix}.{path}", path, value) for path, value in one.items()]
+    for field, path, value in fields:
+        kind = _value_kind(base, path)
+        if kind is not None and value is not None and not _fits(value, kind):
+            got = json.dumps(value, default=str)
+            raise SweepError(file, field, f"expected {_EXPECTED[kind]}, got {got}")
 
 
 def _check_result_columns(spec: SweepSpec, file: str) -> None:
@@ -343,7 +462,7 @@ def _build_cases(spec: SweepSpec, file: str, load: Callable[[dict[str, Any]], An
     ] or [("", None, {})]
     label = labeller(spec.grid, grid_points, sets)
     cases: list[Case] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[dict[str, Any], str, dict[str, Any]]] = {}
     for point in grid_points:
         for set_field, name, one in sets:
             overrides = {**point, **one}
@@ -360,15 +479,46 @@ def _build_cases(spec: SweepSpec, file: str, load: Callable[[dict[str, Any]], An
             resolved = scenario.resolved()
             fingerprint = json.dumps(resolved, sort_keys=True, default=str)
             if fingerprint in seen:
-                raise SweepError(
-                    file,
-                    "grid" if spec.grid else "overrides",
-                    f"case {label(point, name, one)} gives the same scenario as case "
-                    f"{cases[seen[fingerprint]].label}",
-                )
-            seen[fingerprint] = len(cases)
+                raise _same_scenario(file, seen[fingerprint], (point, set_field, overrides))
+            seen[fingerprint] = (point, set_field, overrides)
             cases.append(Case(len(cases), overrides, resolved, label(point, name, one)))
     return cases
+
+
+def _same_scenario(
+    file: str,
+    earlier: tuple[dict[str, Any], str, dict[str, Any]],
+    later: tuple[dict[str, Any], str, dict[str, Any]],
+) -> SweepError:
+    """The error for two cases that give the same scenario; each case is ``(grid point,
+    override-set field, all its overrides)``. Names the later override set when the grid
+    point is the same, else the grid."""
+    point, set_field, overrides = earlier
+    later_point, later_set, later_overrides = later
+    if point == later_point and set_field != later_set:
+        where = f" at grid point {_settings(point)}" if point else ""
+        return SweepError(
+            file,
+            later_set.removesuffix(".set"),
+            f"gives the same scenario as {set_field.removesuffix('.set')}{where}; "
+            "remove one of them",
+        )
+    if set_field == later_set:  # the grid points alone make the difference
+        field, later_overrides, overrides = "grid", later_point, point
+    else:
+        field = later_set.removesuffix(".set") or "grid"
+    return SweepError(
+        file,
+        field,
+        f"case {_settings(later_overrides)} gives the same scenario as case "
+        f"{_settings(overrides)}; remove one of them",
+    )
+
+
+def _settings(overrides: Mapping[str, Any]) -> str:
+    """Every path and value, e.g. ``inventory.safety_stock_days=1`` (labels may leave out
+    the paths two cases share)."""
+    return ", ".join(f"{p}={json.dumps(v, default=str)}" for p, v in overrides.items()) or "base"
 
 
 def _known_policies() -> set[str] | None:

@@ -2,13 +2,16 @@
 
 Layout of ``OUT/``::
 
-    runs/part-<key>.parquet        one row per finished run: inputs and KPIs (the dataset)
+    runs/part-<key>.parquet        one row per finished run of the plan (the dataset;
+                                   one schema for every file, see `RowLayout`)
     details/<key>/<table>.parquet  per-run tables (orders, shipments, ...)
     failures/<key>.json            every failed attempt of a run: error and traceback
     manifest.json                  every planned run's key, inputs and status
     sweep.yaml                     the sweep file as given
-    summary.parquet, summary.csv   per case and policy: KPI means and 95% intervals
+    summary.parquet, summary.csv   per case and policy: KPI means and 95% half-widths
     frontier.html                  the Pareto frontier, interactive (plotly)
+    set_aside/runs, set_aside/details   finished runs not in the current plan
+    .lock                          held (flock) by the process writing the folder
 
 Every file is written to a temporary name and renamed into place (`os.replace` is atomic
 on POSIX and Windows), and a run's row is written last, after its details. So a killed
@@ -22,7 +25,9 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,11 +36,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.sweep.tasks import RunOutcome, RunTask
+from sim.sweep.tasks import SYNTHETIC, RunOutcome, RunTask
+
+try:  # POSIX; elsewhere two sweeps on one folder are not kept apart
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "ID_COLUMNS",
+    "OutFolderError",
     "ResultStore",
+    "RowLayout",
     "atomic_write_bytes",
     "atomic_write_table",
     "plan_entry",
@@ -44,6 +56,8 @@ __all__ = [
 #: Columns that identify a run in the results table, before the override columns.
 ID_COLUMNS = ["key", "sweep", "scenario", "case", "label", "policy", "replication", "seed", "days"]
 TMP_PREFIX = ".tmp-"
+#: Where rows of runs that are not in the current plan are kept, out of ``runs/``.
+SET_ASIDE = "set_aside"
 
 
 def _tmp_name(path: Path) -> Path:
@@ -70,14 +84,131 @@ def atomic_write_table(path: Path, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
-def _cell(value: Any) -> Any:
-    """Scalars stay as they are; lists and mappings become JSON text."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return json.dumps(value, sort_keys=True, default=str)
+#: Arrow types of the row columns that are not levers or KPIs (KPIs are float64).
+_FIXED_TYPES = {
+    "key": pa.string(),
+    "sweep": pa.string(),
+    "scenario": pa.string(),
+    "case": pa.int64(),
+    "label": pa.string(),
+    "policy": pa.string(),
+    "replication": pa.int64(),
+    "seed": pa.int64(),
+    "days": pa.int64(),
+    "overrides": pa.string(),
+    "elapsed_s": pa.float64(),
+    "attempts": pa.int64(),
+    "worker": pa.string(),
+    "code_version": pa.string(),
+    "finished_at": pa.string(),
+}
 
 
-_PLANNED = {"key", "case", "label", "overrides"}
+def _lever_type(values: Sequence[Any]) -> pa.DataType:
+    """One column type for a lever's values across the whole plan: bool, int64 when every
+    value is a whole number, float64 when every value is a number, else text."""
+    given = [v for v in values if v is not None]
+    if given and all(isinstance(v, bool) for v in given):
+        return pa.bool_()
+    numbers = [v for v in given if isinstance(v, int | float) and not isinstance(v, bool)]
+    if given and len(numbers) == len(given):
+        return pa.int64() if all(isinstance(v, int) for v in numbers) else pa.float64()
+    return pa.string()
+
+
+def _lever_cell(value: Any, kind: pa.DataType) -> Any:
+    """A lever value as its column stores it (text columns hold JSON for non-text)."""
+    if value is None:
+        return None
+    if pa.types.is_string(kind):
+        return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return float(value) if pa.types.is_floating(kind) else value
+
+
+@dataclass(frozen=True)
+class RowLayout:
+    """The columns of every row file of one sweep plan, so that all of them share one schema
+    (``pandas.read_parquet("OUT/runs")`` reads them as one table).
+
+    A row is: the id columns (`ID_COLUMNS`), one column per lever (every dotted path the
+    plan overrides, in the order they first appear; empty where a case keeps the base
+    value), ``overrides`` (the case's overrides as JSON text), then the outcome: KPIs
+    (float64) and bookkeeping (``elapsed_s`` [s], ``attempts``, ``worker``,
+    ``code_version``, ``finished_at``).
+
+    Attributes:
+        levers: Dotted path -> Arrow type, decided from the values of the whole plan.
+    """
+
+    levers: dict[str, pa.DataType]
+
+    @classmethod
+    def of(cls, tasks: Iterable[RunTask]) -> RowLayout:
+        """The layout of a plan's rows."""
+        values: dict[str, list[Any]] = {}
+        for task in tasks:
+            for path, value in task.overrides.items():
+                values.setdefault(path, []).append(value)
+        return cls({path: _lever_type(found) for path, found in values.items()})
+
+    def describe(self) -> dict[str, str]:
+        """Lever -> type name (kept in the manifest to tell when rows must be rewritten)."""
+        return {path: str(kind) for path, kind in self.levers.items()}
+
+    def table(self, task: RunTask, outcome: Mapping[str, Any]) -> pa.Table:
+        """The one-row table of ``task`` with ``outcome`` (KPIs and bookkeeping columns)."""
+        row: dict[str, Any] = {
+            "key": task.key,
+            "sweep": task.sweep,
+            "scenario": task.scenario_name,
+            "case": task.case,
+            "label": task.label,
+            "policy": task.policy,
+            "replication": task.replication,
+            "seed": task.seed,
+            "days": task.days,
+        }
+        for path, kind in self.levers.items():
+            row[path] = _lever_cell(task.overrides.get(path), kind)
+        row["overrides"] = json.dumps(task.overrides, sort_keys=True, default=str)
+        row.update({k: v for k, v in outcome.items() if k not in row})
+        types = {**_FIXED_TYPES, **self.levers}
+        schema = pa.schema([pa.field(name, types.get(name, pa.float64())) for name in row])
+        return pa.Table.from_pylist([row], schema=schema)
+
+
+def _outcome_columns(task: RunTask, outcome: RunOutcome) -> dict[str, Any]:
+    """The KPIs and bookkeeping of a finished run, as its row holds them."""
+    return {
+        **{k: float(v) for k, v in outcome.kpis.items()},
+        "elapsed_s": outcome.elapsed_s,
+        "attempts": outcome.attempt,
+        "worker": outcome.worker,
+        "code_version": task.code_version,
+        "finished_at": _now(),
+    }
+
+
+class OutFolderError(Exception):
+    """The output folder cannot take this sweep; ``str()`` is one line ``OUT: reason``.
+
+    Attributes:
+        out: The output folder.
+        reason: Why, and what to do.
+    """
+
+    def __init__(self, out: str | Path, reason: str) -> None:
+        self.out, self.reason = str(out), reason
+        super().__init__(f"{self.out}: {reason}")
+
+
+def describe_runner(runner: str | None) -> str:
+    """How a `runner_identity` reads in messages."""
+    if runner is None:
+        return "the simulation"
+    if runner == SYNTHETIC:
+        return "--runner synthetic"
+    return f"--runner {runner}"
 
 
 def plan_entry(task: RunTask) -> dict[str, Any]:
@@ -85,52 +216,100 @@ def plan_entry(task: RunTask) -> dict[str, Any]:
     return {"key": task.key, "case": task.case, "label": task.label, "overrides": task.overrides}
 
 
-def _as_planned(frame: pd.DataFrame, plan: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """`frame` with each planned run's case, label and override columns as `plan` has them."""
-    entries = {entry["key"]: entry for entry in plan}
-    rows = [entries.get(key) for key in frame["key"]]
-    if not entries or any(r is None or not r.keys() >= _PLANNED for r in rows):
-        return frame  # not every run is in the plan: leave the rows as committed
-    paths = list(dict.fromkeys(p for r in rows for p in r["overrides"]))
-    columns = pd.DataFrame([_override_columns(r["overrides"], paths) for r in rows])
-    frame["case"] = [r["case"] for r in rows]
-    frame["label"] = [r["label"] for r in rows]
-    for name in columns.columns:
-        frame[name] = columns[name].to_numpy()
-    return frame
-
-
-def _override_columns(overrides: Mapping[str, Any], paths: Iterable[str]) -> dict[str, Any]:
-    """A run's override columns: one per path (None where it keeps the base value) and
-    ``overrides``, all of them as JSON text."""
-    columns = {path: _cell(overrides.get(path)) for path in paths}
-    columns["overrides"] = json.dumps(overrides, sort_keys=True, default=str)
-    return columns
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class ResultStore:
-    """Reads and writes one sweep's output folder (single writer: the driver).
+    """Reads and writes one sweep's output folder (single writer: the driver, which holds
+    `lock` while it writes).
 
     Args:
-        out: The output folder; created if missing.
+        out: The output folder.
+        create: Create the folder and its subfolders when missing (False: only read).
     """
 
-    def __init__(self, out: str | Path) -> None:
+    def __init__(self, out: str | Path, *, create: bool = True) -> None:
         self.out = Path(out)
         self.runs_dir = self.out / "runs"
         self.details_dir = self.out / "details"
         self.failures_dir = self.out / "failures"
-        for folder in (self.runs_dir, self.details_dir, self.failures_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        self.aside_dir = self.out / SET_ASIDE
+        if create:
+            for folder in (self.runs_dir, self.details_dir, self.failures_dir):
+                folder.mkdir(parents=True, exist_ok=True)
 
     @property
     def scratch(self) -> Path:
         """A scratch folder for workers' spill files (ignored by git)."""
         return self.out / ".scratch"
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder for this process (an exclusive `fcntl.flock` on ``OUT/.lock``,
+        released when the process ends, however it ends).
+
+        Raises:
+            OutFolderError: another process holds it.
+        """
+        if fcntl is None:  # pragma: no cover - Windows
+            yield
+            return
+        with open(self.out / ".lock", "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                pid = fh.read().strip() or "?"
+                raise OutFolderError(
+                    self.out,
+                    f"another sweep is writing here (pid {pid}); wait for it to finish "
+                    "or use another --out",
+                ) from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def owner(self) -> tuple[str, str | None] | None:
+        """``(sweep name, runner identity)`` of the sweep whose results the folder holds
+        (from its manifest, else from a row), or None when it holds none. The runner is
+        ``"?"`` when the folder does not say (written before it was recorded)."""
+        manifest = self._read_json(self.out / "manifest.json")
+        if manifest and isinstance(manifest.get("sweep"), str):
+            return manifest["sweep"], manifest.get("runner", "?")
+        for path in (*self._row_files(self.runs_dir), *self._row_files(self.aside_dir)):
+            try:
+                name = pq.read_table(path, columns=["sweep"]).column(0)[0].as_py()
+            except (OSError, ValueError, KeyError, IndexError, pa.ArrowException):
+                continue
+            return str(name), "?"
+        return None
+
+    def check_owner(self, sweep: str, runner: str | None) -> None:
+        """Refuse a folder that holds another sweep's results, or results of another runner.
+
+        Raises:
+            OutFolderError: naming the sweep and runner the folder holds.
+        """
+        found = self.owner()
+        if found is None:
+            return
+        name, made_by = found
+        if name != sweep:
+            reason = f"holds sweep {name!r}, not {sweep!r}"
+        elif made_by not in ("?", runner):
+            reason = (
+                f"holds sweep {name!r} run with {describe_runner(made_by)}, "
+                f"not with {describe_runner(runner)}"
+            )
+        else:
+            return
+        raise OutFolderError(self.out, f"{reason}; use another --out or delete it")
 
     def clean_temporary(self) -> int:
         """Remove temporary files left by a killed writer; returns how many."""
@@ -145,48 +324,139 @@ class ResultStore:
         """Where the row of run ``key`` lives."""
         return self.runs_dir / f"part-{key}.parquet"
 
+    @staticmethod
+    def _row_files(folder: Path) -> list[Path]:
+        return [
+            p for p in sorted(folder.glob("part-*.parquet")) if not p.name.startswith(TMP_PREFIX)
+        ]
+
+    @staticmethod
+    def _key(path: Path) -> str:
+        return path.name[len("part-") : -len(".parquet")]
+
     def done_keys(self) -> set[str]:
-        """Keys of the runs whose row is committed."""
-        return {
-            p.name[len("part-") : -len(".parquet")]
-            for p in self.runs_dir.glob("part-*.parquet")
-            if not p.name.startswith(TMP_PREFIX)
-        }
+        """Keys of the runs whose row is committed in ``runs/``."""
+        return {self._key(p) for p in self._row_files(self.runs_dir)}
 
-    def row(self, task: RunTask, outcome: RunOutcome, paths: Iterable[str]) -> dict[str, Any]:
-        """The result row of a finished run: its inputs, KPIs and bookkeeping."""
-        row: dict[str, Any] = {
-            "key": task.key,
-            "sweep": task.sweep,
-            "scenario": task.scenario_name,
-            "case": task.case,
-            "label": task.label,
-            "policy": task.policy,
-            "replication": task.replication,
-            "seed": task.seed,
-            "days": task.days,
-        }
-        row.update(_override_columns(task.overrides, paths))
-        row.update({k: float(v) for k, v in outcome.kpis.items()})
-        row.update(
-            {
-                "elapsed_s": outcome.elapsed_s,
-                "attempts": outcome.attempt,
-                "worker": outcome.worker,
-                "code_version": task.code_version,
-                "finished_at": _now(),
-            }
-        )
-        return row
+    def code_versions(self, keys: Iterable[str]) -> set[str]:
+        """The code versions that made the runs ``keys`` (from their rows)."""
+        found = set()
+        for key in keys:
+            try:
+                table = pq.read_table(self.run_path(key), columns=["code_version"])
+            except (OSError, KeyError, pa.ArrowException):
+                continue
+            found.update(str(v) for v in table.column(0).to_pylist())
+        return found
 
-    def commit(self, task: RunTask, outcome: RunOutcome, paths: Iterable[str]) -> None:
-        """Write a finished run: details first, then its row (the commit marker)."""
+    def set_aside_keys(self) -> set[str]:
+        """Keys of the finished runs kept in ``set_aside/`` (not in the plan they last saw)."""
+        return {self._key(p) for p in self._row_files(self.aside_dir / "runs")}
+
+    def commit(
+        self, task: RunTask, outcome: RunOutcome, layout: RowLayout, details: Sequence[str] = ()
+    ) -> None:
+        """Write a finished run: details first, then its row (the commit marker).
+
+        Args:
+            task: The run.
+            outcome: Its successful outcome.
+            layout: The plan's row layout.
+            details: The detail tables the sweep asks for; those the runner did not return
+                are noted, so that `missing_details` does not ask for them again.
+        """
         for name, frame in outcome.details.items():
             atomic_write_table(self.details_dir / task.key / f"{name}.parquet", frame)
-        frame = pd.DataFrame([self.row(task, outcome, paths)])
-        if frame["days"].isna().all():
-            frame["days"] = frame["days"].astype("Int64")
-        atomic_write_table(self.run_path(task.key), frame)
+        absent = [n for n in details if n not in outcome.details]
+        if absent:  # asked for, but the runner has no such table: not to be asked again
+            atomic_write_bytes(self._absent_path(task.key), json.dumps(absent).encode())
+        self._write_row(task, layout.table(task, _outcome_columns(task, outcome)))
+
+    def _write_row(self, task: RunTask, table: pa.Table) -> None:
+        path = self.run_path(task.key)
+        tmp = _tmp_name(path)
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+
+    def _absent_path(self, key: str) -> Path:
+        return self.details_dir / key / "absent.json"
+
+    def missing_details(
+        self, tasks: Iterable[RunTask], details: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """Finished runs of ``tasks`` that lack one of the ``details`` tables (the sweep's
+        ``details`` grew since they ran): key -> the tables missing."""
+        done = self.done_keys()
+        missing = {}
+        for task in tasks:
+            if task.key not in done:
+                continue
+            lacking = [
+                name
+                for name in details
+                if not (self.details_dir / task.key / f"{name}.parquet").is_file()
+            ]
+            if lacking:
+                absent = self._read_json_list(self._absent_path(task.key))
+                lacking = [name for name in lacking if name not in absent]
+            if lacking:
+                missing[task.key] = lacking
+        return missing
+
+    def conform(self, tasks: list[RunTask], layout: RowLayout) -> tuple[int, int]:
+        """Make ``runs/`` hold exactly the finished runs of this plan, each row as the plan
+        has it (case number, label and lever columns in ``layout``'s schema).
+
+        A row of a run that is not in the plan (another code version, ``days`` or ``seed``,
+        or a case no longer in the grid) moves with its details to ``set_aside/``; a row
+        there that is in the plan again moves back. Rows are rewritten only when the plan
+        changed since the manifest was written.
+
+        Returns:
+            ``(set aside, taken back)`` numbers of runs.
+        """
+        planned = {task.key: task for task in tasks}
+        aside = 0
+        for key in self.done_keys() - planned.keys():
+            self._move(key, self.runs_dir, self.details_dir, self.aside_dir)
+            aside += 1
+        back = 0
+        for key in self.set_aside_keys() & planned.keys():
+            self._move(key, self.aside_dir / "runs", self.aside_dir / "details", self.out)
+            back += 1
+        manifest = self._read_json(self.out / "manifest.json") or {}
+        before = (
+            {r.get("key"): r for r in manifest.get("runs", []) if isinstance(r, dict)}
+            if manifest.get("row_layout") == layout.describe()
+            else {}
+        )
+        for key in sorted(self.done_keys()):
+            task = planned[key]
+            entry = before.get(key)
+            if entry and all(entry.get(k) == v for k, v in plan_entry(task).items()):
+                continue
+            old = pq.read_table(self.run_path(key)).to_pylist()[0]
+            names = list(old)
+            outcome = names[names.index("overrides") + 1 :] if "overrides" in names else []
+            self._write_row(task, layout.table(task, {name: old[name] for name in outcome}))
+        return aside, back
+
+    def _move(self, key: str, runs_from: Path, details_from: Path, to: Path) -> None:
+        """Move run ``key``'s row and details from one place to another: into ``to/runs`` and
+        ``to/details``; the row leaves first and arrives last (it marks the run done)."""
+        row = runs_from / f"part-{key}.parquet"
+        details = details_from / key
+        (to / "runs").mkdir(parents=True, exist_ok=True)
+        (to / "details").mkdir(parents=True, exist_ok=True)
+        leaving_runs = runs_from == self.runs_dir
+        if leaving_runs:
+            os.replace(row, to / "runs" / row.name)
+        if details.is_dir():
+            target = to / "details" / key
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(details, target)
+        if not leaving_runs:
+            os.replace(row, to / "runs" / row.name)
 
     def record_failure(self, task: RunTask, outcome: RunOutcome) -> int:
         """Append a failed attempt to ``failures/<key>.json``; returns attempts recorded."""
@@ -222,17 +492,8 @@ class ResultStore:
                 out[record["key"]] = record
         return out
 
-    def load_runs(
-        self, keys: Iterable[str] | None = None, *, plan: Sequence[Mapping[str, Any]] = ()
-    ) -> pd.DataFrame:
-        """The results table: one row per committed run (optionally only ``keys``).
-
-        Args:
-            keys: Runs to load; None = every committed run.
-            plan: The sweep's runs as it stands now (``key``, ``case``, ``label`` and
-                ``overrides`` each, as in the manifest): a run committed under an earlier,
-                smaller grid takes its current case number, label and override columns.
-        """
+    def load_runs(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
+        """The results table: one row per committed run (optionally only ``keys``)."""
         wanted = set(keys) if keys is not None else None
         done = self.done_keys()
         chosen = sorted(done if wanted is None else done & wanted)
@@ -240,8 +501,7 @@ class ResultStore:
             return pd.DataFrame(columns=ID_COLUMNS)
         tables = [pq.read_table(self.run_path(k)) for k in chosen]
         table = pa.concat_tables(tables, promote_options="permissive")
-        frame = _as_planned(table.to_pandas(), plan)
-        return frame.sort_values(["case", "policy", "replication"], ignore_index=True)
+        return table.to_pandas().sort_values(["case", "policy", "replication"], ignore_index=True)
 
     def load_details(self, key: str, name: str) -> pd.DataFrame:
         """One detail table of one run."""
@@ -287,8 +547,13 @@ class ResultStore:
         """Delete the scratch folder."""
         shutil.rmtree(self.scratch, ignore_errors=True)
 
+    @classmethod
+    def _read_json_list(cls, path: Path) -> list[Any]:
+        found = cls._read_json(path)
+        return found if isinstance(found, list) else []
+
     @staticmethod
-    def _read_json(path: Path) -> dict[str, Any] | None:
+    def _read_json(path: Path) -> Any:
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -28,6 +28,7 @@ from sim.sweep.spec import Sweep
 
 __all__ = [
     "RunOutcome",
+    "SYNTHETIC",
     "RunTask",
     "Runner",
     "code_version",
@@ -43,6 +44,8 @@ __all__ = [
 #: has ``.kpis`` (dict of floats) and DataFrame attributes named like the detail tables.
 Runner = Callable[..., Any]
 PACKAGE = "fulfil-workbench"
+#: `runner_identity` of ``--runner synthetic``.
+SYNTHETIC = "sim.sweep.synthetic:SyntheticRunner"
 CODE_VERSION_ENV = "FULFIL_CODE_VERSION"
 
 
@@ -268,7 +271,7 @@ def runner_identity(spec: str | Runner | None) -> str | None:
     else ``"module:name"`` (``"synthetic"`` is `sim.sweep.synthetic.SyntheticRunner`)."""
     if isinstance(spec, str):
         if spec == "synthetic":
-            return "sim.sweep.synthetic:SyntheticRunner"
+            return SYNTHETIC
         return None if resolve_runner(spec) is simulation_runner else spec
     if spec is None or spec is simulation_runner:
         return None
@@ -293,7 +296,7 @@ def resolve_runner(spec: str | Runner | None) -> Runner:
     if callable(spec):
         return spec
     if spec == "synthetic":
-        spec = "sim.sweep.synthetic:SyntheticRunner"
+        spec = SYNTHETIC
     module, _, attr = spec.partition(":")
     attr = attr or "runner"
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweep_helpers import cli_env, sweep_cli, write_sweep
+from sweep_helpers import ROOT, cli_env, sweep_cli, write_sweep
 
 from sim.sweep import run_sweep
 from sim.sweep.frontier import KPI_NAMES
@@ -167,3 +168,35 @@ def test_real_simulation_is_identical_across_executors(tmp_path: Path):
     assert frames["serial"]["orders"].gt(0).all()
     pd.testing.assert_frame_equal(frames["serial"], frames["process"])
     pd.testing.assert_frame_equal(frames["serial"], frames["dask"])
+
+
+def test_ctrl_c_with_a_local_cluster_prints_one_line(tmp_path: Path):
+    path = write_sweep(tmp_path)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sim.sweep", str(path), "--out", str(out)]
+    command += ["--executor", "dask", "--workers", "2", "--no-progress"]
+    command += ["--runner", "sweep_test_runners:busy"]  # 30 s a run, holding the GIL
+    started = tmp_path / "started"
+    proc = subprocess.Popen(
+        command,
+        env={**cli_env(), "SWEEP_TEST_STARTED": str(started)},
+        cwd=ROOT,
+        start_new_session=True,  # its own process group, as a terminal's job is
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not started.exists() and proc.poll() is None:
+            time.sleep(0.1)
+        assert started.exists(), "a run has started on the LocalCluster"
+        time.sleep(1.0)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        assert proc.wait(timeout=60) == 130
+        stderr = proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        proc.stderr.close()
+    assert stderr.strip() == f"interrupted; run the same command to finish the sweep in {out}"

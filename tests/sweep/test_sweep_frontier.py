@@ -11,7 +11,14 @@ import pandas as pd
 import pytest
 from sweep_helpers import write_sweep
 
-from sim.sweep import frontier_figure, load_sweep_results, pareto_mask, run_sweep, summarise
+from sim.sweep import (
+    frontier_figure,
+    load_sweep,
+    load_sweep_results,
+    pareto_mask,
+    run_sweep,
+    summarise,
+)
 
 OBJ = ["cost_per_order", "click_to_door_hours_p90", "stockout_rate"]
 
@@ -111,6 +118,8 @@ def test_load_sweep_results_reads_an_output_folder(tmp_path: Path):
     summary, frontier = load_sweep_results(out)
     pd.testing.assert_frame_equal(summary, report.summary)
     assert len(summary) == 8 and summary["reps"].eq(2).all()
+    sweep = load_sweep(write_sweep(tmp_path))
+    assert summary["seed"].eq(sweep.seed).all() and summary["days"].eq(2).all()
     assert frontier["on_frontier"].all()
     assert frontier["cost_per_order"].is_monotonic_increasing
     assert len(frontier) == summary["on_frontier"].sum() >= 1

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from sweep_helpers import ROOT, cli_env, sweep_cli, write_sweep
+from sweep_helpers import ROOT, alive, children, cli_env, command_line, sweep_cli, write_sweep
 
 from sim.sweep import expand, load_sweep, run_sweep
 from sim.sweep.store import ResultStore
@@ -133,19 +133,29 @@ def test_failing_runs_are_recorded_and_retried_while_others_complete(tmp_path: P
     assert all(len(ResultStore(out).failures()[k]["attempts"]) == 6 for k in cost_keys)
 
 
-def test_crashed_worker_fails_only_its_attempt(tmp_path: Path):
-    # One run of min_split kills its worker process once; the pool is rebuilt, the runs in
-    # flight on the broken pool are retried, and every run finishes.
-    path = write_sweep(tmp_path, grid={}, overrides=[], replications=1, max_retries=2)
-    runner = SyntheticRunner(crash={"min_split": 1}, state_dir=str(tmp_path / "state"))
-    report = run_sweep(
-        path, tmp_path / "out", runner=runner, executor="process", workers=2, progress=False
+def test_a_crashed_worker_charges_only_the_run_that_crashed_it(tmp_path: Path):
+    # Every run of min_split kills its worker process; a broken pool fails every run in
+    # flight. Those run again alone, uncharged; only min_split is charged, once per crash
+    # it causes alone. The closest runs (slow, so in flight at the crash) are never charged.
+    path = write_sweep(
+        tmp_path, grid={}, overrides=[], policies=["min_split", "closest"], max_retries=1
     )
-    assert (report.ran, report.failed) == (2, 0)
-    failures = ResultStore(tmp_path / "out").failures()
-    assert any(
-        "worker lost: BrokenProcessPool" in r["attempts"][0]["error"] for r in failures.values()
+    runner = SyntheticRunner(
+        sleep_s=1.0, crash={"min_split": 99}, state_dir=str(tmp_path / "state")
     )
+    out = tmp_path / "out"
+    report = run_sweep(path, out, runner=runner, executor="process", workers=2, progress=False)
+    tasks = expand(load_sweep(path), runner=runner)
+    crashing = {t.key for t in tasks if t.policy == "min_split"}
+    assert (report.ran, report.failed) == (2, 2) and set(report.failures) == crashing
+    runs = pd.read_parquet(out / "runs")
+    assert set(runs["policy"]) == {"closest"} and set(runs["attempts"]) == {1}
+    failures = ResultStore(out).failures()
+    assert set(failures) == crashing  # no record for the runs that were only in flight
+    for key in crashing:
+        attempts = failures[key]["attempts"]
+        assert [a["attempt"] for a in attempts] == [1, 2]
+        assert all(a["error"].startswith("worker lost: BrokenProcessPool") for a in attempts)
 
 
 def test_cli_exit_status_1_when_runs_keep_failing(tmp_path: Path):
@@ -161,8 +171,28 @@ def test_cli_exit_status_1_when_runs_keep_failing(tmp_path: Path):
     outcome = json.loads(proc.stdout)
     assert (outcome["skipped"], outcome["ran"], outcome["failed"]) == (2, 0, 2)
     proc = sweep_cli(*args, "--runner", "synthetic")
-    assert proc.returncode == 0, proc.stderr  # another model's results are never reused
-    assert "small: 4/4 runs done (ran 4, already done 0, failing 0)" in proc.stdout
+    assert proc.returncode == 2  # another model's folder is not mixed with this one's
+    assert "holds sweep 'small' run with --runner sweep_test_runners:broken" in proc.stderr
+
+
+def test_cli_when_every_run_fails_names_the_runs_and_no_missing_files(tmp_path: Path):
+    path = write_sweep(
+        tmp_path, grid={}, overrides=[], policies=["closest"], replications=2, max_retries=0
+    )
+    out = tmp_path / "out"
+    args = [str(path), "--out", str(out), "--executor", "serial", "--no-progress"]
+    proc = sweep_cli(*args, "--runner", "sweep_test_runners:broken")
+    assert proc.returncode == 1
+    assert f"results: {out}/runs" in proc.stdout
+    assert "summary:" not in proc.stdout and "frontier:" not in proc.stdout
+    assert not (out / "summary.csv").exists() and not (out / "frontier.html").exists()
+    failed = [line for line in proc.stderr.splitlines() if line.startswith("failed ")]
+    tasks = expand(load_sweep(path), runner="sweep_test_runners:broken")
+    assert sorted(failed) == sorted(
+        f"failed {t.key} (case 0 [base], policy closest, replication {t.replication}): "
+        "RuntimeError: synthetic failure"
+        for t in tasks
+    )
 
 
 def test_a_grown_grid_gives_the_tables_of_a_sweep_run_straight_through(tmp_path: Path):
@@ -180,44 +210,14 @@ def test_a_grown_grid_gives_the_tables_of_a_sweep_run_straight_through(tmp_path:
     )
     assert again.skipped > 0 and straight.skipped == 0
     ident = ["key", "case", "label", "overrides", "inventory.pos_sync_delay_minutes"]
-    rows = {
-        out: ResultStore(out).load_runs(
-            plan=json.loads((out / "manifest.json").read_text())["runs"]
-        )
+    rows = {  # the row files as they are, read as the docs say
+        out: pd.read_parquet(out / "runs").sort_values("key", ignore_index=True)
         for out in (grown_out, straight_out)
     }
     pd.testing.assert_frame_equal(rows[grown_out][ident], rows[straight_out][ident])
     pd.testing.assert_frame_equal(again.summary, straight.summary)
     summaries = [pd.read_csv(out / "summary.csv") for out in (grown_out, straight_out)]
     pd.testing.assert_frame_equal(*summaries)
-
-
-def _children(pid: int) -> set[int]:
-    """Processes whose parent is ``pid`` (from /proc)."""
-    found = set()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
-        except (OSError, ValueError):
-            continue
-        if fields.get("PPid", "").strip() == str(pid):
-            found.add(int(status.parent.name))
-    return found
-
-
-def _command(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/status").read_text().split("State:\t", 1)[1][0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def test_sigterm_stops_the_workers_at_once(tmp_path: Path):
@@ -233,7 +233,7 @@ def test_sigterm_stops_the_workers_at_once(tmp_path: Path):
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not workers:
-            workers = {p for p in _children(proc.pid) if "spawn_main" in _command(p)}
+            workers = {p for p in children(proc.pid) if "spawn_main" in command_line(p)}
             time.sleep(0.1)
         assert workers, "the process pool has started"
         time.sleep(3.0)  # the worker has imported everything and is inside a run
@@ -247,7 +247,37 @@ def test_sigterm_stops_the_workers_at_once(tmp_path: Path):
             proc.kill()
         proc.stderr.close()
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+    while time.monotonic() < deadline and any(alive(p) for p in workers):
         time.sleep(0.1)
-    assert not any(_alive(p) for p in workers), "no worker outlives the sweep"
+    assert not any(alive(p) for p in workers), "no worker outlives the sweep"
     assert not list((out / "runs").glob("part-*.parquet"))  # nothing half-done was committed
+
+
+def test_kill_9_of_the_driver_ends_the_pool_workers(tmp_path: Path):
+    path = write_sweep(tmp_path)
+    command = [sys.executable, "-m", "sim.sweep", str(path), "--out", str(tmp_path / "out")]
+    command += ["--executor", "process", "--workers", "2", "--no-progress"]
+    command += ["--runner", "sweep_test_runners:very_slow"]  # 30 s a run
+    proc = subprocess.Popen(
+        command, env=cli_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = {p for p in children(proc.pid) if "spawn_main" in command_line(p)}
+            time.sleep(0.1)
+        assert len(workers) == 2, "the process pool has started"
+        time.sleep(3.0)  # the workers have imported everything and are inside runs
+        proc.kill()  # SIGKILL to the driver alone: it cannot stop its pool
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 20  # well under the 30 s a run takes
+        while time.monotonic() < deadline and any(alive(p) for p in workers):
+            time.sleep(0.1)
+        assert not any(alive(p) for p in workers), "no worker outlives the driver"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in workers:  # do not leave orphans behind when the test fails
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

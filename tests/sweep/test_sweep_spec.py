@@ -63,7 +63,7 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
             "grid.network.store_defaults.daily_order_limit",
             "greater than or equal to 0",
         ),
-        ({"grid": {"horizon_days": ["soon"]}}, "grid.horizon_days", "integer"),
+        ({"grid": {"horizon_days": ["soon"]}}, "grid.horizon_days", 'a whole number, got "soon"'),
         (
             {
                 "overrides": [
@@ -121,7 +121,47 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
         (
             {"grid": {"network.store_defaults.daily_order_limit": [60, 60]}},
             "grid",
-            "same scenario as case",
+            "case network.store_defaults.daily_order_limit=60 gives the same scenario as case "
+            "network.store_defaults.daily_order_limit=60; remove one of them",
+        ),
+        (  # two identical override sets: the second one is named
+            {"overrides": [{"inventory.safety_stock_days": 2.0}] * 2},
+            "overrides.1",
+            "gives the same scenario as overrides.0 at grid point "
+            "network.store_defaults.daily_order_limit=20; remove one of them",
+        ),
+        (  # a typo in an override set's keys is not read as a scenario path
+            {"overrides": [{"label": "a", "sett": {"inventory.safety_stock_days": 1.0}}]},
+            "overrides.0",
+            "unknown key 'sett' (allowed: label, set)",
+        ),
+        (
+            {"overrides": [{"label": "", "set": {"inventory.safety_stock_days": 1.0}}]},
+            "overrides.0.label",
+            "the label is empty",
+        ),
+        ({"overrides": [{"label": "a", "set": {}}]}, "overrides.0.set", "the set is empty"),
+        ({"overrides": [{"label": "a"}]}, "overrides.0.set", "required field is missing"),
+        ({"overrides": [{}]}, "overrides.0", "the set is empty"),
+        (  # values the schema would convert silently
+            {"grid": {"inventory.safety_stock_days": [True, 2]}},
+            "grid.inventory.safety_stock_days",
+            "expected a number, got true",
+        ),
+        (
+            {"grid": {"network.store_defaults.daily_order_limit": ["30", 60]}},
+            "grid.network.store_defaults.daily_order_limit",
+            'expected a whole number, got "30"',
+        ),
+        (
+            {"overrides": [{"label": "x", "set": {"inventory.pos_sync_delay_minutes": "5"}}]},
+            "overrides.0.set.inventory.pos_sync_delay_minutes",
+            'expected a number, got "5"',
+        ),
+        (  # inside a mapping the base value's type decides
+            {"overrides": [{"demand.channels.web.methods.bopis": False}]},
+            "overrides.0.demand.channels.web.methods.bopis",
+            "expected a number, got false",
         ),
     ],
 )
@@ -129,6 +169,16 @@ def test_invalid_sweep_is_one_line_naming_field_and_reason(tmp_path, changes, fi
     error = _error(tmp_path, **changes)
     assert error.field == field
     assert reason in error.reason
+
+
+def test_whole_numbers_pass_for_number_levers_and_28_0_for_whole_number_levers(tmp_path):
+    grid = {
+        "inventory.safety_stock_days": [0, 0.5],
+        "network.store_defaults.daily_order_limit": [30.0],
+    }
+    sweep = load_sweep(write_sweep(tmp_path, grid=grid, overrides=[]))
+    assert [c.scenario["inventory"]["safety_stock_days"] for c in sweep.cases] == [0.0, 0.5]
+    assert sweep.cases[0].scenario["network"]["store_defaults"]["daily_order_limit"] == 30
 
 
 def test_a_rules_file_policy_is_parsed_before_anything_runs(tmp_path: Path):
