@@ -531,42 +531,44 @@ def _known_policies() -> set[str] | None:
 
 
 def _policies(spec: SweepSpec, file: str, base_dir: Path) -> list[str]:
-    """Policy names checked against the registry; rule files parsed (as `sim.run` will) and
-    resolved to absolute paths.
+    """Policy names checked against the registry; rules files ``FILE[:NAME]`` loaded (as
+    `sim.run` will) with ``FILE`` resolved from the sweep file's folder to an absolute
+    path; Python ``module:NAME`` policies imported (`sim.policy_modules`).
 
     Raises:
-        SweepError: an unknown name, or a rules file that is missing or invalid.
+        SweepError: an unknown name, a rules file that is missing or invalid (or holds
+            several policies and no ``:NAME`` picks one), or a module that does not import
+            or registers no such policy.
     """
+    from engine.errors import RoutingError, RuleError
+    from engine.routing.rules import load_policy_spec, policy_file_spec
+    from sim.policy_modules import import_policy, module_spec
+
     known = _known_policies()
     out = []
     for i, policy in enumerate(spec.policies):
-        if policy.endswith((".yaml", ".yml")):
-            path = (base_dir / policy).resolve()
+        where = f"policies.{i}"
+        rules = policy_file_spec(policy)
+        if rules is not None:
+            path = (base_dir / rules[0]).resolve()
             if not path.is_file():
-                raise SweepError(file, f"policies.{i}", f"policy file {policy!r} not found")
-            problem = _rules_problem(path)
-            if problem:
-                raise SweepError(file, f"policies.{i}", f"policy file {policy!r}: {problem}")
-            out.append(str(path))
+                raise SweepError(file, where, f"policy file {rules[0]!r} not found")
+            resolved = str(path) if rules[1] is None else f"{path}:{rules[1]}"
+            try:
+                load_policy_spec(resolved)
+            except RuleError as exc:
+                problem = str(exc).removeprefix(f"{path}: ")
+                raise SweepError(file, where, f"policy file {policy!r}: {problem}") from None
+            out.append(resolved)
+        elif module_spec(policy):
+            try:
+                import_policy(policy)
+            except RoutingError as exc:
+                raise SweepError(file, where, str(exc)) from None
+            out.append(policy)
         elif known is not None and policy not in known:
             names = ", ".join(sorted(known))
-            raise SweepError(
-                file, f"policies.{i}", f"unknown policy {policy!r} (available: {names})"
-            )
+            raise SweepError(file, where, f"unknown policy {policy!r} (available: {names})")
         else:
             out.append(policy)
     return out
-
-
-def _rules_problem(path: Path) -> str | None:
-    """Why the rules file at ``path`` cannot be loaded, or None when it parses."""
-    try:
-        from engine.errors import RuleError
-        from engine.routing.rules import load_policy_file
-    except ImportError:  # pragma: no cover - the engine is part of the package
-        return None
-    try:
-        load_policy_file(path, register=False)
-    except RuleError as exc:
-        return str(exc).removeprefix(f"{path}: ")
-    return None

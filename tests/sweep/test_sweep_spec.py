@@ -193,6 +193,26 @@ def test_a_rules_file_policy_is_parsed_before_anything_runs(tmp_path: Path):
     assert sweep.spec.policies == ["closest", str(rules)]
 
 
+def test_a_policy_of_a_rules_file_or_a_module_is_named_as_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    two = "policies:\n  - {name: a, sort: [cost]}\n  - {name: b, sort: [distance]}\n"
+    (tmp_path / "two.yaml").write_text(two, encoding="utf-8")
+    sweep = load_sweep(write_sweep(tmp_path, policies=["two.yaml:b"]))
+    assert sweep.spec.policies == [f"{tmp_path / 'two.yaml'}:b"]  # from the sweep's folder
+    error = _error(tmp_path, policies=["closest", "two.yaml"])
+    assert error.field == "policies.1" and "holds 2 policies (a, b)" in error.reason
+    assert "no policy 'c'" in _error(tmp_path, policies=["two.yaml:c"]).reason
+    module = "from engine.routing import get_policy, register_policy\n"
+    module += "register_policy('sweep_mine', lambda **kw: get_policy('cost', **kw), replace=True)\n"
+    (tmp_path / "sweep_policies.py").write_text(module, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    sweep = load_sweep(write_sweep(tmp_path, policies=["sweep_policies:sweep_mine"]))
+    assert sweep.spec.policies == ["sweep_policies:sweep_mine"]
+    error = _error(tmp_path, policies=["sweep_policies:nope"])
+    assert "registered no policy 'nope'" in error.reason
+
+
 def test_invalid_yaml_and_missing_file(tmp_path: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: [unclosed\n", encoding="utf-8")
