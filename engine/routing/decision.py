@@ -157,6 +157,7 @@ class Decision:
     _steps: tuple[np.ndarray, list] | None = field(default=None, repr=False, compare=False)
     _ranking: Ranking | None = field(default=None, repr=False, compare=False)
     _distance: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _fillable: np.ndarray | None = field(default=None, repr=False, compare=False)
     _edits: int = field(default=-1, repr=False, compare=False)  # order edits when routed
 
     @property
@@ -189,7 +190,10 @@ class Decision:
             One dict per location in network order: `location` (id), `excluded` (an
             `Exclusion` name, or None for a candidate), `rank` (0 = most preferred candidate,
             None when excluded), `score` (the policy's primary sort key for candidates,
-            e.g. miles or USD; None when excluded), `distance_miles` and `chosen` (bool).
+            e.g. miles or USD; None when excluded), `distance_miles`, `fillable_units`
+            (units of the order its ATS on the order's channel covered when routed, so a
+            top-ranked candidate not chosen shows it could not fill the order alone; None
+            when not known) and `chosen` (bool).
 
         Raises:
             RoutingError: If the router was told not to keep reasons
@@ -208,7 +212,7 @@ class Decision:
             ranked = self._ranking.ranked()
             rank[ranked] = np.arange(ranked.size)
             score[ranked] = self._ranking.score()
-        dist = self._distance
+        dist, fill = self._distance, self._fillable
         chosen = {a.location for a in self.allocations}
         out = []
         for i, loc in enumerate(self._location_ids):
@@ -220,6 +224,7 @@ class Decision:
                     "rank": None if r < 0 else r,
                     "score": None if r < 0 or np.isnan(score[i]) else float(score[i]),
                     "distance_miles": float(dist[i]),
+                    "fillable_units": None if fill is None else int(fill[i]),
                     "chosen": loc in chosen,
                 }
             )

@@ -256,10 +256,9 @@ class Router:
             packages, short = [], ctx.qty.tolist()
         skus = ctx.skus
         unfulfillable = tuple((skus[j], q) for j, q in enumerate(short) if q)
-        steps, ranking, distance = self._reason_data(ctx, plan)
         return self._decision_of(
             order, at, ts, policy, skus, packages, ctx.dist, ctx.ships, open_mask,
-            unfulfillable + unknown, plan.notes, (steps, ranking, distance),
+            unfulfillable + unknown, plan.notes, self._reason_data(ctx, plan),
         )  # fmt: skip
 
     def _decision_of(
@@ -275,7 +274,7 @@ class Router:
         open_mask: np.ndarray,
         unfulfillable: tuple[tuple[str, int], ...],
         notes: tuple[str, ...] = (),
-        reasons: tuple = (None, None, None),
+        reasons: tuple = (None, None, None, None),
     ) -> Decision:
         """The `Decision` of `packages` (location row, units per SKU of `skus`): allocations,
         carrier cost (when `ships`) at the miles in `dist`, handling, ship-by and promise."""
@@ -299,19 +298,20 @@ class Router:
             ship_by.append(datetime.fromtimestamp(start, tz=UTC))
             latest = max(latest, arrive)
         n_routed = sum(1 for h in order.history if h[1] is OrderStatus.ROUTED)
-        steps, ranking, distance = reasons
+        steps, ranking, distance, fillable = reasons
         return Decision(
             f"{order.id}-D{n_routed + 1}", order.id, policy, at, tuple(allocations),
             unfulfillable, shipping + handling, shipping, handling,
             datetime.fromtimestamp(latest, tz=UTC) if allocations else None, tuple(ship_by),
             notes, _location_ids=self._ids, _steps=steps, _ranking=ranking, _distance=distance,
-            _edits=len(order.edits),
+            _fillable=fillable, _edits=len(order.edits),
         )  # fmt: skip
 
     def _reason_data(self, ctx: RoutingContext, plan: Plan) -> tuple:
         if not self.settings.keep_reasons:
-            return None, None, None
-        return (ctx.base_codes, ctx.steps), plan.ranking, ctx.dist
+            return None, None, None, None
+        fillable = np.minimum(ctx.ats_t, ctx.qty[:, None]).sum(axis=0)  # (L,) [units]
+        return (ctx.base_codes, ctx.steps), plan.ranking, ctx.dist, fillable
 
     # ------------------------------------------------------------------ state changes
 

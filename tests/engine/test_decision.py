@@ -29,6 +29,7 @@ def test_reasons_explain_every_excluded_location():
         "rank": 0,
         "score": r["DC2"]["distance_miles"],
         "distance_miles": r["DC2"]["distance_miles"],
+        "fillable_units": 1,
         "chosen": True,
     }
     assert 264 < r["DC2"]["distance_miles"] < 265

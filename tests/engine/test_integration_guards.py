@@ -180,3 +180,13 @@ def test_an_order_line_too_large_for_routing_is_a_value_error():
     ):
         OrderLine("A", 2**63)
     assert OrderLine("A", 2**31 - 1).quantity == 2**31 - 1
+
+
+def test_reasons_say_how_much_of_the_order_each_location_could_fill():
+    router, _, _ = world({("ST1", "A"): 1, ("DC1", "A"): 5}, policy="min_split")
+    d = router.route(order(("A", 3)), OPEN)
+    by_loc = {r["location"]: r for r in d.reasons()}
+    assert by_loc["ST1"]["rank"] == 0 and not by_loc["ST1"]["chosen"]
+    assert by_loc["ST1"]["fillable_units"] == 1  # why the nearest store was passed over
+    assert by_loc["DC1"]["fillable_units"] == 3 and by_loc["DC1"]["chosen"]
+    assert by_loc["DC2"]["fillable_units"] == 0
