@@ -128,7 +128,7 @@ def place_many(
             if (
                 batch is not None
                 and order.id not in batch.ids
-                and _fast(router, order, keys is not None)
+                and _fast(router, order, keys is not None, at)
             ):
                 choice = batch.choose(keys, order)
                 if choice is not None:
@@ -148,9 +148,10 @@ def place_many(
     return decisions
 
 
-def _fast(router: Router, order: Order, ship: bool) -> bool:
-    """Can this order take the short cut: first placement, known SKUs, and shipped (when
-    `ship`, the policy allows it) or picked up at its own store (no substitution)?"""
+def _fast(router: Router, order: Order, ship: bool, at: datetime) -> bool:
+    """Can this order take the short cut: first placement, known SKUs, not created after
+    `at`, and shipped (when `ship`, the policy allows it) or picked up at its own store (no
+    substitution)? Any other order goes through `Router.commit`, which checks it."""
     ledger = router.ledger
     method = order.method
     return (
@@ -163,6 +164,7 @@ def _fast(router: Router, order: Order, ship: bool) -> bool:
             )
         )
         and order.status is OrderStatus.CREATED  # never routed: its decision is "<id>-D1"
+        and order.created_at <= at
         and not ledger.knows(f"{order.id}-D1")
         and bool(order.lines)
         and all(line.sku in ledger.sku_index for line in order.lines)

@@ -353,9 +353,11 @@ class Router:
                 order's last edit, its id is already in the ledger for another order object
                 (two orders with one id), another decision of the same id is committed (two
                 `route` calls before a commit), its reservation no longer fits the ledger
-                (ATS changed since `route`), or `at` is naive.
+                (ATS changed since `route`), or `at` is naive or before the order's last
+                event.
         """
         check_aware(order.id, at, RoutingError)
+        _check_not_before(order, at)
         did = decision.decision_id
         if decision.order_id != order.id:
             raise RoutingError(f"decision {did!r} is not for order {order.id!r}")
@@ -465,9 +467,11 @@ class Router:
 
         Raises:
             InvalidTransition: If the order is past release (picked, shipped, ...) or closed.
-            RoutingError: If `at` is not an aware datetime (nothing changes).
+            RoutingError: If `at` is not an aware datetime or is before the order's last
+                event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
+        _check_not_before(order, at)
         if order.status is OrderStatus.RELEASED:
             order.transition(OrderStatus.REJECTED, at, "reroute")
         if order.status not in _PRE_RELEASE:
@@ -493,14 +497,15 @@ class Router:
                 closed in the ledger behind the router's back (e.g. `Ledger.fulfil` before
                 release), it was edited since it was routed (`Order.needs_reroute`: call
                 `reroute` first, so that the locations do not pick the quantities or
-                address of before the edit), or `at` is not an aware datetime (nothing
-                changes).
+                address of before the edit), or `at` is not an aware datetime or is
+                before the order's last event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
         if order.status is not OrderStatus.ROUTED:
             raise InvalidTransition(
                 f"order {order.id!r}: cannot release in status {order.status.value}"
             )
+        _check_not_before(order, at)
         decision = self._decisions.get(order.id)
         if decision is None or decision.decision_id != order.decision_id:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
@@ -524,9 +529,11 @@ class Router:
 
         Raises:
             InvalidTransition: If the order can no longer be cancelled (nothing changes).
-            RoutingError: If `at` is not an aware datetime (nothing changes).
+            RoutingError: If `at` is not an aware datetime or is before the order's last
+                event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
+        _check_not_before(order, at)
         if not order.can_transition(OrderStatus.CANCELLED):
             raise InvalidTransition(
                 f"order {order.id!r}: cannot go from {order.status.value} to cancelled"
@@ -534,6 +541,16 @@ class Router:
         self._drop(order, at, "cancel")
         order.cancel(at, reason)
         self._excluded.pop(order.id, None)
+
+
+def _check_not_before(order: Order, at: datetime) -> None:
+    """RoutingError unless `at` is at or after the order's last event (its history)."""
+    last = order.history[-1][0]
+    if at < last:
+        raise RoutingError(
+            f"order {order.id!r}: time {at.isoformat()} is before its last event at "
+            f"{last.isoformat()}"
+        )
 
 
 def _configure_ledger(ledger: Ledger, network: Network, rows: np.ndarray) -> None:

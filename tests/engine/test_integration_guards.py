@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -190,3 +190,19 @@ def test_reasons_say_how_much_of_the_order_each_location_could_fill():
     assert by_loc["ST1"]["fillable_units"] == 1  # why the nearest store was passed over
     assert by_loc["DC1"]["fillable_units"] == 3 and by_loc["DC1"]["chosen"]
     assert by_loc["DC2"]["fillable_units"] == 0
+
+
+def test_an_order_history_never_goes_back_in_time():
+    router, ledger, _ = world({("DC1", "A"): 5})
+    o = order(("A", 1))  # created at OPEN
+    earlier = OPEN - timedelta(hours=1)
+    with pytest.raises(RoutingError, match="is before its last event"):
+        router.place(o, earlier)
+    with pytest.raises(RoutingError, match="is before its last event"):
+        router.place_many([o], earlier)
+    assert o.status is OrderStatus.CREATED and ledger.reserved.sum() == 0
+    router.place(o, OPEN + timedelta(hours=1))
+    for call in (router.release, router.cancel, router.reroute):
+        with pytest.raises(RoutingError, match="is before its last event"):
+            call(o, OPEN)
+    assert o.status is OrderStatus.ROUTED and ledger.reserved.sum() == 1
