@@ -31,7 +31,12 @@ __all__ = [
 
 
 class Exclusion(IntEnum):
-    """Why a location was not a candidate for an order (stored as int8 per location)."""
+    """Why a location was not a candidate for an order (stored as int8 per location).
+
+    ``NO_STOCK`` means no ATS of any ordered SKU on the order's channel: units may still be
+    on hand there, held back by reservations, safety stock, a channel buffer or a store's
+    online threshold (`Ledger.ats`).
+    """
 
     OK = 0
     NO_CAPABILITY = 1
