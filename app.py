@@ -189,7 +189,6 @@ def available_policies() -> dict[str, str]:
             described[name] = str(getattr(get_policy(name), "description", "") or "")
         except Exception:  # a policy that needs parameters still gets offered
             described[name] = ""
-    described.update(wb.rules_policies(SCENARIO_DIR / "policies"))
     return described or dict.fromkeys(FALLBACK_POLICIES, "")
 
 
@@ -425,7 +424,8 @@ def levers_ui(data: dict[str, Any], box: Any) -> dict[str, Any]:
 def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
     """Policies, baseline, replications, seed and the Run button, drawn in ``box``."""
     box.subheader("Comparison")
-    described = available_policies()
+    # rules files are read on every page run: a new or edited file shows at once
+    described = available_policies() | wb.rules_policies(SCENARIO_DIR / "policies")
     names = list(described)
     preferred = [p for p in wb.DEFAULT_POLICIES if p in names] or names[:3]
     notes = "\n".join(f"- **{n}**: {d}" if d else f"- **{n}**" for n, d in described.items())

@@ -386,8 +386,10 @@ class Order:
         self._check_editable("edit quantity")
         check_aware(self.id, at)
         line = self.line(line_id)
-        if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
-            raise ValueError(f"order {self.id!r}: quantity must be > 0, got {qty!r}")
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 < qty <= MAX_LINE_UNITS:
+            raise ValueError(
+                f"order {self.id!r}: quantity must be in 1..{MAX_LINE_UNITS:,}, got {qty!r}"
+            )
         done = self.fulfilled.get(line_id, 0)
         if qty < done:
             raise ValueError(

@@ -87,7 +87,7 @@ class StockBook:
         max_units: Largest quantity a cell, a movement, a buffer or a threshold may hold: a
             quarter of the dtype's maximum (536,870,911 for int32), so that ATS, which
             subtracts reserved, safety stock, buffer and threshold from on hand, never
-            wraps around. [units]
+            wraps around, and at most 2,147,483,647 (the audit log's int32). [units]
     """
 
     def __init__(
@@ -100,7 +100,9 @@ class StockBook:
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "i":
             raise LedgerError(f"dtype must be a signed integer type, got {self.dtype}")
-        self.max_units = int(np.iinfo(self.dtype).max) // 4
+        # a quarter of the dtype (ATS subtracts four terms), and int32 at most: the audit
+        # log keeps quantities as int32
+        self.max_units = min(int(np.iinfo(self.dtype).max) // 4, int(np.iinfo(np.int32).max))
         self._max = self.max_units
         self.loc_index = {loc: i for i, loc in enumerate(self.location_ids)}
         self.sku_index = {sku: i for i, sku in enumerate(self.skus)}

@@ -201,9 +201,22 @@ def load_scenario_file(file: str) -> Any:
     except ScenarioError:
         if _rules_file(file):
             raise UsageError(
-                file, "", f"is a policy rules file, not a scenario; use it as --policy {file}"
+                file, "", f"is a policy rules file, not a scenario; use it as --policy {_use(file)}"
             ) from None
         raise
+
+
+def _use(file: str) -> str:
+    """How `--policy` names the rules file `file`: ``FILE``, or ``FILE:NAME`` of its first
+    policy when it holds several (or just ``FILE`` when it does not load)."""
+    from engine.errors import RuleError
+    from engine.routing.rules import load_policy_file
+
+    try:
+        names = [p.name for p in load_policy_file(file, register=False)]
+    except RuleError:
+        return file
+    return file if len(names) == 1 else f"{file}:{names[0]}"
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -218,8 +231,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         from engine.routing.rules import load_policy_file
 
         names = [p.name for p in load_policy_file(args.file, register=False)]
-        use = args.file if len(names) == 1 else f"{args.file}:{names[0]}"
-        print(f"{args.file}: ok (policy rules: {', '.join(names)}; use it as --policy {use})")
+        print(
+            f"{args.file}: ok (policy rules: {', '.join(names)}; use it as --policy {_use(args.file)})"
+        )
         return 0
     _warn_idle(args.file, scenario)
     n_locations = len(scenario.network.location_ids())

@@ -49,10 +49,12 @@ class Router:
         settings: Routing settings.
 
     The network is the source of the ledger's store flags and online thresholds: the router
-    sets them on the ledger's rows of the network's locations (`Ledger.configure_locations`).
+    sets them on the ledger's rows of the network's locations (`Ledger.configure_locations`)
+    when the ledger has none yet, and refuses a ledger that holds others.
 
     Raises:
-        RoutingError: Unknown policy name, a network location missing from the ledger, or
+        RoutingError: Unknown policy name, a network location missing from the ledger, a
+            ledger whose store flags or thresholds differ from the network's, or
             `settings.demand_rate` not one rate per ledger SKU.
     """
 
@@ -554,9 +556,26 @@ def _check_not_before(order: Order, at: datetime) -> None:
 
 
 def _configure_ledger(ledger: Ledger, network: Network, rows: np.ndarray) -> None:
-    """Give the ledger rows of the network's locations their store flags and thresholds."""
-    thr = np.array(ledger.online_threshold, dtype=np.int64)
-    store = np.array(ledger.is_store)
-    thr[rows], store[rows] = network.online_threshold, network.is_store
-    if (thr != ledger.online_threshold).any() or (store != ledger.is_store).any():
-        ledger.configure_locations(online_threshold=thr, is_store=store)
+    """Give the ledger rows of the network's locations their store flags and thresholds.
+
+    A ledger still at its defaults (no stores, no thresholds) takes the network's; one set
+    otherwise (by `Ledger.configure_locations` or another router's network) must agree.
+
+    Raises:
+        RoutingError: The ledger's rows hold other store flags or thresholds.
+    """
+    thr, store = network.online_threshold, network.is_store
+    old_thr, old_store = ledger.online_threshold[rows], ledger.is_store[rows]
+    if (old_thr == thr).all() and (old_store == store).all():
+        return
+    if ledger.online_threshold.any() or ledger.is_store.any():
+        bad = [x.id for x, a, b, c, d in zip(network.locations, old_thr, thr, old_store, store,
+                                             strict=True) if a != b or c != d]  # fmt: skip
+        raise RoutingError(
+            f"router: the ledger's store flags or online thresholds differ from the network's "
+            f"locations at {bad[:5]}; set them on the Locations (the router passes them on)"
+        )
+    new_thr = np.array(ledger.online_threshold, dtype=np.int64)
+    new_store = np.array(ledger.is_store)
+    new_thr[rows], new_store[rows] = thr, store
+    ledger.configure_locations(online_threshold=new_thr, is_store=new_store)

@@ -184,6 +184,8 @@ def load_policy_file(path: str | Path, register: bool = True) -> list[RulePolicy
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleError(f"{path}: cannot read rule file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
         doc = yaml.safe_load(text)
     except RecursionError:

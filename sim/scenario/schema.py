@@ -61,6 +61,8 @@ MAX_HORIZON_DAYS = 366
 """Longest horizon: a year (orders are generated up front, so memory grows with it)."""
 MAX_SEED = 2**53 - 1
 """Largest seed: integers up to here are exact in JSON and in the browser (the app's URL)."""
+MAX_UNITS = 536_870_911
+"""Largest stock quantity a ledger cell holds (`engine.Ledger.max_units` for int32). [units]"""
 
 
 class LocationSpec(StrictModel):
@@ -98,7 +100,7 @@ class LocationSpec(StrictModel):
     pack_minutes: float | None = Field(default=None, ge=0)
     capabilities: list[Capability] | None = None
     daily_order_limit: int | None = Field(default=None, ge=0)
-    online_threshold: int | None = Field(default=None, ge=0)
+    online_threshold: int | None = Field(default=None, ge=0, le=MAX_UNITS)
     handling_cost_per_order: float | None = Field(default=None, ge=0)
     handling_cost_per_unit: float | None = Field(default=None, ge=0)
     hours: HoursSpec | None = None
@@ -169,7 +171,7 @@ class StoreDefaults(StrictModel):
     pickup: bool = True
     returns: bool = True
     daily_order_limit: int | None = Field(default=60, ge=0)
-    online_threshold: int = Field(default=2, ge=0)
+    online_threshold: int = Field(default=2, ge=0, le=MAX_UNITS)
     handling_cost_per_order: float = Field(default=3.0, ge=0)
     handling_cost_per_unit: float = Field(default=0.5, ge=0)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import EngineError
+from engine.errors import RuleError
 from engine.routing.rules import policy_file_spec
 from sim.scenario import ScenarioError
 from sim.sweep.store import atomic_write_bytes
@@ -36,10 +36,13 @@ def golden_dir() -> Path:
     return Path(os.environ.get("FULFIL_GOLDEN_DIR") or GOLDEN_DIR)
 
 
-def golden_path(name: str | Path) -> Path:
-    """A golden file from a name (``default_closest``, in `golden_dir`) or a ``.json`` path."""
+def golden_path(name: str | Path, folder: str | Path | None = None) -> Path:
+    """A golden file from a name (``default_closest``, in `folder`, default `golden_dir`) or
+    a ``.json`` path."""
     path = Path(name)
-    return path if path.suffix == ".json" else golden_dir() / f"{name}.json"
+    if path.suffix == ".json":
+        return path
+    return Path(folder if folder is not None else golden_dir()) / f"{name}.json"
 
 
 def _from(base: Path, source: str) -> str:
@@ -156,15 +159,27 @@ def update_golden(name: str | Path, *, runner: Runner | None = None, **case: Any
     return path
 
 
-def _names(args: Sequence[str]) -> list[str | Path]:
-    return list(args) or sorted(golden_dir().glob("*.json"))
+def _paths(args: argparse.Namespace) -> list[Path]:
+    """The golden files named on the command line, or every one in the folder; a folder
+    that does not exist or holds none is a UsageError (a check of nothing must not pass)."""
+    from sim.cli import UsageError
+
+    folder = Path(args.dir) if args.dir else golden_dir()
+    if args.names:
+        return [golden_path(name, folder) for name in args.names]
+    if not folder.is_dir():
+        raise UsageError(str(folder), "", "no such golden folder")
+    paths = sorted(folder.glob("*.json"))
+    if not paths:
+        raise UsageError(str(folder), "", "holds no golden files (*.json)")
+    return paths
 
 
 def _new(args: argparse.Namespace, runner: Runner | None) -> Path:
     """Check the inputs of ``new`` (UsageError naming the option), then measure the file."""
     from sim.cli import UsageError, check_policy_name, load_scenario_file
 
-    path = golden_path(args.name)
+    path = golden_path(args.name, args.dir)
     if path.exists():
         raise UsageError(str(path), "", "exists; use 'update' to re-measure it")
     for option, value in (("--days", args.days), ("--reps", args.reps)):
@@ -203,13 +218,11 @@ def main(argv: Sequence[str] | None = None, *, runner: Runner | None = None) -> 
     new.add_argument("--days", type=int, default=3)
     new.add_argument("--reps", type=int, default=2)
     args = parser.parse_args(argv)
-    if args.dir:
-        os.environ["FULFIL_GOLDEN_DIR"] = args.dir
     from sim.cli import UsageError
 
-    try:
+    try:  # bad input only: an error inside a run keeps its traceback
         return _main(args, runner)
-    except (UsageError, ScenarioError, EngineError, ValueError) as exc:
+    except (UsageError, ScenarioError, RuleError) as exc:
         print(" ".join(str(exc).split()), file=sys.stderr)
         return 2
 
@@ -219,16 +232,16 @@ def _main(args: argparse.Namespace, runner: Runner | None) -> int:
     if args.command == "new":
         print(f"wrote {_new(args, runner)}")
         return 0
-    for name in _names(args.names):
-        if not golden_path(name).is_file():
-            print(f"{golden_path(name)}: no such golden file", file=sys.stderr)
+    for path in _paths(args):
+        if not path.is_file():
+            print(f"{path}: no such golden file", file=sys.stderr)
             return 2
         if args.command == "update":
-            print(f"updated {update_golden(name, runner=runner)}")
+            print(f"updated {update_golden(path, runner=runner)}")
             continue
         try:
-            check_golden(name, runner=runner)
-            print(f"ok {golden_path(name).name}")
+            check_golden(path, runner=runner)
+            print(f"ok {path.name}")
         except AssertionError as exc:
             print(f"FAILED {exc}", file=sys.stderr)
             status = 1

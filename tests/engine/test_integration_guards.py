@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from routing_world import DC1, LOCATIONS, OPEN, ST1, delivered, order, world
 
-from engine import Ledger, Network, Order, OrderLine, OrderStatus, Router, RoutingError
+from engine import Ledger, LedgerError, Network, Order, OrderLine, OrderStatus, Router, RoutingError
 from engine.errors import RuleError
 from engine.returns import ReturnItem, ReturnsPolicy
 from engine.routing import RoutingSettings, get_policy
-from engine.routing.rules import policy_from_rules
+from engine.routing.rules import load_policy_file, policy_from_rules
 
 
 def test_a_store_online_threshold_set_on_the_location_hides_its_stock_online():
@@ -206,3 +206,35 @@ def test_an_order_history_never_goes_back_in_time():
         with pytest.raises(RoutingError, match="is before its last event"):
             call(o, OPEN)
     assert o.status is OrderStatus.ROUTED and ledger.reserved.sum() == 1
+
+
+def test_a_ledger_configured_otherwise_is_refused_not_overwritten():
+    _, ledger, network = world({("ST1", "A"): 2})
+    assert not ledger.is_store[ledger.loc_index["DC1"]]
+    fresh = Ledger(ledger.location_ids, ledger.skus)
+    fresh.configure_locations(online_threshold=5, is_store=ledger.is_store)  # not the network's
+    with pytest.raises(
+        RoutingError, match="differ from the network's locations at \\['ST1', 'ST2', 'DC1'"
+    ):
+        Router(network, fresh)
+    assert fresh.online_threshold.tolist() == [5] * 5  # left as it was
+    stores = tuple(
+        replace(x, online_threshold=5) if x.kind.value == "store" else x for x in LOCATIONS
+    )
+    with pytest.raises(RoutingError, match="differ from the network's"):
+        Router(Network(list(stores)), ledger)  # a second router that disagrees with the first
+
+
+def test_large_ledgers_keep_within_the_audit_log():
+    big = Ledger(["L1"], ["A"], dtype=np.int64)
+    assert big.max_units == 2**31 - 1
+    with pytest.raises(LedgerError, match="on_hand"):
+        big.set_stock("L1", "A", 3_000_000_000)
+    assert big.on_hand.sum() == 0
+
+
+def test_a_rules_file_that_is_not_utf8_is_a_rule_error(tmp_path):
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"name: caf\xe9\nsort: [distance]\n")
+    with pytest.raises(RuleError, match="not UTF-8 text"):
+        load_policy_file(bad)

@@ -191,8 +191,10 @@ def test_edit_argument_errors():
     order = make_order()
     with pytest.raises(ValueError, match="no line 7"):
         order.edit_quantity(7, 1, T0)
-    with pytest.raises(ValueError, match="> 0"):
+    with pytest.raises(ValueError, match="quantity must be in 1..2,147,483,647, got 0"):
         order.edit_quantity(0, 0, T0)
+    with pytest.raises(ValueError, match="quantity must be in 1..2,147,483,647"):
+        order.edit_quantity(0, 2**63, T0)  # as an order line: routing could not hold it
     order.remove_line(0, T0)
     with pytest.raises(ValueError, match="last line"):
         order.remove_line(1, T0)

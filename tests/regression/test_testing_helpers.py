@@ -19,6 +19,7 @@ from sim.testing import (
     paired_test,
     update_golden,
 )
+from sim.testing.golden import GOLDEN_DIR, golden_path
 from sim.testing.golden import main as golden_main
 
 
@@ -189,6 +190,18 @@ def test_golden_command_bad_input_is_one_line_and_status_2(tmp_path, capsys, arg
     err = capsys.readouterr().err
     assert err.splitlines() == [err.strip()] and message in err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_check_of_no_golden_files_fails_and_dir_does_not_leak(tmp_path, capsys) -> None:
+    runner = TableRunner({"closest": [10.0, 10.2]})
+    assert golden_main(["check", "--dir", str(tmp_path / "typo")], runner=runner) == 2
+    assert "no such golden folder" in capsys.readouterr().err
+    assert golden_main(["check", "--dir", str(tmp_path)], runner=runner) == 2
+    assert "holds no golden files" in capsys.readouterr().err
+    new = ["new", "g", "--dir", str(tmp_path), "--scenario", "default", "--policy", "closest"]
+    assert golden_main(new, runner=runner) == 0
+    assert golden_main(["check", "--dir", str(tmp_path)], runner=runner) == 0
+    assert golden_path("g") == GOLDEN_DIR / "g.json"  # --dir changed nothing for later calls
 
 
 def test_a_golden_file_keeps_its_files_relative_to_itself(tmp_path, monkeypatch):

@@ -58,6 +58,7 @@ def test_a_rules_file_and_a_scenario_swapped_say_so():
     assert_user_error(
         fulfil("run", str(RULES), "--policy", "closest", "--days", "1"),
         "is a policy rules file, not a scenario; use it as --policy",
+        "store_rules.yaml:nearby_stores_then_dc",  # it holds two: the hint names one
     )
     assert_user_error(
         fulfil("compare", str(RULES), "--policies", "closest,cost"),
@@ -150,3 +151,8 @@ def test_the_python_example_in_the_docs_runs_from_its_folder():
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["store_ship_share"] > 0
+
+
+def test_an_online_threshold_beyond_the_ledger_is_a_scenario_error():
+    with pytest.raises(ScenarioError, match="network.store_defaults.online_threshold"):
+        load_scenario("default", {"network": {"store_defaults": {"online_threshold": 600_000_000}}})
