@@ -220,23 +220,32 @@ def test_a_grown_grid_gives_the_tables_of_a_sweep_run_straight_through(tmp_path:
     pd.testing.assert_frame_equal(*summaries)
 
 
-def test_sigterm_stops_the_workers_at_once(tmp_path: Path):
-    path = write_sweep(tmp_path)
-    out = tmp_path / "out"
+def _slow_pool_sweep(out: Path, n: int, stderr: int) -> tuple[subprocess.Popen, set[int]]:
+    """Start a sweep of 30 s runs on `n` pool workers; return the driver and the workers'
+    pids once every worker is inside a run."""
+    path = write_sweep(out.parent)
     command = [sys.executable, "-m", "sim.sweep", str(path), "--out", str(out)]
-    command += ["--executor", "process", "--workers", "1"]
+    command += ["--executor", "process", "--workers", str(n), "--no-progress"]
     command += ["--runner", "sweep_test_runners:very_slow"]  # 30 s a run
     proc = subprocess.Popen(
-        command, env=cli_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, env=cli_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr
     )
     workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(workers) < n:
+        workers = {p for p in children(proc.pid) if "spawn_main" in command_line(p)}
+        time.sleep(0.1)
+    if len(workers) < n:
+        proc.kill()
+        raise AssertionError("the process pool has not started")
+    time.sleep(3.0)  # the workers have imported everything and are inside runs
+    return proc, workers
+
+
+def test_sigterm_stops_the_workers_at_once(tmp_path: Path):
+    out = tmp_path / "out"
+    proc, workers = _slow_pool_sweep(out, 1, subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not workers:
-            workers = {p for p in children(proc.pid) if "spawn_main" in command_line(p)}
-            time.sleep(0.1)
-        assert workers, "the process pool has started"
-        time.sleep(3.0)  # the worker has imported everything and is inside a run
         stopped = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 130
@@ -254,21 +263,8 @@ def test_sigterm_stops_the_workers_at_once(tmp_path: Path):
 
 
 def test_kill_9_of_the_driver_ends_the_pool_workers(tmp_path: Path):
-    path = write_sweep(tmp_path)
-    command = [sys.executable, "-m", "sim.sweep", str(path), "--out", str(tmp_path / "out")]
-    command += ["--executor", "process", "--workers", "2", "--no-progress"]
-    command += ["--runner", "sweep_test_runners:very_slow"]  # 30 s a run
-    proc = subprocess.Popen(
-        command, env=cli_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    workers: set[int] = set()
+    proc, workers = _slow_pool_sweep(tmp_path / "out", 2, subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(workers) < 2:
-            workers = {p for p in children(proc.pid) if "spawn_main" in command_line(p)}
-            time.sleep(0.1)
-        assert len(workers) == 2, "the process pool has started"
-        time.sleep(3.0)  # the workers have imported everything and are inside runs
         proc.kill()  # SIGKILL to the driver alone: it cannot stop its pool
         proc.wait(timeout=30)
         deadline = time.monotonic() + 20  # well under the 30 s a run takes
