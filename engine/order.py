@@ -145,7 +145,9 @@ def _is_number(x: object) -> bool:
 
 
 def _check_coords(order_id: str, lat: float, lon: float) -> None:
-    for name, value in (("latitude", lat), ("longitude", lon)):
+    for name, value in (
+        () if type(lat) is type(lon) is float else (("latitude", lat), ("longitude", lon))
+    ):
         if not _is_number(value):
             raise ValueError(
                 f"order {order_id!r}: destination {name} must be a number, got {value!r}"
@@ -199,7 +201,7 @@ class Order:
     edits: list[tuple[datetime, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id:
+        if not (type(self.id) is str or isinstance(self.id, str)) or not self.id:
             raise ValueError(f"order id must be a non-empty string, got {self.id!r}")
         try:  # (members pass through: a cheap test before the enum lookup)
             if type(self.channel) is not Channel:
@@ -221,7 +223,8 @@ class Order:
                 line.line_id = i
         if self.method is DeliveryMethod.BOPIS and not self.pickup_store:
             raise ValueError(f"order {self.id!r}: BOPIS order needs a pickup_store")
-        if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:
+        at = self.created_at
+        if not (type(at) is datetime or isinstance(at, datetime)) or at.tzinfo is None:
             raise ValueError(
                 f"order {self.id!r}: created_at must be a timezone-aware datetime (UTC), "
                 f"got {self.created_at!r}"

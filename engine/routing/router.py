@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
@@ -359,7 +359,8 @@ class Router:
                 event.
         """
         check_aware(order.id, at, RoutingError)
-        _check_not_before(order, at)
+        if at < order.history[-1][0]:
+            _refuse_before(order, at)
         did = decision.decision_id
         if decision.order_id != order.id:
             raise RoutingError(f"decision {did!r} is not for order {order.id!r}")
@@ -473,7 +474,8 @@ class Router:
                 event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
-        _check_not_before(order, at)
+        if at < order.history[-1][0]:
+            _refuse_before(order, at)
         if order.status is OrderStatus.RELEASED:
             order.transition(OrderStatus.REJECTED, at, "reroute")
         if order.status not in _PRE_RELEASE:
@@ -507,7 +509,8 @@ class Router:
             raise InvalidTransition(
                 f"order {order.id!r}: cannot release in status {order.status.value}"
             )
-        _check_not_before(order, at)
+        if at < order.history[-1][0]:
+            _refuse_before(order, at)
         decision = self._decisions.get(order.id)
         if decision is None or decision.decision_id != order.decision_id:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
@@ -535,7 +538,8 @@ class Router:
                 event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
-        _check_not_before(order, at)
+        if at < order.history[-1][0]:
+            _refuse_before(order, at)
         if not order.can_transition(OrderStatus.CANCELLED):
             raise InvalidTransition(
                 f"order {order.id!r}: cannot go from {order.status.value} to cancelled"
@@ -545,14 +549,12 @@ class Router:
         self._excluded.pop(order.id, None)
 
 
-def _check_not_before(order: Order, at: datetime) -> None:
-    """RoutingError unless `at` is at or after the order's last event (its history)."""
+def _refuse_before(order: Order, at: datetime) -> NoReturn:
+    """RoutingError: `at` is before the order's last event (its history)."""
     last = order.history[-1][0]
-    if at < last:
-        raise RoutingError(
-            f"order {order.id!r}: time {at.isoformat()} is before its last event at "
-            f"{last.isoformat()}"
-        )
+    raise RoutingError(
+        f"order {order.id!r}: time {at.isoformat()} is before its last event at {last.isoformat()}"
+    )
 
 
 def _configure_ledger(ledger: Ledger, network: Network, rows: np.ndarray) -> None:
