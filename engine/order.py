@@ -140,6 +140,14 @@ def check_aware(order_id: str, at: object, error: type[Exception] = ValueError) 
         raise error(f"order {order_id!r}: time must be a timezone-aware datetime (UTC), got {at!r}")
 
 
+def _check_time_field(order_id: str, name: str, at: object) -> None:
+    """ValueError naming the order and the field unless `at` is an aware datetime."""
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        raise ValueError(
+            f"order {order_id!r}: {name} must be a timezone-aware datetime (UTC), got {at!r}"
+        )
+
+
 def _is_number(x: object) -> bool:
     return type(x) is float or (isinstance(x, numbers.Real) and not isinstance(x, bool))
 
@@ -224,18 +232,10 @@ class Order:
         if self.method is DeliveryMethod.BOPIS and not self.pickup_store:
             raise ValueError(f"order {self.id!r}: BOPIS order needs a pickup_store")
         at = self.created_at
-        if not (type(at) is datetime or isinstance(at, datetime)) or at.tzinfo is None:
-            raise ValueError(
-                f"order {self.id!r}: created_at must be a timezone-aware datetime (UTC), "
-                f"got {self.created_at!r}"
-            )
-        if self.promised_at is not None and (
-            not isinstance(self.promised_at, datetime) or self.promised_at.tzinfo is None
-        ):
-            raise ValueError(
-                f"order {self.id!r}: promised_at must be a timezone-aware datetime (UTC), "
-                f"got {self.promised_at!r}"
-            )
+        if type(at) is not datetime or at.tzinfo is None:  # the hot path: one check
+            _check_time_field(self.id, "created_at", at)
+        if self.promised_at is not None:
+            _check_time_field(self.id, "promised_at", self.promised_at)
         if not self.history:
             self.history.append((self.created_at, self.status, "created"))
 

@@ -8,7 +8,6 @@ Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -63,45 +62,17 @@ def int_option(
     return value
 
 
-def _known_policies() -> list[str] | None:
-    try:
-        from engine.routing.policies import available_policies
-    except ImportError:  # registry not importable: let run() judge the name
-        return None
-    return sorted(available_policies())
-
-
 def check_policy_name(file: str, field: str, name: str) -> str:
-    """Check a policy name against the engine registry, or load a rules file ``FILE`` or
-    ``FILE:NAME`` to check it names exactly one valid policy."""
-    from engine.errors import RoutingError, RuleError
-    from engine.routing.rules import load_policy_spec, policy_file_spec
+    """Check a policy spec (`sim.policy_modules.policy_problem`): a registered name, a rules
+    file ``FILE[:NAME]`` naming one valid policy, or a Python ``module:NAME``."""
+    from sim.policy_modules import policy_problem
 
     name = name.strip()
     if not name:
         raise UsageError(file, field, "empty policy name")
-    spec = policy_file_spec(name)
-    if spec is not None:
-        path = Path(spec[0])
-        if not path.is_file():
-            problem = "is not a file" if path.exists() else "not found"
-            raise UsageError(file, field, f"policy file {spec[0]!r} {problem}")
-        try:
-            load_policy_spec(name)
-        except RuleError as exc:
-            raise UsageError(file, field, str(exc)) from None
-        return name
-    from sim.policy_modules import import_policy, module_spec
-
-    if module_spec(name):
-        try:
-            import_policy(name)
-        except RoutingError as exc:
-            raise UsageError(file, field, str(exc)) from None
-        return name
-    known = _known_policies()
-    if known is not None and name not in known:
-        raise UsageError(file, field, f"unknown policy {name!r} (available: {', '.join(known)})")
+    problem = policy_problem(name)
+    if problem:
+        raise UsageError(file, field, problem)
     return name
 
 
@@ -342,14 +313,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             "reproduce": f"fulfil run scenario.yaml --policy {shlex.quote(policy)} "
             f"--seed {result.seed}",
         }
-        from engine.routing.rules import policy_file_spec
+        from engine.routing.rules import policy_file_digest, policy_file_spec
 
         spec = policy_file_spec(policy)
         if spec is not None:  # the rules file goes with the run, so that it reproduces
-            rules = Path(spec[0]).read_bytes()
-            _write_texts(out, {"policy.yaml": rules.decode("utf-8")})
+            _write_texts(out, {"policy.yaml": Path(spec[0]).read_text(encoding="utf-8")})
             kept = "policy.yaml" if spec[1] is None else f"policy.yaml:{spec[1]}"
-            meta["policy_file_sha256"] = hashlib.sha256(rules).hexdigest()
+            meta["policy_file_sha256"] = policy_file_digest(policy)
             meta["reproduce"] = (
                 f"fulfil run scenario.yaml --policy {shlex.quote(kept)} --seed {result.seed}"
             )

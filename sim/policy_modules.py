@@ -1,4 +1,5 @@
-"""Python policies by name from the command line: ``module.path:NAME``.
+"""Policy specs from the command line: Python policies as ``module.path:NAME``, and
+`policy_problem`, the one check of any spec (a name, a rules file or a module).
 
 Importing the module registers the policy (``engine.routing.register_policy("NAME", ...)``
 at its top level); ``NAME`` is then a registered policy. The current folder is searched
@@ -11,12 +12,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 
-from engine.errors import RoutingError
+from engine.errors import RoutingError, RuleError
 from engine.routing.policies import available_policies
-from engine.routing.rules import policy_file_spec
+from engine.routing.rules import load_policy_spec, policy_file_spec
 
-__all__ = ["import_policy", "module_spec"]
+__all__ = ["import_policy", "module_spec", "policy_problem"]
 
 
 def module_spec(text: str) -> tuple[str, str] | None:
@@ -55,3 +57,28 @@ def import_policy(text: str) -> str:
             f"(registered: {known})"
         )
     return name
+
+
+def policy_problem(text: str) -> str | None:
+    """Why the policy spec `text` cannot be used, in one line, or None when it can: a
+    rules file ``FILE[:NAME]`` must exist and name one valid policy, a ``module:NAME``
+    must import and register ``NAME``, any other text must be a registered name."""
+    rules = policy_file_spec(text)
+    if rules is not None:
+        path = Path(rules[0])
+        if not path.is_file():
+            return f"policy file {rules[0]!r} {'is not a file' if path.exists() else 'not found'}"
+        try:
+            load_policy_spec(text)
+        except RuleError as exc:
+            return str(exc)
+        return None
+    if module_spec(text):
+        try:
+            import_policy(text)
+        except RoutingError as exc:
+            return str(exc)
+        return None
+    if text not in available_policies():
+        return f"unknown policy {text!r} (available: {', '.join(available_policies())})"
+    return None

@@ -362,30 +362,26 @@ def check_policy(scenario: Scenario, file: str = DICT_SOURCE) -> None:
         file: Name used in error messages.
 
     Raises:
-        ScenarioError: on ``routing.policy`` (unknown name, or a rules file that does not
-            exist) or ``routing.params`` (parameters the policy does not accept).
+        ScenarioError: on ``routing.policy`` (see `sim.policy_modules.policy_problem`) or
+            ``routing.params`` (parameters the policy does not accept).
     """
-    from engine.errors import RoutingError, RuleError
-    from engine.routing import get_policy, load_policy_spec, policy_file_spec
-    from engine.routing.policies import available_policies
+    from engine.errors import RoutingError
+    from engine.routing import get_policy
+    from engine.routing.rules import policy_file_spec
+    from sim.policy_modules import import_policy, module_spec, policy_problem
 
     name, params = scenario.routing.policy, dict(scenario.routing.params)
-    spec = policy_file_spec(name)
-    if spec is not None:  # a rules file, as `sim.run.run` accepts
-        if not Path(spec[0]).is_file():
-            raise ScenarioError(file, "routing.policy", f"policy file {spec[0]!r} not found")
-        try:
-            load_policy_spec(name)
-        except RuleError as exc:
-            raise ScenarioError(file, "routing.policy", str(exc)) from None
+    problem = policy_problem(name)
+    if problem:
+        raise ScenarioError(file, "routing.policy", problem)
+    if policy_file_spec(name) is not None:  # a rules file, as `sim.run.run` accepts
         if params:
             raise ScenarioError(
                 file, "routing.params", "a rules-file policy takes no params (set them in the file)"
             )
         return
-    if name not in available_policies():
-        known = ", ".join(available_policies())
-        raise ScenarioError(file, "routing.policy", f"unknown policy {name!r} (available: {known})")
+    if module_spec(name):
+        name = import_policy(name)
     try:
         get_policy(name, **params)
     except (RoutingError, ValueError) as exc:

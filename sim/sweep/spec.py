@@ -521,15 +521,6 @@ def _settings(overrides: Mapping[str, Any]) -> str:
     return ", ".join(f"{p}={json.dumps(v, default=str)}" for p, v in overrides.items()) or "base"
 
 
-def _known_policies() -> set[str] | None:
-    """Registered routing policy names, or None when no registry can be found."""
-    try:
-        from engine.routing.policies import available_policies
-    except ImportError:  # registry not importable: let run() judge the name
-        return None
-    return set(available_policies())
-
-
 def _policies(spec: SweepSpec, file: str, base_dir: Path) -> list[str]:
     """Policy names checked against the registry; rules files ``FILE[:NAME]`` loaded (as
     `sim.run` will) with ``FILE`` resolved from the sweep file's folder to an absolute
@@ -540,35 +531,21 @@ def _policies(spec: SweepSpec, file: str, base_dir: Path) -> list[str]:
             several policies and no ``:NAME`` picks one), or a module that does not import
             or registers no such policy.
     """
-    from engine.errors import RoutingError, RuleError
-    from engine.routing.rules import load_policy_spec, policy_file_spec
-    from sim.policy_modules import import_policy, module_spec
+    from engine.routing.rules import policy_file_spec
+    from sim.policy_modules import policy_problem
 
-    known = _known_policies()
     out = []
     for i, policy in enumerate(spec.policies):
-        where = f"policies.{i}"
         rules = policy_file_spec(policy)
-        if rules is not None:
+        resolved, path = policy, None
+        if rules is not None:  # FILE from the sweep file's folder
             path = (base_dir / rules[0]).resolve()
-            if not path.is_file():
-                raise SweepError(file, where, f"policy file {rules[0]!r} not found")
             resolved = str(path) if rules[1] is None else f"{path}:{rules[1]}"
-            try:
-                load_policy_spec(resolved)
-            except RuleError as exc:
-                problem = str(exc).removeprefix(f"{path}: ")
-                raise SweepError(file, where, f"policy file {policy!r}: {problem}") from None
-            out.append(resolved)
-        elif module_spec(policy):
-            try:
-                import_policy(policy)
-            except RoutingError as exc:
-                raise SweepError(file, where, str(exc)) from None
-            out.append(policy)
-        elif known is not None and policy not in known:
-            names = ", ".join(sorted(known))
-            raise SweepError(file, where, f"unknown policy {policy!r} (available: {names})")
-        else:
-            out.append(policy)
+        problem = policy_problem(resolved)
+        if problem and path is not None:  # name the file as the sweep file does
+            detail = problem.removeprefix(f"{path}: ") if path.is_file() else "not found"
+            problem = f"policy file {policy!r}: {detail}"
+        if problem:
+            raise SweepError(file, f"policies.{i}", problem)
+        out.append(resolved)
     return out

@@ -11,7 +11,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,25 +45,26 @@ def golden_path(name: str | Path, folder: str | Path | None = None) -> Path:
     return Path(folder if folder is not None else golden_dir()) / f"{name}.json"
 
 
-def _from(base: Path, source: str) -> str:
-    """`source` (a scenario or a rules-file policy) with a file path read from `base`."""
+def _with_file(source: str, base: Path, move: Callable[[Path], str]) -> str:
+    """`source` (a scenario, or a policy spec ``FILE[:NAME]``) whose file, read from `base`,
+    is written as `move(path)` (path resolved); unchanged when it names no file."""
     spec = policy_file_spec(source)
-    file = spec[0] if spec else source
-    candidate = (base / file).resolve()
-    if not candidate.is_file():
+    path = (base / (spec[0] if spec else source)).resolve()  # (base may not exist yet)
+    if not path.is_file():
         return source
-    return str(candidate) if spec is None or spec[1] is None else f"{candidate}:{spec[1]}"
+    moved = move(path)
+    return moved if spec is None or spec[1] is None else f"{moved}:{spec[1]}"
+
+
+def _from(base: Path, source: str) -> str:
+    """`source` with its file path (stored relative to the golden folder `base`) resolved."""
+    return _with_file(source, base, str)
 
 
 def _relative(base: Path, source: str) -> str:
-    """`source` with a file path (from the current folder) made relative to `base`, so that
-    the golden file works from any folder."""
-    spec = policy_file_spec(source)
-    file = spec[0] if spec else source
-    if not Path(file).is_file():
-        return source
-    rel = os.path.relpath(Path(file).resolve(), base.resolve())
-    return rel if spec is None or spec[1] is None else f"{rel}:{spec[1]}"
+    """`source` with its file path (from the current folder) made relative to `base`, so
+    that the golden file works from any folder."""
+    return _with_file(source, Path(), lambda path: os.path.relpath(path, base.resolve()))
 
 
 def _measure(golden: dict[str, Any], base: Path, runner: Runner | None) -> tuple[dict, dict]:
