@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import random
 import resource
 import subprocess
@@ -264,8 +266,8 @@ def sim_benchmark(quick: bool = False, million: bool = False, app: bool = False)
     Returns:
         ``orders_per_s`` and ``peak_rss_mib`` (case -> value), ``simpy_floor_orders_per_s``,
         ``floor_ratio`` (large case / floor; the quick case in quick mode), ``cases``
-        (the full report of every case), ``app`` (the ``app`` case's report, with `app`)
-        and, unless quick, ``targets`` (`check_targets`).
+        (the full report of every case), ``python`` (version and the interpreter's real path),
+        ``app`` (the ``app`` case's report, with `app`) and, unless quick, ``targets`` (`check_targets`).
     """
     names = ["quick"] if quick else ["default", "large"] + (["million"] if million else [])
     cases = {name: _subprocess_case(name) for name in names}
@@ -286,6 +288,7 @@ def sim_benchmark(quick: bool = False, million: bool = False, app: bool = False)
         "floor_ratio": ratio,
         "cases": cases,
         "floor": floor,
+        "python": f"{platform.python_version()} ({os.path.realpath(sys.executable)})",
     }
     if app:
         report["app"] = _subprocess_case("app:2" if quick else "app")

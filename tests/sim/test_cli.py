@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import shlex
 import subprocess
 import sys
@@ -434,6 +435,17 @@ def test_bench_engine_quick_json():
     assert "closest" in report["by_policy"]
     for count, row in report["placement_us_per_order"].items():  # identical decisions checked
         assert count in {"50", "200", "1000"} and row["place"] > 0 and row["place_many"] > 0
+
+
+def test_bench_quick_json_has_the_issue_fields_and_names_the_interpreter():
+    proc = fulfil("bench", "--quick", "--json", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["orders_per_s"]["quick"] > 0 and report["peak_rss_mib"]["quick"] > 0
+    assert report["floor"]["orders"] == 20_000 and report["simpy_floor_orders_per_s"] > 0
+    ratio = report["orders_per_s"]["quick"] / report["simpy_floor_orders_per_s"]
+    assert report["floor_ratio"] == pytest.approx(ratio, abs=1e-3)
+    assert report["python"] == f"{platform.python_version()} ({os.path.realpath(sys.executable)})"
 
 
 def test_run_out_that_cannot_take_the_files_fails_before_the_run(tmp_path):
