@@ -150,8 +150,14 @@ _RULES_KEYS = frozenset({"filters", "sort", "split", "max_packages", "policies"}
 
 
 def _rules_file(file: str) -> bool:
-    """`file` reads as a mapping with a rules file's keys and no scenario section."""
+    """`file` reads as a mapping with no scenario section and a key of a rules file, or a
+    misspelling closest to one (``filtres``; ``horizon_dais`` is closest to a scenario's
+    key). ``name`` and ``description``, which both formats have, say nothing."""
+    import difflib
+
     import yaml
+
+    from sim.scenario.schema import Scenario
 
     try:
         doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
@@ -159,8 +165,13 @@ def _rules_file(file: str) -> bool:
         return False
     if not isinstance(doc, dict):
         return False
-    keys = set(doc)
-    return bool(keys & _RULES_KEYS) and not keys & {"network", "demand", "catalogue"}
+    keys = {k for k in doc if isinstance(k, str)} - {"name", "description"}
+    scenario_keys = set(Scenario.model_fields) - {"name", "description"}
+    if keys & scenario_keys:
+        return False
+    known = [*_RULES_KEYS, *scenario_keys]
+    closest = [difflib.get_close_matches(k, known, n=1) or [k] for k in keys]
+    return any(match in _RULES_KEYS for (match,) in closest)
 
 
 def load_scenario_file(file: str) -> Any:

@@ -138,7 +138,8 @@ def policies_from_document(doc: Any, source: str = "<rules>") -> list[RulePolicy
     """Policies of a parsed rule document: one policy, or a `policies:` list.
 
     Raises:
-        RuleError: For an invalid policy or a duplicate name within the document.
+        RuleError: For an invalid policy, a duplicate name within the document, or an
+            unknown top-level key in a document with neither `policies` nor `name`.
     """
     if isinstance(doc, Mapping) and "policies" in doc:
         extra = sorted(set(doc) - {"policies"})
@@ -148,6 +149,12 @@ def policies_from_document(doc: Any, source: str = "<rules>") -> list[RulePolicy
         if not isinstance(items, list) or not items:
             raise RuleError(f"{source}: 'policies' must be a non-empty list")
     else:
+        unknown = sorted(str(k) for k in set(doc) - _TOP_KEYS) if isinstance(doc, Mapping) else []
+        if unknown and "name" not in doc:  # e.g. a misspelt `policies:`: name the key
+            raise RuleError(
+                f"{source}: unknown top-level key(s) {unknown} (known: 'policies', or those "
+                f"of one policy: {sorted(_TOP_KEYS)})"
+            )
         items = [doc]
     out: list[RulePolicy] = []
     seen: set[str] = set()

@@ -309,7 +309,9 @@ def load_scenario(
 
     Args:
         source: A path to a YAML file, a scenario name from ``scenarios/`` (e.g.
-            ``"default"``), or a dict with the file's content.
+            ``"default"``), or a dict with the file's content. A rules file that a
+            file's ``routing.policy`` names by a relative path is read from that file's
+            folder (and the path made absolute); a dict's, from the current folder.
         overrides: Optional dotted-path overrides (see `apply_overrides`).
 
     Returns:
@@ -325,10 +327,27 @@ def load_scenario(
         data, file = source, DICT_SOURCE
     else:
         path = _resolve_path(source)
-        data, file = _read(path), str(path)
+        data, file = _policy_file_from(_read(path), path.parent), str(path)
     if overrides:
         data = apply_overrides(data, overrides, file=file)
     return _validate(data, file)
+
+
+def _policy_file_from(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """`data` with a relative rules-file path in ``routing.policy`` (``FILE[:NAME]``) read
+    from `folder`, the scenario file's own, and made absolute: the file then resolves the
+    same from any current folder, in worker processes and in a ``scenario.yaml`` written
+    elsewhere. Anything else, and an absolute path, is left as it is."""
+    from engine.routing.rules import policy_file_spec
+
+    routing = data.get("routing")
+    policy = routing.get("policy") if isinstance(routing, dict) else None
+    spec = policy_file_spec(policy) if isinstance(policy, str) else None
+    if spec is None or Path(spec[0]).is_absolute():
+        return data
+    moved = str((folder / spec[0]).resolve())
+    policy = moved if spec[1] is None else f"{moved}:{spec[1]}"
+    return {**data, "routing": {**routing, "policy": policy}}
 
 
 def check_file(path: str | Path) -> Scenario:

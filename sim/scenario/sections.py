@@ -470,7 +470,9 @@ class Routing(StrictModel):
     """Routing policy and settings handed to the engine's Router.
 
     Attributes:
-        policy: Policy name from the engine registry (closest, ranked, min_split, cost, ...).
+        policy: Policy name from the engine registry (closest, ranked, min_split, cost, ...),
+            a rules file ``FILE.yaml[:NAME]`` (a relative ``FILE`` is read from the
+            scenario file's folder) or a Python ``module:NAME``.
         params: Policy parameters, e.g. ``{priority: [DC-EAST, DC-WEST]}`` for ``ranked``.
         closed_location: ``wait`` for a closed location to open, or ``skip`` it.
         same_day_max_miles: Largest distance for same-day delivery. [miles]

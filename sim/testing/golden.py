@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import RuleError
-from engine.routing.rules import policy_file_spec
+from engine.routing.rules import policy_file_digest, policy_file_spec
 from sim.scenario import ScenarioError
 from sim.sweep.store import atomic_write_bytes
 from sim.sweep.tasks import code_version
@@ -29,6 +29,8 @@ __all__ = ["GOLDEN_DIR", "check_golden", "golden_dir", "golden_path", "main", "u
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2] / "tests" / "golden"
 """The workbench's own golden folder; ``FULFIL_GOLDEN_DIR`` or ``--dir`` choose another."""
+DIGEST = "policy_file_sha256"
+"""Key of the SHA-256 of a rules-file policy's file, as recorded by `update_golden`."""
 
 
 def golden_dir() -> Path:
@@ -101,6 +103,10 @@ def check_golden(name: str | Path, *, runner: Runner | None = None) -> dict[str,
     sqrt(reps))`` with the file's tolerances (``sd`` is the replication spread recorded
     when the file was updated). This never writes the file.
 
+    Only the KPIs are checked; when they fail and the policy's rules file no longer has the
+    SHA-256 recorded with them, the message says the file changed (files recorded before
+    the digest was kept check as before, without that hint).
+
     Returns:
         The measured KPI means.
 
@@ -109,6 +115,8 @@ def check_golden(name: str | Path, *, runner: Runner | None = None) -> dict[str,
     """
     path = golden_path(name)
     golden = json.loads(path.read_text(encoding="utf-8"))
+    recorded = golden.get(DIGEST)  # absent in files written before it was recorded
+    digest = policy_file_digest(_from(path.parent, golden["policy"])) if recorded else None
     measured, _ = _measure(golden, path.parent, runner)
     problems = []
     for kpi, expected in golden["kpis"].items():
@@ -119,16 +127,25 @@ def check_golden(name: str | Path, *, runner: Runner | None = None) -> dict[str,
         if not abs(got - expected) <= band:
             problems.append(f"{kpi} {got:.6g} vs golden {expected:.6g} (band +/-{band:.3g})")
     if problems:
+        changed = ""
+        if recorded and digest != recorded:  # the likely cause, in the same line
+            now = f"{digest[:12]} now" if digest else "unreadable now"
+            changed = (
+                f". The rules file of policy {golden['policy']!r} changed since the golden "
+                f"was recorded (SHA-256 {recorded[:12]} then, {now})"
+            )
         raise AssertionError(
             f"{path.name}: "
             + "; ".join(problems)
+            + changed
             + f". If intended: python -m sim.testing update {path.stem}"
         )
     return measured
 
 
 def update_golden(name: str | Path, *, runner: Runner | None = None, **case: Any) -> Path:
-    """Re-measure a golden case and rewrite its file (the explicit update; see module doc).
+    """Re-measure a golden case and rewrite its file (the explicit update; see module doc),
+    with the SHA-256 of the policy's rules file when it is one (``policy_file_sha256``).
 
     Args:
         name: Golden name or path.
@@ -148,7 +165,11 @@ def update_golden(name: str | Path, *, runner: Runner | None = None, **case: Any
     missing = [k for k in ("scenario", "policy", "seed", "days", "reps") if k not in golden]
     if missing:
         raise ValueError(f"{path.name}: new golden file needs {', '.join(missing)}")
+    digest = policy_file_digest(_from(path.parent, golden["policy"]))
     values, sds = _measure(golden, path.parent, runner)
+    golden.pop(DIGEST, None)
+    if digest is not None:  # a rules-file policy: `check_golden` says when the file changed
+        golden[DIGEST] = digest
     golden.update(
         kpis=values,
         sd=sds,

@@ -138,6 +138,7 @@ def write(tmp_path, text, name="rules.yaml"):
         ("name: p\nmax_packages: 0\n", r"policy 'p' max_packages: must be an integer >= 1"),
         ("name: p\nfilter: []\n", r"policy 'p': unknown key\(s\) \['filter'\]"),
         ("filters: []\n", r"policy needs a non-empty string 'name'"),
+        ("polices:\n  - name: a\n", r"unknown top-level key\(s\) \['polices'\] \(known: 'policies'"),
         ("name: p\nfilters: {capability: ship}\n", r"policy 'p': filters must be a list"),
         ("name: p\nfilters:\n  - {capability: ship, kinds: [store]}\n", r"filters\[0\]: expected a name or a one-key"),
         ("policies:\n  - name: a\n  - name: a\n", r"policy 'a' policies\[1\]: duplicate name"),

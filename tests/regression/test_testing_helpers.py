@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -270,3 +271,37 @@ class _Farthest:
             if (ctx.ats[row] >= ctx.qty).all():
                 return Plan(Ranking(cand, [-ctx.dist[cand]]), [(int(row), ctx.qty.copy())])
         return BUILTIN_POLICIES["cost"].choose(ctx)
+
+
+def test_a_golden_file_of_a_rules_file_says_when_the_file_changed(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("name: mine\nsort: [distance]\n")
+    spec, path = str(rules.resolve()), tmp_path / "mine.json"
+    same, moved = TableRunner({spec: [10.0, 10.2]}), TableRunner({spec: [11.0, 11.2]})
+    case = {"scenario": "default", "seed": 1, "days": 2, "reps": 2}
+    update_golden(path, runner=same, policy="rules.yaml", **case)
+    golden = json.loads(path.read_text())
+    assert golden["policy_file_sha256"] == hashlib.sha256(rules.read_bytes()).hexdigest()
+    with pytest.raises(AssertionError) as unchanged:
+        check_golden(path, runner=moved)
+    assert "changed" not in str(unchanged.value)
+    rules.write_text("name: mine\nsort: [cost]\n")
+    check_golden(path, runner=same)  # the KPIs are what is checked
+    with pytest.raises(
+        AssertionError,
+        match=r"cost_per_order 11\.1 vs golden 10\.1.*\. The rules file of policy 'rules\.yaml' "
+        r"changed since the golden was recorded \(SHA-256 \w{12} then, \w{12} now\)\. "
+        r"If intended: python -m sim.testing update mine",
+    ):
+        check_golden(path, runner=moved)
+    del golden["policy_file_sha256"]  # a file recorded before the digest was kept
+    path.write_text(json.dumps(golden))
+    check_golden(path, runner=same)
+    with pytest.raises(AssertionError, match="cost_per_order 11.1") as old:
+        check_golden(path, runner=moved)
+    assert "changed" not in str(old.value)
+    update_golden(path, runner=same)  # an update records it, for a policy name never
+    assert len(json.loads(path.read_text())["policy_file_sha256"]) == 64
+    update_golden(tmp_path / "name.json", runner=TableRunner({"closest": [1.0, 1.0]}),
+                  policy="closest", **case)  # fmt: skip
+    assert "policy_file_sha256" not in json.loads((tmp_path / "name.json").read_text())

@@ -208,6 +208,22 @@ def test_check_of_a_bad_rules_file_names_the_rule(tmp_path):
     assert_user_error(fulfil("check", str(scenario)), "filters: unknown key")
 
 
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("name: mine\nfiltres:\n  - capability: ship\n", ["policy 'mine'", "['filtres']"]),
+        ("name: mine\nsort: [distance]\nspilt: no_split\n", ["policy 'mine'", "['spilt']"]),
+        ("polices:\n  - name: a\n", ["unknown top-level key(s) ['polices']"]),
+        ("name: x\nhorizon_dais: 3\n", ["horizon_dais: unknown key", "'horizon_days'"]),
+        ("name: x\nnetwork: {}\nsrot: [distance]\n", ["srot: unknown key 'srot'"]),
+    ],
+)
+def test_check_of_a_misspelt_key_names_it_as_the_file_s_own_format(tmp_path, text, fragments):
+    path = tmp_path / "file.yaml"  # a rules file with a misspelt key is still a rules file
+    path.write_text(text)
+    assert_user_error(fulfil("check", str(path)), str(path), *fragments)
+
+
 def test_check_missing_file(tmp_path):
     missing = str(tmp_path / "missing.yaml")
     assert_user_error(fulfil("check", missing), missing, "not found")

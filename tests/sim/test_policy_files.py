@@ -102,6 +102,26 @@ def test_a_run_of_a_rules_file_reproduces_from_its_output_folder(tmp_path):
     assert json.loads(again.stdout) == json.loads((out / "kpis.json").read_text())
 
 
+def test_a_scenario_reads_its_rules_file_from_its_own_folder(tmp_path):
+    folder = tmp_path / "team"
+    folder.mkdir()
+    (folder / "rules.yaml").write_bytes(RULES.read_bytes())
+    scenario = folder / "scn.yaml"  # checked and run from the repository root
+    scenario.write_text("name: team\nrouting:\n  policy: rules.yaml:cheapest_dc\n")
+    proc = fulfil("check", str(scenario))
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "run"
+    proc = fulfil("run", str(scenario), "--policy", "closest", "--days", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    written = yaml.safe_load((out / "scenario.yaml").read_text())
+    assert written["routing"]["policy"] == f"{(folder / 'rules.yaml').resolve()}:cheapest_dc"
+    again = subprocess.run(
+        [str(FULFIL), "check", "scenario.yaml"],
+        capture_output=True, text=True, cwd=out, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+
+
 MODULE = """
 from engine.routing import get_policy, register_policy
 

@@ -9,7 +9,13 @@ import yaml
 
 from sim import Scenario, ScenarioError, load_scenario
 from sim.scenario.build import build_catalogue, build_network, initial_stock
-from sim.scenario.loader import SCENARIOS_DIR, apply_overrides, available_scenarios, check_file
+from sim.scenario.loader import (
+    SCENARIOS_DIR,
+    apply_overrides,
+    available_scenarios,
+    check_file,
+    check_policy,
+)
 
 SCENARIO_FILES = sorted(SCENARIOS_DIR.glob("*.yaml"))
 
@@ -319,3 +325,25 @@ def test_a_repeated_key_is_an_error_naming_the_line(tmp_path) -> None:
         load_scenario(path)
     assert str(err.value).startswith(f"{path}: ")
     assert "duplicate key 'name'" in str(err.value) and "line 3" in str(err.value)
+
+
+def test_a_rules_file_in_routing_policy_is_read_from_the_scenario_folder(
+    tmp_path, monkeypatch
+) -> None:
+    folder = tmp_path / "team"
+    folder.mkdir()
+    rules = folder / "rules.yaml"
+    rules.write_text((SCENARIOS_DIR / "policies" / "store_rules.yaml").read_text())
+    path = folder / "scn.yaml"
+    path.write_text("name: x\nrouting:\n  policy: rules.yaml:cheapest_dc\n")
+    monkeypatch.chdir(tmp_path)  # not the scenario's folder
+    expected = f"{rules.resolve()}:cheapest_dc"
+    assert check_file(path).routing.policy == expected
+    assert load_scenario(load_scenario(path).resolved()).routing.policy == expected
+    (folder / "abs.yaml").write_text(f"name: x\nrouting:\n  policy: {expected}\n")
+    assert check_file(folder / "abs.yaml").routing.policy == expected  # absolute: as it is
+    # A scenario without a file (a dict, an upload in the app) reads it from the current folder.
+    unfiled = load_scenario(yaml.safe_load(path.read_text()))
+    assert unfiled.routing.policy == "rules.yaml:cheapest_dc"
+    with pytest.raises(ScenarioError, match="routing.policy: policy file 'rules.yaml' not found"):
+        check_policy(unfiled)
