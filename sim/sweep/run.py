@@ -23,11 +23,11 @@ from tqdm import tqdm  # text bar: tqdm.auto warns in notebooks without ipywidge
 
 from sim.sweep.executors import Executor, SerialExecutor, make_executor
 from sim.sweep.frontier import OBJECTIVES, summarise, write_frontier_html
+from sim.sweep.rows import RowLayout
 from sim.sweep.spec import Loader, Sweep, load_sweep
 from sim.sweep.store import (
     OutFolderError,
     ResultStore,
-    RowLayout,
     atomic_write_bytes,
     atomic_write_table,
 )

@@ -424,7 +424,7 @@ def _check_result_columns(spec: SweepSpec, file: str) -> None:
     Raises:
         SweepError: naming the grid or override-set field.
     """
-    from sim.sweep.store import ID_COLUMNS
+    from sim.sweep.rows import ID_COLUMNS
 
     reserved = {*ID_COLUMNS, "overrides"}
     fields = [f"grid.{path}" for path in spec.grid if path in reserved]
