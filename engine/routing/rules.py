@@ -44,6 +44,7 @@ __all__ = [
     "policy_file_digest",
     "policy_file_spec",
     "policy_from_rules",
+    "policy_spec_from",
 ]
 
 _TOP_KEYS = {"name", "description", "filters", "sort", "split", "max_packages"}
@@ -236,6 +237,17 @@ def policy_file_spec(text: str) -> tuple[str, str | None] | None:
     if low.endswith((".yaml", ".yml")):
         return text, None
     return None
+
+
+def policy_spec_from(text: str, folder: str | Path) -> str:
+    """`text` with the relative ``FILE`` of a rules-file spec (``FILE[:NAME]``) read from
+    `folder` and made absolute, so the spec names the same file from any current folder;
+    a policy name, a Python ``module:NAME`` and an absolute ``FILE`` come back as they are."""
+    spec = policy_file_spec(text)
+    if spec is None or Path(spec[0]).is_absolute():
+        return text
+    path = str((Path(folder) / spec[0]).resolve())
+    return path if spec[1] is None else f"{path}:{spec[1]}"
 
 
 def policy_file_digest(text: str) -> str | None:

@@ -338,16 +338,13 @@ def _policy_file_from(data: dict[str, Any], folder: Path) -> dict[str, Any]:
     from `folder`, the scenario file's own, and made absolute: the file then resolves the
     same from any current folder, in worker processes and in a ``scenario.yaml`` written
     elsewhere. Anything else, and an absolute path, is left as it is."""
-    from engine.routing.rules import policy_file_spec
+    from engine.routing.rules import policy_spec_from
 
     routing = data.get("routing")
     policy = routing.get("policy") if isinstance(routing, dict) else None
-    spec = policy_file_spec(policy) if isinstance(policy, str) else None
-    if spec is None or Path(spec[0]).is_absolute():
+    if not isinstance(policy, str) or (moved := policy_spec_from(policy, folder)) == policy:
         return data
-    moved = str((folder / spec[0]).resolve())
-    policy = moved if spec[1] is None else f"{moved}:{spec[1]}"
-    return {**data, "routing": {**routing, "policy": policy}}
+    return {**data, "routing": {**routing, "policy": moved}}
 
 
 def check_file(path: str | Path) -> Scenario:

@@ -531,16 +531,14 @@ def _policies(spec: SweepSpec, file: str, base_dir: Path) -> list[str]:
             several policies and no ``:NAME`` picks one), or a module that does not import
             or registers no such policy.
     """
-    from engine.routing.rules import policy_file_spec
+    from engine.routing.rules import policy_file_spec, policy_spec_from
     from sim.policy_modules import policy_problem
 
     out = []
     for i, policy in enumerate(spec.policies):
-        rules = policy_file_spec(policy)
-        resolved, path = policy, None
-        if rules is not None:  # FILE from the sweep file's folder
-            path = (base_dir / rules[0]).resolve()
-            resolved = str(path) if rules[1] is None else f"{path}:{rules[1]}"
+        resolved = policy_spec_from(policy, base_dir)  # FILE from the sweep file's folder
+        rules = policy_file_spec(resolved)
+        path = None if rules is None else Path(rules[0])
         problem = policy_problem(resolved)
         if problem and path is not None:  # name the file as the sweep file does
             detail = problem.removeprefix(f"{path}: ") if path.is_file() else "not found"

@@ -182,3 +182,13 @@ def test_invalid_policy_in_multi_file_names_its_index(tmp_path):
     with pytest.raises(RuleError, match=r"policies\[1\]: policy 'bad' sort\[0\]: unknown sort key"):
         load_policy_file(write(tmp_path, text))
     assert "ok" not in available_policies()  # nothing registered from an invalid file
+
+
+def test_a_relative_rules_file_spec_is_read_from_the_given_folder(tmp_path):
+    from engine.routing.rules import policy_spec_from
+
+    here = tmp_path.resolve()
+    assert policy_spec_from("team.yaml", tmp_path) == str(here / "team.yaml")
+    assert policy_spec_from("sub/../team.YML:fast", tmp_path) == f"{here / 'team.YML'}:fast"
+    for unchanged in ("closest", "my_pkg.policies:fast", "/abs/team.yaml:fast"):
+        assert policy_spec_from(unchanged, tmp_path) == unchanged
