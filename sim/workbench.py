@@ -61,6 +61,7 @@ CHART_TABLES = ("orders", "shipments", "inventory", "utilisation")
 PARALLEL_MIN_ORDERS = 20_000
 
 Progress = Callable[[float, int], None]
+"""``progress(done, total)``: runs done out of ``total``; fractional while runs are under way."""
 
 
 def rules_policies(folder: str | os.PathLike[str]) -> dict[str, str]:
@@ -78,9 +79,6 @@ def rules_policies(folder: str | os.PathLike[str]) -> dict[str, str]:
             spec = file if len(policies) == 1 else f"{file}:{policy.name}"
             specs[spec] = policy.description
     return specs
-
-
-"""``progress(done, total)``: runs done out of ``total``; fractional while runs are under way."""
 
 
 class RunFailed(Exception):
