@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -190,6 +192,20 @@ def available_policies() -> dict[str, str]:
         except Exception:  # a policy that needs parameters still gets offered
             described[name] = ""
     return described or dict.fromkeys(FALLBACK_POLICIES, "")
+
+
+def added_policies() -> tuple[dict[str, str], set[str], list[str]]:
+    """The policies `fulfil app --policy` added (`sim.workbench.extra_policies`), read on
+    every page run like the rules files: spec -> description, the registry names to leave
+    out, and the problems to show."""
+    text = os.environ.get(wb.APP_POLICIES_ENV, "")
+    try:
+        specs = json.loads(text) if text else []
+        if not isinstance(specs, list) or not all(isinstance(x, str) for x in specs):
+            raise ValueError("not a list of policy specs")
+    except ValueError as exc:
+        return {}, set(), [f"{wb.APP_POLICIES_ENV}: {exc}"]
+    return wb.extra_policies(specs)
 
 
 @st.cache_resource(show_spinner=False)
@@ -425,7 +441,11 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
     """Policies, baseline, replications, seed and the Run button, drawn in ``box``."""
     box.subheader("Comparison")
     # rules files are read on every page run: a new or edited file shows at once
-    described = available_policies() | wb.rules_policies(SCENARIO_DIR / "policies")
+    added, hidden, problems = added_policies()
+    for problem in problems:
+        box.warning(f"Policy left out: {problem}")
+    registry = {n: d for n, d in available_policies().items() if n not in hidden}
+    described = registry | wb.rules_policies(SCENARIO_DIR / "policies") | added
     names = list(described)
     preferred = [p for p in wb.DEFAULT_POLICIES if p in names] or names[:3]
     notes = "\n".join(f"- **{n}**: {d}" if d else f"- **{n}**" for n, d in described.items())
@@ -435,7 +455,7 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
         default=preferred,
         key="policies",
         bind="query-params",
-        help=f"Routing policies from the engine registry:\n{notes}",
+        help=f"Routing policies (the engine's, rules files, `fulfil app --policy`):\n{notes}",
     )
     _keep_within("baseline", lambda b: b if b in policies else (policies or ["–"])[0])
     baseline = box.selectbox(

@@ -442,7 +442,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Start the Streamlit workbench on this machine only."""
+    from sim.workbench import APP_POLICIES_ENV
+
     port = int_option("fulfil app", "--port", args.port, 1, 65535)  # the user named no file
+    extra = [check_policy_name("fulfil app", "--policy", spec) for spec in args.policy or []]
     if not APP_PATH.is_file():
         raise UsageError(str(APP_PATH), "", "the workbench app is not installed (file not found)")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:  # free, before we start
@@ -465,6 +468,8 @@ def cmd_app(args: argparse.Namespace) -> int:
         "--browser.gatherUsageStats=false",
         "--server.enableStaticServing=true",  # static/: the network map's base layer
     ]
+    if extra:
+        os.environ[APP_POLICIES_ENV] = json.dumps(extra)
     print(f"fulfil app: http://127.0.0.1:{port}", file=sys.stderr, flush=True)
     # Replace this process with Streamlit so that Ctrl-C and kill reach the server itself.
     os.execv(sys.executable, command)
@@ -544,6 +549,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("app", help="start the Streamlit workbench", description=cmd_app.__doc__)
     p.add_argument("--port", default="8501", metavar="P", help="port on 127.0.0.1 (default 8501)")
+    p.add_argument(
+        "--policy",
+        action="append",
+        metavar="SPEC",
+        help="also offer this policy: a rules file FILE.yaml[:NAME] or a Python module:NAME "
+        "(repeatable; read from the current folder)",
+    )
     p.set_defaults(handler=cmd_app)
 
     # `fulfil sweep`: arguments and behaviour live in sim.sweep.command (docs/sweeps.md).

@@ -18,7 +18,10 @@ from engine.errors import RoutingError, RuleError
 from engine.routing.policies import available_policies
 from engine.routing.rules import load_policy_spec, policy_file_spec
 
-__all__ = ["import_policy", "module_spec", "policy_problem"]
+__all__ = ["import_policy", "module_spec", "policy_problem", "registered_by"]
+
+_REGISTERED: dict[str, frozenset[str]] = {}
+"""Module -> the policy names its import registered (its first import in this process)."""
 
 
 def module_spec(text: str) -> tuple[str, str] | None:
@@ -45,11 +48,13 @@ def import_policy(text: str) -> str:
     here = os.getcwd()
     if here not in sys.path:
         sys.path.insert(0, here)
+    before = set(available_policies())
     try:
         importlib.import_module(module)
     except Exception as exc:  # the module's own error, in one line
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise RoutingError(f"policy {text!r}: cannot import {module!r}: {reason}") from None
+    _REGISTERED.setdefault(module, frozenset(set(available_policies()) - before))
     if name not in available_policies():
         known = ", ".join(available_policies())
         raise RoutingError(
@@ -57,6 +62,13 @@ def import_policy(text: str) -> str:
             f"(registered: {known})"
         )
     return name
+
+
+def registered_by(text: str) -> frozenset[str]:
+    """The policy names that importing the module of the ``module:NAME`` spec `text`
+    registered in this process (empty before `import_policy`, or for another spec)."""
+    spec = module_spec(text)
+    return _REGISTERED.get(spec[0], frozenset()) if spec else frozenset()
 
 
 def policy_problem(text: str) -> str | None:

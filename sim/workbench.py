@@ -37,6 +37,7 @@ __all__ = [
     "RunFailed",
     "RunStore",
     "compare_policies",
+    "extra_policies",
     "format_values",
     "kpi_table",
     "online_orders",
@@ -63,6 +64,9 @@ PARALLEL_MIN_ORDERS = 20_000
 Progress = Callable[[float, int], None]
 """``progress(done, total)``: runs done out of ``total``; fractional while runs are under way."""
 
+#: Environment variable with the policies `fulfil app --policy` adds: a JSON list of specs.
+APP_POLICIES_ENV = "FULFIL_APP_POLICIES"
+
 
 def rules_policies(folder: str | os.PathLike[str]) -> dict[str, str]:
     """The policies of the rules files in `folder`, as ``FILE[:NAME]`` specs (paths from
@@ -79,6 +83,38 @@ def rules_policies(folder: str | os.PathLike[str]) -> dict[str, str]:
             spec = file if len(policies) == 1 else f"{file}:{policy.name}"
             specs[spec] = policy.description
     return specs
+
+
+def extra_policies(specs: Sequence[str]) -> tuple[dict[str, str], set[str], list[str]]:
+    """The policies `fulfil app --policy` adds: rules files ``FILE[:NAME]`` anywhere and
+    Python ``module:NAME`` policies (`sim.policy_modules`).
+
+    Returns:
+        ``(described, hidden, problems)``: spec -> one-line description for the specs that
+        can run; the registry names the modules registered, which the page must offer
+        only by their spec (worker processes import the module from the spec); and one
+        line per spec that cannot run, saying why.
+    """
+    from engine.routing import get_policy
+    from engine.routing.rules import load_policy_spec
+    from sim.policy_modules import module_spec, policy_problem, registered_by
+
+    described: dict[str, str] = {}
+    hidden: set[str] = set()
+    problems: list[str] = []
+    for spec in dict.fromkeys(specs):
+        problem = policy_problem(spec)  # imports a module spec, which registers its policies
+        hidden |= registered_by(spec)
+        if problem:
+            problems.append(problem)
+            continue
+        module = module_spec(spec)
+        try:
+            policy = get_policy(module[1]) if module else load_policy_spec(spec)
+        except Exception:  # a policy that needs parameters still gets offered
+            policy = None
+        described[spec] = str(getattr(policy, "description", "") or "")
+    return described, hidden, problems
 
 
 class RunFailed(Exception):

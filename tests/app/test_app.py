@@ -5,6 +5,8 @@ Runs use a tiny horizon and volume (the ``days`` and ``online`` levers) to stay 
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +14,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from engine.routing import policies as registry
 from sim import levers as lv
+from sim import workbench as wb
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -203,6 +207,28 @@ def test_a_rules_file_policy_is_offered_and_runs(at: AppTest) -> None:
     _no_failures(at)
     summary = at.session_state["outcome"].result.summary
     assert set(summary["policy"]) == {"closest", spec}
+
+
+def test_policies_added_by_fulfil_app_policy_are_offered_and_run(
+    at: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "docs" / "examples"))
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # undone afterwards
+    monkeypatch.delitem(sys.modules, "team_policies", raising=False)  # imported afresh
+    spec = "team_policies:near_store_300"
+    monkeypatch.setenv(wb.APP_POLICIES_ENV, json.dumps([spec, "team_policies:nope"]))
+    at.run()
+    offered = at.multiselect(key="policies").options
+    assert spec in offered and "near_store_300" not in offered  # workers import by the spec
+    assert [w.value for w in at.warning if "nope" in w.value] == [
+        "Policy left out: policy 'team_policies:nope': importing 'team_policies' registered "
+        f"no policy 'nope' (registered: {', '.join(registry.available_policies())})"
+    ]
+    _quick(at, reps=1, policies=["closest", spec])
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    share = at.session_state["outcome"].result.per_run.set_index("policy")["store_ship_share"]
+    assert share[spec] > share["closest"]  # stores within 300 miles first: more from stores
 
 
 def test_running_the_same_comparison_again_gives_the_cached_results(at: AppTest) -> None:

@@ -312,6 +312,13 @@ def test_app_port_is_checked():
     assert line == "fulfil app: --port: expected an integer, got 'abc'"  # no file to blame
 
 
+def test_app_checks_the_policies_it_adds_before_it_starts():
+    line = assert_user_error(fulfil("app", "--policy", "no_such_module:fast"), "--policy")
+    assert line.startswith("fulfil app: --policy: policy 'no_such_module:fast': cannot import")
+    line = assert_user_error(fulfil("app", "--policy", "missing.yaml"), "--policy")
+    assert line == "fulfil app: --policy: policy file 'missing.yaml' not found"
+
+
 def test_app_refuses_a_port_in_use():
     import socket
 
