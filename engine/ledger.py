@@ -205,26 +205,58 @@ class Ledger(StockBook):
 
         Args:
             channel: Channel name.
-            sku_idx: SKU column indices (array-like of k ints), a single int, or None for
-                all SKUs.
+            sku_idx: SKU column indices in ``0..S-1`` (array-like of k ints), a single int,
+                or None for all SKUs. Negative indices are refused, not counted from the
+                end.
 
         Returns:
             A new int array ``(L, k)`` (``(L,)`` for an int, ``(L, S)`` for None), >= 0,
             with store online thresholds applied on online channels; Fortran-ordered. [units]
 
         Raises:
-            LedgerError: Unknown channel (or out-of-range int index).
-            IndexError: Out-of-range index in an array of indices (not re-checked here:
-                this is the routing hot path).
+            LedgerError: Unknown channel, or a SKU index that is not an integer in
+                ``0..S-1`` (the message names it).
         """
         c = self._chan(channel)
+        if sku_idx is None or is_int(sku_idx):
+            if sku_idx is not None and not 0 <= sku_idx < len(self.skus):
+                raise LedgerError(
+                    f"unknown SKU index {sku_idx!r}: SKU indices are 0..{len(self.skus) - 1}"
+                )
+            return self._ats(c, sku_idx)
+        return self._ats(c, self._sku_columns(sku_idx))
+
+    def _sku_columns(self, sku_idx: np.ndarray | Sequence[int]) -> np.ndarray:
+        """``sku_idx`` as an int64 array, checked to hold integers in ``0..S-1``.
+
+        Raises:
+            LedgerError: Naming the first index out of range (negative ones included) or
+                the dtype of indices that are not integers.
+        """
+        cols = np.asarray(sku_idx)
+        if cols.size == 0:
+            return cols.astype(np.int64).reshape(-1)
+        if cols.dtype.kind not in "iu":
+            raise LedgerError(f"SKU indices must be integers, got an array of {cols.dtype}")
+        n_sku = len(self.skus)
+        bad = (cols < 0) | (cols >= n_sku)
+        if bad.any():
+            raise LedgerError(
+                f"unknown SKU index {int(cols[bad].flat[0])}: SKU indices are 0..{n_sku - 1}"
+            )
+        return cols.astype(np.int64, copy=False)
+
+    def _ats(self, c: int, sku_idx: np.ndarray | Sequence[int] | int | None) -> np.ndarray:
+        """`ats` on channel index ``c`` without checking ``sku_idx``.
+
+        For callers whose indices come from `sku_index` (the routing hot path, once per
+        order): an index outside ``0..S-1`` here is not refused (a negative one wraps).
+        """
         # Work in the (k, L) layout of _free_t and return the transpose: every op then runs
         # over contiguous rows of L locations.
         if sku_idx is None:
             a = self._free_t.copy()
         elif is_int(sku_idx):
-            if not 0 <= sku_idx < len(self.skus):
-                raise LedgerError(f"unknown SKU index {sku_idx!r}")
             a = self._free_t[sku_idx].copy()
         else:
             a = self._free_t.take(sku_idx, axis=0)

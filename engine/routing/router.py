@@ -196,14 +196,17 @@ class Router:
         check_aware(order.id, at, RoutingError)
         net, settings = self.network, self.settings
         wanted = order.outstanding_by_sku() if order.fulfilled else order.units_by_sku()
-        sku_index = self.ledger.sku_index
+        ledger = self.ledger
+        sku_index = ledger.sku_index
         skus = tuple(s for s in wanted if s in sku_index)
         unknown = tuple((s, q) for s, q in wanted.items() if s not in sku_index)
         k = len(skus)
         sku_idx = np.array([sku_index[s] for s in skus], dtype=np.int64)
         qty = np.array([wanted[s] for s in skus], dtype=np.int64)
-        # StrEnum members are str: they index the ledger's channel table directly.
-        ats_t = np.ascontiguousarray(self.ledger.ats(order.channel, sku_idx).T)  # (k, L)
+        # StrEnum members are str: they index the ledger's channel table directly. The
+        # columns come from `sku_index`: `Ledger.ats`'s range check is skipped (hot path).
+        c = ledger._chan(order.channel)
+        ats_t = np.ascontiguousarray(ledger._ats(c, sku_idx).T)  # (k, L)
         if self._ledger_rows is not None:
             ats_t = ats_t.take(self._ledger_rows, axis=1)
         method = order.method
