@@ -124,6 +124,7 @@ class Ledger(StockBook):
         self.configure_locations(online_threshold=0, is_store=False)
         self._open: dict[str, dict[int, dict[int, int]]] = {}  # decision -> loc -> sku -> qty
         self._closed: set[str] = set()
+        self._fulfilled: set[str] = set()  # decisions `fulfil` consumed units of
 
     def __repr__(self) -> str:
         n_loc, n_sku = self.shape
@@ -488,7 +489,8 @@ class Ledger(StockBook):
 
         If on-hand fell below the reservation (a late POS report), only what is on hand is
         consumed; the rest of the reservation is released and reported as ``short`` (and
-        audited as ``shortfall``) so the caller can reroute it.
+        audited as ``shortfall``) so the caller can reroute it. A decision with units
+        consumed is remembered (`was_fulfilled`): the router will not cancel it.
 
         Args:
             decision_id: An open decision.
@@ -522,6 +524,8 @@ class Ledger(StockBook):
                 result.short.append((s, q - take))
                 append(ts, Op.RELEASE, i, s, q - take, decision_id, "shortfall")
                 append(ts, Op.SHORTFALL, i, s, q - take, decision_id, reason)
+        if result:
+            self._fulfilled.add(decision_id)
         self._close_if_done(decision_id, parts)
         return result
 
@@ -533,6 +537,11 @@ class Ledger(StockBook):
     def is_open(self, decision_id: str) -> bool:
         """Whether the decision still holds a reservation record."""
         return decision_id in self._open
+
+    def was_fulfilled(self, decision_id: str) -> bool:
+        """Whether `fulfil` consumed units of the decision (at any location), so that they
+        can no longer be given back; False for unknown decisions."""
+        return decision_id in self._fulfilled
 
     def knows(self, decision_id: str) -> bool:
         """Whether `decision_id` holds a reservation now or held one before."""

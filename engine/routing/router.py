@@ -501,11 +501,11 @@ class Router:
         Raises:
             InvalidTransition: If the order is not ROUTED (e.g. released already).
             RoutingError: If the order has no committed decision, its reservation was
-                closed in the ledger behind the router's back (e.g. `Ledger.fulfil` before
-                release), it was edited since it was routed (`Order.needs_reroute`: call
-                `reroute` first, so that the locations do not pick the quantities or
-                address of before the edit), or `at` is not an aware datetime or is
-                before the order's last event (nothing changes).
+                closed or fulfilled in part in the ledger behind the router's back (e.g.
+                `Ledger.fulfil` before release), it was edited since it was routed
+                (`Order.needs_reroute`: call `reroute` first, so that the locations do not
+                pick the quantities or address of before the edit), or `at` is not an
+                aware datetime or is before the order's last event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
         if order.status is not OrderStatus.ROUTED:
@@ -517,10 +517,17 @@ class Router:
         decision = self._decisions.get(order.id)
         if decision is None or decision.decision_id != order.decision_id:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
-        if not self.ledger.is_open(decision.decision_id):
+        did = decision.decision_id
+        if not self.ledger.is_open(did):
             raise RoutingError(
-                f"order {order.id!r}: decision {decision.decision_id!r} is already closed in "
-                "the ledger (fulfilled or released outside the router); nothing to release"
+                f"order {order.id!r}: decision {did!r} is already closed in the ledger "
+                "(fulfilled or released outside the router); nothing to release"
+            )
+        if self.ledger.was_fulfilled(did):
+            raise RoutingError(
+                f"order {order.id!r}: decision {did!r} was fulfilled in part in the ledger "
+                "before release (Ledger.fulfil outside the router); record those units on "
+                "the order (Order.record_fulfilled) and re-route the rest"
             )
         if order.needs_reroute:
             raise RoutingError(
@@ -535,9 +542,16 @@ class Router:
     def cancel(self, order: Order, at: datetime, reason: str = "cancelled") -> None:
         """Cancel an order and give back its reservation.
 
+        Units fulfilled under an earlier decision and recorded on the order (a package that
+        shipped before the order was re-routed) stay fulfilled; only the current decision's
+        reservation is given back. Units of the current decision already consumed in the
+        ledger (`Ledger.fulfil`) cannot be cancelled: record them on the order
+        (`Order.record_fulfilled`) and `reroute` the rest first.
+
         Raises:
             InvalidTransition: If the order can no longer be cancelled (nothing changes).
-            RoutingError: If `at` is not an aware datetime or is before the order's last
+            RoutingError: If units of the order's current decision were fulfilled in the
+                ledger, or `at` is not an aware datetime or is before the order's last
                 event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
@@ -546,6 +560,13 @@ class Router:
         if not order.can_transition(OrderStatus.CANCELLED):
             raise InvalidTransition(
                 f"order {order.id!r}: cannot go from {order.status.value} to cancelled"
+            )
+        held = order.decision_id
+        if held is not None and self.ledger.was_fulfilled(held):
+            raise RoutingError(
+                f"order {order.id!r}: units of decision {held!r} were already fulfilled in the "
+                "ledger (Ledger.fulfil) and cannot be cancelled; record them on the order "
+                "(Order.record_fulfilled) and re-route the rest before cancelling it"
             )
         self._drop(order, at, "cancel")
         order.cancel(at, reason)

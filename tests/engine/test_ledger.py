@@ -351,6 +351,20 @@ def test_fulfil_consumes_reservation_and_on_hand(ledger):
         ledger.fulfil("D1", 0, AT)
 
 
+def test_was_fulfilled_remembers_decisions_with_units_consumed(ledger):
+    ledger.reserve("D1", [(0, 0, 2), (2, 2, 4)], "web", AT)
+    ledger.reserve("D2", [(1, 1, 3)], "web", AT)
+    ledger.reserve("D3", [(0, 1, 1)], "web", AT)
+    assert not ledger.was_fulfilled("D1")
+    ledger.fulfil("D1", 0, AT)  # still open at S2
+    assert ledger.was_fulfilled("D1") and ledger.is_open("D1")
+    ledger.adjust("S1", "B", -10, AT)  # a late POS report: nothing left to pick
+    assert ledger.fulfil("D2", "S1", AT).short == [(1, 3)]
+    ledger.release("D3", AT)
+    assert not ledger.was_fulfilled("D2") and not ledger.was_fulfilled("D3")
+    assert not ledger.was_fulfilled("nope")
+
+
 def test_fulfil_errors_are_atomic(ledger):
     ledger.reserve("D1", [(0, 0, 2)], "web", AT)
     before = snapshot(ledger)
