@@ -523,7 +523,7 @@ class Router:
                 f"order {order.id!r}: decision {did!r} is already closed in the ledger "
                 "(fulfilled or released outside the router); nothing to release"
             )
-        if self.ledger.was_fulfilled(did):
+        if did in self.ledger._fulfilled:  # `Ledger.was_fulfilled`, inline: once per order
             raise RoutingError(
                 f"order {order.id!r}: decision {did!r} was fulfilled in part in the ledger "
                 "before release (Ledger.fulfil outside the router); record those units on "
