@@ -124,6 +124,7 @@ class Ledger(StockBook):
         self.configure_locations(online_threshold=0, is_store=False)
         self._open: dict[str, dict[int, dict[int, int]]] = {}  # decision -> loc -> sku -> qty
         self._closed: set[str] = set()
+        self._fulfilled: set[str] = set()  # decisions `fulfil` consumed units of
 
     def __repr__(self) -> str:
         n_loc, n_sku = self.shape
@@ -205,26 +206,58 @@ class Ledger(StockBook):
 
         Args:
             channel: Channel name.
-            sku_idx: SKU column indices (array-like of k ints), a single int, or None for
-                all SKUs.
+            sku_idx: SKU column indices in ``0..S-1`` (array-like of k ints), a single int,
+                or None for all SKUs. Negative indices are refused, not counted from the
+                end.
 
         Returns:
             A new int array ``(L, k)`` (``(L,)`` for an int, ``(L, S)`` for None), >= 0,
             with store online thresholds applied on online channels; Fortran-ordered. [units]
 
         Raises:
-            LedgerError: Unknown channel (or out-of-range int index).
-            IndexError: Out-of-range index in an array of indices (not re-checked here:
-                this is the routing hot path).
+            LedgerError: Unknown channel, or a SKU index that is not an integer in
+                ``0..S-1`` (the message names it).
         """
         c = self._chan(channel)
+        if sku_idx is None or is_int(sku_idx):
+            if sku_idx is not None and not 0 <= sku_idx < len(self.skus):
+                raise LedgerError(
+                    f"unknown SKU index {sku_idx!r}: SKU indices are 0..{len(self.skus) - 1}"
+                )
+            return self._ats(c, sku_idx)
+        return self._ats(c, self._sku_columns(sku_idx))
+
+    def _sku_columns(self, sku_idx: np.ndarray | Sequence[int]) -> np.ndarray:
+        """``sku_idx`` as an int64 array, checked to hold integers in ``0..S-1``.
+
+        Raises:
+            LedgerError: Naming the first index out of range (negative ones included) or
+                the dtype of indices that are not integers.
+        """
+        cols = np.asarray(sku_idx)
+        if cols.size == 0:
+            return cols.astype(np.int64).reshape(-1)
+        if cols.dtype.kind not in "iu":
+            raise LedgerError(f"SKU indices must be integers, got an array of {cols.dtype}")
+        n_sku = len(self.skus)
+        bad = (cols < 0) | (cols >= n_sku)
+        if bad.any():
+            raise LedgerError(
+                f"unknown SKU index {int(cols[bad].flat[0])}: SKU indices are 0..{n_sku - 1}"
+            )
+        return cols.astype(np.int64, copy=False)
+
+    def _ats(self, c: int, sku_idx: np.ndarray | Sequence[int] | int | None) -> np.ndarray:
+        """`ats` on channel index ``c`` without checking ``sku_idx``.
+
+        For callers whose indices come from `sku_index` (the routing hot path, once per
+        order): an index outside ``0..S-1`` here is not refused (a negative one wraps).
+        """
         # Work in the (k, L) layout of _free_t and return the transpose: every op then runs
         # over contiguous rows of L locations.
         if sku_idx is None:
             a = self._free_t.copy()
         elif is_int(sku_idx):
-            if not 0 <= sku_idx < len(self.skus):
-                raise LedgerError(f"unknown SKU index {sku_idx!r}")
             a = self._free_t[sku_idx].copy()
         else:
             a = self._free_t.take(sku_idx, axis=0)
@@ -456,7 +489,8 @@ class Ledger(StockBook):
 
         If on-hand fell below the reservation (a late POS report), only what is on hand is
         consumed; the rest of the reservation is released and reported as ``short`` (and
-        audited as ``shortfall``) so the caller can reroute it.
+        audited as ``shortfall``) so the caller can reroute it. A decision with units
+        consumed is remembered (`was_fulfilled`): the router will not cancel it.
 
         Args:
             decision_id: An open decision.
@@ -490,6 +524,8 @@ class Ledger(StockBook):
                 result.short.append((s, q - take))
                 append(ts, Op.RELEASE, i, s, q - take, decision_id, "shortfall")
                 append(ts, Op.SHORTFALL, i, s, q - take, decision_id, reason)
+        if result:
+            self._fulfilled.add(decision_id)
         self._close_if_done(decision_id, parts)
         return result
 
@@ -501,6 +537,11 @@ class Ledger(StockBook):
     def is_open(self, decision_id: str) -> bool:
         """Whether the decision still holds a reservation record."""
         return decision_id in self._open
+
+    def was_fulfilled(self, decision_id: str) -> bool:
+        """Whether `fulfil` consumed units of the decision (at any location), so that they
+        can no longer be given back; False for unknown decisions."""
+        return decision_id in self._fulfilled
 
     def knows(self, decision_id: str) -> bool:
         """Whether `decision_id` holds a reservation now or held one before."""

@@ -187,6 +187,8 @@ class Order:
         needs_reroute: Set by edits; cleared when the order is routed again.
         fulfilled: line_id -> units fulfilled so far (see `record_fulfilled`). [units]
         edits: `(time, description)` of customer-service edits.
+        exchanges: Exchange orders raised so far for returns of this order; numbers their
+            ids (see `ReturnsPolicy.decide`).
     """
 
     id: str
@@ -207,6 +209,7 @@ class Order:
     needs_reroute: bool = False
     fulfilled: dict[int, int] = field(default_factory=dict)
     edits: list[tuple[datetime, str]] = field(default_factory=list)
+    exchanges: int = 0
 
     def __post_init__(self) -> None:
         if not (type(self.id) is str or isinstance(self.id, str)) or not self.id:

@@ -150,8 +150,13 @@ class ReturnsPolicy:
                 ships to the receiving location.
 
         Returns:
-            The `ReturnDecision`. Exchange order ids are `"<order id>-X<n>"`, n counting
-            exchanges of that order decided by this policy (deterministic per run).
+            The `ReturnDecision`. Exchange order ids are `"<order id>-X<n>"`. With
+            `original`, n is one more than the exchanges already raised for it
+            (`Order.exchanges`, which this call increments) or by this policy, whichever
+            is more: policies that decide returns of one order number its exchanges
+            together. Without it, n counts this policy's exchanges of that order id only
+            (pass `original` when several policies may see one order). The ids depend only
+            on the sequence of calls (deterministic per run).
 
         Raises:
             UnknownLocationError: If `item.received_at` is not in the network.
@@ -213,10 +218,13 @@ class ReturnsPolicy:
     def _exchange(
         self, item: ReturnItem, here: Location, at: datetime, original: Order | None
     ) -> Order:
-        n = self._exchanges.get(item.order_id, 0) + 1
-        self._exchanges[item.order_id] = n
-        return Order(
-            id=f"{item.order_id}-X{n}",
+        """The exchange order of `item`, numbered as `decide` says (counts move only once
+        it is built)."""
+        n = self._exchanges.get(item.order_id, 0)
+        if original is not None:  # the order numbers its exchanges, whichever policy asks
+            n = max(n, original.exchanges)
+        exchange = Order(
+            id=f"{item.order_id}-X{n + 1}",
             channel=original.channel if original is not None else Channel.WEB,
             customer_id=original.customer_id if original is not None else "",
             dest_lat=original.dest_lat if original is not None else here.lat,
@@ -224,6 +232,10 @@ class ReturnsPolicy:
             lines=[OrderLine(item.sku, item.quantity)],
             created_at=at,
         )
+        self._exchanges[item.order_id] = n + 1
+        if original is not None:
+            original.exchanges = n + 1
+        return exchange
 
     def apply(
         self,

@@ -173,13 +173,16 @@ class StockBook:
 
     @staticmethod
     def _index(key: str | int, index: dict[str, int], size: int, what: str) -> int:
-        """Row or column of an id (or an in-range integer index)."""
+        """Row or column of an id, or of an integer index in ``0..size-1`` (a negative index
+        is refused, not counted from the end)."""
         if isinstance(key, str):
             i = index.get(key)
             if i is not None:
                 return i
-        elif is_int(key) and 0 <= key < size:
-            return int(key)
+        elif is_int(key):
+            if 0 <= key < size:
+                return int(key)
+            raise LedgerError(f"unknown {what} {key!r}: {what} indices are 0..{size - 1}")
         raise LedgerError(f"unknown {what} {key!r}")
 
     def _loc(self, loc: str | int) -> int:
@@ -482,8 +485,12 @@ class StockBook:
             raise LedgerError("adjust_many: locs, skus and deltas must be 1-d integer arrays")
         if i.size == 0:
             return np.zeros(0, dtype=np.int64)
-        if i.min() < 0 or i.max() >= n_loc or s.min() < 0 or s.max() >= n_sku:
-            raise LedgerError("adjust_many: a location or SKU index is out of range")
+        for what, idx, size in (("location", i, n_loc), ("SKU", s, n_sku)):
+            bad = (idx < 0) | (idx >= size)
+            if bad.any():
+                raise LedgerError(
+                    f"adjust_many: {what} index {int(idx[bad][0])} is out of range 0..{size - 1}"
+                )
         cell = i.astype(np.int64) * n_sku + s
         if np.unique(cell).size != cell.size:
             raise LedgerError("adjust_many: a cell appears twice")

@@ -310,7 +310,7 @@ class _Pending:
                 if self._fills(c, row, cols, qty):
                     return self._single(ranks, _Choice(row, tuple(wanted), cols, qty, c))
                 break
-        ats = ledger.ats(order.channel, cols)  # (L, k), then less what is pending
+        ats = ledger._ats(c, cols)  # (L, k), then less what is pending (cols: valid columns)
         col_of = {s: j for j, s in enumerate(cols)}
         for (row, s), units in self.taken.items():
             j = col_of.get(s)

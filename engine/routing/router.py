@@ -3,8 +3,8 @@
 `route` is pure (no state changes). `commit` reserves the decision in the ledger, counts
 the location's daily orders and moves the order to ROUTED; `place` does both. `reroute`
 gives back the old reservation and routes again (store rejection, edit, outage);
-`release` hands the order to its locations as `FulfilmentRequest`s; `cancel` gives the
-stock back.
+`release` hands the order to its locations as `FulfilmentRequest`s; `reject` routes one
+released package again while the others proceed; `cancel` gives the stock back.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from engine.errors import InvalidTransition, LedgerError, RoutingError
 from engine.ledger import Ledger
 from engine.location import STORE_KINDS, Capability, LocationKind
 from engine.network import Network
-from engine.order import Channel, DeliveryMethod, Order, OrderStatus, check_aware
+from engine.order import Channel, DeliveryMethod, Order, OrderLine, OrderStatus, check_aware
 from engine.rates import RateCard
 from engine.routing.context import Plan, Policy, RoutingContext
 from engine.routing.decision import Allocation, Decision, Exclusion, FulfilmentRequest
@@ -27,7 +27,7 @@ from engine.routing.filters import apply_base_filters, kind_mask
 from engine.routing.policies import BOPIS_POLICY, get_policy
 from engine.routing.settings import RoutingSettings
 from engine.routing.timing import DailyCounter, LocalClock, ShipTimes
-from engine.stock import utc_ts
+from engine.stock import check_reason, utc_ts
 
 if TYPE_CHECKING:
     from engine.routing.batch import _Ranks
@@ -196,14 +196,17 @@ class Router:
         check_aware(order.id, at, RoutingError)
         net, settings = self.network, self.settings
         wanted = order.outstanding_by_sku() if order.fulfilled else order.units_by_sku()
-        sku_index = self.ledger.sku_index
+        ledger = self.ledger
+        sku_index = ledger.sku_index
         skus = tuple(s for s in wanted if s in sku_index)
         unknown = tuple((s, q) for s, q in wanted.items() if s not in sku_index)
         k = len(skus)
         sku_idx = np.array([sku_index[s] for s in skus], dtype=np.int64)
         qty = np.array([wanted[s] for s in skus], dtype=np.int64)
-        # StrEnum members are str: they index the ledger's channel table directly.
-        ats_t = np.ascontiguousarray(self.ledger.ats(order.channel, sku_idx).T)  # (k, L)
+        # StrEnum members are str: they index the ledger's channel table directly. The
+        # columns come from `sku_index`: `Ledger.ats`'s range check is skipped (hot path).
+        c = ledger._chan(order.channel)
+        ats_t = np.ascontiguousarray(ledger._ats(c, sku_idx).T)  # (k, L)
         if self._ledger_rows is not None:
             ats_t = ats_t.take(self._ledger_rows, axis=1)
         method = order.method
@@ -498,11 +501,11 @@ class Router:
         Raises:
             InvalidTransition: If the order is not ROUTED (e.g. released already).
             RoutingError: If the order has no committed decision, its reservation was
-                closed in the ledger behind the router's back (e.g. `Ledger.fulfil` before
-                release), it was edited since it was routed (`Order.needs_reroute`: call
-                `reroute` first, so that the locations do not pick the quantities or
-                address of before the edit), or `at` is not an aware datetime or is
-                before the order's last event (nothing changes).
+                closed or fulfilled in part in the ledger behind the router's back (e.g.
+                `Ledger.fulfil` before release), it was edited since it was routed
+                (`Order.needs_reroute`: call `reroute` first, so that the locations do not
+                pick the quantities or address of before the edit), or `at` is not an
+                aware datetime or is before the order's last event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
         if order.status is not OrderStatus.ROUTED:
@@ -514,10 +517,17 @@ class Router:
         decision = self._decisions.get(order.id)
         if decision is None or decision.decision_id != order.decision_id:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
-        if not self.ledger.is_open(decision.decision_id):
+        did = decision.decision_id
+        if not self.ledger.is_open(did):
             raise RoutingError(
-                f"order {order.id!r}: decision {decision.decision_id!r} is already closed in "
-                "the ledger (fulfilled or released outside the router); nothing to release"
+                f"order {order.id!r}: decision {did!r} is already closed in the ledger "
+                "(fulfilled or released outside the router); nothing to release"
+            )
+        if did in self.ledger._fulfilled:  # `Ledger.was_fulfilled`, inline: once per order
+            raise RoutingError(
+                f"order {order.id!r}: decision {did!r} was fulfilled in part in the ledger "
+                "before release (Ledger.fulfil outside the router); record those units on "
+                "the order (Order.record_fulfilled) and re-route the rest"
             )
         if order.needs_reroute:
             raise RoutingError(
@@ -529,12 +539,111 @@ class Router:
         self._counted.pop(order.id, None)  # the locations now hold the work for the day
         return decision.fulfilment_requests(order)
 
+    def reject(
+        self,
+        order: Order,
+        location: str,
+        at: datetime,
+        reason: str = "reject",
+        exclude: Collection[str] = (),
+    ) -> tuple[Order, Decision]:
+        """One location cannot pick its package of a released order: give back only that
+        package's reservation and route its units again; the other packages proceed.
+
+        The package becomes a re-route order ``"<decision id>.<location>"`` (e.g.
+        ``"O1-D1.ST2"``: unique, as a decision holds one package per location and it can
+        be rejected once) with the order's channel, customer, destination, delivery method,
+        pickup store and store substitution, and one line per SKU of the package (with the
+        id of the order's first line of that SKU). It is routed without the rejecting
+        location, `exclude` and the order's earlier exclusions (which it keeps, as
+        `reroute` does) and committed: `release` it to send its packages. The order keeps
+        its status. To route the whole order again instead, use `reroute`.
+
+        Args:
+            order: A released order (RELEASED, or further along when another of its
+                packages was picked or shipped).
+            location: Location id of a package of the order's current decision that is
+                still reserved (not fulfilled, not rejected yet).
+            at: Time of the rejection, aware UTC.
+            reason: Short reason for the ledger's audit, e.g. ``"not_on_shelf"``.
+            exclude: More location ids not to use (e.g. an outage).
+
+        Returns:
+            The re-route order (ROUTED; CREATED when no location can supply its units)
+            and its `Decision` (units no location can supply are in `unfulfillable`).
+
+        Raises:
+            InvalidTransition: If the order is not released yet, or is cancelled or
+                closed (nothing changes).
+            RoutingError: If `location` holds no reserved package of the order's current
+                decision, `reason` is empty or holds ':', the re-route order cannot be
+                committed, or `at` is not an aware datetime or is before the order's last
+                event (nothing changes).
+        """
+        check_aware(order.id, at, RoutingError)
+        if at < order.history[-1][0]:
+            _refuse_before(order, at)
+        if order.status in _PRE_RELEASE or order.is_terminal:
+            raise InvalidTransition(
+                f"order {order.id!r}: cannot reject a package in status {order.status.value}; "
+                "only a released order's packages can be rejected (`reroute` routes again)"
+            )
+        try:
+            check_reason(reason)
+        except LedgerError as exc:
+            raise RoutingError(f"order {order.id!r}: {exc}") from None
+        held, row, lines = self._package(order, location)
+        rerouted = Order(
+            f"{held}.{location}", order.channel, order.customer_id, order.dest_lat,
+            order.dest_lon, lines, order.method, order.pickup_store,
+            order.allow_store_substitution, created_at=at, promised_at=order.promised_at,
+        )  # fmt: skip
+        excluded = self._excluded.get(order.id, set()) | {location} | set(exclude)
+        decision = self.route(rerouted, at, excluded)
+        self.commit(rerouted, decision, at)  # if it refuses, nothing has changed yet
+        self.ledger.release(held, at, row, reason)
+        self._excluded[order.id] = excluded
+        self._excluded[rerouted.id] = set(excluded)
+        return rerouted, decision
+
+    def _package(self, order: Order, location: str) -> tuple[str, int, list[OrderLine]]:
+        """The order's current decision id, the ledger row of `location` and its reserved
+        package of that decision as order lines (one per SKU, with the id of the order's
+        first line of that SKU).
+
+        Raises:
+            RoutingError: `location` holds no reserved package of that decision.
+        """
+        held, ledger = order.decision_id, self.ledger
+        row = ledger.loc_index.get(location) if isinstance(location, str) else None
+        booked = ledger.reservations(held) if held is not None else []
+        first: dict[str, int] = {}
+        for line in reversed(order.lines):
+            first[line.sku] = line.line_id
+        skus = ledger.skus
+        lines = [OrderLine(skus[s], q, first[skus[s]]) for i, s, q in booked if i == row]
+        if held is None or row is None or not lines:
+            where = sorted({ledger.location_ids[i] for i, _, _ in booked})
+            raise RoutingError(
+                f"order {order.id!r}: {location!r} holds no reserved package of decision "
+                f"{held!r} (not in it, or fulfilled or rejected already); reserved packages "
+                f"are at: {', '.join(where) or 'none'}"
+            )
+        return held, row, lines
+
     def cancel(self, order: Order, at: datetime, reason: str = "cancelled") -> None:
         """Cancel an order and give back its reservation.
 
+        Units fulfilled under an earlier decision and recorded on the order (a package that
+        shipped before the order was re-routed) stay fulfilled; only the current decision's
+        reservation is given back. Units of the current decision already consumed in the
+        ledger (`Ledger.fulfil`) cannot be cancelled: record them on the order
+        (`Order.record_fulfilled`) and `reroute` the rest first.
+
         Raises:
             InvalidTransition: If the order can no longer be cancelled (nothing changes).
-            RoutingError: If `at` is not an aware datetime or is before the order's last
+            RoutingError: If units of the order's current decision were fulfilled in the
+                ledger, or `at` is not an aware datetime or is before the order's last
                 event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
@@ -543,6 +652,13 @@ class Router:
         if not order.can_transition(OrderStatus.CANCELLED):
             raise InvalidTransition(
                 f"order {order.id!r}: cannot go from {order.status.value} to cancelled"
+            )
+        held = order.decision_id
+        if held is not None and self.ledger.was_fulfilled(held):
+            raise RoutingError(
+                f"order {order.id!r}: units of decision {held!r} were already fulfilled in the "
+                "ledger (Ledger.fulfil) and cannot be cancelled; record them on the order "
+                "(Order.record_fulfilled) and re-route the rest before cancelling it"
             )
         self._drop(order, at, "cancel")
         order.cancel(at, reason)

@@ -55,6 +55,40 @@ def test_release_refuses_a_decision_closed_in_the_ledger():
     assert o.status is OrderStatus.ROUTED
 
 
+def test_cancel_refuses_units_fulfilled_in_the_ledger_and_keeps_them_after_a_reroute():
+    router, ledger, _ = world({("ST1", "A"): 1, ("ST2", "B"): 1, ("DC2", "B"): 5})
+    o = order(("A", 1), ("B", 1))
+    d = router.place(o, OPEN)
+    assert d.locations == ("ST1", "ST2")
+    router.release(o, OPEN)
+    ledger.fulfil(d.decision_id, "ST1", OPEN)  # ST1 shipped A; B is still being picked
+    with pytest.raises(RoutingError, match=f"units of decision '{o.id}-D1' were already fulfilled"):
+        router.cancel(o, OPEN)
+    assert o.status is OrderStatus.RELEASED and o.decision_id == d.decision_id
+    assert ledger.reservations(d.decision_id) == [(1, 1, 1)]  # ST2's B is still held
+    # the way out: record what shipped, re-route the rest, cancel that
+    o.record_fulfilled("A", 1)
+    router.reroute(o, OPEN, exclude=["ST2"])
+    router.cancel(o, OPEN, "customer")
+    assert o.status is OrderStatus.CANCELLED and o.fulfilled_units == 1
+    assert ledger.reserved.sum() == 0 and ledger.on_hand[0].tolist() == [0, 0, 0, 0]
+    ledger.check_conservation()
+
+
+def test_a_routed_order_fulfilled_in_part_behind_the_routers_back_is_not_released_or_cancelled():
+    router, ledger, _ = world({("ST1", "A"): 1, ("ST2", "B"): 1})
+    o = order(("A", 1), ("B", 1))
+    d = router.place(o, OPEN)
+    ledger.fulfil(d.decision_id, "ST2", OPEN)
+    with pytest.raises(RoutingError, match="was fulfilled in part in the ledger before release"):
+        router.release(o, OPEN)
+    with pytest.raises(RoutingError, match="were already fulfilled in the ledger"):
+        router.cancel(o, OPEN)
+    assert o.status is OrderStatus.ROUTED and router.decision_for(o.id) == d
+    assert router.orders_today("ST1", OPEN) == router.orders_today("ST2", OPEN) == 1
+    assert ledger.reserved.sum() == 1
+
+
 def test_edits_cannot_drop_units_already_fulfilled():
     router, _, _ = world({("DC1", "A"): 9, ("DC1", "B"): 9})
     o = order(("A", 3), ("B", 2))

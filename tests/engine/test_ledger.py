@@ -152,6 +152,27 @@ def test_ats_shapes_and_copies(ledger):
         ledger.ats("web", 7)
 
 
+@pytest.mark.parametrize("bad", [[-1], np.array([0, -3]), [3], np.array([[0], [5]]), -1, 3])
+def test_ats_refuses_sku_indices_out_of_range_negative_ones_included(ledger, bad):
+    """A negative index is not counted from the end: [-1] would be SKU C's ATS, not A's."""
+    ledger.count("S2", "C", 4, AT)
+    with pytest.raises(LedgerError, match=r"unknown SKU index -?\d+: SKU indices are 0\.\.2"):
+        ledger.ats("web", bad)
+    with pytest.raises(LedgerError, match="SKU indices must be integers"):
+        ledger.ats("web", np.array([0.0, 2.0]))
+    assert ledger.ats("web", []).shape == (3, 0)
+    assert ledger.ats("web", np.array([2], dtype=np.uint8))[:, 0].tolist() == [10, 10, 4]
+
+
+def test_row_and_column_indices_are_refused_out_of_range_with_the_range_named(ledger):
+    with pytest.raises(LedgerError, match=r"unknown location -1: location indices are 0\.\.2"):
+        ledger.ats_for(-1, "A", "web")
+    with pytest.raises(LedgerError, match=r"unknown SKU -1: SKU indices are 0\.\.2"):
+        ledger.set_stock("DC1", -1, 5)
+    with pytest.raises(LedgerError, match=r"SKU index -1 is out of range 0\.\.2"):
+        ledger.adjust_many(np.array([0]), np.array([-1]), np.array([-1]), AT, "pos_sale")
+
+
 def test_ats_accepts_channel_enum_and_rejects_unknown(ledger):
     np.testing.assert_array_equal(ledger.ats(Channel.WEB, [0]), ledger.ats("web", [0]))
     with pytest.raises(LedgerError, match="unknown channel 'fax'"):
@@ -328,6 +349,20 @@ def test_fulfil_consumes_reservation_and_on_hand(ledger):
     ledger.check_conservation()
     with pytest.raises(LedgerError, match="already closed"):
         ledger.fulfil("D1", 0, AT)
+
+
+def test_was_fulfilled_remembers_decisions_with_units_consumed(ledger):
+    ledger.reserve("D1", [(0, 0, 2), (2, 2, 4)], "web", AT)
+    ledger.reserve("D2", [(1, 1, 3)], "web", AT)
+    ledger.reserve("D3", [(0, 1, 1)], "web", AT)
+    assert not ledger.was_fulfilled("D1")
+    ledger.fulfil("D1", 0, AT)  # still open at S2
+    assert ledger.was_fulfilled("D1") and ledger.is_open("D1")
+    ledger.adjust("S1", "B", -10, AT)  # a late POS report: nothing left to pick
+    assert ledger.fulfil("D2", "S1", AT).short == [(1, 3)]
+    ledger.release("D3", AT)
+    assert not ledger.was_fulfilled("D2") and not ledger.was_fulfilled("D3")
+    assert not ledger.was_fulfilled("nope")
 
 
 def test_fulfil_errors_are_atomic(ledger):

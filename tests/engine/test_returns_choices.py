@@ -1,8 +1,9 @@
 """`engine.returns`: where a return goes, exchange ids and addresses, and refunds.
 
 A store "carries" a SKU when it holds or has promised units of it (on hand + reserved),
-mail and transfers prefer DCs with the returns capability, exchange ids count per order,
-and an exchange ships to the original address.
+mail and transfers prefer DCs with the returns capability, exchange ids count per order
+(over every policy that decides its returns), and an exchange ships to the original
+address.
 """
 
 from __future__ import annotations
@@ -56,6 +57,26 @@ def test_exchange_ids_count_per_order() -> None:
 
     ids = [exchange_id(o) for o in ("W1", "V1", "W1", "V1", "V1")]
     assert ids == ["W1-X1", "V1-X1", "W1-X2", "V1-X2", "V1-X3"]
+
+
+def test_two_policies_number_the_exchanges_of_one_order_together() -> None:
+    """Two policy objects (two returns desks, or one made per return) deciding exchanges of
+    one original order give distinct ids: the order numbers its exchanges, not the policy."""
+    _, ledger, network = world({("ST1", "A"): 3})
+    original = delivered(order(("A", 3), id="W1"))
+    desk, mail = ReturnsPolicy(), ReturnsPolicy()
+
+    def exchange_id(policy: ReturnsPolicy, original=original) -> str:
+        item = ReturnItem("W1", "A", 1, "ST1", wants_exchange=True)
+        return policy.decide(item, network, ledger, LATER, 20.0, original).exchange_order.id
+
+    ids = [exchange_id(desk), exchange_id(mail), exchange_id(ReturnsPolicy()), exchange_id(desk)]
+    assert ids == ["W1-X1", "W1-X2", "W1-X3", "W1-X4"] and original.exchanges == 4
+    # the same calls in a new run give the same ids
+    again = delivered(order(("A", 3), id="W1"))
+    assert [exchange_id(p, again) for p in (ReturnsPolicy(), ReturnsPolicy())] == ["W1-X1", "W1-X2"]
+    # a policy's own count still applies to returns decided without the original
+    assert exchange_id(desk, None) == "W1-X5"
 
 
 def test_an_exchange_ships_to_the_original_address_or_else_the_receiving_location() -> None:

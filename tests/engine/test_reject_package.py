@@ -1,0 +1,116 @@
+"""`Router.reject`: one location of a released order cannot pick its package; only that
+package is given back and routed again, as a re-route order, while the others proceed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from routing_world import OPEN, order, packages, world
+
+from engine import InvalidTransition, OrderStatus, RoutingError
+
+STOCK = {("ST1", "A"): 1, ("ST2", "B"): 2, ("DC1", "B"): 1, ("DC2", "B"): 5}
+
+
+def _released(stock=STOCK):
+    router, ledger, network = world(stock)
+    o = order(("A", 1), ("B", 2), id="O1")
+    d = router.place(o, OPEN)
+    assert packages(d) == {"ST1": {"A": 1}, "ST2": {"B": 2}}
+    router.release(o, OPEN)
+    return router, ledger, o, d
+
+
+def test_reject_gives_back_one_package_and_routes_its_units_again():
+    router, ledger, o, d = _released()
+    later = OPEN + timedelta(minutes=30)
+    rerouted, d2 = router.reject(o, "ST2", later, "not_on_shelf")
+    assert rerouted.id == "O1-D1.ST2" and d2.decision_id == "O1-D1.ST2-D1"
+    assert d2.order_id == rerouted.id and rerouted.status is OrderStatus.ROUTED
+    assert packages(d2) == {"DC2": {"B": 2}}  # DC1 has 1 B only; ST2 is excluded
+    assert [(x.sku, x.quantity, x.line_id) for x in rerouted.lines] == [("B", 2, 1)]
+    assert (rerouted.customer_id, rerouted.dest_lat, rerouted.method) == (
+        o.customer_id,
+        o.dest_lat,
+        o.method,
+    )
+    # the order and its other package go on: ST1 still holds A under the first decision
+    assert o.status is OrderStatus.RELEASED and o.decision_id == d.decision_id
+    assert ledger.reservations(d.decision_id) == [(0, 0, 1)]
+    assert router.excluded(o.id) == router.excluded(rerouted.id) == {"ST2"}
+    released = [m for m in ledger.audit.records() if m.op == "release"]
+    assert [(m.location, m.sku, m.quantity, m.ref) for m in released] == [
+        ("ST2", "B", 2, "not_on_shelf:O1-D1")
+    ]
+    assert [r.location for r in router.release(rerouted, later)] == ["DC2"]
+    ledger.fulfil(d.decision_id, "ST1", later)
+    ledger.fulfil(d2.decision_id, "DC2", later)
+    assert ledger.reserved.sum() == 0
+    ledger.check_conservation()
+    ledger.check_reservations()
+
+
+def test_a_rejected_re_route_package_is_routed_again_without_both_locations():
+    router, ledger, o, _ = _released({**STOCK, ("DC1", "B"): 2})
+    rerouted, d2 = router.reject(o, "ST2", OPEN)
+    assert packages(d2) == {"DC1": {"B": 2}}
+    router.release(rerouted, OPEN)
+    again, d3 = router.reject(rerouted, "DC1", OPEN, exclude=["WH"])
+    assert again.id == "O1-D1.ST2-D1.DC1" and packages(d3) == {"DC2": {"B": 2}}
+    assert router.excluded(again.id) == {"ST2", "DC1", "WH"}
+    assert ledger.reserved.sum() == 1 + 2  # ST1's A and DC2's B
+    ledger.check_reservations()
+
+
+def test_with_no_stock_left_the_units_are_unfulfillable_and_given_back():
+    router, ledger, o, d = _released({("ST1", "A"): 1, ("ST2", "B"): 2})
+    rerouted, d2 = router.reject(o, "ST2", OPEN)
+    assert d2.allocations == () and d2.unfulfillable == (("B", 2),)
+    assert rerouted.status is OrderStatus.CREATED and rerouted.decision_id is None
+    assert ledger.reservations(d.decision_id) == [(0, 0, 1)]
+    assert ledger.reserved.sum() == 1
+    router.cancel(rerouted, OPEN, "no stock")
+    assert rerouted.status is OrderStatus.CANCELLED
+
+
+def _state(router, ledger, o) -> tuple:
+    return (
+        o.status, o.decision_id, len(o.history), router.excluded(o.id),
+        ledger.reserved.copy().tolist(), len(ledger.audit), router.orders_today("DC2", OPEN),
+    )  # fmt: skip
+
+
+def test_wrong_states_are_refused_and_change_nothing():
+    router, ledger, _ = world(STOCK)
+    routed = order(("B", 1))
+    router.place(routed, OPEN)
+    with pytest.raises(InvalidTransition, match="cannot reject a package in status routed"):
+        router.reject(routed, "ST2", OPEN)
+    gone = order(("B", 1))
+    router.place(gone, OPEN)
+    router.release(gone, OPEN)
+    router.cancel(gone, OPEN)
+    with pytest.raises(InvalidTransition, match="cannot reject a package in status cancelled"):
+        router.reject(gone, "ST2", OPEN)
+    router, ledger, o, d = _released()
+    before = _state(router, ledger, o)
+    for location, bad in [
+        ("DC1", "'DC1' holds no reserved package of decision 'O1-D1'"),
+        ("NOPE", "reserved packages are at: ST1, ST2"),
+    ]:
+        with pytest.raises(RoutingError, match=bad):
+            router.reject(o, location, OPEN)
+    with pytest.raises(RoutingError, match="reason must be a non-empty string"):
+        router.reject(o, "ST2", OPEN, "a:b")
+    with pytest.raises(RoutingError, match="is before its last event"):
+        router.reject(o, "ST2", OPEN - timedelta(hours=1))
+    with pytest.raises(RoutingError, match="timezone-aware"):
+        router.reject(o, "ST2", OPEN.replace(tzinfo=None))
+    assert _state(router, ledger, o) == before
+    ledger.fulfil(d.decision_id, "ST1", OPEN)  # picked and gone: nothing to reject there
+    o.transition(OrderStatus.PICKED, OPEN, "ST1")  # ST2's package is still to pick
+    router.reject(o, "ST2", OPEN)
+    for location in ("ST1", "ST2"):  # fulfilled, rejected already
+        with pytest.raises(RoutingError, match="reserved packages are at: none"):
+            router.reject(o, location, OPEN)
