@@ -145,19 +145,18 @@ def _warn_idle(file: str, scenario: Any, days: int | None = None) -> None:
 # --- commands -----------------------------------------------------------------------------
 
 
-#: Top-level keys of a policy rules file (`engine.routing.rules`) that no scenario has.
-_RULES_KEYS = frozenset({"filters", "sort", "split", "max_packages", "policies"})
-
-
 def _rules_file(file: str) -> bool:
-    """`file` reads as a mapping with no scenario section and a key of a rules file, or a
-    misspelling closest to one (``filtres``; ``horizon_dais`` is closest to a scenario's
-    key). ``name`` and ``description``, which both formats have, say nothing."""
+    """`file` reads as a mapping with no scenario key and a key of a rules file, or a
+    misspelling closest to one (``filtres``). A key closer to a scenario's, or to one of its
+    ``routing`` section (``policy``: a slip for ``routing.policy``), makes it a scenario;
+    ``name`` and ``description``, which both formats have, say nothing."""
     import difflib
 
     import yaml
 
+    from engine.routing.rules import RULES_FILE_KEYS
     from sim.scenario.schema import Scenario
+    from sim.scenario.sections import Routing
 
     try:
         doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
@@ -165,13 +164,17 @@ def _rules_file(file: str) -> bool:
         return False
     if not isinstance(doc, dict):
         return False
-    keys = {k for k in doc if isinstance(k, str)} - {"name", "description"}
-    scenario_keys = set(Scenario.model_fields) - {"name", "description"}
+    both = {"name", "description"}
+    keys = {k for k in doc if isinstance(k, str)} - both
+    rules_keys = RULES_FILE_KEYS - both
+    scenario_keys = set(Scenario.model_fields) - both
     if keys & scenario_keys:
         return False
-    known = [*_RULES_KEYS, *scenario_keys]
+    if keys & rules_keys:
+        return True
+    known = [*rules_keys, *scenario_keys, *Routing.model_fields]  # a key matches itself
     closest = [difflib.get_close_matches(k, known, n=1) or [k] for k in keys]
-    return any(match in _RULES_KEYS for (match,) in closest)
+    return any(match in rules_keys for (match,) in closest)
 
 
 def load_scenario_file(file: str) -> Any:

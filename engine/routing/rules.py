@@ -38,6 +38,7 @@ from engine.routing.ranking import SORT_KEYS
 from engine.routing.split import SPLITS
 
 __all__ = [
+    "RULES_FILE_KEYS",
     "load_policy_file",
     "load_policy_spec",
     "policies_from_document",
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 _TOP_KEYS = {"name", "description", "filters", "sort", "split", "max_packages"}
+RULES_FILE_KEYS = frozenset(_TOP_KEYS | {"policies"})
+"""Top-level keys a rules file may have: one policy's, or a ``policies:`` list."""
 _SCENARIO_KEYS = {"network", "demand", "catalogue", "horizon_days"}
 """Top-level keys of a scenario file that no rules file has."""
 _FROM_RULE_FILES: set[str] = set()
@@ -241,12 +244,13 @@ def policy_file_spec(text: str) -> tuple[str, str | None] | None:
 
 def policy_spec_from(text: str, folder: str | Path) -> str:
     """`text` with the relative ``FILE`` of a rules-file spec (``FILE[:NAME]``) read from
-    `folder` and made absolute, so the spec names the same file from any current folder;
-    a policy name, a Python ``module:NAME`` and an absolute ``FILE`` come back as they are."""
+    `folder` and made absolute, so the spec names the same file from any current folder
+    (``~/FILE`` is read from the home folder); a policy name, a Python ``module:NAME`` and
+    an absolute ``FILE`` come back as they are."""
     spec = policy_file_spec(text)
     if spec is None or Path(spec[0]).is_absolute():
         return text
-    path = str((Path(folder) / spec[0]).resolve())
+    path = str((Path(folder) / Path(spec[0]).expanduser()).resolve())
     return path if spec[1] is None else f"{path}:{spec[1]}"
 
 

@@ -190,5 +190,6 @@ def test_a_relative_rules_file_spec_is_read_from_the_given_folder(tmp_path):
     here = tmp_path.resolve()
     assert policy_spec_from("team.yaml", tmp_path) == str(here / "team.yaml")
     assert policy_spec_from("sub/../team.YML:fast", tmp_path) == f"{here / 'team.YML'}:fast"
+    assert policy_spec_from("~/team.yaml", tmp_path) == str(Path.home().resolve() / "team.yaml")
     for unchanged in ("closest", "my_pkg.policies:fast", "/abs/team.yaml:fast"):
         assert policy_spec_from(unchanged, tmp_path) == unchanged

@@ -216,6 +216,7 @@ def test_check_of_a_bad_rules_file_names_the_rule(tmp_path):
         ("polices:\n  - name: a\n", ["unknown top-level key(s) ['polices']"]),
         ("name: x\nhorizon_dais: 3\n", ["horizon_dais: unknown key", "'horizon_days'"]),
         ("name: x\nnetwork: {}\nsrot: [distance]\n", ["srot: unknown key 'srot'"]),
+        ("name: x\npolicy: cost\n", ["policy: unknown key 'policy'"]),  # not 'policies'
     ],
 )
 def test_check_of_a_misspelt_key_names_it_as_the_file_s_own_format(tmp_path, text, fragments):
