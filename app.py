@@ -180,18 +180,13 @@ def available_policies() -> dict[str, str]:
     built-ins, undescribed, if the registry cannot be read)."""
     try:
         from engine.routing import available_policies as registry
-        from engine.routing import get_policy
 
         names = list(registry())
     except Exception:  # registry not importable: still offer the documented built-ins
         return dict.fromkeys(FALLBACK_POLICIES, "")
-    described: dict[str, str] = {}
-    for name in names:
-        try:
-            described[name] = str(getattr(get_policy(name), "description", "") or "")
-        except Exception:  # a policy that needs parameters still gets offered
-            described[name] = ""
-    return described or dict.fromkeys(FALLBACK_POLICIES, "")
+    return {name: wb.describe_policy(name) for name in names} or dict.fromkeys(
+        FALLBACK_POLICIES, ""
+    )
 
 
 def added_policies() -> tuple[dict[str, str], set[str], list[str]]:

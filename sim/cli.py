@@ -443,12 +443,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _app_policy(spec: str) -> str:
+    """A ``fulfil app --policy`` spec, checked: a rules file or a Python ``module:NAME``."""
+    from engine.routing.rules import policy_file_spec
+    from sim.policy_modules import module_spec
+
+    spec = check_policy_name("fulfil app", "--policy", spec)
+    if policy_file_spec(spec) is None and module_spec(spec) is None:
+        raise UsageError(
+            "fulfil app",
+            "--policy",
+            f"{spec!r} is offered already; --policy adds a rules "
+            "file FILE.yaml[:NAME] or a Python module:NAME",
+        )
+    return spec
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     """Start the Streamlit workbench on this machine only."""
     from sim.workbench import APP_POLICIES_ENV
 
     port = int_option("fulfil app", "--port", args.port, 1, 65535)  # the user named no file
-    extra = [check_policy_name("fulfil app", "--policy", spec) for spec in args.policy or []]
+    extra = [_app_policy(spec) for spec in args.policy or []]
     if not APP_PATH.is_file():
         raise UsageError(str(APP_PATH), "", "the workbench app is not installed (file not found)")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:  # free, before we start

@@ -37,6 +37,7 @@ __all__ = [
     "RunFailed",
     "RunStore",
     "compare_policies",
+    "describe_policy",
     "extra_policies",
     "format_values",
     "kpi_table",
@@ -85,9 +86,23 @@ def rules_policies(folder: str | os.PathLike[str]) -> dict[str, str]:
     return specs
 
 
+def describe_policy(spec: str) -> str:
+    """One-line description of a registered policy or a rules-file spec ``FILE[:NAME]``
+    (``""`` when it has none, or when it needs parameters to be built)."""
+    from engine.routing import get_policy
+    from engine.routing.rules import load_policy_spec, policy_file_spec
+
+    try:
+        policy = load_policy_spec(spec) if policy_file_spec(spec) else get_policy(spec)
+    except Exception:  # a policy that needs parameters still gets offered
+        return ""
+    return str(getattr(policy, "description", "") or "")
+
+
 def extra_policies(specs: Sequence[str]) -> tuple[dict[str, str], set[str], list[str]]:
-    """The policies `fulfil app --policy` adds: rules files ``FILE[:NAME]`` anywhere and
-    Python ``module:NAME`` policies (`sim.policy_modules`).
+    """The policies `fulfil app --policy` adds: rules files ``FILE[:NAME]`` anywhere (named
+    from the current folder, as `rules_policies` names them) and Python ``module:NAME``
+    policies (`sim.policy_modules`); a plain policy name is not one of them.
 
     Returns:
         ``(described, hidden, problems)``: spec -> one-line description for the specs that
@@ -95,25 +110,30 @@ def extra_policies(specs: Sequence[str]) -> tuple[dict[str, str], set[str], list
         only by their spec (worker processes import the module from the spec); and one
         line per spec that cannot run, saying why.
     """
-    from engine.routing import get_policy
-    from engine.routing.rules import load_policy_spec
+    from engine.routing.rules import policy_file_spec, policy_spec_from
     from sim.policy_modules import module_spec, policy_problem, registered_by
 
     described: dict[str, str] = {}
     hidden: set[str] = set()
     problems: list[str] = []
-    for spec in dict.fromkeys(specs):
+    for given in dict.fromkeys(specs):
+        rules, module = policy_file_spec(given), module_spec(given)
+        if rules is None and module is None:
+            problems.append(
+                f"policy {given!r}: expected a rules file FILE.yaml[:NAME] or a "
+                "Python module:NAME (registered policies are offered already)"
+            )
+            continue
+        spec = given
+        if rules is not None:  # one name per file: relative to here, as the runs read it
+            full = policy_file_spec(policy_spec_from(given, os.getcwd()))
+            spec = os.path.relpath(full[0]) + ("" if full[1] is None else f":{full[1]}")
         problem = policy_problem(spec)  # imports a module spec, which registers its policies
         hidden |= registered_by(spec)
         if problem:
             problems.append(problem)
             continue
-        module = module_spec(spec)
-        try:
-            policy = get_policy(module[1]) if module else load_policy_spec(spec)
-        except Exception:  # a policy that needs parameters still gets offered
-            policy = None
-        described[spec] = str(getattr(policy, "description", "") or "")
+        described[spec] = describe_policy(module[1] if module else spec)
     return described, hidden, problems
 
 

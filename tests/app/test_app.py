@@ -215,14 +215,19 @@ def test_policies_added_by_fulfil_app_policy_are_offered_and_run(
     monkeypatch.syspath_prepend(str(ROOT / "docs" / "examples"))
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # undone afterwards
     monkeypatch.delitem(sys.modules, "team_policies", raising=False)  # imported afresh
-    spec = "team_policies:near_store_300"
-    monkeypatch.setenv(wb.APP_POLICIES_ENV, json.dumps([spec, "team_policies:nope"]))
+    monkeypatch.chdir(ROOT)  # rules files are named from the folder the app runs in
+    spec, rules = "team_policies:near_store_300", "scenarios/policies/store_rules.yaml:cheapest_dc"
+    added = [spec, "team_policies:nope", f"./{rules}", "closest"]
+    monkeypatch.setenv(wb.APP_POLICIES_ENV, json.dumps(added))
     at.run()
     offered = at.multiselect(key="policies").options
     assert spec in offered and "near_store_300" not in offered  # workers import by the spec
-    assert [w.value for w in at.warning if "nope" in w.value] == [
+    assert offered.count(rules) == 1 and f"./{rules}" not in offered  # one name per policy
+    assert [w.value for w in at.warning] == [
         "Policy left out: policy 'team_policies:nope': importing 'team_policies' registered "
-        f"no policy 'nope' (registered: {', '.join(registry.available_policies())})"
+        f"no policy 'nope' (registered: {', '.join(registry.available_policies())})",
+        "Policy left out: policy 'closest': expected a rules file FILE.yaml[:NAME] or a "
+        "Python module:NAME (registered policies are offered already)",
     ]
     _quick(at, reps=1, policies=["closest", spec])
     at.button(key="run").click().run(timeout=120)

@@ -318,6 +318,37 @@ def test_app_checks_the_policies_it_adds_before_it_starts():
     assert line.startswith("fulfil app: --policy: policy 'no_such_module:fast': cannot import")
     line = assert_user_error(fulfil("app", "--policy", "missing.yaml"), "--policy")
     assert line == "fulfil app: --policy: policy file 'missing.yaml' not found"
+    line = assert_user_error(fulfil("app", "--policy", "closest"), "--policy")
+    assert line == (
+        "fulfil app: --policy: 'closest' is offered already; --policy adds a rules file "
+        "FILE.yaml[:NAME] or a Python module:NAME"
+    )
+
+
+def test_app_hands_the_policies_it_adds_to_the_server(monkeypatch, tmp_path):
+    import socket
+
+    from sim import cli
+    from sim.workbench import APP_POLICIES_ENV
+
+    with socket.socket() as probe:  # a port free now
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    rules = tmp_path / "mine.yaml"
+    rules.write_text("name: mine_nearest\nsort: [distance]\n")
+    monkeypatch.setenv(APP_POLICIES_ENV, "")  # restored after the test
+    started = []  # the server replaces this process: catch the call instead
+    monkeypatch.setattr(cli.os, "execv", lambda exe, argv: started.append(argv))
+    args = cli.build_parser().parse_args(["app", "--port", "0", "--policy", str(rules)])
+    with pytest.raises(cli.UsageError):  # port 0 is refused before anything starts
+        args.handler(args)
+    assert not started and os.environ[APP_POLICIES_ENV] == ""
+    args = cli.build_parser().parse_args(["app", "--port", port, "--policy", str(rules)])
+    args.handler(args)
+    (argv,) = started
+    assert argv[1:5] == ["-m", "streamlit", "run", str(cli.APP_PATH)]
+    assert f"--server.port={port}" in argv and "--server.address=127.0.0.1" in argv
+    assert json.loads(os.environ[APP_POLICIES_ENV]) == [str(rules)]
 
 
 def test_app_refuses_a_port_in_use():
