@@ -283,6 +283,18 @@ def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) 
     _write_texts(out, texts)
 
 
+def _keep_rules_file(out: Path, spec: str, name: str) -> str:
+    """Copy the rules file of the policy spec ``FILE[:NAME]`` into `out` as `name` and
+    return the spec naming the copy (``name[:NAME]``); any other spec comes back as is."""
+    from engine.routing.rules import policy_file_spec
+
+    rules = policy_file_spec(spec)
+    if rules is None:
+        return spec
+    _write_texts(out, {name: Path(rules[0]).read_text(encoding="utf-8")})
+    return name if rules[1] is None else f"{name}:{rules[1]}"
+
+
 def _write_texts(out: Path, texts: dict[str, str]) -> None:
     """Write ``{file name: text}`` into the folder `out`."""
     for name, text in texts.items():
@@ -327,17 +339,22 @@ def cmd_run(args: argparse.Namespace) -> int:
             "reproduce": f"fulfil run scenario.yaml --policy {shlex.quote(policy)} "
             f"--seed {result.seed}",
         }
-        from engine.routing.rules import policy_file_digest, policy_file_spec
+        from engine.routing.rules import policy_file_digest
 
-        spec = policy_file_spec(policy)
-        if spec is not None:  # the rules file goes with the run, so that it reproduces
-            _write_texts(out, {"policy.yaml": Path(spec[0]).read_text(encoding="utf-8")})
-            kept = "policy.yaml" if spec[1] is None else f"policy.yaml:{spec[1]}"
+        kept = _keep_rules_file(out, policy, "policy.yaml")
+        if kept != policy:  # the rules file goes with the run, so that it reproduces
             meta["policy_file_sha256"] = policy_file_digest(policy)
             meta["reproduce"] = (
                 f"fulfil run scenario.yaml --policy {shlex.quote(kept)} --seed {result.seed}"
             )
-        _write_outputs(result, as_run(scenario, days), out, meta)
+        written = as_run(scenario, days)
+        routing = written.routing  # its own rules file too, read from scenario.yaml's folder
+        own = _keep_rules_file(out, routing.policy, "routing_policy.yaml")
+        if own != routing.policy:
+            written = written.model_copy(
+                update={"routing": routing.model_copy(update={"policy": own})}
+            )
+        _write_outputs(result, written, out, meta)
     if args.json:
         print(_dumps(dict(result.kpis)))
         return 0

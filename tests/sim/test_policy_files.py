@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import subprocess
 
 import pytest
@@ -114,12 +115,14 @@ def test_a_scenario_reads_its_rules_file_from_its_own_folder(tmp_path):
     proc = fulfil("run", str(scenario), "--policy", "closest", "--days", "1", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     written = yaml.safe_load((out / "scenario.yaml").read_text())
-    assert written["routing"]["policy"] == f"{(folder / 'rules.yaml').resolve()}:cheapest_dc"
-    again = subprocess.run(
-        [str(FULFIL), "check", "scenario.yaml"],
-        capture_output=True, text=True, cwd=out, timeout=120,
-    )  # fmt: skip
-    assert again.returncode == 0, again.stderr
+    assert written["routing"]["policy"] == "routing_policy.yaml:cheapest_dc"  # a copy, kept
+    assert (out / "routing_policy.yaml").read_bytes() == RULES.read_bytes()
+    shutil.rmtree(folder)  # the run's folder stands alone, from any current folder
+    for cwd, path in ((out, "scenario.yaml"), (ROOT, str(out / "scenario.yaml"))):
+        again = subprocess.run(
+            [str(FULFIL), "check", path], capture_output=True, text=True, cwd=cwd, timeout=120
+        )
+        assert again.returncode == 0, again.stderr
 
 
 MODULE = """
