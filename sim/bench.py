@@ -343,6 +343,8 @@ def format_sim(report: dict[str, Any]) -> str:
         value = "" if t["value"] is None else f"{t['value']:,}"
         label = TARGETS[key][0]
         lines.append(f"target: {label} {t['comparison']} {t['target']:,g}: {verdict} {value}")
+    if "python" in report:
+        lines.append(f"python {report['python']}")
     return "\n".join(lines)
 
 

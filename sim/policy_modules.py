@@ -21,7 +21,9 @@ from engine.routing.rules import load_policy_spec, policy_file_spec
 __all__ = ["import_policy", "module_spec", "policy_problem", "registered_by"]
 
 _REGISTERED: dict[str, frozenset[str]] = {}
-"""Module -> the policy names its import registered (its first import in this process)."""
+"""Module -> the policy names registered while it was first imported in this process
+(those of the modules it imports in turn included: the app offers them all by the spec
+only, which is safe, as the spec's import registers them again in a worker)."""
 
 
 def module_spec(text: str) -> tuple[str, str] | None:

@@ -68,8 +68,10 @@ def test_targets_are_checked_against_the_measured_values():
     report["app"] = {"runs": 9, "workers": 2, "elapsed_s": 59.9}
     report["targets"] = bench.check_targets(report)
     assert report["targets"]["app_comparison_s"]["met"] is True
+    report["python"] = "3.11.2 (/usr/bin/python3.11)"
     text = bench.format_sim(report)
     assert "app comparison: 9 runs on 2 workers in 59.9 s" in text
+    assert text.endswith("\npython 3.11.2 (/usr/bin/python3.11)")
     assert "app's default 3 x 3 comparison [s] < 60: met 59.9" in text
 
 
