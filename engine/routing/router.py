@@ -98,6 +98,9 @@ class Router:
         self._decisions: dict[str, Decision] = {}
         self._counted: dict[str, list[tuple[int, int]]] = {}
         self._excluded: dict[str, set[str]] = {}
+        # order id -> units `Ledger.fulfil` consumed under its earlier decisions (orders
+        # re-routed after a package was fulfilled only)
+        self._fulfilled_before: dict[str, int] = {}
         # rankings per (destination lat, lon, order units) for `place_many` (a
         # `routing.batch._Ranks`), and the sort keys they were ranked by
         self._batch_ranks: dict[tuple[float, float, int], _Ranks] = {}
@@ -469,24 +472,35 @@ class Router:
         re-route). A released order (a store rejected it) is marked REJECTED first.
 
         Only units not yet fulfilled are routed (a package that shipped before another was
-        rejected is not shipped again).
+        rejected is not shipped again). So units the ledger consumed under the order's
+        decisions (`Ledger.fulfil`) must be recorded on the order first
+        (`Order.record_fulfilled`): the router compares the units consumed with the units
+        the order records as fulfilled, in total, and refuses when fewer are recorded.
 
         Raises:
-            InvalidTransition: If the order is past release (picked, shipped, ...) or closed.
-            RoutingError: If `at` is not an aware datetime or is before the order's last
+            InvalidTransition: If the order is past release (picked, shipped, ...) or closed
+                (nothing changes).
+            RoutingError: If the ledger consumed units of the order that it does not record
+                as fulfilled, or `at` is not an aware datetime or is before the order's last
                 event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
         if at < order.history[-1][0]:
             _refuse_before(order, at)
-        if order.status is OrderStatus.RELEASED:
+        status = order.status
+        if status is not OrderStatus.RELEASED and status not in _PRE_RELEASE:
+            raise InvalidTransition(f"order {order.id!r}: cannot re-route in status {status.value}")
+        held = order.decision_id
+        consumed = self.ledger.units_fulfilled(held) if held is not None else 0
+        if consumed:
+            consumed += self._fulfilled_before.get(order.id, 0)
+            _refuse_unrecorded(order, held, consumed)
+        if status is OrderStatus.RELEASED:
             order.transition(OrderStatus.REJECTED, at, "reroute")
-        if order.status not in _PRE_RELEASE:
-            raise InvalidTransition(
-                f"order {order.id!r}: cannot re-route in status {order.status.value}"
-            )
         excluded = self._excluded.get(order.id, set()) | set(exclude)
         self._drop(order, at, "reroute")
+        if consumed:  # the old decision is history: its units count on the next re-route
+            self._fulfilled_before[order.id] = consumed
         self._excluded[order.id] = excluded
         decision = self.route(order, at, excluded)
         self.commit(order, decision, at)
@@ -663,6 +677,21 @@ class Router:
         self._drop(order, at, "cancel")
         order.cancel(at, reason)
         self._excluded.pop(order.id, None)
+        if self._fulfilled_before:
+            self._fulfilled_before.pop(order.id, None)
+
+
+def _refuse_unrecorded(order: Order, held: str, consumed: int) -> None:
+    """RoutingError unless the order records at least `consumed` units as fulfilled: the
+    units the ledger consumed under its decisions, the current one `held` among them."""
+    recorded = order.fulfilled_units
+    if recorded < consumed:
+        raise RoutingError(
+            f"order {order.id!r}: the ledger consumed units of decision {held!r} "
+            f"(Ledger.fulfil) that the order does not record as fulfilled ({consumed} "
+            f"consumed under its decisions, {recorded} recorded); record them "
+            "(Order.record_fulfilled) before re-routing it, or they would be routed again"
+        )
 
 
 def _refuse_before(order: Order, at: datetime) -> NoReturn:
