@@ -123,8 +123,10 @@ class Ledger(StockBook):
         self._buffer_rows: list[np.ndarray | None] = [None] * len(self.channels)
         self.configure_locations(online_threshold=0, is_store=False)
         self._open: dict[str, dict[int, dict[int, int]]] = {}  # decision -> loc -> sku -> qty
-        self._closed: set[str] = set()
-        self._fulfilled: set[str] = set()  # decisions `fulfil` consumed units of
+        # units `fulfil` consumed per decision: `_fulfilled` holds the open decisions with
+        # some consumed, `_closed` every closed decision (0 when all of it was given back)
+        self._fulfilled: dict[str, int] = {}
+        self._closed: dict[str, int] = {}
 
     def __repr__(self) -> str:
         n_loc, n_sku = self.shape
@@ -438,7 +440,8 @@ class Ledger(StockBook):
     def _close_if_done(self, decision_id: str, parts: dict) -> None:
         if not parts:
             del self._open[decision_id]
-            self._closed.add(decision_id)
+            done = self._fulfilled
+            self._closed[decision_id] = done.pop(decision_id) if decision_id in done else 0
 
     def release(
         self,
@@ -489,8 +492,9 @@ class Ledger(StockBook):
 
         If on-hand fell below the reservation (a late POS report), only what is on hand is
         consumed; the rest of the reservation is released and reported as ``short`` (and
-        audited as ``shortfall``) so the caller can reroute it. A decision with units
-        consumed is remembered (`was_fulfilled`): the router will not cancel it.
+        audited as ``shortfall``) so the caller can reroute it. The units consumed are
+        counted per decision (`units_fulfilled`, `was_fulfilled`): the router will not
+        cancel the decision, nor re-route its order unless the order records them.
 
         Args:
             decision_id: An open decision.
@@ -511,12 +515,14 @@ class Ledger(StockBook):
         i = self._part(parts, decision_id, loc_idx, "fulfil")
         result = FulfilResult()
         on_hand, reserved, append = self._on_hand, self._reserved, self.audit.append
+        units = 0
         for s, q in parts.pop(i).items():
             have = int(on_hand[i, s])
             take = q if q <= have else have
             on_hand[i, s] = have - take
             reserved[i, s] -= q
             if take:
+                units += take
                 result.append((s, take))
                 append(ts, Op.FULFIL, i, s, take, decision_id, reason)
             if take < q:  # ATS (on hand - reserved - safety) rises by the units not taken
@@ -524,9 +530,14 @@ class Ledger(StockBook):
                 result.short.append((s, q - take))
                 append(ts, Op.RELEASE, i, s, q - take, decision_id, "shortfall")
                 append(ts, Op.SHORTFALL, i, s, q - take, decision_id, reason)
-        if result:
-            self._fulfilled.add(decision_id)
-        self._close_if_done(decision_id, parts)
+        done = self._fulfilled  # (no method calls: this runs once per package)
+        if parts:
+            if units:
+                done[decision_id] = done[decision_id] + units if decision_id in done else units
+        else:  # `_close_if_done`, counting the units
+            del self._open[decision_id]
+            before = done.pop(decision_id) if decision_id in done else 0
+            self._closed[decision_id] = before + units
         return result
 
     def reservations(self, decision_id: str) -> list[tuple[int, int, int]]:
@@ -541,7 +552,12 @@ class Ledger(StockBook):
     def was_fulfilled(self, decision_id: str) -> bool:
         """Whether `fulfil` consumed units of the decision (at any location), so that they
         can no longer be given back; False for unknown decisions."""
-        return decision_id in self._fulfilled
+        return self.units_fulfilled(decision_id) > 0
+
+    def units_fulfilled(self, decision_id: str) -> int:
+        """Units of the decision `fulfil` consumed so far, over all its locations (not the
+        ones short); 0 for unknown decisions. [units]"""
+        return self._fulfilled.get(decision_id, 0) or self._closed.get(decision_id, 0)
 
     def knows(self, decision_id: str) -> bool:
         """Whether `decision_id` holds a reservation now or held one before."""

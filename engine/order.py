@@ -189,6 +189,8 @@ class Order:
         edits: `(time, description)` of customer-service edits.
         exchanges: Exchange orders raised so far for returns of this order; numbers their
             ids (see `ReturnsPolicy.decide`).
+        returned: SKU -> units returned so far (counted by `ReturnsPolicy.apply` when given
+            the order; they cannot come back twice); None until the first. [units]
     """
 
     id: str
@@ -210,6 +212,7 @@ class Order:
     fulfilled: dict[int, int] = field(default_factory=dict)
     edits: list[tuple[datetime, str]] = field(default_factory=list)
     exchanges: int = 0
+    returned: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         if not (type(self.id) is str or isinstance(self.id, str)) or not self.id:

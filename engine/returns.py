@@ -114,7 +114,6 @@ class ReturnsPolicy:
         self.restock_at_any_store = restock_at_any_store
         self.restock_opened = restock_opened
         self._exchanges: dict[str, int] = {}
-        self._returned: dict[tuple[str, str], int] = {}  # (order id, SKU) -> units [units]
 
     def nearest_dc(self, network: Network, origin: Location) -> Location | None:
         """Nearest warehouse or 3PL to `origin`, preferring those with the returns capability."""
@@ -144,10 +143,11 @@ class ReturnsPolicy:
             at: Time the return is received, aware UTC.
             unit_price: Price paid per unit. [USD]
             original: The original order, used to check the return (same order id, SKU
-                on the order, at most the units fulfilled minus those returned already
-                through `apply(..., order=)`) and for the exchange order's customer,
-                channel and destination; without it nothing is checked and the exchange
-                ships to the receiving location.
+                on the order, at most the units fulfilled minus those returned already,
+                which `apply(..., order=)` counts on the order (`Order.returned`), whichever
+                policy applied them) and for the exchange order's customer, channel and
+                destination; without it nothing is checked and the exchange ships to the
+                receiving location.
 
         Returns:
             The `ReturnDecision`. Exchange order ids are `"<order id>-X<n>"`. With
@@ -208,7 +208,7 @@ class ReturnsPolicy:
         if not lines:
             raise ValueError(f"{what}: SKU {item.sku!r} is not on the order")
         done = sum(original.fulfilled.get(line.line_id, 0) for line in lines)
-        left = done - self._returned.get((original.id, item.sku), 0)
+        left = done - (original.returned or {}).get(item.sku, 0)
         if item.quantity > left:
             raise ValueError(
                 f"{what}: {item.quantity} units of {item.sku!r} handed back, but only {left} "
@@ -257,21 +257,27 @@ class ReturnsPolicy:
             decision: From `decide`.
             ledger: Inventory record to update.
             at: Time, aware UTC.
-            order: The original order; when given, a refund is recorded on it and the
-                returned units are counted against it (see `decide`).
+            order: The original order (the item's order id); when given, a refund is
+                recorded on it and the returned units are counted on it
+                (`Order.returned`), so that no policy accepts them back again (see
+                `decide`).
             transfer_now: Restock transfers at the DC now.
 
         Returns:
             True if the ledger changed (restock, dispose, or an immediate transfer).
 
         Raises:
-            ValueError: If the decision carries no item, or the refund cannot be recorded on
-                `order` (nothing changes).
+            ValueError: If the decision carries no item, `order` is not the item's order,
+                or the refund cannot be recorded on it (nothing changes).
             LedgerError: From the ledger operation (nothing changes).
         """
         item = decision.item
         if item is None:
             raise ValueError("return decision has no item; build it with ReturnsPolicy.decide")
+        if order is not None and order.id != item.order_id:
+            raise ValueError(
+                f"return of order {item.order_id!r}: the original order given is {order.id!r}"
+            )
         refund = None  # recorded first: it checks its own input before the ledger moves
         if order is not None and decision.refund_amount > 0:
             refund = order.add_refund(decision.refund_amount, at, "return", item.sku,
@@ -293,6 +299,8 @@ class ReturnsPolicy:
                 order.refunds.pop()  # the refund recorded above
             raise
         if order is not None:
-            key = (order.id, item.sku)
-            self._returned[key] = self._returned.get(key, 0) + item.quantity
+            returned = order.returned
+            if returned is None:
+                returned = order.returned = {}
+            returned[item.sku] = returned.get(item.sku, 0) + item.quantity
         return changed

@@ -19,15 +19,17 @@ from engine.errors import InvalidTransition, LedgerError, RoutingError
 from engine.ledger import Ledger
 from engine.location import STORE_KINDS, Capability, LocationKind
 from engine.network import Network
-from engine.order import Channel, DeliveryMethod, Order, OrderLine, OrderStatus, check_aware
+from engine.order import Channel, DeliveryMethod, Order, OrderStatus, check_aware
 from engine.rates import RateCard
 from engine.routing.context import Plan, Policy, RoutingContext
 from engine.routing.decision import Allocation, Decision, Exclusion, FulfilmentRequest
 from engine.routing.filters import apply_base_filters, kind_mask
 from engine.routing.policies import BOPIS_POLICY, get_policy
+from engine.routing.reject import ReRoutes
+from engine.routing.reject import reject as reject_package
 from engine.routing.settings import RoutingSettings
 from engine.routing.timing import DailyCounter, LocalClock, ShipTimes
-from engine.stock import check_reason, utc_ts
+from engine.stock import utc_ts
 
 if TYPE_CHECKING:
     from engine.routing.batch import _Ranks
@@ -98,6 +100,10 @@ class Router:
         self._decisions: dict[str, Decision] = {}
         self._counted: dict[str, list[tuple[int, int]]] = {}
         self._excluded: dict[str, set[str]] = {}
+        self._reroutes = ReRoutes()  # the re-route orders `reject` made, per order
+        # order id -> units `Ledger.fulfil` consumed under its earlier decisions (orders
+        # re-routed after a package was fulfilled only)
+        self._fulfilled_before: dict[str, int] = {}
         # rankings per (destination lat, lon, order units) for `place_many` (a
         # `routing.batch._Ranks`), and the sort keys they were ranked by
         self._batch_ranks: dict[tuple[float, float, int], _Ranks] = {}
@@ -469,24 +475,42 @@ class Router:
         re-route). A released order (a store rejected it) is marked REJECTED first.
 
         Only units not yet fulfilled are routed (a package that shipped before another was
-        rejected is not shipped again).
+        rejected is not shipped again). So units the ledger consumed under the order's
+        decisions (`Ledger.fulfil`) must be recorded on the order first
+        (`Order.record_fulfilled`): the router compares the units consumed with the units
+        the order records as fulfilled, in total, and refuses when fewer are recorded.
+
+        An order with a package rejected by `reject` is not routed again whole while one
+        of its re-route orders is not cancelled (their units would be routed twice):
+        reject its other packages one by one, or cancel the re-route orders first.
 
         Raises:
-            InvalidTransition: If the order is past release (picked, shipped, ...) or closed.
-            RoutingError: If `at` is not an aware datetime or is before the order's last
-                event (nothing changes).
+            InvalidTransition: If the order is past release (picked, shipped, ...) or closed
+                (nothing changes).
+            RoutingError: If the order has a re-route order that is not cancelled, the
+                ledger consumed units of it that it does not record as fulfilled, or `at`
+                is not an aware datetime or is before the order's last event (nothing
+                changes).
         """
         check_aware(order.id, at, RoutingError)
         if at < order.history[-1][0]:
             _refuse_before(order, at)
-        if order.status is OrderStatus.RELEASED:
+        status = order.status
+        if status is not OrderStatus.RELEASED and status not in _PRE_RELEASE:
+            raise InvalidTransition(f"order {order.id!r}: cannot re-route in status {status.value}")
+        if order.id in self._reroutes.by_order:
+            self._reroutes.refuse(order, "re-route", self.ledger)
+        held = order.decision_id
+        consumed = self.ledger.units_fulfilled(held) if held is not None else 0
+        if consumed:
+            consumed += self._fulfilled_before.get(order.id, 0)
+            _refuse_unrecorded(order, held, consumed)
+        if status is OrderStatus.RELEASED:
             order.transition(OrderStatus.REJECTED, at, "reroute")
-        if order.status not in _PRE_RELEASE:
-            raise InvalidTransition(
-                f"order {order.id!r}: cannot re-route in status {order.status.value}"
-            )
         excluded = self._excluded.get(order.id, set()) | set(exclude)
         self._drop(order, at, "reroute")
+        if consumed:  # the old decision is history: its units count on the next re-route
+            self._fulfilled_before[order.id] = consumed
         self._excluded[order.id] = excluded
         decision = self.route(order, at, excluded)
         self.commit(order, decision, at)
@@ -559,6 +583,20 @@ class Router:
         `reroute` does) and committed: `release` it to send its packages. The order keeps
         its status. To route the whole order again instead, use `reroute`.
 
+        The router remembers the order's re-route orders (also those of its re-route
+        orders' rejected packages). While one of them is not cancelled, `reroute` of the
+        order is refused (their units would be routed twice: reject its other packages one
+        by one instead); while one may still take stock (created, routed, rejected, or
+        released with its decision open in the ledger), `cancel` of the order is refused
+        (cancel it first). They are forgotten once the order is shipped, collected,
+        cancelled or closed, or once all of them are cancelled.
+
+        An order all of whose packages were rejected stays RELEASED, with its decision
+        closed in the ledger and nothing reserved: its units are its re-route orders'. The
+        caller moves it on with them (records the units they fulfil on it with
+        `Order.record_fulfilled` and moves its status), or cancels it once they hold no
+        stock (`cancel` then gives nothing back).
+
         Args:
             order: A released order (RELEASED, or further along when another of its
                 packages was picked or shipped).
@@ -580,56 +618,7 @@ class Router:
                 committed, or `at` is not an aware datetime or is before the order's last
                 event (nothing changes).
         """
-        check_aware(order.id, at, RoutingError)
-        if at < order.history[-1][0]:
-            _refuse_before(order, at)
-        if order.status in _PRE_RELEASE or order.is_terminal:
-            raise InvalidTransition(
-                f"order {order.id!r}: cannot reject a package in status {order.status.value}; "
-                "only a released order's packages can be rejected (`reroute` routes again)"
-            )
-        try:
-            check_reason(reason)
-        except LedgerError as exc:
-            raise RoutingError(f"order {order.id!r}: {exc}") from None
-        held, row, lines = self._package(order, location)
-        rerouted = Order(
-            f"{held}.{location}", order.channel, order.customer_id, order.dest_lat,
-            order.dest_lon, lines, order.method, order.pickup_store,
-            order.allow_store_substitution, created_at=at, promised_at=order.promised_at,
-        )  # fmt: skip
-        excluded = self._excluded.get(order.id, set()) | {location} | set(exclude)
-        decision = self.route(rerouted, at, excluded)
-        self.commit(rerouted, decision, at)  # if it refuses, nothing has changed yet
-        self.ledger.release(held, at, row, reason)
-        self._excluded[order.id] = excluded
-        self._excluded[rerouted.id] = set(excluded)
-        return rerouted, decision
-
-    def _package(self, order: Order, location: str) -> tuple[str, int, list[OrderLine]]:
-        """The order's current decision id, the ledger row of `location` and its reserved
-        package of that decision as order lines (one per SKU, with the id of the order's
-        first line of that SKU).
-
-        Raises:
-            RoutingError: `location` holds no reserved package of that decision.
-        """
-        held, ledger = order.decision_id, self.ledger
-        row = ledger.loc_index.get(location) if isinstance(location, str) else None
-        booked = ledger.reservations(held) if held is not None else []
-        first: dict[str, int] = {}
-        for line in reversed(order.lines):
-            first[line.sku] = line.line_id
-        skus = ledger.skus
-        lines = [OrderLine(skus[s], q, first[skus[s]]) for i, s, q in booked if i == row]
-        if held is None or row is None or not lines:
-            where = sorted({ledger.location_ids[i] for i, _, _ in booked})
-            raise RoutingError(
-                f"order {order.id!r}: {location!r} holds no reserved package of decision "
-                f"{held!r} (not in it, or fulfilled or rejected already); reserved packages "
-                f"are at: {', '.join(where) or 'none'}"
-            )
-        return held, row, lines
+        return reject_package(self, order, location, at, reason, exclude)
 
     def cancel(self, order: Order, at: datetime, reason: str = "cancelled") -> None:
         """Cancel an order and give back its reservation.
@@ -640,11 +629,16 @@ class Router:
         ledger (`Ledger.fulfil`) cannot be cancelled: record them on the order
         (`Order.record_fulfilled`) and `reroute` the rest first.
 
+        An order with a package rejected by `reject` is not cancelled while one of its
+        re-route orders may still take stock (created, routed, rejected, or released with
+        its decision open in the ledger): cancel those first. Re-route orders already
+        picked go on.
+
         Raises:
             InvalidTransition: If the order can no longer be cancelled (nothing changes).
             RoutingError: If units of the order's current decision were fulfilled in the
-                ledger, or `at` is not an aware datetime or is before the order's last
-                event (nothing changes).
+                ledger, a re-route order of it may still take stock, or `at` is not an
+                aware datetime or is before the order's last event (nothing changes).
         """
         check_aware(order.id, at, RoutingError)
         if at < order.history[-1][0]:
@@ -660,9 +654,30 @@ class Router:
                 "ledger (Ledger.fulfil) and cannot be cancelled; record them on the order "
                 "(Order.record_fulfilled) and re-route the rest before cancelling it"
             )
+        reroutes = self._reroutes
+        rerouted = order.id in reroutes.by_order
+        if rerouted:
+            reroutes.refuse(order, "cancel", self.ledger)
         self._drop(order, at, "cancel")
         order.cancel(at, reason)
         self._excluded.pop(order.id, None)
+        if rerouted:
+            reroutes.drop(order.id)
+        if self._fulfilled_before:
+            self._fulfilled_before.pop(order.id, None)
+
+
+def _refuse_unrecorded(order: Order, held: str, consumed: int) -> None:
+    """RoutingError unless the order records at least `consumed` units as fulfilled: the
+    units the ledger consumed under its decisions, the current one `held` among them."""
+    recorded = order.fulfilled_units
+    if recorded < consumed:
+        raise RoutingError(
+            f"order {order.id!r}: the ledger consumed units of decision {held!r} "
+            f"(Ledger.fulfil) that the order does not record as fulfilled ({consumed} "
+            f"consumed under its decisions, {recorded} recorded); record them "
+            "(Order.record_fulfilled) before re-routing it, or they would be routed again"
+        )
 
 
 def _refuse_before(order: Order, at: datetime) -> NoReturn:

@@ -89,6 +89,35 @@ def test_a_routed_order_fulfilled_in_part_behind_the_routers_back_is_not_release
     assert ledger.reserved.sum() == 1
 
 
+def test_reroute_refuses_units_fulfilled_in_the_ledger_that_the_order_does_not_record():
+    router, ledger, _ = world({("ST1", "A"): 1, ("ST2", "B"): 1, ("DC2", "B"): 5})
+    o = order(("A", 1), ("B", 1))
+    d = router.place(o, OPEN)
+    router.release(o, OPEN)
+    ledger.fulfil(d.decision_id, "ST1", OPEN)  # ST1 shipped A; the order was not told
+
+    def state() -> tuple:
+        return (o.status, o.decision_id, len(o.history), router.excluded(o.id),
+                ledger.reserved.copy().tolist(), len(ledger.audit))  # fmt: skip
+
+    before = state()
+    unrecorded = r"does not record as fulfilled \(1 consumed under its decisions, 0 recorded\)"
+    with pytest.raises(RoutingError, match=unrecorded):
+        router.reroute(o, OPEN, exclude=["ST2"])  # would route A again
+    assert state() == before and o.status is OrderStatus.RELEASED
+    o.record_fulfilled("A", 1)
+    d2 = router.reroute(o, OPEN, exclude=["ST2"])
+    assert [(a.location, a.sku, a.quantity) for a in d2.allocations] == [("DC2", "B", 1)]
+    # the units of earlier decisions count too: B shipped under the second one, unrecorded
+    router.release(o, OPEN)
+    ledger.fulfil(d2.decision_id, "DC2", OPEN)
+    with pytest.raises(RoutingError, match=r"\(2 consumed under its decisions, 1 recorded\)"):
+        router.reroute(o, OPEN)
+    with pytest.raises(RoutingError, match="were already fulfilled in the ledger"):
+        router.cancel(o, OPEN)
+    assert o.decision_id == d2.decision_id and ledger.reserved.sum() == 0
+
+
 def test_edits_cannot_drop_units_already_fulfilled():
     router, _, _ = world({("DC1", "A"): 9, ("DC1", "B"): 9})
     o = order(("A", 3), ("B", 2))

@@ -363,6 +363,11 @@ def test_was_fulfilled_remembers_decisions_with_units_consumed(ledger):
     ledger.release("D3", AT)
     assert not ledger.was_fulfilled("D2") and not ledger.was_fulfilled("D3")
     assert not ledger.was_fulfilled("nope")
+    # the units consumed are counted, while the decision is open and once it closes
+    assert [ledger.units_fulfilled(d) for d in ("D1", "D2", "D3", "nope")] == [2, 0, 0, 0]
+    ledger.fulfil("D1", 2, AT)
+    assert not ledger.is_open("D1") and ledger.units_fulfilled("D1") == 2 + 4
+    assert ledger.was_fulfilled("D1")
 
 
 def test_fulfil_errors_are_atomic(ledger):

@@ -114,3 +114,83 @@ def test_wrong_states_are_refused_and_change_nothing():
     for location in ("ST1", "ST2"):  # fulfilled, rejected already
         with pytest.raises(RoutingError, match="reserved packages are at: none"):
             router.reject(o, location, OPEN)
+
+
+def test_the_order_is_not_routed_again_whole_while_a_re_route_order_carries_its_units():
+    """B:2 is the re-route order's now: a re-route of the order would reserve it twice."""
+    router, ledger, o, d = _released({**STOCK, ("DC1", "A"): 1})
+    rerouted, _ = router.reject(o, "ST2", OPEN)
+    before = _state(router, ledger, o)
+    carry = r"re-route order\(s\) 'O1-D1.ST2' \(routed\) carry units"
+    with pytest.raises(RoutingError, match=carry):
+        router.reroute(o, OPEN)
+    router.release(rerouted, OPEN)  # still refused while it is at DC2, or picked, or gone
+    with pytest.raises(RoutingError, match="reject its other packages one by one"):
+        router.reroute(o, OPEN)
+    assert _state(router, ledger, o) == before
+    assert ledger.reserved.sum() == 1 + 2  # A at ST1, B at DC2: the order's 3 units once
+    router.reject(o, "ST1", OPEN)  # the way on: its other packages one by one
+    assert ledger.reserved.sum() == 3 and not ledger.reservations(d.decision_id)
+    assert o.status is OrderStatus.RELEASED  # nothing reserved: its units are its re-routes'
+
+
+def test_once_its_re_route_orders_are_cancelled_the_order_is_routed_again_whole():
+    router, ledger, o, _ = _released()
+    rerouted, _ = router.reject(o, "ST2", OPEN)
+    router.cancel(rerouted, OPEN)
+    d2 = router.reroute(o, OPEN)
+    units: dict[str, int] = {}
+    for a in d2.allocations:
+        units[a.sku] = units.get(a.sku, 0) + a.quantity
+    assert units == {"A": 1, "B": 2} and "ST2" not in d2.locations  # ST2 stays excluded
+    assert ledger.reserved.sum() == 3
+    ledger.check_reservations()
+
+
+def test_the_order_is_not_cancelled_while_a_re_route_order_may_take_stock():
+    router, ledger, o, d = _released()
+    rerouted, d2 = router.reject(o, "ST2", OPEN)
+    before = _state(router, ledger, o)
+    for live in ("routed", "released"):
+        with pytest.raises(RoutingError, match=rf"'O1-D1.ST2' \({live}\) of its rejected"):
+            router.cancel(o, OPEN)
+        assert _state(router, ledger, o) == before and ledger.is_open(d2.decision_id)
+        if live == "routed":
+            router.release(rerouted, OPEN)
+    ledger.fulfil(d2.decision_id, "DC2", OPEN)  # picked: its units are on their way
+    rerouted.transition(OrderStatus.PICKED, OPEN, "DC2")
+    router.cancel(o, OPEN, "customer")  # gives back ST1's A only
+    assert o.status is OrderStatus.CANCELLED and ledger.reserved.sum() == 0
+    assert not ledger.is_open(d.decision_id)
+    ledger.check_conservation()
+
+
+def test_a_re_route_order_rejected_in_turn_still_carries_the_units_of_the_first_order():
+    router, ledger, o, _ = _released({**STOCK, ("DC1", "B"): 2})
+    rerouted, _ = router.reject(o, "ST2", OPEN)
+    router.release(rerouted, OPEN)
+    again, d3 = router.reject(rerouted, "DC1", OPEN)  # all of its packages: it holds nothing
+    with pytest.raises(RoutingError, match=r"'O1-D1.ST2-D1.DC1' \(routed\) of its rejected"):
+        router.cancel(rerouted, OPEN)
+    with pytest.raises(RoutingError, match=r"'O1-D1.ST2-D1.DC1' \(routed\)"):
+        router.cancel(o, OPEN)
+    router.release(again, OPEN)
+    ledger.fulfil(d3.decision_id, "DC2", OPEN)
+    again.transition(OrderStatus.PICKED, OPEN, "DC2")
+    router.cancel(rerouted, OPEN)  # holds nothing and its re-route order is picked
+    with pytest.raises(RoutingError, match=r"'O1-D1.ST2-D1.DC1' \(picked\) carry units"):
+        router.reroute(o, OPEN)  # B is on its way under the second re-route order
+    assert ledger.reserved.sum() == 1
+
+
+def test_the_router_forgets_re_route_orders_that_no_longer_matter():
+    router, ledger, _ = world({("ST2", "B"): 1000, ("DC2", "B"): 1000})
+    for _ in range(300):
+        o = order(("B", 1))
+        router.place(o, OPEN)
+        router.release(o, OPEN)
+        rerouted, _ = router.reject(o, "ST2", OPEN)
+        router.cancel(rerouted, OPEN)  # no re-route order of `o` carries units any more
+    memory = router._reroutes
+    assert len(memory.by_order) <= 130 and len(memory._up) <= 130
+    assert ledger.reserved.sum() == 0

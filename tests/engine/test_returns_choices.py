@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 from routing_world import DC2, LOCATIONS, OPEN, delivered, order, world
 
 from engine import Capability
@@ -105,3 +106,25 @@ def test_applying_an_exchange_restocks_and_records_no_refund() -> None:
     assert original.refunds == []
     assert ledger.on_hand[ledger.loc_index["ST1"], ledger.sku_index["A"]] == 4
     ledger.check_conservation()
+
+
+def test_two_policies_cannot_take_the_same_units_back() -> None:
+    """The units returned are counted on the original order, not per policy object: a
+    second returns desk refuses units the first one took back."""
+    _, ledger, network = world({("DC1", "A"): 1})
+    original = delivered(order(("A", 1), id="R1"))
+    item = ReturnItem("R1", "A", 1, "DC1")
+    desk, mail = ReturnsPolicy(), ReturnsPolicy()
+    desk.apply(desk.decide(item, network, ledger, LATER, 10.0, original), ledger, LATER,
+               order=original)  # fmt: skip
+    with pytest.raises(ValueError, match="only 0 were fulfilled and not returned yet"):
+        mail.decide(item, network, ledger, LATER, 10.0, original)
+    assert original.returned == {"A": 1}
+    # the count goes on the item's own order only
+    other = delivered(order(("A", 1), id="R2"))
+    d = mail.decide(ReturnItem("R2", "A", 1, "DC1"), network, ledger, LATER, 10.0, other)
+    on_hand = ledger.on_hand.copy()
+    with pytest.raises(ValueError, match="return of order 'R2': the original order given is 'R1'"):
+        mail.apply(d, ledger, LATER, order=original)
+    assert original.returned == {"A": 1} and len(original.refunds) == 1 and other.returned is None
+    assert (ledger.on_hand == on_hand).all()
