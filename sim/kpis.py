@@ -158,10 +158,13 @@ def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
       customer edits, cancellations and BOPIS no-shows; wholesale orders are left out of
       every KPI).
     - ``fill_rate`` = units fulfilled (handed to a carrier or picked up) / units demanded.
-    - ``stockout_rate`` = units lost at routing (no ATS at any eligible location) / units
-      demanded.
+    - ``stockout_rate`` = units lost / units demanded: units with no ATS at any eligible
+      location at routing, or, after a location rejected their package, at re-routing
+      (or every unit of the package when ``operations.oversell_action`` is ``cancel``).
+      A finished order's units are fulfilled or lost, so the two rates add up to 1 less
+      the share still in flight.
     - ``oversell_rate`` = units accepted but found missing at pick time (rejected by a
-      location) / units demanded.
+      location; a unit once, however often its package is re-routed) / units demanded.
     - ``shipping_cost_per_order``, ``handling_cost_per_order`` = total cost / ``n_pkg``
       [USD]; ``cost_per_order`` is their sum.
     - ``packages_per_order`` = packages / ``n_pkg``; ``split_rate`` = share of those orders

@@ -467,7 +467,8 @@ class Oms(Closing):
             missing = q - int(w.stock.on_hand[row, s])  # the units the shelf lacks
             counted = int(w.stock.on_hand[row, s]) + int(w.pending_pos[row, s])
             self.ledger.count(row, s, counted, at, pkg.decision_id)
-            if st.idx >= 0:
+            if st.idx >= 0:  # a unit of the line is oversold once, however often re-routed
+                missing = min(missing, int(rec.l_units[j] - rec.l_oversold[j]))
                 rec.l_oversold[j] += missing
             st.oversold += missing
             rec.event(t, "reject", st.idx, row, s, missing, f"counted {counted}")
@@ -476,7 +477,17 @@ class Oms(Closing):
         st.rejected_by.append(self.loc_ids[row])
         if self.reroute_on_reject:
             self._reroute_package(pkg, t)
+        else:  # the package's units are not delivered: lost, like units with no stock
+            self._lose(st, [(q, j) for _, q, j in pkg.lines])
         self.finish_package(pkg, t)
+
+    def _lose(self, st: OrderState, lost: list[tuple[int, int]]) -> None:
+        """Count ``(units, line row)`` pairs of a released order as lost (not delivered for
+        want of stock, after a rejection)."""
+        for q, j in lost:
+            st.lost += q
+            if st.idx >= 0:
+                self.rec.l_lost[j] += q
 
     def _reroute_package(self, pkg: Package, t: float) -> None:
         """Send a rejected package's units through the router again as a re-route order."""
@@ -501,6 +512,9 @@ class Oms(Closing):
         d = self.router.route(child, at, exclude)
         self.router.commit(child, d, at)
         units = sum(q for _, q in d.unfulfillable)
+        if units:  # no stock for them anywhere now: lost
+            line_of = {sku_ids[s]: j for s, _, j in pkg.lines}
+            self._lose(st, [(q, line_of[sku]) for sku, q in d.unfulfillable])
         if not d.allocations:
             self.router.cancel(child, at, "no stock after rejection")
             self.rec.event(t, "reroute_failed", st.idx, pkg.row, -1, units)

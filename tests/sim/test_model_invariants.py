@@ -93,6 +93,15 @@ def check_tables(r) -> None:
     lines = r.lines
     per_order = lines.groupby("order_id")["units"].sum()
     assert (per_order.reindex(o["order_id"]).to_numpy() == o["units"].to_numpy()).all()
+    # every unit counted once: lost and oversold per line, their sums on the order, and a
+    # finished order's units are either fulfilled or lost (rejected ones re-routed or not)
+    assert (lines["units_oversold"] <= lines["units"]).all()
+    assert (lines["units_fulfilled"] + lines["units_lost"] <= lines["units"]).all()
+    sums = lines.groupby("order_id")[["units_lost", "units_oversold"]].sum()
+    by_order = o.set_index("order_id")[["units_lost", "units_oversold"]]
+    assert (sums.reindex(by_order.index) == by_order).all().all()
+    finished = o[o["status"].isin(TERMINAL_STATUSES)]
+    assert (finished["units_fulfilled"] + finished["units_lost"] == finished["units"]).all()
     assert (lines["units_returned"] <= lines["units_fulfilled"]).all()
     assert (lines["units_restocked"] <= lines["units_returned"]).all()
 
@@ -131,6 +140,30 @@ def test_rejections_are_rerouted() -> None:
     assert {"reject", "reroute"} <= kinds
     rejected = r.shipments[r.shipments["status"] == "rejected"]
     assert len(rejected) > 0
+
+
+@pytest.mark.parametrize("action", ["reroute", "cancel"])
+def test_units_of_rejected_packages_are_counted_once(action: str) -> None:
+    """Tight stock, slow POS sync and inaccurate records: many rejections, some re-routes
+    that find no stock. Each unit is fulfilled or lost once; fill + stockout = 1."""
+    scn, _ = small(
+        SCENARIOS_DIR / "default.yaml",
+        **{
+            "catalogue.skus": 300,
+            "inventory.initial_days_of_cover": {"dc": 4.5, "store": 2},
+            "inventory.safety_stock_days": 0.5,
+            "inventory.pos_sync_delay_minutes": 120,
+            "inventory.record_inaccuracy.share": 0.3,
+            "operations.oversell_action": action,
+        },
+    )
+    r = run(scn, "cost", seed=5, days=4)
+    check_tables(r)
+    kinds = set(r.events["kind"].astype(str))
+    assert "reject" in kinds
+    if action == "reroute":  # the path that lost units before: re-routes without stock
+        assert kinds & {"reroute_failed", "reroute_partial"}
+    assert r.kpis["fill_rate"] + r.kpis["stockout_rate"] == pytest.approx(1.0, abs=1e-12)
 
 
 def test_conservation_failure_raises() -> None:
