@@ -29,8 +29,8 @@ from sim.model.stock import ConservationError
 from sim.model.world import World
 from sim.policy_modules import import_policy, module_spec
 from sim.records import LOCATION_KINDS, RunMeta, categorical
-from sim.scenario.loader import load_scenario
-from sim.scenario.schema import MAX_HORIZON_DAYS, Scenario
+from sim.scenario.loader import check_policy, load_scenario
+from sim.scenario.schema import MAX_HORIZON_DAYS, MAX_SEED, Scenario
 
 __all__ = ["INFLOW_OPS", "ConservationError", "RunResult", "ledger_inflows", "run"]
 
@@ -91,6 +91,21 @@ class RunResult:
             f"replication={self.replication}, orders={len(self.orders)}, "
             f"elapsed_s={self.elapsed_s:.2f})"
         )
+
+
+def _whole(name: str, value: Any, low: int, high: int) -> int:
+    """`value` as an int from `low` to `high` (``3.0`` counts as 3; bools and text do not).
+
+    Raises:
+        ValueError: Naming `name`, the range and the value.
+    """
+    try:
+        whole = not isinstance(value, bool | str) and int(value) == value
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or not low <= value <= high:
+        raise ValueError(f"{name}: must be an integer from {low} to {high}, got {value!r}")
+    return int(value)
 
 
 def _resolve_policy(policy: Any, scn: Scenario) -> tuple[Policy, str]:
@@ -159,24 +174,22 @@ def run(
         The `RunResult`.
 
     Raises:
-        ScenarioError: Invalid scenario file or name.
+        ScenarioError: Invalid scenario file or name, or an unknown ``routing.policy``
+            when `policy` is None.
         RoutingError: Unknown policy or bad policy parameters.
         RuleError: Invalid rules file.
-        ValueError: `days` or `replication` out of range.
+        ValueError: `days`, `replication` or `seed` not a whole number in range.
         ConservationError: Units were created or lost (a model bug; never silent).
     """
     t0 = time.perf_counter()
     scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    if days is not None and (
-        isinstance(days, bool) or int(days) != days or not 0 < days <= MAX_HORIZON_DAYS
-    ):
-        raise ValueError(f"days: must be an integer from 1 to {MAX_HORIZON_DAYS}, got {days!r}")
-    if isinstance(replication, bool) or int(replication) != replication or replication < 0:
-        raise ValueError(f"replication: must be a non-negative integer, got {replication!r}")
-    seed = scn.seed if seed is None else int(seed)
+    days = None if days is None else _whole("days", days, 1, MAX_HORIZON_DAYS)
+    replication = _whole("replication", replication, 0, MAX_SEED)
+    seed = scn.seed if seed is None else _whole("seed", seed, 0, MAX_SEED)
+    if policy is None:  # the scenario's own: an unknown one names the file and the field
+        check_policy(scn, str(scenario) if isinstance(scenario, str | Path) else scn.name)
     pol, label = _resolve_policy(policy, scn)
-    w = World.build(scn, pol, seed, int(replication), None if days is None else int(days),
-                    progress)  # fmt: skip
+    w = World.build(scn, pol, seed, replication, days, progress)
     end_h = w.run()
     conservation = check_conservation(w)
     meta = RunMeta(scn.name, label, int(replication), seed)

@@ -319,6 +319,8 @@ def load_scenario(
 
     Raises:
         ScenarioError: on any invalid input; ``str(err)`` is ``FILE: FIELD: reason``.
+            Whether ``routing.policy`` names a known policy is checked when a run uses
+            it (`check_policy`): a notebook may register its policy after loading.
     """
     if isinstance(source, Scenario):
         data: Mapping[str, Any] = source.model_dump(mode="python")

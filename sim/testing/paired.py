@@ -334,22 +334,23 @@ def assert_kpi_within(
 
     Raises:
         AssertionError: the interval lies outside the band.
-        ValueError: an unknown KPI, ``low > high``, a confidence outside (0, 1), or the KPI
-            undefined (NaN) in some replication.
+        ValueError: an unknown KPI, ``low > high``, fewer than 2 replications (no interval
+            to judge by), a confidence outside (0, 1), or the KPI undefined (NaN) in some
+            replication.
     """
     _check_confidence(confidence)
     if not low <= high:
         raise ValueError(f"{kpi}: the band's low ({low!r}) is above its high ({high!r})")
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 2:
+        raise ValueError(f"{kpi}: need at least 2 replications for an interval, got {reps!r}")
     values = np.array(
         _kpi_values(replicate(scenario, policy, reps, seed=seed, days=days, runner=runner), kpi)
     )
     if np.isnan(values).any():
         raise ValueError(f"{kpi}: undefined (NaN) in some replications")
     mean = float(values.mean())
-    half = 0.0
-    if values.size > 1:
-        half = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1) * values.std(ddof=1))
-        half /= math.sqrt(values.size)
+    half = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1) * values.std(ddof=1))
+    half /= math.sqrt(values.size)
     lo, hi = mean - half, mean + half
     if hi < low or lo > high:
         raise AssertionError(

@@ -230,6 +230,8 @@ def test_helpers_name_a_misspelt_kpi_and_reject_bad_arguments():
         assert_not_worse("a", "b", SCENARIO, reps=5, confidence=95, runner=runner)
     with pytest.raises(ValueError, match="low \\(1.0\\) is above its high \\(0.9\\)"):
         assert_kpi_within(SCENARIO, "a", "cost_per_order", 1.0, 0.9, runner=runner)
+    with pytest.raises(ValueError, match="need at least 2 replications for an interval, got 1"):
+        assert_kpi_within(SCENARIO, "a", "cost_per_order", 0.0, 20.0, reps=1, runner=runner)
 
 
 def test_cached_runs_follow_a_policy_re_registered_under_the_same_name():

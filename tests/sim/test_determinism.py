@@ -84,3 +84,30 @@ def test_replications_are_independent(first) -> None:
     )
     rep1_again = run(small_default(), "closest", 2024, days=DAYS, replication=1)
     assert fingerprint(rep1_again) == fingerprint(rep1)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"seed": 1.9}, "seed: must be an integer from 0 to 9007199254740991, got 1.9"),
+        ({"seed": -1}, "seed: must be an integer from 0 to 9007199254740991, got -1"),
+        ({"seed": 2**64}, "seed: must be an integer from 0 to 9007199254740991, got 1844"),
+        ({"seed": True}, "seed: must be an integer from 0 to 9007199254740991, got True"),
+        ({"days": "3"}, "days: must be an integer from 1 to 366, got '3'"),
+        ({"days": float("nan")}, "days: must be an integer from 1 to 366, got nan"),
+        ({"replication": -2}, "replication: must be an integer from 0 to 9007199254740991"),
+    ],
+)
+def test_run_refuses_a_seed_days_or_replication_that_no_run_has(arguments, message):
+    arguments = {"days": 1, **arguments}  # a run that seed 1.9 would silently make seed 1
+    with pytest.raises(ValueError) as err:
+        run("default", "closest", **arguments)
+    assert str(err.value).startswith(message)
+
+
+def test_an_unknown_scenario_policy_names_the_field_when_a_run_uses_it():
+    from sim.scenario import ScenarioError
+
+    scenario = load_scenario("default", overrides={"routing.policy": "nope"})  # may register later
+    with pytest.raises(ScenarioError, match=r"^default: routing.policy: unknown policy 'nope'"):
+        run(scenario, days=1)
