@@ -68,6 +68,24 @@ def policy_colours(policies: Iterable[str]) -> dict[str, str]:
     return {p: palette[i % len(palette)] for i, p in enumerate(dict.fromkeys(policies))}
 
 
+#: Columns that tell one run's rows from another's in tables of several runs.
+RUN_COLUMNS = ("scenario", "policy", "replication", "seed")
+
+
+def _run_keys(frame: pd.DataFrame) -> list[str]:
+    return [c for c in RUN_COLUMNS if c in frame.columns]
+
+
+def _runs(frame: pd.DataFrame) -> int:
+    """How many runs the rows of `frame` come from (1 without run columns)."""
+    keys = _run_keys(frame)
+    return max(1, len(frame[keys].drop_duplicates())) if keys and not frame.empty else 1
+
+
+def _per_run(title: str, runs: int) -> str:
+    return title if runs == 1 else f"{title}, mean of {runs} runs"
+
+
 def _empty(title: str, note: str = "no data") -> go.Figure:
     fig = go.Figure()
     fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False)
@@ -277,9 +295,10 @@ def _regions_frame(network: Any, regions: Any) -> pd.DataFrame:
 def _flows(shipments: pd.DataFrame, orders: pd.DataFrame, max_flows: int) -> pd.DataFrame:
     if not (_has(orders, "order_id", "region") and _has(shipments, "order_id", "location")):
         return pd.DataFrame(columns=["location", "region", "units"])
-    keys = ["order_id"] + [c for c in ("replication",) if c in shipments and c in orders]
+    keys = ["order_id"] + [c for c in _run_keys(shipments) if c in orders]
     joined = shipments.merge(orders[[*keys, "region"]].drop_duplicates(keys), on=keys)
     flows = joined.groupby(["location", "region"], as_index=False, observed=True)["units"].sum()
+    flows["units"] = flows["units"] / _runs(shipments)
     return flows.nlargest(max_flows, "units")
 
 
@@ -298,7 +317,8 @@ def network_map(result: Any, network: Any, regions: Any = None, max_flows: int =
 
     Args:
         result: A `RunResult` (its ``shipments`` and ``orders``), or a shipments DataFrame
-            (then no flows are drawn).
+            (then no flows are drawn); several runs give the mean per run (the title
+            says of how many).
         network: An `engine.Network`, or a DataFrame with columns id, kind, lat, lon.
         regions: Demand regions as a DataFrame (id, lat, lon) or `Region` objects;
             None = ``network.regions``.
@@ -317,11 +337,13 @@ def network_map(result: Any, network: Any, regions: Any = None, max_flows: int =
     orders = table(result, "orders") if not isinstance(result, pd.DataFrame) else pd.DataFrame()
     if _has(shipments, "status"):
         shipments = shipments[shipments["status"].astype(str) != "rejected"]
+    runs = _runs(shipments)
+    title = _per_run(title, runs)
     if _has(orders, "order_id") and _has(shipments, "order_id"):  # what the KPIs count
-        keys = ["order_id"] + [c for c in ("replication",) if c in shipments and c in orders]
+        keys = ["order_id"] + [c for c in _run_keys(shipments) if c in orders]
         shipments = shipments.merge(_measured(orders)[keys].drop_duplicates(), on=keys)
     units = (
-        shipments.groupby("location", observed=True)["units"].sum()
+        shipments.groupby("location", observed=True)["units"].sum() / runs
         if _has(shipments, "location", "units")
         else pd.Series(dtype=float)
     )
@@ -383,7 +405,8 @@ def store_workload(result: Any) -> go.Figure:
     """Heat map of orders picked per store (and dark store) per simulated day.
 
     Args:
-        result: Shipments table(s) (columns location, location_kind, order_id, picked_h).
+        result: Shipments table(s) (columns location, location_kind, order_id, picked_h);
+            several runs give the mean per run (the title says of how many).
 
     Returns:
         One `go.Heatmap` trace, stores (busiest first; ties in the order the ``location``
@@ -393,17 +416,17 @@ def store_workload(result: Any) -> go.Figure:
     shipments = table(result, "shipments")
     if not _has(shipments, "location", "order_id", "picked_h"):
         return _empty(title)
+    runs = _runs(shipments)
+    title = _per_run(title, runs)
     picked = shipments[shipments["picked_h"].notna()]
     if "location_kind" in picked.columns:
         picked = picked[picked["location_kind"].astype(str).isin(STORE_KINDS)]
     if picked.empty:
         return _empty(title, "no orders picked at stores")
     picked = picked.assign(day=(picked["picked_h"] // 24).astype(int))
-    counts = (
-        picked.groupby(["location", "day"], observed=True)["order_id"]
-        .nunique()
-        .unstack(fill_value=0)
-    )
+    orders = picked.drop_duplicates([*_run_keys(picked), "location", "day", "order_id"])
+    counts = orders.groupby(["location", "day"], observed=True).size().unstack(fill_value=0)
+    counts = counts / runs
     counts = counts.reindex(columns=range(counts.columns.min(), counts.columns.max() + 1))
     busiest = counts.sum(axis=1).sort_values(ascending=False, kind="stable").index
     counts = counts.fillna(0).loc[busiest]

@@ -231,6 +231,32 @@ def test_store_workload_counts_store_orders_per_day():
     assert fig.layout.xaxis.dtick == 1 and fig.layout.yaxis.dtick == 1  # whole days, all stores
 
 
+def two_replications(frame: pd.DataFrame, rep1: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`frame` as replication 0 and `rep1` (default: `frame` again) as replication 1."""
+    other = frame if rep1 is None else rep1
+    return pd.concat([frame, other.assign(replication=1)], ignore_index=True)
+
+
+def test_per_run_charts_of_several_runs_show_the_mean_run():
+    """Order ids repeat in every run: several runs must neither merge nor pile up."""
+    heat = figures.store_workload(two_replications(shipments_table()))
+    assert heat.data[0].z.tolist() == [[1, 1]]  # the same run twice: the one run's counts
+    assert heat.layout.title.text.endswith(", mean of 2 runs")
+    fewer = shipments_table().iloc[:3]  # replication 1 picks nothing at S-1 on day 1
+    assert figures.store_workload(two_replications(shipments_table(), fewer)).data[
+        0
+    ].z.tolist() == [[1.0, 0.5]]
+    one = figures.network_map(FakeResult(), locations_table(), regions=regions_table())
+    both = FakeResult(
+        orders=two_replications(orders_table()), shipments=two_replications(shipments_table())
+    )
+    two = figures.network_map(both, locations_table(), regions=regions_table())
+    assert two.layout.title.text == "Network and flows, mean of 2 runs"
+    for a, b in zip(one.data[1:], two.data[1:], strict=True):  # the same marker sizes
+        assert list(a.marker.size) == list(b.marker.size) and list(a.text) == list(b.text)
+    assert list(one.data[0].lat) == list(two.data[0].lat)  # and the same flows
+
+
 def test_store_workload_is_tall_enough_to_name_forty_stores():
     many = pd.DataFrame(
         {
