@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 __all__ = ["FieldError", "Hours", "HoursSpec", "Mean", "Share", "StrictModel", "WholeNumber"]
 
@@ -39,14 +49,37 @@ WholeNumber = Annotated[int, BeforeValidator(_not_a_flag)]
 """An integer that true/false do not pass for (numpy integers and 28.0 do, as for `int`)."""
 
 
+def _scalars(annotation: Any) -> set[type]:
+    """The plain scalar types (bool, int, float, str) a field's annotation admits."""
+    if annotation in (bool, int, float, str):
+        return {annotation}
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is Annotated:
+        return _scalars(args[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return set().union(*(_scalars(a) for a in args))
+    return set()
+
+
 class StrictModel(BaseModel):
     """Base of every scenario section: unknown keys are errors; defaults and assignments
     are validated too (so default profiles are normalised like given ones); numbers are
-    finite."""
+    finite, and neither true/false nor text passes for a number (``"30"`` is a mistake in
+    a scenario file, not 30)."""
 
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, validate_default=True, allow_inf_nan=False
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_number_from_flag_or_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool | str) and info.field_name in cls.model_fields:
+            kinds = _scalars(cls.model_fields[info.field_name].annotation)
+            if kinds & {int, float} and type(value) not in kinds:
+                shown = str(value).lower() if isinstance(value, bool) else repr(value)
+                raise ValueError(f"Input should be a number, not {shown}")
+        return value
 
 
 class Mean(StrictModel):

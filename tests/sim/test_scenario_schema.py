@@ -78,7 +78,17 @@ BAD_CASES = {
     "wrong_type": (
         "name: x\nhorizon_days: lots\n",
         "horizon_days",
-        "valid integer",
+        "Input should be a number, not 'lots'",
+    ),
+    "flag_for_a_number": (  # YAML true, or a quoted number, is a mistake: never 1 or 30
+        "name: x\ndemand:\n  channels:\n    web:\n      orders_per_day: true\n",
+        "demand.channels.web.orders_per_day",
+        "Input should be a number, not true",
+    ),
+    "text_for_a_number": (
+        "name: x\ninventory:\n  safety_stock_days: '2'\n",
+        "inventory.safety_stock_days",
+        "Input should be a number, not '2'",
     ),
     "negative_rate": (
         "name: x\ndemand:\n  channels:\n    web:\n      orders_per_day: -5\n",
@@ -247,7 +257,7 @@ def test_overrides() -> None:
         "default",
         {
             "demand.channels.web.orders_per_day": 3000,
-            "network.stores.count": "12",
+            "network.stores.count": 12,
             "carriers.transit_days.8": 6,
             "network.warehouses.0.city": "Boston, MA",
             "routing.params.priority": ["DC-WEST"],
