@@ -2,7 +2,8 @@
 
 The hot path only appends to typed arrays (`array.array`) or writes into preallocated numpy
 columns; pandas is touched once, in `Recorder.frames`. Every table gets the ``scenario``,
-``policy``, ``replication`` and ``seed`` columns.
+``policy``, ``replication`` and ``seed`` columns. docs/tables.md describes every column of
+every table (type, unit, meaning) and every event kind.
 
 Text columns with few distinct values (``scenario``, ``policy``, ``channel``, ``method``,
 ``requested_method``, ``region``, ``status``, ``location``, ``location_kind``, ``sku``,
@@ -74,24 +75,34 @@ LOCATION_KINDS = tuple(k.value for k in LocationKind)
 """Location kind vocabulary (engine `LocationKind`, in its declared order)."""
 
 ORDER_COLUMNS = (
-    "order_id", "channel", "method", "region", "created_h", "promised_h", "status", "units",
-    "units_fulfilled", "units_lost", "units_oversold", "packages", "shipping_cost",
-    "handling_cost", "delivered_h", "ready_h", "picked_up_h", "in_warmup",
+    "order_id", "channel", "method", "requested_method", "region", "created_h", "promised_h",
+    "status", "units", "units_fulfilled", "units_lost", "units_oversold", "packages",
+    "shipping_cost", "handling_cost", "delivered_h", "ready_h", "picked_up_h", "in_warmup",
+    "units_ordered", "refund",
 )  # fmt: skip
+"""Columns of the orders table, one row per order (key ``order_id``), in table order after
+the identity columns (`RunMeta`). Times ``*_h`` are hours since the scenario's start (00:00
+UTC of its start date). Every column's type, unit and meaning: docs/tables.md."""
 LINE_COLUMNS = (
     "order_id", "line", "sku", "units_ordered", "units", "units_fulfilled", "units_lost",
     "units_oversold", "units_returned", "units_restocked", "in_warmup",
 )  # fmt: skip
+"""Columns of the lines table, one row per order line (key ``(order_id, line)``), in table
+order after the identity columns. Every column: docs/tables.md."""
 SHIPMENT_COLUMNS = (
     "order_id", "package", "location", "location_kind", "method", "status", "units", "miles",
     "zone", "shipping_cost", "handling_cost", "released_h", "picked_h", "shipped_h",
-    "delivered_h", "promised_h",
+    "delivered_h", "promised_h", "in_warmup",
 )  # fmt: skip
-"""Columns of the shipments table, one row per package. `(order_id, package)` is a key:
-packages are numbered from 0 per order as they are released, a re-routed one (after a
-rejection at pick) with the order's next number. `zone` is the carrier zone (1-8) of the
-package's leg, 0 when it has none (rejected at pick, or picked up where it was picked)."""
+"""Columns of the shipments table, one row per package, in table order after the identity
+columns. `(order_id, package)` is a key: packages are numbered from 0 per order as they are
+released, a re-routed one (after a rejection at pick) with the order's next number. `zone`
+is the carrier zone (1-8 with the default bands) of the package's leg, 0 when it has none
+(rejected at pick, or picked at its own pickup store). Every column: docs/tables.md."""
 EVENT_COLUMNS = ("time_h", "kind", "order_id", "location", "sku", "qty", "detail")
+"""Columns of the events table, one row per event in time order, after the identity
+columns. What ``order_id``, ``location``, ``sku``, ``qty`` and ``detail`` hold for each
+``kind``: docs/tables.md."""
 
 _NAN = float("nan")
 

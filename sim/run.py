@@ -42,6 +42,10 @@ INFLOW_OPS = (Op.RECEIVE, Op.RETURN, Op.ADJUST_UP)
 class RunResult:
     """Everything one run produced.
 
+    The tables' columns (type, unit, meaning), the order and package statuses and the
+    event kinds are described in docs/tables.md. Times ``*_h`` are hours since the
+    scenario's start, 00:00 UTC of its ``start`` date.
+
     Attributes:
         scenario: Scenario name.
         policy: Routing policy label.
@@ -49,10 +53,12 @@ class RunResult:
         replication: Replication index.
         kpis: KPI name -> value (see `sim.kpis.KPI_NAMES`).
         orders: One row per order: online and wholesale (B2B) orders, told apart by
-            ``channel``; the KPIs count online orders only (`sim.kpis`).
+            ``channel``; the KPIs count online orders created after the warm-up only
+            (``in_warmup`` False; `sim.kpis`).
         lines: One row per order line.
         shipments: One row per package (pick at one location).
-        events: One row per notable event (stockouts, rejections, returns, ...).
+        events: One row per notable event (stockouts, rejections, returns, ...); the
+            columns' meaning per ``kind`` is in docs/tables.md.
         inventory: Time-weighted physical stock per location: one whole-run row per
             location (``day`` NaN) and one row per location and day. [units]
         utilisation: Per location: staff utilisation within the horizon (busy staff-hours /
