@@ -9,7 +9,9 @@ a short key (``scenario``, ``seed``, ``policies``, ``baseline``, ``reps`` and th
 of `sim.levers.LEVERS`); a value equal to its default is left out, so a link reproduces the
 view. Choosing or uploading another scenario sets every lever and the seed to that
 scenario's own values. The last comparison lives in ``st.session_state["outcome"]`` and is
-replaced whole by the next run.
+replaced whole by the next run; until then it stays in view, labelled as the last run's,
+also while no valid scenario or setting is shown. Rules-file policies are named on the page
+by `sim.workbench.policy_labels`; the URL, downloads and runs keep their full spec.
 """
 
 from __future__ import annotations
@@ -478,7 +480,11 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
         1,
         key="seed",
         bind="query-params",
-        help="Same scenario, policy and seed give identical results.",
+        help="Same scenario, policy and seed give identical results. The seed is written "
+        "into the scenario (its `seed`), so it fixes the catalogue and the starting stock as "
+        "well as the runs' random streams; `fulfil run` and `fulfil compare --seed` change "
+        "only the random streams. To get these numbers from the command line, run the "
+        "downloaded scenario (Scenario (YAML)) without `--seed`.",
     )
     clicked = box.button("Run comparison", type="primary", disabled=not policies, key="run")
     if not policies:
@@ -573,6 +579,9 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
 def _timing(result: wb.Comparison) -> str:
     """How long the comparison's runs took, and how many were reused instead of run."""
     ran = result.runs - result.reused
+    if result.runs and not ran:
+        runs = "The run" if result.runs == 1 else f"All {result.runs} runs"
+        return f"{runs} came from kept results: none ran now"
     text = f"{ran} simulations in {result.elapsed_s:.1f} s on {result.workers} process(es)"
     if result.reused:
         text += f"; {result.reused} reused from earlier comparisons"
@@ -583,25 +592,44 @@ def results_ui(outcome: Outcome) -> None:
     """KPI table with intervals and differences, then the charts."""
     st.subheader("KPIs")
     choice, result = outcome.choice, outcome.result
+    labels = wb.policy_labels(choice.policies)  # short names of rules-file policies
+    baseline = labels.get(choice.baseline, choice.baseline)
     spread = (
         "with 95% confidence intervals; differences"
         if choice.reps > 1
         else "(one replication: no intervals; run 2 or more for them); differences"
     )
     st.caption(
-        f"Means over {choice.reps} replication(s) {spread} against **{choice.baseline}** "
+        f"Means over {choice.reps} replication(s) {spread} against **{baseline}** "
         f"are paired by replication. {_timing(result)}."
     )
-    table = kpi_table(result.summary)
+    table = kpi_table(wb.labelled(result.summary, labels))
     st.dataframe(
         table,
         width="stretch",
         height=35 * (len(table) + 1) + 3,
-        column_config={"_index": st.column_config.TextColumn("KPI", width=200)},  # names whole
+        column_config=_kpi_columns(labels, choice.baseline),
     )
+    shortened = [f"`{label}` is `{spec}`" for spec, label in labels.items() if label != spec]
+    if shortened:
+        st.caption("Rules-file policies are shown by name: " + "; ".join(shortened) + ".")
     with st.expander("KPIs of every run"):
         st.dataframe(result.per_run, width="stretch", hide_index=True)
     charts_ui(outcome)
+
+
+def _kpi_columns(labels: dict[str, str], baseline: str) -> dict[str, Any]:
+    """The KPI table's column settings: KPI names whole, and a shortened policy's header
+    with its full spec as help (also on its difference column)."""
+    columns: dict[str, Any] = {"_index": st.column_config.TextColumn("KPI", width=200)}
+    base = labels.get(baseline, baseline)
+    for spec, label in labels.items():
+        if label != spec:
+            columns[label] = st.column_config.TextColumn(label, help=spec)
+        if spec != baseline and (label != spec or base != baseline):
+            diff = f"{label} − {base}"
+            columns[diff] = st.column_config.TextColumn(diff, help=f"{spec} − {baseline}")
+    return columns
 
 
 def _chart(title: str, build: Callable[[], Any]) -> None:
@@ -659,22 +687,31 @@ def charts_ui(outcome: Outcome) -> None:
     """
     from sim import figures
 
-    tables = outcome.result.tables
+    labels = wb.policy_labels(outcome.choice.policies)  # short names on axes and legends
+    tables = {name: wb.labelled(t, labels) for name, t in outcome.result.tables.items()}
     orders = tables.get("orders", pd.DataFrame())
-    summary = outcome.result.summary
+    summary = wb.labelled(outcome.result.summary, labels)
     names = ["KPIs", "Cost vs speed", "Click to door", "Cost", "Network", "Stores", "ATS"]
     tabs = st.tabs(names, key="result_tabs")  # keyed: the open tab survives reruns
     with tabs[0]:
-        baseline = outcome.choice.baseline
+        baseline = labels.get(outcome.choice.baseline, outcome.choice.baseline)
+        differences = f"differences against {baseline}"
+        # a new baseline keeps the differences in view, against it
+        _keep_within("chart_view", lambda v: differences if v.startswith("differences") else v)
         shown = st.radio(
             "Show",
-            ["means", f"differences against {baseline}"],
+            ["means", differences],
             horizontal=True,
             key="chart_view",
             help="Differences are paired by replication: their intervals say whether a policy "
             "really differs from the baseline, where two means' intervals may overlap.",
         )
         paired = shown != "means" and len(outcome.choice.policies) > 1
+        if shown != "means" and not paired:
+            st.caption(
+                "One policy only: no other to take differences against, so the "
+                "charts show its means."
+            )
         cols = st.columns(2)
         for i, kpi in enumerate(HEADLINE_KPIS):
             with cols[i % 2]:
@@ -688,7 +725,7 @@ def charts_ui(outcome: Outcome) -> None:
         _chart("Click-to-door ECDF", lambda: figures.click_to_door_ecdf(orders))
     with tabs[3]:
         _chart("Cost breakdown", lambda: figures.cost_breakdown(orders))
-    policies = list(outcome.choice.policies)
+    policies = [labels[p] for p in outcome.choice.policies]
     with tabs[4]:
         policy = st.selectbox("Policy", policies, key="map_policy") if policies else ""
 
@@ -728,11 +765,17 @@ def charts_ui(outcome: Outcome) -> None:
     )
 
 
-def downloads_ui(outcome: Outcome | None, scenario_yaml: str, source: str) -> None:
+def downloads_ui(outcome: Outcome | None, scenario_yaml: str | None, source: str) -> None:
     """Download buttons: results as CSV and Parquet (named after the scenario they came
-    from), the edited scenario as the page shows it now, as YAML."""
+    from), the edited scenario as the page shows it now, as YAML (the last run's when
+    ``scenario_yaml`` is None: the page has no valid scenario now)."""
     st.subheader("Downloads")
     cols = st.columns(5)
+    if scenario_yaml is None and outcome is not None:
+        st.caption(f"These files are the last run's (`{outcome.source}`), its scenario included.")
+        scenario_yaml, source = outcome.scenario_yaml, outcome.source
+    if scenario_yaml is None:
+        return
     cols[0].download_button(
         "Scenario (YAML)",
         scenario_yaml,
@@ -802,6 +845,17 @@ def _rebased(outcome: Outcome, scenario_yaml: str, choice: RunChoice | None) -> 
     )
 
 
+def last_results_ui(top: Any, reason: str) -> None:
+    """The last comparison's results and downloads, kept in view while the page has no
+    valid input to run again (a lever error, no scenario or a bad one), said so in `top`."""
+    last: Outcome | None = st.session_state.get("outcome")
+    if last is None:
+        return
+    top.info(f"These results are from the last run (`{last.source}`), {reason}.")
+    results_ui(last)
+    downloads_ui(last, None, last.source)
+
+
 def main() -> None:
     """Draw the page."""
     st.set_page_config(page_title="Fulfilment workbench", layout="wide")
@@ -813,12 +867,14 @@ def main() -> None:
     top = st.container()
     with top:
         choice = scenario_ui()
-    if choice is None:
+    if choice is None:  # the results stay until a new run finishes
+        last_results_ui(top, "not from a scenario loaded now")
         return
     try:
         data = scenario_data(choice.text, choice.source)
     except PlannerError as exc:
         top.error(str(exc))
+        last_results_ui(top, f"not from `{choice.source}`")
         return
     _sync_levers(f"{choice.key}:{choice.source}:{_digest(choice.text)}", data)
     run_box = st.sidebar.container()
@@ -834,10 +890,7 @@ def main() -> None:
         scenario_yaml = edited_scenario_yaml(choice.text, choice.source, overrides)
     except (PlannerError, ValueError) as exc:
         top.error(str(exc))
-        last: Outcome | None = st.session_state.get("outcome")
-        if last is not None:  # the last results stay in view while the input is fixed
-            top.info("These results are from the last run, before the settings changed.")
-            results_ui(last)
+        last_results_ui(top, "made before the settings changed")
         return
 
     outcome: Outcome | None = st.session_state.get("outcome")
@@ -852,7 +905,8 @@ def main() -> None:
                 st.code(changes_yaml(overrides), language="yaml")
         for warning in idle_warnings(choice.text, choice.source, overrides):
             st.warning(warning)
-        if st.session_state.pop("running", False) and not clicked:  # the last run never ended
+        stopped = st.session_state.pop("running", False) and not clicked
+        if stopped:  # the last run never ended
             st.warning(
                 "The last run was stopped because a setting changed while it ran. "
                 "Press **Run comparison** to start it with the settings now shown."
@@ -871,8 +925,10 @@ def main() -> None:
     with results:
         if outcome is not None:
             results_ui(outcome)
-        else:
+        elif run_choice is None:
             st.info("Choose policies in the sidebar and press **Run comparison**.")
+        elif not stopped:  # (the warning above says what to do)
+            st.info("Press **Run comparison** in the sidebar to compare the chosen policies.")
     downloads_ui(outcome, scenario_yaml, choice.source)
     sweep_ui()
 

@@ -420,15 +420,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _compare_text(table: Any) -> str:
     """The summary as a text table: KPI, unit, policy, then the numbers written as the
-    app's KPI table writes them (whole counts without decimals, no "-0")."""
+    app's KPI table writes them (one number of decimals per KPI, no "-0")."""
     from sim.kpis import KPI_UNITS
-    from sim.workbench import format_values
+    from sim.workbench import format_values, kpi_decimals
 
     shown = table.sort_values(["kpi", "policy"], key=lambda s: s.map(_order(table, s.name)))
     shown = shown.assign(unit=shown["kpi"].map(lambda k: KPI_UNITS.get(k, "")))
+    decimals = kpi_decimals(table)
     columns = ["kpi", "unit", "policy"]
     for group in (["mean", "ci_low", "ci_high"], ["diff", "diff_low", "diff_high"]):
-        cells = [format_values(r[1:], r[0]) for r in shown[["kpi", *group]].itertuples(index=False)]
+        cells = [
+            format_values(r[1:], r[0], decimals[r[0]])
+            for r in shown[["kpi", *group]].itertuples(index=False)
+        ]
         for j, name in enumerate(group):
             shown[name] = [row[j] for row in cells]
         columns += group

@@ -511,12 +511,13 @@ def ats_over_time(
             column and a value column), a `RunResult`, or several.
         by: Group column, ``"kind"`` (default) or ``"location"``.
         value: Value column; None = the first of ``ats``, ``on_hand``, ``mean_on_hand``.
-        horizon_days: Days with demand; when given, a dashed line marks the end of the
-            last one (later days only finish the orders in flight). [days]
+        horizon_days: Days with demand; when given, only those days are drawn (the later
+            days only finish the orders in flight, and a short run has several of them)
+            and the title says how many were left out. [days]
 
     Returns:
         One `go.Scatter` line per group and policy, in the policy's colour (as in every
-        chart) with a dash per group. [units]
+        chart) with a dash per group (markers on a line of one day). [units]
     """
     title = "Stock over time"
     inventory = table(result, "inventory")
@@ -525,6 +526,12 @@ def ats_over_time(
     if not _has(inventory, "day", value):
         return _empty(title)
     daily = inventory[inventory["day"].notna()]
+    if horizon_days is not None:  # day d's row is the level at its end
+        later = daily["day"] >= horizon_days
+        if later.any():
+            drained = daily.loc[later, "day"].nunique()
+            title += f" (days with demand; {drained} later day(s) finishing orders not shown)"
+            daily = daily[~later]
     if by not in daily.columns:
         by = "location" if "location" in daily.columns else ""
     if daily.empty:
@@ -545,17 +552,12 @@ def ats_over_time(
         if by in named:
             line["dash"] = _DASHES[groups.index(str(named[by])) % len(_DASHES)]
         part = part.sort_values("day")
+        mode = "lines" if len(part) > 1 else "markers"
         fig.add_trace(
-            go.Scatter(x=part["day"], y=part[value], mode="lines", name=label or value, line=line)
-        )
-    if horizon_days is not None and grouped["day"].max() >= horizon_days:
-        fig.add_vline(
-            x=horizon_days - 1,  # day d's row is the level at its end
-            line_dash="dash",
-            line_color="grey",
-            annotation_text="last orders",
+            go.Scatter(x=part["day"], y=part[value], mode=mode, name=label or value, line=line)
         )
     fig.update_layout(title=title, xaxis_title="day", yaxis_title=f"{value} (units)")
+    fig.update_xaxes(dtick=1 if grouped["day"].nunique() <= 15 else None)  # whole days
     return fig
 
 

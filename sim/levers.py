@@ -409,9 +409,12 @@ LEVERS: tuple[Lever, ...] = (
         lo=0.0,
         hi=100.0,
         step=1.0,
-        help="Share of online orders whose customers ask to pick up in store; ship and "
-        "same-day share the rest. A customer with no pickup store near enough, or whose "
-        "store cannot fill the order, gets home delivery instead.",
+        help="Share of online orders whose customers ask to pick up in store. Changed, it "
+        "gives every online channel (web, app, marketplace, social) this same pickup share, "
+        "in place of the scenario's own share per channel (shown here as their average, "
+        "weighted by orders); ship and same-day share the rest in each channel's "
+        "proportions. A customer with no pickup store near enough, or whose store cannot "
+        "fill the order, gets home delivery instead.",
         paths=tuple(f"demand.channels.{c}.methods" for c in ONLINE_CHANNELS),
     ),
     Lever(

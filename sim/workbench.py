@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import math
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -40,9 +42,12 @@ __all__ = [
     "describe_policy",
     "extra_policies",
     "format_values",
+    "kpi_decimals",
     "kpi_table",
+    "labelled",
     "online_orders",
     "policy_file_digest",
+    "policy_labels",
     "rules_policies",
     "time_left",
 ]
@@ -97,6 +102,58 @@ def describe_policy(spec: str) -> str:
     except Exception:  # a policy that needs parameters still gets offered
         return ""
     return str(getattr(policy, "description", "") or "")
+
+
+def _label_forms(spec: str) -> list[str]:
+    """Ways to show a policy, shortest first, the spec itself last: a rules file's
+    ``FILE:NAME`` as ``NAME``, then ``STEM:NAME``; a one-policy ``FILE`` as its stem."""
+    from engine.routing.rules import policy_file_spec
+
+    rules = policy_file_spec(spec)
+    if rules is None:
+        return [spec]
+    stem = Path(rules[0]).stem
+    if rules[1] is None:
+        return [stem, spec]
+    return [rules[1], f"{stem}:{rules[1]}", spec]
+
+
+def policy_labels(policies: Sequence[str]) -> dict[str, str]:
+    """Short names of policies for chart axes, legends and table headers: spec -> label.
+
+    A rules-file spec ``scenarios/policies/store_rules.yaml:cheapest_dc`` shows as its
+    policy's name ``cheapest_dc`` (a one-policy file as its stem); labels that would
+    collide grow to ``store_rules:cheapest_dc``, then to the whole spec, so no two
+    policies share a label. Other policies keep their name. The spec still names the run
+    wherever it identifies one (URL, downloads, the run store).
+    """
+    forms = {p: _label_forms(p) for p in dict.fromkeys(policies)}
+    level = dict.fromkeys(forms, 0)
+    while True:
+        labels = {p: forms[p][level[p]] for p in forms}
+        seen = Counter(labels.values())
+        clashing = [p for p in forms if seen[labels[p]] > 1 and level[p] < len(forms[p]) - 1]
+        if not clashing:
+            return labels
+        for p in clashing:
+            level[p] += 1
+
+
+def labelled(frame: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """`frame` with its ``policy`` and ``baseline`` columns written as `labels` (from
+    `policy_labels`; values not in it stay); categorical columns stay categorical."""
+    out = frame.copy(deep=False)
+    for column in ("policy", "baseline"):
+        if column not in out.columns:
+            continue
+        values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            new = [labels.get(str(c), str(c)) for c in values.cat.categories]
+            if len(set(new)) == len(new):
+                out[column] = values.cat.rename_categories(new)
+                continue
+        out[column] = values.astype(str).map(lambda v: labels.get(v, v))
+    return out
 
 
 def extra_policies(specs: Sequence[str]) -> tuple[dict[str, str], set[str], list[str]]:
@@ -437,29 +494,62 @@ _BETTER = {k: "higher" for k in HIGHER_IS_BETTER} | {k: "lower" for k in LOWER_I
 #: KPI units counted in whole things: shown without decimals when whole.
 _COUNTS = ("orders", "units", "packages")
 
+#: The columns of a `sim.compare.summarise` row that the KPI table shows.
+_SHOWN = ("mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high")
 
-def _number(value: float, whole: bool = False) -> str:
+
+def _decimals(kpi: str, means: Iterable[float], shown: Iterable[float]) -> int:
+    """Decimals of every number of one KPI: none for a count whose `shown` values are all
+    whole, three for a share, else four significant digits of the largest mean (0 to 3
+    decimals), so a mean, its interval and a difference read alike."""
+    unit = KPI_UNITS.get(kpi)
+    finite = [float(v) for v in shown if not pd.isna(v)]
+    if unit in _COUNTS and all(v.is_integer() for v in finite):
+        return 0
+    if unit == "share":
+        return 3
+    scale = max((abs(float(m)) for m in means if not pd.isna(m)), default=0.0)
+    if not math.isfinite(scale) or scale < 1.0:
+        return 3
+    return min(3, max(0, 3 - math.floor(math.log10(scale))))
+
+
+def kpi_decimals(summary: pd.DataFrame) -> dict[str, int]:
+    """Decimals per KPI of a `sim.compare.summarise` table, one number for the KPI's whole
+    row (every policy's mean and interval, every difference and its interval): none for
+    whole counts, three for shares, else four significant digits of the largest mean
+    (``107.3`` and ``12.60``, not ``107`` beside ``1.287``)."""
+    columns = [c for c in _SHOWN if c in summary.columns]
+    return {
+        str(kpi): _decimals(str(kpi), rows["mean"], rows[columns].to_numpy(float).ravel())
+        for kpi, rows in summary.groupby("kpi", sort=False, observed=True)
+    }
+
+
+def _number(value: float, decimals: int) -> str:
     if pd.isna(value):
         return "–"
     value = float(value) + 0.0  # -0.0 becomes 0.0
-    text = f"{value:,.0f}" if whole or abs(round(value, 3)) >= 100 else f"{value:,.3f}"
+    text = f"{value:,.{decimals}f}"
     return text.lstrip("-") if float(text.replace(",", "")) == 0 else text  # no "-0.000"
 
 
-def format_values(values: Sequence[float], kpi: str) -> list[str]:
-    """Values of one KPI (a mean and its interval) as the KPI table writes them: a whole
-    count without decimals when all of them are whole, else three decimals below 100 and
-    none from 100; NaN as "–"."""
-    shown = [v for v in values if not pd.isna(v)]
-    whole = KPI_UNITS.get(kpi) in _COUNTS and all(float(v).is_integer() for v in shown)
-    return [_number(v, whole) for v in values]
+def format_values(values: Sequence[float], kpi: str, decimals: int | None = None) -> list[str]:
+    """Values of one KPI (means, intervals, differences) as the KPI table writes them,
+    all with `decimals` decimals (None: as `kpi_decimals` chooses them from these values);
+    NaN as "–", and no minus sign on a value that rounds to zero."""
+    if decimals is None:
+        decimals = _decimals(kpi, values, values)
+    return [_number(v, decimals) for v in values]
 
 
-def _cell(mean: float, low: float, high: float, kpi: str) -> str:
+def _cell(mean: float, low: float, high: float, kpi: str, decimals: int | None = None) -> str:
     """``"mean [low, high]"`` of `kpi`, or the mean alone when the interval is unknown."""
+    if decimals is None:
+        decimals = _decimals(kpi, [mean], [mean, low, high])
     if pd.isna(low) or pd.isna(high):
-        return format_values([mean], kpi)[0]
-    m, lo, hi = format_values([mean, low, high], kpi)
+        return format_values([mean], kpi, decimals)[0]
+    m, lo, hi = format_values([mean, low, high], kpi, decimals)
     return f"{m} [{lo}, {hi}]"
 
 
@@ -472,19 +562,22 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
     Returns:
         One row per KPI (index ``KPI``), a ``unit`` column, a ``better`` column (``higher``
         or ``lower`` is better; empty for counts and shares without a better side), then
-        per policy its mean with the 95% interval, ``"12.04 [11.9, 12.2]"`` (as `summarise`
-        cut it to the values the KPI can take), and for every policy but the baseline a
-        ``"<policy> − <baseline>"`` column with the paired difference and its interval. Whole counts show no decimals, and a value that
-        rounds to zero shows no minus sign.
+        per policy its mean with the 95% interval, ``"12.04 [11.90, 12.20]"`` (as
+        `summarise` cut it to the values the KPI can take), and for every policy but the
+        baseline a ``"<policy> − <baseline>"`` column with the paired difference and its
+        interval. Every number of a KPI has the same decimals (`kpi_decimals`), and a
+        value that rounds to zero shows no minus sign.
     """
+    decimals = kpi_decimals(summary)
     rows: dict[str, dict[str, str]] = {}
     for rec in summary.itertuples(index=False):
         unit = KPI_UNITS.get(rec.kpi, "")
         row = rows.setdefault(rec.kpi, {"unit": unit, "better": _BETTER.get(rec.kpi, "")})
-        row[str(rec.policy)] = _cell(rec.mean, rec.ci_low, rec.ci_high, rec.kpi)
+        places = decimals[str(rec.kpi)]
+        row[str(rec.policy)] = _cell(rec.mean, rec.ci_low, rec.ci_high, rec.kpi, places)
         if rec.policy != rec.baseline:
             row[f"{rec.policy} − {rec.baseline}"] = _cell(
-                rec.diff, rec.diff_low, rec.diff_high, rec.kpi
+                rec.diff, rec.diff_low, rec.diff_high, rec.kpi, places
             )
     order = [k for k in KPI_UNITS if k in rows] + [k for k in rows if k not in KPI_UNITS]
     table = pd.DataFrame.from_dict({k: rows[k] for k in order}, orient="index")

@@ -387,9 +387,12 @@ class Scenario(StrictModel):
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         if self.warmup_days >= self.horizon_days:
+            given = "" if "warmup_days" in self.model_fields_set else ", the default"
             raise FieldError(
                 "warmup_days",
-                f"warmup_days ({self.warmup_days}) must be less than horizon_days ({self.horizon_days})",
+                f"warmup_days ({self.warmup_days}{given}) must be less than horizon_days "
+                f"({self.horizon_days}): set warmup_days below it, e.g. warmup_days: "
+                f"{shortened_warmup(self.warmup_days, self.horizon_days)}",
             )
         locations = set(self.network.location_ids())
         for i, outage in enumerate(self.disruptions.outages):

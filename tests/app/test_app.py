@@ -126,6 +126,11 @@ def test_a_chosen_seed_goes_into_the_edited_scenario(at: AppTest) -> None:
     at.number_input(key="seed").set_value(11).run()
     _no_failures(at)
     assert "seed: 11" in "\n".join(c.value for c in at.code)
+    # so it fixes the catalogue and stock too, which the command line's --seed does not
+    help_text = at.number_input(key="seed").help
+    assert "catalogue and the starting stock" in help_text
+    assert "--seed` change only the random streams" in help_text
+    assert "downloaded scenario (Scenario (YAML)) without `--seed`" in help_text
 
 
 def test_hours_that_close_before_they_open_are_an_inline_error(at: AppTest) -> None:
@@ -184,6 +189,8 @@ def test_run_a_small_comparison_and_replace_it(at: AppTest) -> None:
     assert "min_split − closest" in kpis.columns  # difference against the baseline
     charts = [str(c.proto) for c in at.get("plotly_chart")]  # the charts are drawn
     assert charts and any("Walk-in sales lost at stores" in c for c in charts)
+    # a two-day run: the stock chart shows those two days, not the days that drain it
+    assert any("later day(s) finishing orders not shown" in c for c in charts)
     labels = {b.label for b in at.get("download_button")}
     assert {"Summary (CSV)", "Summary (Parquet)", "Scenario (YAML)"} <= labels
 
@@ -206,7 +213,15 @@ def test_a_rules_file_policy_is_offered_and_runs(at: AppTest) -> None:
     at.button(key="run").click().run(timeout=120)
     _no_failures(at)
     summary = at.session_state["outcome"].result.summary
-    assert set(summary["policy"]) == {"closest", spec}
+    assert set(summary["policy"]) == {"closest", spec}  # the runs keep the full spec
+    # the table and the charts name it by its policy's name, and say what that stands for
+    columns = list(at.dataframe[0].value.columns)
+    assert "cheapest_dc" in columns and "cheapest_dc − closest" in columns
+    assert not [c for c in columns if "store_rules" in c]
+    assert any(f"`cheapest_dc` is `{spec}`" in c.value for c in at.caption)
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any('"cheapest_dc"' in c for c in charts)
+    assert not [c for c in charts if "store_rules.yaml" in c]
 
 
 def test_policies_added_by_fulfil_app_policy_are_offered_and_run(
@@ -247,9 +262,15 @@ def test_running_the_same_comparison_again_gives_the_cached_results(at: AppTest)
     again = at.session_state["outcome"].result
     assert (again.runs, again.reused) == (first.runs, first.runs)  # not run again, and said
     pd.testing.assert_frame_equal(again.per_run, first.per_run)
-    assert any("0 simulations in" in c.value and "1 reused" in c.value for c in at.caption)
+    said = "The run came from kept results: none ran now"
+    assert any(said in c.value for c in at.caption)
+    assert not any("simulations in" in c.value for c in at.caption)
     assert [h.value for h in at.subheader].count("KPIs") == 1
-    assert any("simulations in" in str(p.proto) for p in at.get("progress"))
+    assert any(said in str(p.proto) for p in at.get("progress"))
+    # with one policy there are no differences to show, and the charts say so
+    at.radio(key="chart_view").set_value("differences against closest").run()
+    _no_failures(at)
+    assert any("One policy only" in c.value for c in at.caption)
 
 
 def test_a_new_baseline_needs_no_run_and_a_wider_comparison_reuses_the_runs(
@@ -261,8 +282,12 @@ def test_a_new_baseline_needs_no_run_and_a_wider_comparison_reuses_the_runs(
     _no_failures(at)
     first = at.session_state["outcome"].result
     assert "min_split − closest" in at.dataframe[0].value.columns
+    at.radio(key="chart_view").set_value("differences against closest").run()
     at.selectbox(key="baseline").set_value("min_split").run()
     _no_failures(at)
+    assert at.radio(key="chart_view").value == "differences against min_split"  # still shown
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "cost_per_order: policy − min_split" in titles
     assert not any("settings changed" in i.value for i in at.info)
     rebased = at.session_state["outcome"]
     assert rebased.choice.baseline == "min_split" and rebased.result.elapsed_s == first.elapsed_s
@@ -290,6 +315,42 @@ def test_results_from_another_scenario_are_labelled_as_such(at: AppTest) -> None
     assert [c for c in at.caption if "from the last run (`default.yaml`)" in c.value]
 
 
+def test_the_last_results_stay_while_no_valid_scenario_is_loaded(at: AppTest) -> None:
+    at.run()
+    _quick(at, reps=1, policies=["closest"])
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    at.selectbox(key="scenario").set_value(UPLOAD).run()  # no file yet
+    for step in ("no file", "not UTF-8 text", "an invalid scenario"):
+        assert not at.exception, step
+        assert "KPIs" in [h.value for h in at.subheader], step
+        assert any("from the last run (`default.yaml`)" in i.value for i in at.info), step
+        labels = {b.label for b in at.get("download_button")}
+        assert {"Summary (CSV)", "Runs (Parquet)", "Scenario (YAML)"} <= labels, step
+        assert any("the last run's (`default.yaml`)" in c.value for c in at.caption), step
+        if step == "no file":
+            at.file_uploader(key="upload").upload("bad.yaml", b"\xff\xfe", "text/yaml").run()
+        elif step == "not UTF-8 text":
+            text = b"name: x\nfoo: 1\n"
+            at.file_uploader(key="upload").upload("bad.yaml", text, "application/x-yaml").run()
+            assert at.error and "foo" in at.error[0].value
+    at.selectbox(key="scenario").set_value("default").run()
+    _no_failures(at)
+    assert at.session_state["outcome"].source == "default.yaml"
+
+
+def test_a_stopped_run_says_so_without_asking_for_policies(at: AppTest) -> None:
+    at.run()
+    at.session_state["running"] = True  # what a run stopped by a changed setting leaves
+    at.run()
+    _no_failures(at)
+    assert any("The last run was stopped" in w.value for w in at.warning)
+    assert not any("Choose policies" in i.value for i in at.info)  # they are chosen
+    at.run()  # said once; then the page asks for a run of the chosen policies
+    assert any("Press **Run comparison**" in i.value for i in at.info)
+    assert not any("Choose policies" in i.value for i in at.info)
+
+
 def test_run_errors_are_shown_inline(at: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     import sim.sweep.tasks
 
@@ -311,6 +372,11 @@ def test_run_errors_are_shown_inline(at: AppTest, monkeypatch: pytest.MonkeyPatc
         (b"name: [unclosed\nhorizon_days: 3\n", "invalid YAML"),
         (b"name: x\nhorizon_dayz: 3\n", "horizon_dayz"),
         (b"name: x\nhorizon_days: -2\n", "horizon_days"),
+        (
+            b"name: x\nhorizon_days: 3\n",
+            "warmup_days (3, the default) must be less than "
+            "horizon_days (3): set warmup_days below it, e.g. warmup_days: 1",
+        ),
         (b"- just\n- a list\n", "mapping"),
         (b"\xff\xfe\x00bad", "not UTF-8"),
         (b"name: x\nstart: 2026-02-30\n", "start: Input should be a valid date"),

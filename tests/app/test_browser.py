@@ -140,7 +140,7 @@ def test_small_comparison_in_chromium(server: str, tmp_path: Path) -> None:
             expect(selected).to_have_text("Network")
             # The same comparison again comes from the cache, without an error.
             run.click()
-            expect(page.get_by_text("simulations in").first).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("came from kept results").first).to_be_visible(timeout=60_000)
             page.wait_for_timeout(2_000)
             assert page.get_by_test_id("stException").count() == 0
             assert page.get_by_test_id("stAlertContentError").count() == 0

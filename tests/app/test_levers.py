@@ -50,6 +50,16 @@ def test_every_lever_has_unit_range_and_help() -> None:
             assert lever.unit and lever.lo is not None and lever.hi is not None and lever.step
 
 
+def test_the_bopis_help_says_every_online_channel_gets_the_same_share() -> None:
+    base = load_scenario("default").resolved()
+    changed = lv.levers_to_overrides(base, {"bopis": 30.0})
+    shares = {path: methods["bopis"] for path, methods in changed.items()}
+    assert len(shares) == 4 and set(shares.values()) == {0.3}  # what the help says
+    assert "every online channel (web, app, marketplace, social) this same pickup share" in (
+        lv.lever("bopis").help
+    )
+
+
 def test_defaults_give_no_overrides(data: dict) -> None:
     assert lv.levers_to_overrides(data, lv.lever_defaults(data)) == {}
 

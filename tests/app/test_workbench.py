@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -79,37 +80,58 @@ def test_online_orders_is_volume_times_horizon(tiny: dict) -> None:
     assert wb.online_orders(tiny) == pytest.approx(600)
 
 
+def _summary(rows: list[tuple]) -> pd.DataFrame:
+    columns = ["scenario", "policy", "kpi", "n", "mean", "ci_low", "ci_high"]
+    columns += ["baseline", "diff", "diff_low", "diff_high"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def test_kpi_table_shows_intervals_and_paired_differences() -> None:
     nan = math.nan
-    summary = pd.DataFrame(
+    summary = _summary(
         [
             ("s", "a", "cost_per_order", 3, 12.0, 11.5, 12.5, "a", 0.0, 0.0, 0.0),
             ("s", "b", "cost_per_order", 3, 11.0, 10.4, 11.6, "a", -1.0, -1.2, -0.8),
             ("s", "a", "orders", 1, 1234.0, nan, nan, "a", 0.0, nan, nan),
             ("s", "b", "orders", 1, 1234.0, nan, nan, "a", 0.0, nan, nan),
-        ],
-        columns=[
-            "scenario",
-            "policy",
-            "kpi",
-            "n",
-            "mean",
-            "ci_low",
-            "ci_high",
-            "baseline",
-            "diff",
-            "diff_low",
-            "diff_high",
-        ],
+        ]
     )
     table = wb.kpi_table(summary)
     assert list(table.index) == ["orders", "cost_per_order"]  # KPI order of DESIGN.md
     assert list(table.columns) == ["unit", "better", "a", "b", "b − a"]
     assert table.loc["cost_per_order", "better"] == "lower" and table.loc["orders", "better"] == ""
     assert table.loc["cost_per_order", "unit"] == "USD"
-    assert table.loc["cost_per_order", "b"] == "11.000 [10.400, 11.600]"
-    assert table.loc["cost_per_order", "b − a"] == "-1.000 [-1.200, -0.800]"
+    assert table.loc["cost_per_order", "b"] == "11.00 [10.40, 11.60]"
+    assert table.loc["cost_per_order", "b − a"] == "-1.00 [-1.20, -0.80]"
     assert table.loc["orders", "a"] == "1,234"  # no interval from one replication
+
+
+def test_every_number_of_a_kpi_has_the_same_decimals() -> None:
+    nan = math.nan
+    summary = _summary(  # one replication's p90 click to door: 110.4 and 111.7 differ by 1.287
+        [
+            ("s", "a", "click_to_door_hours_p90", 1, 110.43, nan, nan, "a", 0.0, nan, nan),
+            ("s", "b", "click_to_door_hours_p90", 1, 111.717, nan, nan, "a", 1.287, nan, nan),
+            ("s", "a", "click_to_door_hours_mean", 2, 107.0, 61.918, 152.0, "a", 0.0, 0, 0),
+            ("s", "b", "click_to_door_hours_mean", 2, 93.916, 58.4, 129.4, "a", -13.1, -20, -6),
+            ("s", "a", "packages_per_order", 2, 1.029, 0.997, 1.062, "a", 0.0, 0.0, 0.0),
+            ("s", "a", "fill_rate", 2, 0.946, 0.835, 1.0, "a", 0.0, 0.0, 0.0),
+        ]
+    )
+    table = wb.kpi_table(summary)
+    p90 = table.loc["click_to_door_hours_p90"]
+    assert (p90["a"], p90["b"], p90["b − a"]) == ("110.4", "111.7", "1.3")  # they add up
+    mean = table.loc["click_to_door_hours_mean"]
+    assert mean["a"] == "107.0 [61.9, 152.0]"
+    assert mean["b"] == "93.9 [58.4, 129.4]" and mean["b − a"] == "-13.1 [-20.0, -6.0]"
+    assert table.loc["packages_per_order", "a"] == "1.029 [0.997, 1.062]"
+    assert table.loc["fill_rate", "a"] == "0.946 [0.835, 1.000]"  # shares: always three
+    assert wb.kpi_decimals(summary) == {
+        "click_to_door_hours_p90": 1,
+        "click_to_door_hours_mean": 1,
+        "packages_per_order": 3,
+        "fill_rate": 3,
+    }
 
 
 def test_kpi_table_keeps_shares_within_0_and_1_and_counts_at_least_0() -> None:
@@ -128,18 +150,56 @@ def test_kpi_table_keeps_shares_within_0_and_1_and_counts_at_least_0() -> None:
     table = wb.kpi_table(summarise(per_run))
     # by hand: t(0.975, 1) = 12.706; a's fill rate 0.9996 +- 0.00508, returns 11.5 +- 108
     assert table.loc["fill_rate", "a"] == "1.000 [0.995, 1.000]"  # a share is at most 1
-    assert table.loc["returns_units", "a"] == "11.500 [0.000, 120]"  # units >= 0
-    assert table.loc["returns_units", "b − a"] == "0.500 [-82.090, 83.090]"  # not cut
-    assert not any(c.startswith("-0.000") for c in table.to_numpy().ravel())
+    assert table.loc["returns_units", "a"] == "11.50 [0.00, 119.50]"  # units >= 0
+    assert table.loc["returns_units", "b − a"] == "0.50 [-82.09, 83.09]"  # not cut
+    minus_zero = re.compile(r"(^|[\[ ])-0(\.0+)?([ ,\]]|$)")
+    assert not any(minus_zero.search(c) for c in table.to_numpy().ravel())
 
 
-def test_kpi_cells_never_show_minus_zero_and_round_before_choosing_decimals() -> None:
+def test_kpi_cells_never_show_minus_zero() -> None:
     assert wb._cell(-0.0, -0.0, 0.0, "returns_units") == "0 [0, 0]"
     assert wb._cell(-0.0004, -0.2, 0.2, "cost_per_order") == "0.000 [-0.200, 0.200]"
-    assert wb._cell(99.9996, 99.9, 100.1, "click_to_door_hours_p90") == "100 [99.900, 100]"
+    assert wb._cell(-0.004, -0.2, 0.2, "cost_per_order", 2) == "0.00 [-0.20, 0.20]"
+    assert wb._cell(99.9996, 99.9, 100.1, "click_to_door_hours_p90") == "100.00 [99.90, 100.10]"
     assert wb.format_values([1234.0, 1200.0, 1268.0], "orders") == ["1,234", "1,200", "1,268"]
-    assert wb.format_values([1.0, 0.0, 13.706], "returns_units") == ["1.000", "0.000", "13.706"]
+    assert wb.format_values([1.0, 0.0, 13.706], "returns_units") == ["1.00", "0.00", "13.71"]
     assert wb.format_values([0.99994, math.nan], "fill_rate") == ["1.000", "–"]
+
+
+def test_rules_file_policies_get_short_labels_that_never_collide() -> None:
+    specs = [
+        "closest",
+        "scenarios/policies/regional_first.yaml",
+        "scenarios/policies/store_rules.yaml:nearby_stores_then_dc",
+        "scenarios/policies/store_rules.yaml:cheapest_dc",
+        "team_policies:near_store_300",
+    ]
+    assert wb.policy_labels(specs) == {
+        "closest": "closest",
+        "scenarios/policies/regional_first.yaml": "regional_first",
+        "scenarios/policies/store_rules.yaml:nearby_stores_then_dc": "nearby_stores_then_dc",
+        "scenarios/policies/store_rules.yaml:cheapest_dc": "cheapest_dc",
+        "team_policies:near_store_300": "team_policies:near_store_300",
+    }
+    clashing = ["cost", "a/x.yaml:cost", "a/y.yaml:cost", "b/x.yaml:cost", "c/cost.yaml"]
+    assert wb.policy_labels(clashing) == {
+        "cost": "cost",  # a registered name stays itself; the others grow until unique
+        "a/x.yaml:cost": "a/x.yaml:cost",
+        "a/y.yaml:cost": "y:cost",
+        "b/x.yaml:cost": "b/x.yaml:cost",
+        "c/cost.yaml": "c/cost.yaml",
+    }
+
+
+def test_labelled_renames_policies_and_keeps_categories() -> None:
+    spec = "scenarios/policies/store_rules.yaml:cheapest_dc"
+    frame = pd.DataFrame(
+        {"policy": pd.Categorical([spec, "closest"]), "baseline": "closest", "x": [1, 2]}
+    )
+    shown = wb.labelled(frame, wb.policy_labels([spec, "closest"]))
+    assert list(shown["policy"]) == ["cheapest_dc", "closest"]
+    assert isinstance(shown["policy"].dtype, pd.CategoricalDtype)
+    assert list(frame["policy"]) == [spec, "closest"]  # the frame itself is unchanged
 
 
 def test_time_left_follows_the_pace_so_far() -> None:

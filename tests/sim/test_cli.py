@@ -467,17 +467,18 @@ def test_compare_text_writes_units_and_numbers_as_the_app_does():
     assert lines[4].split() == [
         "fill_rate", "share", "b", "1.000", "0.999", "1.000", "0.000", "-0.001", "0.000"
     ]  # fmt: skip
-    assert lines[6].split() == [
+    assert lines[6].split() == [  # one number of decimals for the KPI: 1.00 and 13.50
         "returns_units",
         "units",
         "b",
-        "13.500",
+        "13.50",
         "–",
         "–",
-        "12.500",
+        "12.50",
         "–",
         "–",
     ]
+    assert lines[5].split()[3] == "1.00"
 
 
 def test_bench_engine_quick_json():

@@ -303,13 +303,15 @@ def test_ats_over_time_colours_lines_by_policy_as_every_chart_does():
     ]
 
 
-def test_ats_over_time_marks_the_end_of_demand():
+def test_ats_over_time_shows_only_the_days_with_demand():
     days = sorted(inventory_table()["day"].dropna().unique())  # two daily rows: 0 and 1
-    marked = figures.ats_over_time(inventory_table(), horizon_days=1)
-    assert [s.x0 for s in marked.layout.shapes] == [0]  # the end of day 0, the last with demand
-    assert marked.layout.annotations[0].text == "last orders"
-    # no line when every row is within the horizon
-    assert not figures.ats_over_time(inventory_table(), horizon_days=len(days)).layout.shapes
+    clipped = figures.ats_over_time(inventory_table(), horizon_days=1)
+    assert [list(t.x) for t in clipped.data] == [[0], [0]]  # day 1 only finishes orders
+    assert [t.mode for t in clipped.data] == ["markers", "markers"]  # one day: a point
+    assert "1 later day(s) finishing orders not shown" in clipped.layout.title.text
+    whole = figures.ats_over_time(inventory_table(), horizon_days=len(days))
+    assert [list(t.x) for t in whole.data] == [[0, 1], [0, 1]]
+    assert whole.layout.title.text == "Stock over time"  # nothing left out, nothing said
 
 
 def test_cost_speed_tradeoff_one_point_per_policy():

@@ -123,7 +123,14 @@ BAD_CASES = {
     "warmup_not_below_horizon": (
         "name: x\nhorizon_days: 5\nwarmup_days: 5\n",
         "warmup_days",
-        "must be less than horizon_days",
+        "warmup_days (5) must be less than horizon_days (5): set warmup_days below it, "
+        "e.g. warmup_days: 2",
+    ),
+    "default_warmup_not_below_horizon": (  # no warm-up written: the message says how to fix it
+        "name: x\nhorizon_days: 3\n",
+        "warmup_days",
+        "warmup_days (3, the default) must be less than horizon_days (3): set warmup_days "
+        "below it, e.g. warmup_days: 1",
     ),
     "unknown_city": (
         "name: x\nnetwork:\n  warehouses:\n    - {id: DC-1, city: 'Atlantis, ZZ'}\n",
