@@ -507,6 +507,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         f"--server.port={port}",
         "--browser.gatherUsageStats=false",
         "--server.enableStaticServing=true",  # static/: the network map's base layer
+        "--global.disableWidgetStateDuplicationWarning=true",  # levers reset by design
     ]
     if extra:
         os.environ[APP_POLICIES_ENV] = json.dumps(extra)

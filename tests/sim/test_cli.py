@@ -348,6 +348,7 @@ def test_app_hands_the_policies_it_adds_to_the_server(monkeypatch, tmp_path):
     (argv,) = started
     assert argv[1:5] == ["-m", "streamlit", "run", str(cli.APP_PATH)]
     assert f"--server.port={port}" in argv and "--server.address=127.0.0.1" in argv
+    assert "--global.disableWidgetStateDuplicationWarning=true" in argv  # as config.toml says
     assert json.loads(os.environ[APP_POLICIES_ENV]) == [str(rules)]
 
 
