@@ -27,6 +27,20 @@ def test_big_cases_have_the_promised_size(default, case, min_orders):
     assert expected >= 1.04 * min_orders  # margin over the Poisson noise (sd ~ 0.2%)
 
 
+@pytest.mark.parametrize("case", ["large", "million"])
+def test_big_cases_staff_their_warehouses_for_their_volume(default, case):
+    """Online orders per day per DC picker no more than the default's: with the default's
+    pickers the million case's DC queues grew all month (peak memory 2.5 GiB)."""
+
+    def orders_per_picker(scenario):
+        per_day = sum(getattr(scenario.demand.channels, c).orders_per_day for c in ONLINE)
+        return per_day / scenario.network.warehouse_defaults.staff
+
+    scenario = load_scenario("default", overrides=bench.case_overrides(default, case))
+    assert orders_per_picker(scenario) <= orders_per_picker(default)
+    assert orders_per_picker(scenario) >= 0.9 * orders_per_picker(default)  # not idle either
+
+
 def test_default_case_is_the_default_scenario(default):
     assert bench.case_overrides(default, "default") == {}
 
