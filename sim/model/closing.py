@@ -31,6 +31,7 @@ class Closing:
     w: World
     rec: Recorder
     sku_ids: tuple[str, ...]
+    price: list[float]  # catalogue price per SKU index [USD]
     live: dict[int, OrderState]
     live_packages: dict[int, Package]
 
@@ -147,7 +148,14 @@ class Closing:
         else:
             stage = "cancelled"
         st.stage = STAGE[stage]
+        if st.lost and st.idx >= 0:  # units never supplied: the customer paid for them
+            self.refund(st.idx, self._lost_value(st))
         self.record_order(st)
+
+    def _lost_value(self, st: OrderState) -> float:
+        """Catalogue value of the order's lost units (`units_lost` of its lines). [USD]"""
+        lost, sku, price = self.rec.l_lost, self.w.demand.line_sku, self.price
+        return float(sum(price[sku[j]] * int(lost[j]) for j in range(st.line0, st.line1)))
 
     def record_order(self, st: OrderState) -> None:
         """Write the orders row of `st` (final or, at the end of a run, in flight)."""

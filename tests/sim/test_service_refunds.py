@@ -12,11 +12,16 @@ import numpy as np
 import pytest
 from busy_world import busy
 
+from sim.records import TERMINAL_STATUSES
+
 
 def _owed(r, w, ids) -> tuple[np.ndarray, np.ndarray]:
+    """Refunded and owed: the units removed, and a finished order's lost units."""
     lines = r.lines[r.lines["order_id"].isin(ids)]
     price = np.asarray(w.oms.price)[lines["sku"].cat.codes.to_numpy()]
-    removed = (lines["units_ordered"] - lines["units"]).to_numpy()
+    finished = r.orders.set_index("order_id")["status"].isin(TERMINAL_STATUSES)
+    lost = lines["units_lost"].where(finished.loc[lines["order_id"]].to_numpy(), 0)
+    removed = (lines["units_ordered"] - lines["units"] + lost).to_numpy()
     owed = lines.assign(v=price * removed).groupby("order_id")["v"].sum()
     refund = r.orders.set_index("order_id").loc[owed.index, "refund"]
     return refund.to_numpy(), owed.to_numpy()
@@ -51,6 +56,17 @@ def test_an_edit_refunds_the_units_it_removes() -> None:
     removed = (lines["units_ordered"] - lines["units"]).groupby(lines["order_id"]).sum()
     assert (qty.loc[removed.index].to_numpy() == removed.to_numpy()).all()
     assert (removed > 1).any() and (removed == 0).any()  # address changes refund nothing
+
+
+def test_a_finished_order_is_refunded_its_lost_units() -> None:
+    """Units never supplied (no stock at placement, or after a rejection) are refunded when
+    the order finishes; an order still in flight has not been refunded them yet."""
+    _, w, r = busy()
+    ids = set(r.orders.loc[r.orders["units_lost"] > 0, "order_id"])
+    ids -= _later_refunds(r) | set(r.events.loc[r.events["kind"] == "edit", "order_id"])
+    assert len(ids) > 10
+    refund, owed = _owed(r, w, ids)
+    assert refund == pytest.approx(owed) and (owed > 0).any()
 
 
 def test_line_units_stay_consistent_after_edits_and_cancellations() -> None:
