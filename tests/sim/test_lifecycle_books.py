@@ -11,6 +11,7 @@ from busy_world import DAYS, SEED, busy, scenario
 
 from sim.model.oms import Oms
 from sim.model.world import World
+from sim.records import TERMINAL_STATUSES
 
 RETURN_DECISIONS = ("return_restock", "return_transfer_to_dc", "return_dispose")
 
@@ -28,7 +29,8 @@ def test_with_exact_records_the_ledger_and_the_shelves_agree_at_the_end():
 
 def test_refunds_add_up_every_return_of_an_order():
     """For orders without edits, cancels or no-shows, the refund is the price of every
-    returned unit not exchanged, summed over all the order's return decisions."""
+    returned unit not exchanged, summed over all the order's return decisions, plus that of
+    the units never supplied (lost), refunded when the order finished."""
     _, w, r = busy()
     ev = r.events.assign(kind=r.events["kind"].astype(str), sku=r.events["sku"].astype(str))
     other = set(ev.loc[ev["kind"].isin(["edit", "cancel", "no_show"]), "order_id"])
@@ -41,6 +43,12 @@ def test_refunds_add_up_every_return_of_an_order():
     price = np.asarray(w.oms.price)[lines["sku"].cat.codes.to_numpy()[j]]
     owed = np.where(w.demand.ret_exchange[j], 0.0, price * decided["qty"].to_numpy())
     owed = pd.Series(owed, index=decided["order_id"].to_numpy()).groupby(level=0).sum()
+    finished = r.orders.set_index("order_id")["status"].isin(TERMINAL_STATUSES)
+    lost = lines["units_lost"].where(finished.loc[lines["order_id"]].to_numpy(), 0)
+    all_price = np.asarray(w.oms.price)[lines["sku"].cat.codes.to_numpy()]
+    lost_value = (all_price * lost).groupby(lines["order_id"].to_numpy()).sum()
+    owed += lost_value.reindex(owed.index).to_numpy()
+    assert (lost_value.reindex(owed.index) > 0).any()  # the case is in the sample
     assert (decided.groupby("order_id").size() > 1).sum() >= 10  # orders with several returns
     refund = r.orders.set_index("order_id").loc[owed.index, "refund"].to_numpy()
     np.testing.assert_allclose(refund, owed.to_numpy())
