@@ -134,16 +134,13 @@ class Refund:
     quantity: int = 0
 
 
-def check_aware(order_id: str, at: object, error: type[Exception] = ValueError) -> None:
-    """Raise `error` naming the order unless `at` is a timezone-aware datetime."""
+def check_aware(
+    order_id: str, at: object, error: type[Exception] = ValueError, name: str = "time"
+) -> None:
+    """Raise `error` naming the order (and the field `name`) unless `at` is a
+    timezone-aware datetime."""
     if not isinstance(at, datetime) or at.tzinfo is None:
-        raise error(f"order {order_id!r}: time must be a timezone-aware datetime (UTC), got {at!r}")
-
-
-def _check_time_field(order_id: str, name: str, at: object) -> None:
-    """ValueError naming the order and the field unless `at` is an aware datetime."""
-    if not isinstance(at, datetime) or at.tzinfo is None:
-        raise ValueError(
+        raise error(
             f"order {order_id!r}: {name} must be a timezone-aware datetime (UTC), got {at!r}"
         )
 
@@ -239,9 +236,9 @@ class Order:
             raise ValueError(f"order {self.id!r}: BOPIS order needs a pickup_store")
         at = self.created_at
         if type(at) is not datetime or at.tzinfo is None:  # the hot path: one check
-            _check_time_field(self.id, "created_at", at)
+            check_aware(self.id, at, ValueError, "created_at")
         if self.promised_at is not None:
-            _check_time_field(self.id, "promised_at", self.promised_at)
+            check_aware(self.id, self.promised_at, ValueError, "promised_at")
         if not self.history:
             self.history.append((self.created_at, self.status, "created"))
 

@@ -117,9 +117,8 @@ def case_overrides(base: Any, case: str) -> dict[str, Any]:
         overrides[f"demand.channels.{c}.orders_per_day"] = (
             getattr(channels, c).orders_per_day * scale
         )
-    per_day_scale = target / days / per_day  # daily volume against the default's
-    staff = base.network.warehouse_defaults.staff
-    overrides["network.warehouse_defaults.staff"] = max(staff, math.ceil(staff * per_day_scale))
+    staff = base.network.warehouse_defaults.staff  # `scale` is also the daily volume's
+    overrides["network.warehouse_defaults.staff"] = max(staff, math.ceil(staff * scale))
     return overrides
 
 

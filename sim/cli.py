@@ -191,16 +191,18 @@ def load_scenario_file(file: str) -> Any:
         raise
 
 
-def _use(file: str) -> str:
+def _use(file: str, names: list[str] | None = None) -> str:
     """How `--policy` names the rules file `file`: ``FILE``, or ``FILE:NAME`` of its first
-    policy when it holds several (or just ``FILE`` when it does not load)."""
+    policy when it holds several (or just ``FILE`` when it does not load). `names`: its
+    policies' names, when already read."""
     from engine.errors import RuleError
     from engine.routing.rules import load_policy_file
 
-    try:
-        names = [p.name for p in load_policy_file(file, register=False)]
-    except RuleError:
-        return file
+    if names is None:
+        try:
+            names = [p.name for p in load_policy_file(file, register=False)]
+        except RuleError:
+            return file
     return file if len(names) == 1 else f"{file}:{names[0]}"
 
 
@@ -217,7 +219,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         names = [p.name for p in load_policy_file(args.file, register=False)]
         print(
-            f"{args.file}: ok (policy rules: {', '.join(names)}; use it as --policy {_use(args.file)})"
+            f"{args.file}: ok (policy rules: {', '.join(names)}; use it as --policy {_use(args.file, names)})"
         )
         return 0
     _warn_idle(args.file, scenario)

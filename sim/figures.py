@@ -292,13 +292,16 @@ def _regions_frame(network: Any, regions: Any) -> pd.DataFrame:
     )
 
 
-def _flows(shipments: pd.DataFrame, orders: pd.DataFrame, max_flows: int) -> pd.DataFrame:
+def _flows(
+    shipments: pd.DataFrame, orders: pd.DataFrame, max_flows: int, runs: int
+) -> pd.DataFrame:
+    """Units per location -> region, per run over `runs` runs, the largest `max_flows`."""
     if not (_has(orders, "order_id", "region") and _has(shipments, "order_id", "location")):
         return pd.DataFrame(columns=["location", "region", "units"])
     keys = ["order_id"] + [c for c in _run_keys(shipments) if c in orders]
     joined = shipments.merge(orders[[*keys, "region"]].drop_duplicates(keys), on=keys)
     flows = joined.groupby(["location", "region"], as_index=False, observed=True)["units"].sum()
-    flows["units"] = flows["units"] / _runs(shipments)
+    flows["units"] = flows["units"] / runs
     return flows.nlargest(max_flows, "units")
 
 
@@ -350,7 +353,7 @@ def network_map(result: Any, network: Any, regions: Any = None, max_flows: int =
     locations = locations.assign(units=locations["id"].map(units).fillna(0).to_numpy(float))
     fig = go.Figure()
     region_xy = _regions_frame(network, regions).set_index("id")
-    flows = _flows(shipments, orders, max_flows)
+    flows = _flows(shipments, orders, max_flows, runs)
     flows = flows[flows["region"].isin(region_xy.index) & flows["location"].isin(locations["id"])]
     loc_xy = locations.set_index("id")
     # Albers USA draws Alaska and Hawaii as insets: a line to them would cross the map

@@ -386,7 +386,7 @@ def check_policy(scenario: Scenario, file: str = DICT_SOURCE) -> None:
     from engine.errors import RoutingError
     from engine.routing import get_policy
     from engine.routing.rules import policy_file_spec
-    from sim.policy_modules import import_policy, module_spec, policy_problem
+    from sim.policy_modules import module_spec, policy_problem
 
     name, params = scenario.routing.policy, dict(scenario.routing.params)
     problem = policy_problem(name)
@@ -398,8 +398,8 @@ def check_policy(scenario: Scenario, file: str = DICT_SOURCE) -> None:
                 file, "routing.params", "a rules-file policy takes no params (set them in the file)"
             )
         return
-    if module_spec(name):
-        name = import_policy(name)
+    if module_spec(name):  # imported and found registered by `policy_problem`
+        name = module_spec(name)[1]
     try:
         get_policy(name, **params)
     except (RoutingError, ValueError) as exc:

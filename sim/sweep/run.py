@@ -59,8 +59,8 @@ class SweepReport:
         elapsed_s: Wall time of the execution phase, starting workers included. [s]
         executor: Where the runs went.
         summary: Per case x policy table (`summarise`).
-        failures: Key -> last error of the runs still failing.
-        failed_runs: The runs still failing: key, case, label, policy, replication, error.
+        failed_runs: The runs still failing: key, case, label, policy, replication, error
+            (`failures`: key -> error).
         notes: What this invocation changed in the folder besides running (one line each).
     """
 
@@ -73,9 +73,13 @@ class SweepReport:
     elapsed_s: float
     executor: str
     summary: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
-    failures: dict[str, str] = field(default_factory=dict)
     failed_runs: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """Key -> last error of the runs still failing."""
+        return {run["key"]: run["error"] for run in self.failed_runs}
 
     @property
     def runs_per_s(self) -> float:
@@ -246,7 +250,6 @@ def _run_held(
         elapsed_s=elapsed,
         executor=described,
         summary=summary,
-        failures=loop.failing,
         failed_runs=[
             {**_run_id(by_key[key]), "error": error} for key, error in loop.failing.items()
         ],

@@ -191,11 +191,6 @@ class Sweep:
     cases: list[Case]
     seed: int
 
-    @property
-    def paths(self) -> list[str]:
-        """All overridden paths, in the order they first appear."""
-        return list(dict.fromkeys(p for case in self.cases for p in case.overrides))
-
 
 def _spec_error(exc: ValidationError, file: str) -> SweepError:
     first = exc.errors()[0]

@@ -71,11 +71,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def atomic_write_table(path: Path, frame: pd.DataFrame) -> None:
-    """Write a DataFrame as Parquet via a temporary file and an atomic rename."""
+def atomic_write_table(path: Path, frame: pd.DataFrame | pa.Table) -> None:
+    """Write a DataFrame or an Arrow table as Parquet via a temporary file and an atomic
+    rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_name(path)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = (
+        frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    )
     pq.write_table(table, tmp)
     os.replace(tmp, path)
 
@@ -261,13 +264,9 @@ class ResultStore:
         absent = [n for n in details if n not in outcome.details]
         if absent:  # asked for, but the runner has no such table: not to be asked again
             atomic_write_bytes(self._absent_path(task.key), json.dumps(absent).encode())
-        self._write_row(task, layout.table(task, outcome_columns(task, outcome, _now())))
-
-    def _write_row(self, task: RunTask, table: pa.Table) -> None:
-        path = self.run_path(task.key)
-        tmp = _tmp_name(path)
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
+        atomic_write_table(
+            self.run_path(task.key), layout.table(task, outcome_columns(task, outcome, _now()))
+        )
 
     def _absent_path(self, key: str) -> Path:
         return self.details_dir / key / "absent.json"
@@ -329,7 +328,9 @@ class ResultStore:
             old = pq.read_table(self.run_path(key)).to_pylist()[0]
             names = list(old)
             outcome = names[names.index("overrides") + 1 :] if "overrides" in names else []
-            self._write_row(task, layout.table(task, {name: old[name] for name in outcome}))
+            atomic_write_table(
+                self.run_path(task.key), layout.table(task, {name: old[name] for name in outcome})
+            )
         return aside, back
 
     def _move(self, key: str, runs_from: Path, details_from: Path, to: Path) -> None:

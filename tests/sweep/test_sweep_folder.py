@@ -116,7 +116,7 @@ def test_plan_names_rows_of_another_code_version(tmp_path: Path, monkeypatch):
     run_sweep(path, out, runner="synthetic", progress=False)
     proc = sweep_cli(str(path), "--out", str(out), "--runner", "synthetic", "--plan")
     assert proc.returncode == 0, proc.stderr
-    assert "1 done" not in proc.stdout and "2 to run" in proc.stdout
+    assert "= 2 runs; 0 done, 2 to run" in proc.stdout
     assert "holds 2 runs not in this plan, made by another code version (0.0.0+old;" in (
         proc.stdout
     )
