@@ -2,8 +2,12 @@
 
 Whether and when a delivered unit comes back is drawn up front per order line (units
 returned, lag, mail or store, condition, exchange), so returns are the same for every
-policy. A return by mail arrives at the DC nearest the customer after the lag; one at a
-store desk, at the nearest store with a returns desk. After ``returns.inspection_hours``
+policy. The customer sends or brings it back ``lag`` after delivery (or pickup): by mail
+to the DC nearest their region, arriving after the carrier's ground transit time of the
+zone between them (``carriers.transit_days``, the mean: no variability or carrier delays);
+at a store desk, the nearest store with a returns desk, arriving at once. A region without
+such a store returns by mail; one without such a DC mails to its desk store. After
+``returns.inspection_hours``
 the engine's `ReturnsPolicy` decides: restock where received, transfer to a DC (arriving
 after ``store_lead_days``) or dispose; refunds are recorded on the order and exchanges are
 shipped as new (unrecorded) orders. Only returns that reach a location within the horizon
@@ -47,6 +51,9 @@ class Returns:
         self._condition = d.ret_condition
         self._exchange = d.ret_exchange
         self._region = d.region
+        # per region: (receiving row, carrier transit hours) by mail and at a desk
+        self._by_mail = [_route(w, r, dc, store) for r, (dc, store) in _rows(w)]
+        self._at_desk = [_route(w, r, store, dc, walk=True) for r, (dc, store) in _rows(w)]
         self.inspection_h = w.scn.returns.inspection_hours
         self.transfer_h = w.scn.inventory.replenishment.store_lead_days * 24.0
         self.horizon_h = w.horizon_h
@@ -59,20 +66,15 @@ class Returns:
         # the pending return holds the order index (and the engine order only when an
         # exchange will need its customer): delivered orders are not kept for weeks
         left, lag = self._left, self._lag
+        region = int(self._region[st.idx])
         for s, q, j in pkg.lines:
             r = min(int(left[j]), q)
             if r <= 0:
                 continue
             left[j] -= r
-            delay = float(lag[j])
-            if t + delay > self.horizon_h:
-                continue
-            region = int(self._region[st.idx])
-            mail = bool(self._mail[j])
-            row = self.w.return_dc[region] if mail else self.w.return_store[region]
-            if row < 0:
-                row = self.w.return_store[region] if mail else self.w.return_dc[region]
-            if row < 0:
+            row, transit_h = (self._by_mail if self._mail[j] else self._at_desk)[region]
+            delay = float(lag[j]) + transit_h
+            if row < 0 or t + delay > self.horizon_h:
                 continue
             # an exchange needs the order that delivered the units (a re-routed package's
             # own order, with the parent's customer and address) to check the return against
@@ -132,3 +134,18 @@ class Returns:
         w.ledger.return_to_stock(row, s, r, w.clock.dt(t), "return_transfer", order_id(idx))
         if t <= self.horizon_h:
             w.rec.l_restocked[j] += r
+
+
+def _rows(w: World) -> enumerate[tuple[int, int]]:
+    """Per region: its returns DC row and its returns store row (-1: none)."""
+    return enumerate(zip(w.return_dc, w.return_store, strict=True))
+
+
+def _route(w: World, region: int, first: int, other: int, walk: bool = False) -> tuple[int, float]:
+    """Where a return of `region` goes (`first`, else `other`; -1: nowhere) and its
+    carrier transit time [h]: none for a customer walking into a store (`walk`)."""
+    row = first if first >= 0 else other
+    if row < 0 or (walk and row == first):
+        return row, 0.0
+    zone = w.zone_of(float(w.region_miles[region, row]))
+    return row, 24.0 * float(w.network.transit_table[zone])

@@ -203,6 +203,7 @@ class World:
             pickup_store=_nearest(dist, pickup & self.is_store, BOPIS_MAX_MILES),
             same_day_ok=same_day_ok,
         )
+        self.region_miles = dist  # (R, L) [mi]
         self.return_dc = _nearest(dist, returns & self.is_dc).tolist()
         self.return_store = _nearest(dist, returns & self.is_store, BOPIS_MAX_MILES).tolist()
         self.demand = generate_online(

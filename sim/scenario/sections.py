@@ -395,8 +395,10 @@ class Returns(StrictModel):
     """Returns: buy anywhere, return anywhere. The return rate is per SKU (catalogue).
 
     Attributes:
-        lag_days: Delay from delivery/pickup to return (exponential). [days]
-        mail_share: Share returned by mail to a DC; the rest at a store desk. [0..1]
+        lag_days: Delay from delivery/pickup until the customer sends or brings the
+            units back (exponential). [days]
+        mail_share: Share returned by mail to a DC (arriving after the zone's ground
+            transit, ``carriers.transit_days``); the rest at a store desk. [0..1]
         inspection_hours: Inspection before disposition. [h]
         condition: Condition mix.
         exchange_share: Share of returns exchanged rather than refunded. [0..1]

@@ -4,8 +4,10 @@ Found by mutation testing: a lag read in days as hours, a transfer time in days,
 pickups never scheduling returns, transferred units not counted as restocked, and a
 return larger than the package's units passed the suite (or only the golden baseline
 failed). Rule (`sim.model.returns`): a line handed to the customer at ``T`` (delivery, or
-BOPIS pickup) comes back at ``T + lag`` with ``min(drawn units, units handed over)``, if that
-is within the horizon.
+BOPIS pickup) comes back at ``T + lag + transit`` with ``min(drawn units, units handed
+over)``, if that is within the horizon; ``transit`` is the ground transit of the zone
+between the customer's region and the receiving location when the return travels by
+carrier (by mail, or to a DC), else 0.
 """
 
 from __future__ import annotations
@@ -38,12 +40,37 @@ def handed():
         "lag": w.demand.ret_lag_h[j],
         "drawn": w.demand.ret_qty[j],
     })  # fmt: skip
+    # the region after address edits (the orders table's), as a row of `w.regions`
+    final = o.set_index("order_id")["region"].astype(str).map(w.region_ids.index)
+    out["transit"] = _carrier_hours(scn, w, final.loc[out["order_id"]].to_numpy(), j)
     return scn, w, r, out
+
+
+def _carrier_hours(scn, w, region: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Carrier transit of each line's return [h]: the zone's ground transit days from the
+    order's region to where the return goes, when it travels by mail or to a DC."""
+    from engine import haversine_miles, zone_for_miles
+
+    dc, store = np.asarray(w.return_dc)[region], np.asarray(w.return_store)[region]
+    mail = w.demand.ret_mail[j]
+    row = np.where(mail, np.where(dc >= 0, dc, store), np.where(store >= 0, store, dc))
+    net = w.network
+    lat = np.array([x.lat for x in net.locations])[row]
+    lon = np.array([x.lon for x in net.locations])[row]
+    miles = haversine_miles(w.regions.lat[region], w.regions.lon[region], lat, lon)
+    days = np.array([scn.carriers.transit_days[z] for z in zone_for_miles(miles)])
+    return np.where(mail | (row == dc), 24.0 * days, 0.0)
+
+
+def test_mail_returns_carry_the_zone_transit_and_desk_returns_none(handed) -> None:
+    _, _, _, x = handed
+    back = x[x["drawn"] > 0]
+    assert (back["transit"] >= 24.0).sum() > 50 and (back["transit"] == 0).sum() > 50
 
 
 def test_returned_units_follow_the_drawn_units_and_lags(handed) -> None:
     _, w, _, x = handed
-    inside = x["t"] + x["lag"] <= w.horizon_h
+    inside = x["t"] + x["lag"] + x["transit"] <= w.horizon_h
     expected = np.where(inside, np.minimum(x["drawn"], x["fulfilled"]), 0)
     assert (x["returned"].to_numpy() == expected).all()
     # both kinds of hand-over lead to returns, and some returns fall after the horizon
@@ -51,12 +78,14 @@ def test_returned_units_follow_the_drawn_units_and_lags(handed) -> None:
     assert ((~inside) & (x["drawn"] > 0)).any()
 
 
-def test_a_return_arrives_exactly_its_lag_after_the_hand_over(handed) -> None:
+def test_a_return_arrives_its_lag_and_carrier_transit_after_the_hand_over(handed) -> None:
     _, _, r, x = handed
     ev = r.events[r.events["kind"] == "return"]
     ev = ev.assign(sku=ev["sku"].astype(str)).merge(x, on=["order_id", "sku"])
     assert len(ev) > 50
-    assert ev["time_h"].to_numpy() == pytest.approx((ev["t"] + ev["lag"]).to_numpy())
+    assert ev["time_h"].to_numpy() == pytest.approx(
+        (ev["t"] + ev["lag"] + ev["transit"]).to_numpy()
+    )
 
 
 def test_returns_to_a_dc_travel_the_store_lead_time(handed) -> None:
