@@ -38,6 +38,7 @@ import numpy as np
 
 from engine.errors import RoutingError
 from engine.order import Channel, DeliveryMethod, Order, OrderStatus
+from engine.routing.assemble import decision_from_packages
 from engine.routing.decision import Decision
 from engine.routing.filters import rows_of
 from engine.routing.policies import BOPIS_POLICY, RulePolicy
@@ -190,11 +191,11 @@ def _ranks(router: Router, keys: tuple[SortKey, ...], order: Order) -> _Ranks:
     cache = router._batch_ranks
     ranks = cache.get((lat, lon, units))
     if ranks is None:
-        dist = router._distances(lat, lon)
+        dist = router._lookups.distances(lat, lon)
         rows = np.arange(dist.size)
         rates, hpo, hpu = router.rates, router._hpo, router._hpu
         ctx = SimpleNamespace(  # what the keys read of a `RoutingContext` of a shipped order
-            dist=dist, network=router.network, region_code=router._region_at(lat, lon),
+            dist=dist, network=router.network, region_code=router._lookups.region_at(lat, lon),
             qty=np.array([units], dtype=np.int64),
             fixed_cost=lambda r: hpo.take(r) + rates.per_package,
             unit_cost=lambda: rates.unit_costs(dist) + hpu,
@@ -214,7 +215,7 @@ def _ranks(router: Router, keys: tuple[SortKey, ...], order: Order) -> _Ranks:
             ranks = _Ranks(best_first, cost, float(bound))
         else:
             ranks = _Ranks(best_first)
-        if len(cache) >= router._dist_cache_max:
+        if len(cache) >= router._lookups.max_entries:
             del cache[next(iter(cache))]
         cache[(lat, lon, units)] = ranks
     return ranks
@@ -239,10 +240,11 @@ def _eligible(
         common[rows_of(net, exclude)] = False
     if skip:
         common &= is_open
-    masks = {w: router._template(DeliveryMethod.SHIP, w)[1] & common for w in (False, True)}
+    template = router._lookups.template
+    masks = {w: template(DeliveryMethod.SHIP, w)[1] & common for w in (False, True)}
     for w in (False, True):
-        masks[(_PICKUP, w)] = router._template(DeliveryMethod.BOPIS, w)[1] & common
-        masks[(_SAME_DAY, w)] = router._template(DeliveryMethod.SAME_DAY, w)[1] & common
+        masks[(_PICKUP, w)] = template(DeliveryMethod.BOPIS, w)[1] & common
+        masks[(_SAME_DAY, w)] = template(DeliveryMethod.SAME_DAY, w)[1] & common
     eligible: dict[object, list[bool]] = {k: m.tolist() for k, m in masks.items()}
     router._batch_eligible = (key, eligible)
     return eligible
@@ -294,7 +296,7 @@ class _Pending:
         assert keys is not None  # `_fast` lets shipped orders through only then
         wholesale = order.channel is Channel.WHOLESALE
         if order.method is DeliveryMethod.SAME_DAY:  # and only from locations close enough
-            near = router._distances(order.dest_lat, order.dest_lon).tolist()
+            near = router._lookups.distances(order.dest_lat, order.dest_lon).tolist()
             radius = router.settings.same_day_max_miles
             eligible = [
                 e and d <= radius
@@ -353,11 +355,11 @@ class _Pending:
         pickup = order.method is DeliveryMethod.BOPIS
         if pickup:  # distances from the pickup store, no carrier
             store = router.network.locations[row]
-            dist = router._distances(store.lat, store.lon)
+            dist = router._lookups.distances(store.lat, store.lon)
         else:
-            dist = router._distances(order.dest_lat, order.dest_lon)
-        decision = router._decision_of(
-            order, self.at, self.ts, BOPIS_POLICY.name if pickup else router.policy.name,
+            dist = router._lookups.distances(order.dest_lat, order.dest_lon)
+        decision = decision_from_packages(
+            router, order, self.at, self.ts, BOPIS_POLICY.name if pickup else router.policy.name,
             choice.skus, [(row, choice.qty)], dist, not pickup, self.is_open, (),
         )  # fmt: skip
         cells = {(row, s): q for s, q in zip(choice.cols, choice.qty, strict=True)}

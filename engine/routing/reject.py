@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from engine.errors import InvalidTransition, LedgerError, RoutingError
 from engine.ledger import Ledger
-from engine.order import Order, OrderLine, OrderStatus, check_aware
+from engine.order import Order, OrderLine, OrderStatus
+from engine.routing.guards import PRE_RELEASE, check_time
 from engine.stock import check_reason
 
 if TYPE_CHECKING:
@@ -143,12 +144,8 @@ def reject(
     exclude: Collection[str],
 ) -> tuple[Order, Decision]:
     """`Router.reject` (see there)."""
-    from engine.routing.router import _PRE_RELEASE, _refuse_before
-
-    check_aware(order.id, at, RoutingError)
-    if at < order.history[-1][0]:
-        _refuse_before(order, at)
-    if order.status in _PRE_RELEASE or order.is_terminal:
+    check_time(order, at)
+    if order.status in PRE_RELEASE or order.is_terminal:
         raise InvalidTransition(
             f"order {order.id!r}: cannot reject a package in status {order.status.value}; "
             "only a released order's packages can be rejected (`reroute` routes again)"

@@ -5,39 +5,42 @@ the location's daily orders and moves the order to ROUTED; `place` does both. `r
 gives back the old reservation and routes again (store rejection, edit, outage);
 `release` hands the order to its locations as `FulfilmentRequest`s; `reject` routes one
 released package again while the others proceed; `cancel` gives the stock back.
+
+Beside it: `lookups` (cached distances, regions and eligibility), `assemble` (a `Decision`
+from chosen packages), `booking` (ledger set-up and reservations), `guards` (the checks
+that refuse a call before anything changes) and `reject`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NoReturn
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.errors import InvalidTransition, LedgerError, RoutingError
 from engine.ledger import Ledger
-from engine.location import STORE_KINDS, Capability, LocationKind
 from engine.network import Network
 from engine.order import Channel, DeliveryMethod, Order, OrderStatus, check_aware
 from engine.rates import RateCard
+from engine.routing.assemble import decision_from_plan
+from engine.routing.booking import attach_ledger, reserve
 from engine.routing.context import Plan, Policy, RoutingContext
-from engine.routing.decision import Allocation, Decision, Exclusion, FulfilmentRequest
-from engine.routing.filters import apply_base_filters, kind_mask
+from engine.routing.decision import Decision, FulfilmentRequest
+from engine.routing.filters import apply_base_filters
+from engine.routing.guards import PRE_RELEASE, check_time, refuse_before, refuse_unrecorded
+from engine.routing.lookups import Lookups
 from engine.routing.policies import BOPIS_POLICY, get_policy
 from engine.routing.reject import ReRoutes
 from engine.routing.reject import reject as reject_package
 from engine.routing.settings import RoutingSettings
 from engine.routing.timing import DailyCounter, LocalClock, ShipTimes
-from engine.stock import utc_ts
 
 if TYPE_CHECKING:
     from engine.routing.batch import _Ranks
 
 __all__ = ["Router"]
-
-_CACHE_BYTES = 16_000_000  # bound on cached distance arrays
-_PRE_RELEASE = (OrderStatus.CREATED, OrderStatus.ROUTED, OrderStatus.REJECTED)
 
 
 class Router:
@@ -73,13 +76,7 @@ class Router:
         self.settings = RoutingSettings() if settings is None else settings
         self.policy: Policy = get_policy(policy) if isinstance(policy, str) else policy
         locs = network.locations
-        missing = [x.id for x in locs if x.id not in ledger.loc_index]
-        if missing:
-            raise RoutingError(f"router: ledger has no row for location(s) {missing[:5]}")
-        rows = np.array([ledger.loc_index[x.id] for x in locs], dtype=np.int64)
-        same = rows.size == ledger.shape[0] and bool((rows == np.arange(rows.size)).all())
-        self._ledger_rows = None if same else rows
-        _configure_ledger(ledger, network, rows)
+        self._ledger_rows = attach_ledger(ledger, network)  # None: the ledger's own order
         rate = self.settings.demand_rate
         if rate is not None and rate.size != len(ledger.skus):
             raise RoutingError(
@@ -89,14 +86,10 @@ class Router:
         self._ids = tuple(x.id for x in locs)
         self._hpo, self._hpu = self.rates.handling_arrays(network)
         self._hpo_l, self._hpu_l = self._hpo.tolist(), self._hpu.tolist()  # scalar access
-        self._templates: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
-        self._dist_cache: dict[tuple[float, float], np.ndarray] = {}
-        self._dist_cache_max = max(256, _CACHE_BYTES // (8 * max(1, len(locs))))
-        self._region_cache: dict[tuple[float, float], int] = {}
+        self._lookups = Lookups(network)  # distances, regions, eligibility templates
         self._clock = LocalClock(network)
         self._counter = DailyCounter(network, self._clock)
         self._ship_times = ShipTimes(network, self.settings, self._clock)
-        self._pickup_only: dict[int, np.ndarray] = {}
         self._decisions: dict[str, Decision] = {}
         self._counted: dict[str, list[tuple[int, int]]] = {}
         self._excluded: dict[str, set[str]] = {}
@@ -110,65 +103,6 @@ class Router:
         self._batch_rank_keys: tuple | None = None
         # the last eligibility lists of `place_many`, with their (exclusions, open mask) key
         self._batch_eligible: tuple[tuple, dict[object, list[bool]]] | None = None
-
-    # ------------------------------------------------------------------ caches
-
-    def _distances(self, lat: float, lon: float) -> np.ndarray:
-        key = (lat, lon)
-        d = self._dist_cache.get(key)
-        if d is None:
-            d = self.network.distances_from(lat, lon)
-            d.flags.writeable = False
-            if len(self._dist_cache) >= self._dist_cache_max:
-                del self._dist_cache[next(iter(self._dist_cache))]
-            self._dist_cache[key] = d
-        return d
-
-    def _region_of(self, order: Order) -> int:
-        return self._region_at(order.dest_lat, order.dest_lon)
-
-    def _region_at(self, lat: float, lon: float) -> int:
-        """Code of the demand region nearest to a destination (cached); -1 without regions."""
-        key = (lat, lon)
-        code = self._region_cache.get(key)
-        if code is None:
-            net = self.network
-            code = net.region_code(net.nearest_region(*key).id) if net.regions else -1
-            if len(self._region_cache) >= self._dist_cache_max:
-                del self._region_cache[next(iter(self._region_cache))]
-            self._region_cache[key] = code
-        return code
-
-    def _template(self, method: str, wholesale: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Static `(codes, eligible)` for a delivery method and channel (read-only)."""
-        cached = self._templates.get((method, wholesale))
-        if cached is None:
-            net = self.network
-            codes = np.zeros(len(net.locations), dtype=np.int8)
-            if wholesale:
-                codes[~net.can[Capability.WHOLESALE]] = Exclusion.NO_CAPABILITY
-                not_dc = ~kind_mask(net, (LocationKind.WHOLESALE_DC,))
-                codes[(codes == 0) & not_dc] = Exclusion.NOT_WHOLESALE
-            else:
-                cap = Capability.PICKUP if method == DeliveryMethod.BOPIS else Capability.SHIP
-                codes[~net.can[cap]] = Exclusion.NO_CAPABILITY
-                if method == DeliveryMethod.BOPIS:
-                    # Customers collect at stores only, even with substitution allowed.
-                    not_store = ~kind_mask(net, STORE_KINDS)
-                    codes[(codes == 0) & not_store] = Exclusion.NOT_PICKUP_STORE
-            eligible = codes == 0
-            codes.flags.writeable = eligible.flags.writeable = False
-            cached = self._templates[(method, wholesale)] = (codes, eligible)
-        return cached
-
-    def _only(self, row: int) -> np.ndarray:
-        mask = self._pickup_only.get(row)
-        if mask is None:
-            mask = np.zeros(len(self._ids), dtype=bool)
-            mask[row] = True
-            mask.flags.writeable = False
-            self._pickup_only[row] = mask
-        return mask
 
     def orders_today(self, location: str, at: datetime) -> int:
         """Orders currently assigned to a location on its local calendar day at `at`.
@@ -199,7 +133,7 @@ class Router:
             RoutingError: `at` not an aware datetime, or a BOPIS pickup store that is not
                 in the network.
         """
-        check_aware(order.id, at, RoutingError)
+        check_aware(order.id, at, RoutingError)  # pure: no check against the order's history
         net, settings = self.network, self.settings
         wanted = order.outstanding_by_sku() if order.fulfilled else order.units_by_sku()
         ledger = self.ledger
@@ -218,6 +152,7 @@ class Router:
         method = order.method
         bopis = method is DeliveryMethod.BOPIS
         pickup_row = None
+        lookups = self._lookups
         if bopis:
             pickup_row = net.index.get(order.pickup_store or "")
             if pickup_row is None:
@@ -225,15 +160,15 @@ class Router:
                     f"order {order.id!r}: pickup store {order.pickup_store!r} is not in the network"
                 )
             store = net.locations[pickup_row]
-            dist = self._distances(store.lat, store.lon)
+            dist = lookups.distances(store.lat, store.lon)
         else:
-            dist = self._distances(order.dest_lat, order.dest_lon)
-        base, eligible = self._template(method, order.channel is Channel.WHOLESALE)
+            dist = lookups.distances(order.dest_lat, order.dest_lon)
+        base, eligible = lookups.template(method, order.channel is Channel.WHOLESALE)
         ctx = RoutingContext(
             order, at, net, self.ledger, self.rates, settings, skus, sku_idx, qty, ats_t, dist,
             eligible.copy(), base, self._hpo, self._hpu, ships=not bopis,
             max_packages=settings.max_packages, ledger_rows=self._ledger_rows,
-            region_lookup=lambda: self._region_of(order),
+            region_lookup=lambda: lookups.region_at(order.dest_lat, order.dest_lon),
         )  # fmt: skip
         open_mask = net.open_mask(at)
         ts = at.timestamp()
@@ -242,87 +177,11 @@ class Router:
             exclude,
             open_mask if settings.closed_location == "skip" else None,
             None if bopis else self._counter.limit_hit(ts),  # the cap is on shipping only
-            self._only(pickup_row) if bopis and not order.allow_store_substitution else None,
+            lookups.only(pickup_row) if bopis and not order.allow_store_substitution else None,
         )
         policy = BOPIS_POLICY if bopis else self.policy
         plan = policy.choose(ctx) if k else Plan(None, [])
-        return self._decision(order, at, ts, ctx, plan, policy.name, open_mask, unknown)
-
-    def _decision(
-        self,
-        order: Order,
-        at: datetime,
-        ts: float,
-        ctx: RoutingContext,
-        plan: Plan,
-        policy: str,
-        open_mask: np.ndarray,
-        unknown: tuple[tuple[str, int], ...],
-    ) -> Decision:
-        packages = [(row, take.tolist()) for row, take in plan.packages]
-        short = ctx.qty.tolist()
-        for _, take in packages:
-            short = [a - b for a, b in zip(short, take, strict=True)]
-        if packages and (any(short) or unknown) and not self.settings.allow_partial:
-            packages, short = [], ctx.qty.tolist()
-        skus = ctx.skus
-        unfulfillable = tuple((skus[j], q) for j, q in enumerate(short) if q)
-        return self._decision_of(
-            order, at, ts, policy, skus, packages, ctx.dist, ctx.ships, open_mask,
-            unfulfillable + unknown, plan.notes, self._reason_data(ctx, plan),
-        )  # fmt: skip
-
-    def _decision_of(
-        self,
-        order: Order,
-        at: datetime,
-        ts: float,
-        policy: str,
-        skus: tuple[str, ...],
-        packages: list[tuple[int, list[int]]],
-        dist: np.ndarray,
-        ships: bool,
-        open_mask: np.ndarray,
-        unfulfillable: tuple[tuple[str, int], ...],
-        notes: tuple[str, ...] = (),
-        reasons: tuple = (None, None, None, None),
-    ) -> Decision:
-        """The `Decision` of `packages` (location row, units per SKU of `skus`): allocations,
-        carrier cost (when `ships`) at the miles in `dist`, handling, ship-by and promise."""
-        allocations: list[Allocation] = []
-        ship_by: list[datetime] = []
-        latest = -np.inf
-        shipping = handling = 0.0
-        method = order.method
-        for p, (row, take) in enumerate(packages):
-            loc_id = self._ids[row]
-            units = 0
-            for j, q in enumerate(take):
-                if q:
-                    allocations.append(Allocation(loc_id, skus[j], q, p))
-                    units += q
-            miles = float(dist[row])
-            if ships:
-                shipping += self.rates.package_cost(miles, units)
-            handling += self._hpo_l[row] + self._hpu_l[row] * units
-            start, arrive = self._ship_times.estimate(row, ts, bool(open_mask[row]), method, miles)
-            ship_by.append(datetime.fromtimestamp(start, tz=UTC))
-            latest = max(latest, arrive)
-        n_routed = sum(1 for h in order.history if h[1] is OrderStatus.ROUTED)
-        steps, ranking, distance, fillable = reasons
-        return Decision(
-            f"{order.id}-D{n_routed + 1}", order.id, policy, at, tuple(allocations),
-            unfulfillable, shipping + handling, shipping, handling,
-            datetime.fromtimestamp(latest, tz=UTC) if allocations else None, tuple(ship_by),
-            notes, _location_ids=self._ids, _steps=steps, _ranking=ranking, _distance=distance,
-            _fillable=fillable, _edits=len(order.edits),
-        )  # fmt: skip
-
-    def _reason_data(self, ctx: RoutingContext, plan: Plan) -> tuple:
-        if not self.settings.keep_reasons:
-            return None, None, None, None
-        fillable = np.minimum(ctx.ats_t, ctx.qty[:, None]).sum(axis=0)  # (L,) [units]
-        return (ctx.base_codes, ctx.steps), plan.ranking, ctx.dist, fillable
+        return decision_from_plan(self, order, at, ts, ctx, plan, policy.name, open_mask, unknown)
 
     # ------------------------------------------------------------------ state changes
 
@@ -367,9 +226,7 @@ class Router:
                 (ATS changed since `route`), or `at` is naive or before the order's last
                 event.
         """
-        check_aware(order.id, at, RoutingError)
-        if at < order.history[-1][0]:
-            _refuse_before(order, at)
+        check_time(order, at)
         did = decision.decision_id
         if decision.order_id != order.id:
             raise RoutingError(f"decision {did!r} is not for order {order.id!r}")
@@ -401,7 +258,7 @@ class Router:
                 order.transition(OrderStatus.REJECTED, at, "no eligible stock")
             return
         try:
-            held = self._reserve(order, decision, at)
+            held = reserve(self.ledger, order, decision, at)
         except LedgerError as exc:
             raise RoutingError(f"order {order.id!r}: cannot reserve: {exc}") from None
         if not held:
@@ -419,27 +276,6 @@ class Router:
         # The daily order limit caps ship-from-store work; pickups at the store do not count.
         if order.method is not DeliveryMethod.BOPIS:
             self._counted[order.id] = self._counter.add(rows, at.timestamp())
-
-    def _reserve(self, order: Order, decision: Decision, at: datetime) -> bool:
-        """`Ledger.reserve` of a decision's allocations.
-
-        Allocations made by `route` name known locations and SKUs with positive int
-        quantities, so the ledger's per-cell input validation is skipped for them (its ATS
-        check, all-or-nothing and idempotence are not); anything else goes through
-        `Ledger.reserve` with full validation.
-        """
-        ledger = self.ledger
-        lidx, sidx = ledger.loc_index, ledger.sku_index
-        wanted: dict[tuple[int, int], int] = {}
-        did = decision.decision_id
-        for a in decision.allocations:
-            i, s, q = lidx.get(a.location), sidx.get(a.sku), a.quantity
-            if i is None or s is None or type(q) is not int or q <= 0 or not did:
-                cells = [(a.location, a.sku, a.quantity) for a in decision.allocations]
-                return ledger.reserve(did, cells, order.channel.value, at)
-            key = (i, s)
-            wanted[key] = wanted.get(key, 0) + q
-        return ledger._reserve_cells(did, wanted, ledger._chan(order.channel.value), utc_ts(at))
 
     def place(self, order: Order, at: datetime) -> Decision:
         """Route and commit a new order; returns the decision."""
@@ -492,11 +328,9 @@ class Router:
                 is not an aware datetime or is before the order's last event (nothing
                 changes).
         """
-        check_aware(order.id, at, RoutingError)
-        if at < order.history[-1][0]:
-            _refuse_before(order, at)
+        check_time(order, at)
         status = order.status
-        if status is not OrderStatus.RELEASED and status not in _PRE_RELEASE:
+        if status is not OrderStatus.RELEASED and status not in PRE_RELEASE:
             raise InvalidTransition(f"order {order.id!r}: cannot re-route in status {status.value}")
         if order.id in self._reroutes.by_order:
             self._reroutes.refuse(order, "re-route", self.ledger)
@@ -504,7 +338,7 @@ class Router:
         consumed = self.ledger.units_fulfilled(held) if held is not None else 0
         if consumed:
             consumed += self._fulfilled_before.get(order.id, 0)
-            _refuse_unrecorded(order, held, consumed)
+            refuse_unrecorded(order, held, consumed)
         if status is OrderStatus.RELEASED:
             order.transition(OrderStatus.REJECTED, at, "reroute")
         excluded = self._excluded.get(order.id, set()) | set(exclude)
@@ -536,8 +370,9 @@ class Router:
             raise InvalidTransition(
                 f"order {order.id!r}: cannot release in status {order.status.value}"
             )
+        # Not `check_time`: a wrong status is reported before a time before the last event.
         if at < order.history[-1][0]:
-            _refuse_before(order, at)
+            refuse_before(order, at)
         decision = self._decisions.get(order.id)
         if decision is None or decision.decision_id != order.decision_id:
             raise RoutingError(f"order {order.id!r}: nothing to release; it has no reservation")
@@ -640,9 +475,7 @@ class Router:
                 ledger, a re-route order of it may still take stock, or `at` is not an
                 aware datetime or is before the order's last event (nothing changes).
         """
-        check_aware(order.id, at, RoutingError)
-        if at < order.history[-1][0]:
-            _refuse_before(order, at)
+        check_time(order, at)
         if not order.can_transition(OrderStatus.CANCELLED):
             raise InvalidTransition(
                 f"order {order.id!r}: cannot go from {order.status.value} to cancelled"
@@ -665,50 +498,3 @@ class Router:
             reroutes.drop(order.id)
         if self._fulfilled_before:
             self._fulfilled_before.pop(order.id, None)
-
-
-def _refuse_unrecorded(order: Order, held: str, consumed: int) -> None:
-    """RoutingError unless the order records at least `consumed` units as fulfilled: the
-    units the ledger consumed under its decisions, the current one `held` among them."""
-    recorded = order.fulfilled_units
-    if recorded < consumed:
-        raise RoutingError(
-            f"order {order.id!r}: the ledger consumed units of decision {held!r} "
-            f"(Ledger.fulfil) that the order does not record as fulfilled ({consumed} "
-            f"consumed under its decisions, {recorded} recorded); record them "
-            "(Order.record_fulfilled) before re-routing it, or they would be routed again"
-        )
-
-
-def _refuse_before(order: Order, at: datetime) -> NoReturn:
-    """RoutingError: `at` is before the order's last event (its history)."""
-    last = order.history[-1][0]
-    raise RoutingError(
-        f"order {order.id!r}: time {at.isoformat()} is before its last event at {last.isoformat()}"
-    )
-
-
-def _configure_ledger(ledger: Ledger, network: Network, rows: np.ndarray) -> None:
-    """Give the ledger rows of the network's locations their store flags and thresholds.
-
-    A ledger still at its defaults (no stores, no thresholds) takes the network's; one set
-    otherwise (by `Ledger.configure_locations` or another router's network) must agree.
-
-    Raises:
-        RoutingError: The ledger's rows hold other store flags or thresholds.
-    """
-    thr, store = network.online_threshold, network.is_store
-    old_thr, old_store = ledger.online_threshold[rows], ledger.is_store[rows]
-    if (old_thr == thr).all() and (old_store == store).all():
-        return
-    if ledger.online_threshold.any() or ledger.is_store.any():
-        bad = [x.id for x, a, b, c, d in zip(network.locations, old_thr, thr, old_store, store,
-                                             strict=True) if a != b or c != d]  # fmt: skip
-        raise RoutingError(
-            f"router: the ledger's store flags or online thresholds differ from the network's "
-            f"locations at {bad[:5]}; set them on the Locations (the router passes them on)"
-        )
-    new_thr = np.array(ledger.online_threshold, dtype=np.int64)
-    new_store = np.array(ledger.is_store)
-    new_thr[rows], new_store[rows] = thr, store
-    ledger.configure_locations(online_threshold=new_thr, is_store=new_store)
