@@ -189,9 +189,7 @@ def extra_policy(given: str) -> tuple[str, str]:
         policy = rules_policy(spec)
     except RuleError as exc:
         raise RoutingError(str(exc)) from None
-    file, name = policy_file_spec(policy_spec_from(spec, os.getcwd())) or (spec, None)
-    here = os.path.relpath(file)
-    return here if name is None else f"{here}:{name}", policy.description
+    return policy_spec_from(spec, os.getcwd(), relative_to=os.getcwd()), policy.description
 
 
 def extra_policies(specs: Sequence[str]) -> tuple[dict[str, str], set[str], list[str]]:
