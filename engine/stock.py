@@ -21,6 +21,18 @@ from engine.errors import LedgerError
 _EPOCH_TS = 0.0
 
 
+def max_units_for(dtype: np.dtype | type) -> int:
+    """Largest quantity a cell, a movement, a buffer or a threshold of quantity arrays of
+    `dtype` may hold: a quarter of the dtype's maximum, so that ATS, which subtracts
+    reserved, safety stock, buffer and threshold from on hand, never wraps around, and at
+    most 2,147,483,647, as the audit log keeps quantities as int32. [units]"""
+    return min(int(np.iinfo(dtype).max) // 4, int(np.iinfo(np.int32).max))
+
+
+MAX_UNITS = max_units_for(np.int32)
+"""`StockBook.max_units` of the default int32 quantities: 536,870,911. [units]"""
+
+
 class Incoming(NamedTuple):
     """An expected receipt (purchase order or transfer in transit)."""
 
@@ -84,10 +96,8 @@ class StockBook:
         incoming_units: Units expected but not yet received per location and SKU;
             read-only; dated detail in `incoming`. (L, S) [units]
         audit: Every movement, see `AuditLog`.
-        max_units: Largest quantity a cell, a movement, a buffer or a threshold may hold: a
-            quarter of the dtype's maximum (536,870,911 for int32), so that ATS, which
-            subtracts reserved, safety stock, buffer and threshold from on hand, never
-            wraps around, and at most 2,147,483,647 (the audit log's int32). [units]
+        max_units: Largest quantity a cell, a movement, a buffer or a threshold may hold
+            (`max_units_for` the dtype; `MAX_UNITS`, 536,870,911, for int32). [units]
     """
 
     def __init__(
@@ -100,9 +110,7 @@ class StockBook:
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "i":
             raise LedgerError(f"dtype must be a signed integer type, got {self.dtype}")
-        # a quarter of the dtype (ATS subtracts four terms), and int32 at most: the audit
-        # log keeps quantities as int32
-        self.max_units = min(int(np.iinfo(self.dtype).max) // 4, int(np.iinfo(np.int32).max))
+        self.max_units = max_units_for(self.dtype)
         self._max = self.max_units
         self.loc_index = {loc: i for i, loc in enumerate(self.location_ids)}
         self.sku_index = {sku: i for i, sku in enumerate(self.skus)}

@@ -467,19 +467,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _app_policy(spec: str) -> str:
-    """A ``fulfil app --policy`` spec, checked: a rules file or a Python ``module:NAME``."""
-    from engine.routing.rules import policy_file_spec
-    from sim.policy_modules import module_spec
+    """A ``fulfil app --policy`` spec, checked as the app checks it (`extra_policy`)."""
+    from engine.errors import RoutingError
+    from sim.workbench import extra_policy
 
-    spec = check_policy_name("fulfil app", "--policy", spec)
-    if policy_file_spec(spec) is None and module_spec(spec) is None:
-        raise UsageError(
-            "fulfil app",
-            "--policy",
-            f"{spec!r} is offered already; --policy adds a rules "
-            "file FILE.yaml[:NAME] or a Python module:NAME",
-        )
-    return spec
+    try:
+        extra_policy(spec)
+    except RoutingError as exc:
+        raise UsageError("fulfil app", "--policy", str(exc)) from None
+    return spec.strip()
 
 
 def cmd_app(args: argparse.Namespace) -> int:

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 from engine.errors import RoutingError, RuleError
-from engine.routing.policies import available_policies
+from engine.routing.policies import RulePolicy, available_policies
 from engine.routing.rules import load_policy_spec, policy_file_spec
 
-__all__ = ["import_policy", "module_spec", "policy_problem", "registered_by"]
+__all__ = ["import_policy", "module_spec", "policy_problem", "registered_by", "rules_policy"]
 
 _REGISTERED: dict[str, frozenset[str]] = {}
 """Module -> the policy names registered while it was first imported in this process
@@ -73,17 +73,26 @@ def registered_by(text: str) -> frozenset[str]:
     return _REGISTERED.get(spec[0], frozenset()) if spec else frozenset()
 
 
+def rules_policy(text: str) -> RulePolicy:
+    """The policy of a rules-file spec ``FILE[:NAME]`` (`policy_problem`'s check of one).
+
+    Raises:
+        RuleError: the file is missing or not a file, or the errors of `load_policy_spec`.
+    """
+    rules = policy_file_spec(text)
+    if rules is not None and not Path(rules[0]).is_file():
+        what = "is not a file" if Path(rules[0]).exists() else "not found"
+        raise RuleError(f"policy file {rules[0]!r} {what}")
+    return load_policy_spec(text)
+
+
 def policy_problem(text: str) -> str | None:
     """Why the policy spec `text` cannot be used, in one line, or None when it can: a
     rules file ``FILE[:NAME]`` must exist and name one valid policy, a ``module:NAME``
     must import and register ``NAME``, any other text must be a registered name."""
-    rules = policy_file_spec(text)
-    if rules is not None:
-        path = Path(rules[0])
-        if not path.is_file():
-            return f"policy file {rules[0]!r} {'is not a file' if path.exists() else 'not found'}"
+    if policy_file_spec(text) is not None:
         try:
-            load_policy_spec(text)
+            rules_policy(text)
         except RuleError as exc:
             return str(exc)
         return None

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from engine.errors import RuleError
+from engine.errors import RoutingError, RuleError
 from engine.routing.rules import load_policy_file, policy_file_digest
 from sim.kpis import HIGHER_IS_BETTER, KPI_UNITS, LOWER_IS_BETTER
 from sim.run_store import RunStore
@@ -41,6 +41,7 @@ __all__ = [
     "compare_policies",
     "describe_policy",
     "extra_policies",
+    "extra_policy",
     "format_values",
     "kpi_decimals",
     "kpi_table",
@@ -156,10 +157,43 @@ def labelled(frame: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
     return out
 
 
+def extra_policy(given: str) -> tuple[str, str]:
+    """A policy `fulfil app --policy` adds, checked: a rules file ``FILE[:NAME]`` anywhere
+    (read once) or a Python ``module:NAME`` policy (imported, which registers its policies;
+    `sim.policy_modules`). A registered name is not one: the page offers it already.
+
+    Returns:
+        ``(spec, description)``: a rules file's spec names it from the current folder, as
+        `rules_policies` names them and the runs read it (one name per file).
+
+    Raises:
+        RoutingError: why the policy cannot be added, in one line.
+    """
+    from engine.routing.rules import policy_file_spec, policy_spec_from
+    from sim.policy_modules import import_policy, module_spec, policy_problem, rules_policy
+
+    spec = given.strip()
+    if not spec:
+        raise RoutingError("empty policy name")
+    module = module_spec(spec)
+    if module is not None:
+        import_policy(spec)
+        return spec, describe_policy(module[1])
+    if policy_file_spec(spec) is None:
+        raise RoutingError(
+            policy_problem(spec)
+            or f"{spec!r} is offered already; --policy adds a rules file FILE.yaml[:NAME] "
+            "or a Python module:NAME"
+        )
+    try:
+        policy = rules_policy(spec)
+    except RuleError as exc:
+        raise RoutingError(str(exc)) from None
+    return policy_spec_from(spec, os.getcwd(), relative_to=os.getcwd()), policy.description
+
+
 def extra_policies(specs: Sequence[str]) -> tuple[dict[str, str], set[str], list[str]]:
-    """The policies `fulfil app --policy` adds: rules files ``FILE[:NAME]`` anywhere (named
-    from the current folder, as `rules_policies` names them) and Python ``module:NAME``
-    policies (`sim.policy_modules`); a plain policy name is not one of them.
+    """The policies `fulfil app --policy` adds (`extra_policy`), for the page.
 
     Returns:
         ``(described, hidden, problems)``: spec -> one-line description for the specs that
@@ -167,30 +201,19 @@ def extra_policies(specs: Sequence[str]) -> tuple[dict[str, str], set[str], list
         only by their spec (worker processes import the module from the spec); and one
         line per spec that cannot run, saying why.
     """
-    from engine.routing.rules import policy_file_spec, policy_spec_from
-    from sim.policy_modules import module_spec, policy_problem, registered_by
+    from sim.policy_modules import registered_by
 
     described: dict[str, str] = {}
     hidden: set[str] = set()
     problems: list[str] = []
     for given in dict.fromkeys(specs):
-        rules, module = policy_file_spec(given), module_spec(given)
-        if rules is None and module is None:
-            problems.append(
-                f"policy {given!r}: expected a rules file FILE.yaml[:NAME] or a "
-                "Python module:NAME (registered policies are offered already)"
-            )
-            continue
-        spec = given
-        if rules is not None:  # one name per file: relative to here, as the runs read it
-            full = policy_file_spec(policy_spec_from(given, os.getcwd()))
-            spec = os.path.relpath(full[0]) + ("" if full[1] is None else f":{full[1]}")
-        problem = policy_problem(spec)  # imports a module spec, which registers its policies
-        hidden |= registered_by(spec)
-        if problem:
-            problems.append(problem)
-            continue
-        described[spec] = describe_policy(module[1] if module else spec)
+        try:
+            spec, description = extra_policy(given)
+        except RoutingError as exc:
+            problems.append(str(exc))
+        else:
+            described[spec] = description
+        hidden |= registered_by(given.strip())
     return described, hidden, problems
 
 

@@ -25,6 +25,7 @@ priority (list of location ids), days_of_cover, ats.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -242,16 +243,22 @@ def policy_file_spec(text: str) -> tuple[str, str | None] | None:
     return None
 
 
-def policy_spec_from(text: str, folder: str | Path) -> str:
+def policy_spec_from(
+    text: str, folder: str | Path, *, relative_to: str | Path | None = None
+) -> str:
     """`text` with the relative ``FILE`` of a rules-file spec (``FILE[:NAME]``) read from
     `folder` and made absolute, so the spec names the same file from any current folder
     (``~/FILE`` is read from the home folder); a policy name, a Python ``module:NAME`` and
-    an absolute ``FILE`` come back as they are."""
+    an absolute ``FILE`` come back as they are.
+
+    With `relative_to`, ``FILE`` (an absolute one too) is written relative to that folder
+    instead, e.g. to name it from a file kept there."""
     spec = policy_file_spec(text)
-    if spec is None or Path(spec[0]).is_absolute():
+    if spec is None or (relative_to is None and Path(spec[0]).is_absolute()):
         return text
-    path = str((Path(folder) / Path(spec[0]).expanduser()).resolve())
-    return path if spec[1] is None else f"{path}:{spec[1]}"
+    path = (Path(folder) / Path(spec[0]).expanduser()).resolve()
+    file = str(path) if relative_to is None else os.path.relpath(path, Path(relative_to).resolve())
+    return file if spec[1] is None else f"{file}:{spec[1]}"
 
 
 def policy_file_digest(text: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import (
@@ -49,23 +50,54 @@ WholeNumber = Annotated[int, BeforeValidator(_not_a_flag)]
 """An integer that true/false do not pass for (numpy integers and 28.0 do, as for `int`)."""
 
 
-def _scalars(annotation: Any) -> set[type]:
-    """The plain scalar types (bool, int, float, str) a field's annotation admits."""
-    if annotation in (bool, int, float, str):
-        return {annotation}
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) is Annotated:
-        return _scalars(args[0])
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return set().union(*(_scalars(a) for a in args))
-    return set()
+def _members(annotation: Any) -> list[Any]:
+    """The types a field's annotation admits, unions and ``Annotated`` taken apart."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for a in typing.get_args(annotation) for m in _members(a)]
+    return [annotation]
+
+
+def _shown(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def _converted(value: Any, annotation: Any) -> tuple[str, str] | None:
+    """The first scalar in `value` that a field of type `annotation` would take only by
+    converting it: true/false or text for a number, a number or text for true/false; items
+    of lists and mappings included. Returns ``(where below the field, reason)`` (where is
+    ``""`` for `value` itself), or None when there is none."""
+    members = _members(annotation)
+    if isinstance(value, list | Mapping):
+        shape = list if isinstance(value, list) else dict
+        for member in members:
+            args = typing.get_args(member)
+            if typing.get_origin(member) is shape and args:
+                items = enumerate(value) if shape is list else value.items()
+                for key, item in items:
+                    found = _converted(item, args[-1])
+                    if found:
+                        return ".".join(p for p in (str(key), found[0]) if p), found[1]
+                return None
+        return None
+    kinds = {m for m in members if m in (bool, int, float, str)}
+    if type(value) in kinds or not isinstance(value, bool | int | float | str):
+        return None
+    if kinds & {int, float} and isinstance(value, bool | str):
+        return "", f"Input should be a number, not {_shown(value)}"
+    if kinds == {bool}:
+        return "", f"Input should be true or false, not {_shown(value)}"
+    return None
 
 
 class StrictModel(BaseModel):
     """Base of every scenario section: unknown keys are errors; defaults and assignments
     are validated too (so default profiles are normalised like given ones); numbers are
     finite, and neither true/false nor text passes for a number (``"30"`` is a mistake in
-    a scenario file, not 30)."""
+    a scenario file, not 30), nor a number or text for true/false, in lists and mappings
+    too."""
 
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, validate_default=True, allow_inf_nan=False
@@ -74,11 +106,12 @@ class StrictModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_number_from_flag_or_text(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, bool | str) and info.field_name in cls.model_fields:
-            kinds = _scalars(cls.model_fields[info.field_name].annotation)
-            if kinds & {int, float} and type(value) not in kinds:
-                shown = str(value).lower() if isinstance(value, bool) else repr(value)
-                raise ValueError(f"Input should be a number, not {shown}")
+        field = cls.model_fields.get(info.field_name or "")
+        found = _converted(value, field.annotation) if field is not None else None
+        if found and found[0]:
+            raise FieldError(*found)
+        if found:
+            raise ValueError(found[1])
         return value
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from engine.stock import MAX_UNITS
 from sim.scenario import geography
 from sim.scenario.base import FieldError, Hours, HoursSpec, Share, StrictModel, WholeNumber
 from sim.scenario.sections import (
@@ -61,8 +62,6 @@ MAX_HORIZON_DAYS = 366
 """Longest horizon: a year (orders are generated up front, so memory grows with it)."""
 MAX_SEED = 2**53 - 1
 """Largest seed: integers up to here are exact in JSON and in the browser (the app's URL)."""
-MAX_UNITS = 536_870_911
-"""Largest stock quantity a ledger cell holds (`engine.Ledger.max_units` for int32). [units]"""
 
 
 class LocationSpec(StrictModel):

@@ -211,11 +211,9 @@ def _plan(sweep: Any, args: argparse.Namespace) -> int:
     tasks = expand(sweep, runner=args.runner)
     store = ResultStore(args.out, create=False)
     store.check_owner(sweep.spec.name, runner_identity(args.runner))
-    planned = {t.key for t in tasks}
-    finished = store.done_keys() | store.set_aside_keys()
-    missing = store.missing_details([t for t in tasks if t.key in finished], sweep.spec.details)
-    left = sum(t.key not in finished or t.key in missing for t in tasks)
-    others = store.done_keys() - planned
+    todo, missing = store.to_run(tasks, sweep.spec.details)  # as a run would decide
+    left = len(todo)
+    others = store.done_keys() - {t.key for t in tasks}
     versions = store.code_versions(others)
     plan = {
         "sweep": sweep.spec.name,

@@ -178,15 +178,14 @@ def _prepare(
         )
     if back:
         notes.append(f"took back {back} finished runs of this plan from {store.aside_dir}")
-    missing = store.missing_details(tasks, sweep.spec.details)
+    todo, missing = store.to_run(tasks, sweep.spec.details)
     if missing:
         tables = sorted({name for names in missing.values() for name in names})
         notes.append(
             f"{len(missing)} finished runs lack the detail tables {', '.join(tables)} "
             "(asked for since they ran); they run again"
         )
-    done = store.done_keys() - missing.keys()
-    return [t for t in tasks if t.key not in done], notes
+    return todo, notes
 
 
 def _run_held(

@@ -27,14 +27,21 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import types
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+)
 
 from sim.scenario.base import WholeNumber
 from sim.scenario.loader import ScenarioError, parse_yaml
@@ -77,19 +84,71 @@ def _check_path(path: str) -> str:
     return path
 
 
+_EMPTY_SET = "the set is empty; give at least one dotted path and its value"
+
+
+def _check_paths(paths: dict[str, Any]) -> dict[str, Any]:
+    if not paths:
+        raise ValueError(_EMPTY_SET)
+    for path in paths:
+        _check_path(path)
+    return paths
+
+
+#: Dotted scenario path -> value: an override set's settings.
+Paths = Annotated[dict[str, Any], AfterValidator(_check_paths)]
+
+
 class OverrideSet(BaseModel):
     """An override set, e.g. ``{label: bopis 15%, set: {...}}``.
 
     Attributes:
-        label: Short name used in case labels instead of the paths and values; None
-            labels the case by its paths and values, as a plain mapping does.
+        label: Short name used in case labels instead of the paths and values; left out,
+            the case is labelled by its paths and values, as a plain mapping is.
         set: Dotted scenario path -> value.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    label: str | None = Field(default=None, min_length=1)
-    set: dict[str, Any] = Field(min_length=1)
+    label: str | None = None
+    set: Paths
+
+    @field_validator("label", mode="before")
+    @classmethod
+    def _label(cls, label: Any) -> str:
+        if isinstance(label, str) and label.strip():
+            return label
+        if label is not None and not isinstance(label, str):
+            raise ValueError(f"the label must be text, got {json.dumps(label, default=str)}")
+        raise ValueError(
+            "the label is empty; leave it out to label the set by its paths and values"
+        )
+
+    @field_validator("set", mode="before")
+    @classmethod
+    def _mapping(cls, paths: Any) -> Any:
+        if not isinstance(paths, Mapping):
+            raise ValueError("expected a mapping of dotted path -> value")
+        return paths
+
+
+_SET, _PATHS = "<set>", "<paths>"
+"""Tags of the two ways to write an override set; pydantic puts them in error paths."""
+
+
+def _set_or_paths(one: Any) -> str:
+    """A mapping with a ``label`` or ``set`` key is an `OverrideSet`, so that a typo in one
+    is named as such rather than read as a scenario path; any other is dotted paths."""
+    if isinstance(one, OverrideSet) or (isinstance(one, Mapping) and {"label", "set"} & set(one)):
+        return _SET
+    return _PATHS
+
+
+#: An override set: an `OverrideSet`, or a plain mapping of dotted path -> value.
+OverrideItem = Annotated[
+    Annotated[OverrideSet, Tag(_SET)] | Annotated[Paths, Tag(_PATHS)],
+    Discriminator(_set_or_paths),
+]
 
 
 class SweepSpec(BaseModel):
@@ -114,7 +173,7 @@ class SweepSpec(BaseModel):
     name: str = Field(min_length=1)
     scenario: str = Field(min_length=1)
     grid: dict[str, list[Any]] = {}
-    overrides: list[OverrideSet | dict[str, Any]] = []
+    overrides: list[OverrideItem] = []
     policies: list[str] = Field(min_length=1)
     # WholeNumber: `replications: true` is a mistake, not 1.
     replications: WholeNumber = Field(default=1, ge=1)
@@ -131,17 +190,6 @@ class SweepSpec(BaseModel):
             if not values:
                 raise ValueError(f"{path}: needs at least one value")
         return grid
-
-    @field_validator("overrides")
-    @classmethod
-    def _overrides(cls, sets: list[OverrideSet | dict[str, Any]]) -> list[Any]:
-        for i, one in enumerate(sets):
-            paths = one.set if isinstance(one, OverrideSet) else one
-            if not paths:
-                raise ValueError(f"item {i} is empty")
-            for path in paths:
-                _check_path(path)
-        return sets
 
     def override_sets(self) -> list[tuple[str | None, dict[str, Any]]]:
         """``(label or None, path -> value)`` for each override set."""
@@ -193,12 +241,19 @@ class Sweep:
 
 
 def _spec_error(exc: ValidationError, file: str) -> SweepError:
-    first = exc.errors()[0]
+    errors = exc.errors()
+    first = errors[0]
+    if first["loc"][0] == "overrides":  # a misspelt key explains the set's other errors
+        misspelt = (e for e in errors if e["type"] == "extra_forbidden")
+        first = next((e for e in misspelt if e["loc"][:3] == first["loc"][:3]), first)
     # Grid keys are dotted themselves; keep them whole and quote-free in the path.
-    field = ".".join(str(p) for p in first["loc"])
+    loc = [str(p) for p in first["loc"] if p not in (_SET, _PATHS)]
+    field = ".".join(loc)
     if first["type"] == "extra_forbidden":
-        allowed = ", ".join(SweepSpec.model_fields)
-        reason = f"unknown key {first['loc'][-1]!r} (allowed: {allowed})"
+        model = OverrideSet if loc[0] == "overrides" else SweepSpec
+        if model is OverrideSet:  # named on the set: the key is no scenario path
+            field = ".".join(loc[:-1])
+        reason = f"unknown key {loc[-1]!r} (allowed: {', '.join(model.model_fields)})"
     elif first["type"] == "missing":
         reason = "required field is missing"
     else:
@@ -270,7 +325,6 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, loader: Loader | None 
             nothing has run yet.
     """
     data, file, base_dir = _read(source)
-    _check_override_sets(data.get("overrides"), file)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
@@ -288,128 +342,12 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, loader: Loader | None 
         base = load(source_name, None)
     except scenario_error as exc:
         raise SweepError(file, "scenario", str(exc)) from None
-    _check_value_types(spec, file, base)
     spec = spec.model_copy(update={"policies": _policies(spec, file, base_dir)})
     cases = _build_cases(
         spec, file, lambda overrides: load(source_name, overrides) if overrides else base
     )
     seed = spec.seed if spec.seed is not None else int(getattr(base, "seed", 0))
     return Sweep(spec=spec, file=file, cases=cases, seed=seed)
-
-
-_SET_KEYS = ("label", "set")
-
-
-def _check_override_sets(sets: Any, file: str) -> None:
-    """Check the override sets written as ``{label: ..., set: {...}}`` (a mapping with a
-    ``label`` or ``set`` key) before the schema reads them, so that a typo in one is named
-    as such rather than read as a scenario path.
-
-    Raises:
-        SweepError: an unknown key, an empty label or set, or a label without a set.
-    """
-    if not isinstance(sets, list):
-        return  # the schema names what is wrong
-    for i, one in enumerate(sets):
-        if isinstance(one, Mapping) and not one:
-            reason = "the set is empty; give at least one dotted path and its value"
-            raise SweepError(file, f"overrides.{i}", reason)
-        if not isinstance(one, Mapping) or not set(one) & set(_SET_KEYS):
-            continue
-        unknown = [key for key in one if key not in _SET_KEYS]
-        if unknown:
-            reason = f"unknown key {unknown[0]!r} (allowed: {', '.join(_SET_KEYS)})"
-            raise SweepError(file, f"overrides.{i}", reason)
-        label = one.get("label")
-        if "label" in one and (not isinstance(label, str) or not label.strip()):
-            reason = "the label is empty; leave it out to label the set by its paths and values"
-            if label is not None and not isinstance(label, str):
-                reason = f"the label must be text, got {json.dumps(label, default=str)}"
-            raise SweepError(file, f"overrides.{i}.label", reason)
-        if "set" not in one:
-            raise SweepError(file, f"overrides.{i}.set", "required field is missing")
-        paths = one["set"]
-        if not isinstance(paths, Mapping):
-            reason = "expected a mapping of dotted path -> value"
-            raise SweepError(file, f"overrides.{i}.set", reason)
-        if not paths:
-            reason = "the set is empty; give at least one dotted path and its value"
-            raise SweepError(file, f"overrides.{i}.set", reason)
-
-
-_KINDS = {bool: "bool", int: "int", float: "float", str: "str"}
-_EXPECTED = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "text"}
-
-
-def _kind(annotation: Any) -> str | None:
-    """``bool``, ``int``, ``float`` or ``str`` for a field's type, None when it is another
-    (a section, a list, a choice of words) or a mix the schema itself must judge."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _kind(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        kinds = {_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
-        if kinds == {"int", "float"}:
-            return "float"
-        return kinds.pop() if len(kinds) == 1 else None
-    return _KINDS.get(annotation)
-
-
-def _value_kind(base: Any, path: str) -> str | None:
-    """The kind of value the setting at ``path`` of the ``base`` scenario takes: from the
-    schema's field type, else (inside a mapping, e.g. delivery-method shares) from the base
-    value; None when unknown (the schema judges the value)."""
-    node: Any = base
-    for i, part in enumerate(parts := path.split(".")):
-        last = i == len(parts) - 1
-        if isinstance(node, BaseModel):
-            field = type(node).model_fields.get(part)
-            if field is None:
-                return None
-            if last:
-                return _kind(field.annotation)
-            node = getattr(node, part)
-        elif isinstance(node, Mapping):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return _KINDS.get(type(node))
-
-
-def _fits(value: Any, kind: str) -> bool:
-    if kind == "bool":
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
-    if kind == "int":  # 28.0 passes, as in a scenario file (`WholeNumber`)
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if kind == "float":
-        return isinstance(value, int | float)
-    return isinstance(value, str)
-
-
-def _check_value_types(spec: SweepSpec, file: str, base: Any) -> None:
-    """Refuse override values of the wrong type that the scenario schema would convert
-    silently (``true`` as 1.0 for a number, ``"30"`` for a whole number).
-
-    Raises:
-        SweepError: naming the grid or override-set field, the expected type and the value.
-    """
-    if not isinstance(base, BaseModel):
-        return  # an injected loader's scenario: the schema judges the values
-    fields = [
-        (f"grid.{path}", path, value) for path, values in spec.grid.items() for value in values
-    ]
-    for i, (name, one) in enumerate(spec.override_sets()):
-        prefix = f"overrides.{i}.set" if name else f"overrides.{i}"
-        fields += [(f"{prefix}.{path}", path, value) for path, value in one.items()]
-    for field, path, value in fields:
-        kind = _value_kind(base, path)
-        if kind is not None and value is not None and not _fits(value, kind):
-            got = json.dumps(value, default=str)
-            raise SweepError(file, field, f"expected {_EXPECTED[kind]}, got {got}")
 
 
 def _check_result_columns(spec: SweepSpec, file: str) -> None:

@@ -257,41 +257,51 @@ class ResultStore:
             outcome: Its successful outcome.
             layout: The plan's row layout.
             details: The detail tables the sweep asks for; those the runner did not return
-                are noted, so that `missing_details` does not ask for them again.
+                are noted, so that `to_run` does not ask for them again.
         """
         for name, frame in outcome.details.items():
             atomic_write_table(self.details_dir / task.key / f"{name}.parquet", frame)
         absent = [n for n in details if n not in outcome.details]
         if absent:  # asked for, but the runner has no such table: not to be asked again
-            atomic_write_bytes(self._absent_path(task.key), json.dumps(absent).encode())
+            atomic_write_bytes(
+                self.details_dir / task.key / "absent.json", json.dumps(absent).encode()
+            )
         atomic_write_table(
             self.run_path(task.key), layout.table(task, outcome_columns(task, outcome, _now()))
         )
 
-    def _absent_path(self, key: str) -> Path:
-        return self.details_dir / key / "absent.json"
+    def to_run(
+        self, tasks: Sequence[RunTask], details: Sequence[str]
+    ) -> tuple[list[RunTask], dict[str, list[str]]]:
+        """The runs of ``tasks`` a sweep here runs, and which of them are finished but lack
+        one of the ``details`` tables (the sweep's ``details`` grew since they ran).
 
-    def missing_details(
-        self, tasks: Iterable[RunTask], details: Sequence[str]
-    ) -> dict[str, list[str]]:
-        """Finished runs of ``tasks`` that lack one of the ``details`` tables (the sweep's
-        ``details`` grew since they ran): key -> the tables missing."""
-        done = self.done_keys()
-        missing = {}
+        A run is finished when its row is in ``runs/`` or, as `conform` takes it back, in
+        ``set_aside/``; its details are read where `conform` leaves them. So the answer is
+        the same before `conform` (``fulfil sweep --plan``, which writes nothing) as after
+        it (the sweep itself).
+
+        Returns:
+            ``(to run, lacking)``: the runs to run, in ``tasks`` order (those not finished,
+            and the finished ones that lack a table); key -> the tables missing.
+        """
+        done, aside = self.done_keys(), self.set_aside_keys()
+        todo, lacking = [], {}
         for task in tasks:
-            if task.key not in done:
+            if task.key not in done and task.key not in aside:
+                todo.append(task)
                 continue
-            lacking = [
-                name
-                for name in details
-                if not (self.details_dir / task.key / f"{name}.parquet").is_file()
-            ]
-            if lacking:
-                absent = self._read_json_list(self._absent_path(task.key))
-                lacking = [name for name in lacking if name not in absent]
-            if lacking:
-                missing[task.key] = lacking
-        return missing
+            folder = self.details_dir / task.key
+            if task.key in aside and (self.aside_dir / "details" / task.key).is_dir():
+                folder = self.aside_dir / "details" / task.key  # what `conform` brings back
+            missing = [name for name in details if not (folder / f"{name}.parquet").is_file()]
+            if missing:
+                absent = self._read_json_list(folder / "absent.json")
+                missing = [name for name in missing if name not in absent]
+            if missing:
+                todo.append(task)
+                lacking[task.key] = missing
+        return todo, lacking
 
     def conform(self, tasks: list[RunTask], layout: RowLayout) -> tuple[int, int]:
         """Make ``runs/`` hold exactly the finished runs of this plan, each row as the plan

@@ -11,7 +11,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import RuleError
-from engine.routing.rules import policy_file_digest, policy_file_spec
+from engine.routing.rules import policy_file_digest, policy_file_spec, policy_spec_from
 from sim.scenario import ScenarioError
 from sim.sweep.store import atomic_write_bytes
 from sim.sweep.tasks import code_version
@@ -47,26 +47,27 @@ def golden_path(name: str | Path, folder: str | Path | None = None) -> Path:
     return Path(folder if folder is not None else golden_dir()) / f"{name}.json"
 
 
-def _with_file(source: str, base: Path, move: Callable[[Path], str]) -> str:
-    """`source` (a scenario, or a policy spec ``FILE[:NAME]``) whose file, read from `base`,
-    is written as `move(path)` (path resolved); unchanged when it names no file."""
-    spec = policy_file_spec(source)
-    path = (base / (spec[0] if spec else source)).resolve()  # (base may not exist yet)
-    if not path.is_file():
-        return source
-    moved = move(path)
-    return moved if spec is None or spec[1] is None else f"{moved}:{spec[1]}"
+def _names_file(source: str, folder: Path) -> bool:
+    """Whether `source` (a scenario, or a policy spec ``FILE[:NAME]``) names a ``.yaml`` or
+    ``.yml`` file that is there when read from `folder` (which may not exist yet)."""
+    spec = policy_file_spec(policy_spec_from(source, folder))
+    return spec is not None and Path(spec[0]).is_file()
 
 
 def _from(base: Path, source: str) -> str:
-    """`source` with its file path (stored relative to the golden folder `base`) resolved."""
-    return _with_file(source, base, str)
+    """`source` with its file path (stored relative to the golden folder `base`) resolved;
+    unchanged when it names no file there."""
+    return policy_spec_from(source, base) if _names_file(source, base) else source
 
 
 def _relative(base: Path, source: str) -> str:
     """`source` with its file path (from the current folder) made relative to `base`, so
-    that the golden file works from any folder."""
-    return _with_file(source, Path(), lambda path: os.path.relpath(path, base.resolve()))
+    that the golden file works from any folder; unchanged when it names no file."""
+    return (
+        policy_spec_from(source, Path(), relative_to=base)
+        if _names_file(source, Path())
+        else source
+    )
 
 
 def _measure(golden: dict[str, Any], base: Path, runner: Runner | None) -> tuple[dict, dict]:

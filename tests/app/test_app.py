@@ -241,8 +241,8 @@ def test_policies_added_by_fulfil_app_policy_are_offered_and_run(
     assert [w.value for w in at.warning] == [
         "Policy left out: policy 'team_policies:nope': importing 'team_policies' registered "
         f"no policy 'nope' (registered: {', '.join(registry.available_policies())})",
-        "Policy left out: policy 'closest': expected a rules file FILE.yaml[:NAME] or a "
-        "Python module:NAME (registered policies are offered already)",
+        "Policy left out: 'closest' is offered already; --policy adds a rules file "
+        "FILE.yaml[:NAME] or a Python module:NAME",
     ]
     _quick(at, reps=1, policies=["closest", spec])
     at.button(key="run").click().run(timeout=120)

@@ -256,3 +256,27 @@ def test_rules_policies_lists_each_policy_of_the_files_that_load(tmp_path, monke
     (tmp_path / "one.yaml").write_text("name: near\nsort: [cost]\n")
     assert wb.policy_file_digest("one.yaml") != before  # an edited file is a new policy
     assert wb.policy_file_digest("closest") is None
+
+
+def test_extra_policies_read_each_rules_file_once_and_say_what_they_leave_out(
+    tmp_path, monkeypatch
+) -> None:
+    from engine.routing import rules
+
+    (tmp_path / "mine.yaml").write_text("name: mine\ndescription: Mine.\nsort: [distance]\n")
+    monkeypatch.chdir(tmp_path)
+    reads = []
+    read = rules.load_policy_file
+    monkeypatch.setattr(rules, "load_policy_file", lambda *a, **k: reads.append(a) or read(*a, **k))
+    added = ["./mine.yaml", "closest", "missing.yaml", " "]
+    assert wb.extra_policies(added) == (
+        {"mine.yaml": "Mine."},  # named from here, once
+        set(),
+        [
+            "'closest' is offered already; --policy adds a rules file FILE.yaml[:NAME] or a "
+            "Python module:NAME",
+            "policy file 'missing.yaml' not found",
+            "empty policy name",
+        ],
+    )
+    assert len(reads) == 1  # checked and described from one reading

@@ -10,6 +10,7 @@ import pytest
 from engine.errors import LedgerError
 from engine.ledger import DEFAULT_CHANNELS, ONLINE_CHANNELS, FulfilResult, Ledger
 from engine.order import Channel
+from engine.stock import MAX_UNITS
 
 AT = datetime(2025, 3, 1, 12, tzinfo=UTC)
 LOCS = ("DC1", "S1", "S2")  # S1 and S2 are stores
@@ -110,6 +111,7 @@ def test_ats_formula_with_safety_stock_and_buffer(ledger):
 def test_ats_never_wraps_around_at_the_largest_quantities():
     lg = Ledger(["W"], ["A"])
     big = lg.max_units
+    assert big == MAX_UNITS == 536_870_911  # the scenario schema's cap on thresholds
     with pytest.raises(LedgerError, match="channel buffer must be an integer in"):
         lg.set_channel_buffer("marketplace", 2**31 - 1)  # would wrap ATS to +2**31 - 1
     lg.set_stock("W", "A", big)

@@ -193,3 +193,10 @@ def test_a_relative_rules_file_spec_is_read_from_the_given_folder(tmp_path):
     assert policy_spec_from("~/team.yaml", tmp_path) == str(Path.home().resolve() / "team.yaml")
     for unchanged in ("closest", "my_pkg.policies:fast", "/abs/team.yaml:fast"):
         assert policy_spec_from(unchanged, tmp_path) == unchanged
+    # written relative to another folder, an absolute FILE too
+    sub = tmp_path / "sub"
+    assert policy_spec_from("team.yaml:fast", tmp_path, relative_to=sub) == "../team.yaml:fast"
+    assert policy_spec_from(str(here / "t.yml"), "/elsewhere", relative_to=sub) == "../t.yml"
+    assert policy_spec_from("my_pkg.policies:fast", tmp_path, relative_to=sub) == (
+        "my_pkg.policies:fast"
+    )

@@ -90,6 +90,21 @@ BAD_CASES = {
         "inventory.safety_stock_days",
         "Input should be a number, not '2'",
     ),
+    "text_in_a_list_of_numbers": (  # items of lists and mappings too
+        "name: x\ndemand:\n  day_profile: [1, 1, '2', 1, 1, 1, 1]\n",
+        "demand.day_profile.2",
+        "Input should be a number, not '2'",
+    ),
+    "flag_in_a_mapping_of_numbers": (
+        "name: x\ncarriers:\n  transit_days: {1: 1, 2: true, 3: 3, 4: 3, 5: 4, 6: 5, 7: 5, 8: 5}\n",
+        "carriers.transit_days.2",
+        "Input should be a number, not true",
+    ),
+    "number_for_a_flag": (
+        "name: x\nnetwork:\n  store_defaults: {ship_from_store: 1}\n",
+        "network.store_defaults.ship_from_store",
+        "Input should be true or false, not 1",
+    ),
     "negative_rate": (
         "name: x\ndemand:\n  channels:\n    web:\n      orders_per_day: -5\n",
         "demand.channels.web.orders_per_day",

@@ -109,6 +109,26 @@ def test_runs_outside_the_plan_are_set_aside_and_taken_back(tmp_path: Path, caps
     assert ResultStore(out).done_keys() == first
 
 
+def test_plan_and_run_agree_on_set_aside_runs_that_lack_details(tmp_path: Path):
+    out = tmp_path / "out"
+    for name in ("three", "two"):
+        (tmp_path / name).mkdir()
+    first = _tiny(tmp_path / "three", days=3, details=["orders"])
+    run_sweep(first, out, runner="synthetic", progress=False)
+    two_days = _tiny(tmp_path / "two", days=2, details=["orders"])
+    for expected in ((0, 2), (2, 0)):
+        run_sweep(two_days, out, runner="synthetic", progress=False)  # sets 3-day runs aside
+        three_days = _tiny(tmp_path / "three", days=3, details=["orders", "shipments"])
+        proc = sweep_cli(
+            str(three_days), "--out", str(out), "--runner", "synthetic", "--plan", "--json"
+        )
+        assert proc.returncode == 0, proc.stderr
+        plan = json.loads(proc.stdout)
+        report = run_sweep(three_days, out, runner="synthetic", progress=False)
+        # first the set-aside runs lack shipments and run again, then they have them
+        assert (plan["done"], plan["to_run"]) == (report.skipped, report.ran) == expected
+
+
 def test_plan_names_rows_of_another_code_version(tmp_path: Path, monkeypatch):
     out = tmp_path / "out"
     path = _tiny(tmp_path)

@@ -63,7 +63,7 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
             "grid.network.store_defaults.daily_order_limit",
             "greater than or equal to 0",
         ),
-        ({"grid": {"horizon_days": ["soon"]}}, "grid.horizon_days", 'a whole number, got "soon"'),
+        ({"grid": {"horizon_days": ["soon"]}}, "grid.horizon_days", "a number, not 'soon'"),
         (
             {
                 "overrides": [
@@ -143,25 +143,45 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
         ({"overrides": [{"label": "a", "set": {}}]}, "overrides.0.set", "the set is empty"),
         ({"overrides": [{"label": "a"}]}, "overrides.0.set", "required field is missing"),
         ({"overrides": [{}]}, "overrides.0", "the set is empty"),
-        (  # values the schema would convert silently
+        (  # values pydantic would convert silently: the scenario schema refuses them
             {"grid": {"inventory.safety_stock_days": [True, 2]}},
             "grid.inventory.safety_stock_days",
-            "expected a number, got true",
+            "Input should be a number, not true",
         ),
         (
             {"grid": {"network.store_defaults.daily_order_limit": ["30", 60]}},
             "grid.network.store_defaults.daily_order_limit",
-            'expected a whole number, got "30"',
+            "Input should be a number, not '30'",
         ),
         (
             {"overrides": [{"label": "x", "set": {"inventory.pos_sync_delay_minutes": "5"}}]},
             "overrides.0.set.inventory.pos_sync_delay_minutes",
-            'expected a number, got "5"',
+            "Input should be a number, not '5'",
         ),
-        (  # inside a mapping the base value's type decides
+        (
             {"overrides": [{"demand.channels.web.methods.bopis": False}]},
             "overrides.0.demand.channels.web.methods.bopis",
-            "expected a number, got false",
+            "Input should be a number, not false",
+        ),
+        (  # an item of a list
+            {"overrides": [{"demand.hour_profile.3": "2"}]},
+            "overrides.0.demand.hour_profile.3",
+            "Input should be a number, not '2'",
+        ),
+        (
+            {"grid": {"network.store_defaults.ship_from_store": [1]}},
+            "grid.network.store_defaults.ship_from_store",
+            "Input should be true or false, not 1",
+        ),
+        (
+            {"overrides": [{"label": 5, "set": {"inventory.safety_stock_days": 1.0}}]},
+            "overrides.0.label",
+            "the label must be text, got 5",
+        ),
+        (
+            {"overrides": [{"label": "a", "set": ["inventory.safety_stock_days"]}]},
+            "overrides.0.set",
+            "expected a mapping of dotted path -> value",
         ),
     ],
 )
