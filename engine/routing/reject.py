@@ -142,6 +142,7 @@ def reject(
     at: datetime,
     reason: str,
     exclude: Collection[str],
+    substitute: bool | None = None,
 ) -> tuple[Order, Decision]:
     """`Router.reject` (see there)."""
     check_time(order, at)
@@ -158,7 +159,8 @@ def reject(
     rerouted = Order(
         f"{held}.{location}", order.channel, order.customer_id, order.dest_lat,
         order.dest_lon, lines, order.method, order.pickup_store,
-        order.allow_store_substitution, created_at=at, promised_at=order.promised_at,
+        order.allow_store_substitution if substitute is None else substitute,
+        created_at=at, promised_at=order.promised_at,
     )  # fmt: skip
     excluded = router._excluded.get(order.id, set()) | {location} | set(exclude)
     decision = router.route(rerouted, at, excluded)

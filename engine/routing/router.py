@@ -405,6 +405,7 @@ class Router:
         at: datetime,
         reason: str = "reject",
         exclude: Collection[str] = (),
+        substitute: bool | None = None,
     ) -> tuple[Order, Decision]:
         """One location cannot pick its package of a released order: give back only that
         package's reservation and route its units again; the other packages proceed.
@@ -412,11 +413,12 @@ class Router:
         The package becomes a re-route order ``"<decision id>.<location>"`` (e.g.
         ``"O1-D1.ST2"``: unique, as a decision holds one package per location and it can
         be rejected once) with the order's channel, customer, destination, delivery method,
-        pickup store and store substitution, and one line per SKU of the package (with the
-        id of the order's first line of that SKU). It is routed without the rejecting
-        location, `exclude` and the order's earlier exclusions (which it keeps, as
-        `reroute` does) and committed: `release` it to send its packages. The order keeps
-        its status. To route the whole order again instead, use `reroute`.
+        pickup store and store substitution (unless `substitute` says otherwise), and one
+        line per SKU of the package (with the id of the order's first line of that SKU).
+        It is routed without the rejecting location, `exclude` and the order's earlier
+        exclusions (which it keeps, as `reroute` does) and committed: `release` it to send
+        its packages. The order keeps its status. To route the whole order again instead,
+        use `reroute`.
 
         The router remembers the order's re-route orders (also those of its re-route
         orders' rejected packages). While one of them is not cancelled, `reroute` of the
@@ -440,6 +442,10 @@ class Router:
             at: Time of the rejection, aware UTC.
             reason: Short reason for the ledger's audit, e.g. ``"not_on_shelf"``.
             exclude: More location ids not to use (e.g. an outage).
+            substitute: The re-route order's store substitution: True lets the nearest
+                other store with stock fill a pickup order, False only its pickup store
+                (so none when that store is the one rejecting); None keeps the order's
+                `allow_store_substitution`.
 
         Returns:
             The re-route order (ROUTED; CREATED when no location can supply its units)
@@ -453,7 +459,7 @@ class Router:
                 committed, or `at` is not an aware datetime or is before the order's last
                 event (nothing changes).
         """
-        return reject_package(self, order, location, at, reason, exclude)
+        return reject_package(self, order, location, at, reason, exclude, substitute)
 
     def cancel(self, order: Order, at: datetime, reason: str = "cancelled") -> None:
         """Cancel an order and give back its reservation.

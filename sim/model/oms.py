@@ -461,7 +461,13 @@ class Oms(Closing):
     def _reject(self, pkg: Package, short: list[tuple[int, int, int]], t: float) -> None:
         w, st, row = self.w, pkg.st, pkg.row
         at = w.clock.dt(t)
-        self.ledger.release(pkg.decision_id, at, row, "reject")
+        if self.reroute_on_reject:  # the engine gives the package back and routes it again
+            exclude = (*st.rejected_by, *w.disruptions.down_ids(t))
+            rerouted = self.router.reject(
+                pkg.eo.order, self.loc_ids[row], at, "reject", exclude, substitute=True
+            )
+        else:
+            self.ledger.release(pkg.decision_id, at, row, "reject")
         rec = self.rec
         for s, q, j in short:
             missing = q - int(w.stock.on_hand[row, s])  # the units the shelf lacks
@@ -476,7 +482,7 @@ class Oms(Closing):
         pkg.status = "rejected"
         st.rejected_by.append(self.loc_ids[row])
         if self.reroute_on_reject:
-            self._reroute_package(pkg, t)
+            self._send_rerouted(pkg, *rerouted, t)
         else:  # the package's units are not delivered: lost, like units with no stock
             self._lose(st, [(q, j) for _, q, j in pkg.lines])
         self.finish_package(pkg, t)
@@ -489,30 +495,14 @@ class Oms(Closing):
             if st.idx >= 0:
                 self.rec.l_lost[j] += q
 
-    def _reroute_package(self, pkg: Package, t: float) -> None:
-        """Send a rejected package's units through the router again as a re-route order."""
-        st, parent, w = pkg.st, pkg.st.order, self.w
-        at = w.clock.dt(t)
-        st.children += 1
-        sku_ids = self.sku_ids
-        lines = [OrderLine(sku_ids[s], q, j - st.line0) for s, q, j in pkg.lines]
-        child = Order(
-            f"{parent.id}.R{st.children}",
-            parent.channel,
-            parent.customer_id,
-            parent.dest_lat,
-            parent.dest_lon,
-            lines,
-            parent.method,
-            parent.pickup_store,
-            allow_store_substitution=True,
-            created_at=at,
-        )
-        exclude = (*st.rejected_by, *w.disruptions.down_ids(t))
-        d = self.router.route(child, at, exclude)
-        self.router.commit(child, d, at)
+    def _send_rerouted(self, pkg: Package, child: Order, d: Decision, t: float) -> None:
+        """Release the re-route order `Router.reject` made of a rejected package (`child`,
+        routed by `d`), or cancel it when nothing could be routed; its units without stock
+        are lost."""
+        st, at = pkg.st, self.w.clock.dt(t)
         units = sum(q for _, q in d.unfulfillable)
         if units:  # no stock for them anywhere now: lost
+            sku_ids = self.sku_ids
             line_of = {sku_ids[s]: j for s, _, j in pkg.lines}
             self._lose(st, [(q, line_of[sku]) for sku, q in d.unfulfillable])
         if not d.allocations:

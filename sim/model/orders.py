@@ -55,7 +55,6 @@ class OrderState:
         released: The order was released to locations (or cancelled before).
         cancelled: Cancelled by the customer.
         rejected_by: Location ids that rejected one of its picks.
-        children: Number of re-route orders created.
         dispatched: Packages sent to locations so far (re-routed ones included); the next
             package's number.
     """
@@ -64,7 +63,7 @@ class OrderState:
         "idx", "order", "method", "created_h", "units", "lost", "oversold", "fulfilled",
         "packages", "shipping", "handling", "live", "stage", "final", "released",
         "cancelled", "promised_h", "delivered_h", "ready_h", "picked_up_h",
-        "rejected_by", "children", "line0", "line1", "dispatched",
+        "rejected_by", "line0", "line1", "dispatched",
     )  # fmt: skip
 
     def __init__(
@@ -91,7 +90,6 @@ class OrderState:
         self.ready_h = _NAN
         self.picked_up_h = _NAN
         self.rejected_by: list[str] = []
-        self.children = 0
         self.line0 = line0
         self.line1 = line1
         self.dispatched = 0

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from routing_world import OPEN, order, packages, world
 
-from engine import InvalidTransition, OrderStatus, RoutingError
+from engine import DeliveryMethod, InvalidTransition, OrderStatus, RoutingError
 
 STOCK = {("ST1", "A"): 1, ("ST2", "B"): 2, ("DC1", "B"): 1, ("DC2", "B"): 5}
 
@@ -72,6 +72,27 @@ def test_with_no_stock_left_the_units_are_unfulfillable_and_given_back():
     assert ledger.reserved.sum() == 1
     router.cancel(rerouted, OPEN, "no stock")
     assert rerouted.status is OrderStatus.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("substitute", "expected"),
+    [(None, {}), (False, {}), (True, {"ST1": {"B": 2}})],
+)
+def test_a_pickup_order_rejected_by_its_store_is_filled_elsewhere_only_with_substitution(
+    substitute, expected
+):
+    """Without substitution only the pickup store may fill a pickup order, and it is the
+    store rejecting: nothing is routed. `substitute=True` lets another store fill it."""
+    router, ledger, _ = world({**STOCK, ("ST1", "B"): 2})
+    o = order(("B", 2), id="O2", method=DeliveryMethod.BOPIS, pickup_store="ST2")
+    assert not o.allow_store_substitution
+    assert packages(router.place(o, OPEN)) == {"ST2": {"B": 2}}
+    router.release(o, OPEN)
+    rerouted, d2 = router.reject(o, "ST2", OPEN, substitute=substitute)
+    assert rerouted.allow_store_substitution is bool(substitute)
+    assert rerouted.pickup_store == "ST2" and packages(d2) == expected
+    assert d2.unfulfillable == (() if expected else (("B", 2),))
+    ledger.check_reservations()
 
 
 def _state(router, ledger, o) -> tuple:

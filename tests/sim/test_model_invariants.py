@@ -9,6 +9,7 @@ no negative stock, every order in a terminal state or visibly in flight, consist
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +141,12 @@ def test_rejections_are_rerouted() -> None:
     assert {"reject", "reroute"} <= kinds
     rejected = r.shipments[r.shipments["status"] == "rejected"]
     assert len(rejected) > 0
+    # through the engine (`Router.reject`): the re-route order of a package rejected at L
+    # is "<decision>.L", whose decision is "<decision>.L-D1"
+    ev = r.events[r.events["kind"] == "reroute"]
+    assert len(ev) > 0
+    for o, loc, d in zip(ev["order_id"], ev["location"], ev["detail"], strict=True):
+        assert re.fullmatch(rf"{re.escape(o)}-D\d+(\.[^.]+-D1)*\.{re.escape(loc)}-D1", d), d
 
 
 @pytest.mark.parametrize("action", ["reroute", "cancel"])
