@@ -162,12 +162,12 @@ def reject(
         order.allow_store_substitution if substitute is None else substitute,
         created_at=at, promised_at=order.promised_at,
     )  # fmt: skip
-    excluded = router._excluded.get(order.id, set()) | {location} | set(exclude)
+    excluded = router._excluded.of(order.id) | {location} | set(exclude)
     decision = router.route(rerouted, at, excluded)
     router.commit(rerouted, decision, at)  # if it refuses, nothing has changed yet
     router.ledger.release(held, at, row, reason)
-    router._excluded[order.id] = excluded
-    router._excluded[rerouted.id] = set(excluded)
+    router._excluded.put(order, excluded)
+    router._excluded.put(rerouted, set(excluded))
     router._reroutes.add(order, rerouted)
     return rerouted, decision
 

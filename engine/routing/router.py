@@ -28,6 +28,7 @@ from engine.routing.assemble import decision_from_plan
 from engine.routing.booking import attach_ledger, reserve
 from engine.routing.context import Plan, Policy, RoutingContext
 from engine.routing.decision import Decision, FulfilmentRequest
+from engine.routing.exclusions import Exclusions
 from engine.routing.filters import apply_base_filters
 from engine.routing.guards import PRE_RELEASE, check_time, refuse_before, refuse_unrecorded
 from engine.routing.lookups import Lookups
@@ -92,7 +93,7 @@ class Router:
         self._ship_times = ShipTimes(network, self.settings, self._clock)
         self._decisions: dict[str, Decision] = {}
         self._counted: dict[str, list[tuple[int, int]]] = {}
-        self._excluded: dict[str, set[str]] = {}
+        self._excluded = Exclusions()  # locations excluded per order by re-routes
         self._reroutes = ReRoutes()  # the re-route orders `reject` made, per order
         # order id -> units `Ledger.fulfil` consumed under its earlier decisions (orders
         # re-routed after a package was fulfilled only)
@@ -191,7 +192,7 @@ class Router:
 
     def excluded(self, order_id: str) -> frozenset[str]:
         """Locations excluded for an order by earlier re-routes."""
-        return frozenset(self._excluded.get(order_id, ()))
+        return frozenset(self._excluded.of(order_id))
 
     def _drop(self, order: Order, at: datetime, reason: str) -> None:
         """Give back an order's reservation; un-count daily orders not yet released.
@@ -341,11 +342,11 @@ class Router:
             refuse_unrecorded(order, held, consumed)
         if status is OrderStatus.RELEASED:
             order.transition(OrderStatus.REJECTED, at, "reroute")
-        excluded = self._excluded.get(order.id, set()) | set(exclude)
+        excluded = self._excluded.of(order.id) | set(exclude)
         self._drop(order, at, "reroute")
         if consumed:  # the old decision is history: its units count on the next re-route
             self._fulfilled_before[order.id] = consumed
-        self._excluded[order.id] = excluded
+        self._excluded.put(order, excluded)
         decision = self.route(order, at, excluded)
         self.commit(order, decision, at)
         return decision
@@ -499,7 +500,7 @@ class Router:
             reroutes.refuse(order, "cancel", self.ledger)
         self._drop(order, at, "cancel")
         order.cancel(at, reason)
-        self._excluded.pop(order.id, None)
+        self._excluded.drop(order.id)
         if rerouted:
             reroutes.drop(order.id)
         if self._fulfilled_before:

@@ -215,3 +215,26 @@ def test_the_router_forgets_re_route_orders_that_no_longer_matter():
     memory = router._reroutes
     assert len(memory.by_order) <= 130 and len(memory._up) <= 130
     assert ledger.reserved.sum() == 0
+
+
+def test_the_router_forgets_the_exclusions_of_closed_orders():
+    """Each re-route leaves exclusions for the order; once orders are closed they go at
+    the next sweep, so a long-running router keeps about twice the open orders' entries.
+    The open orders keep theirs."""
+    router, ledger, _ = world({("ST2", "B"): 5000, ("DC2", "B"): 5000})
+    kept = []
+    for i in range(3000):
+        o = order(("B", 1))
+        router.place(o, OPEN)
+        router.release(o, OPEN)
+        rerouted, _ = router.reject(o, "ST2", OPEN)
+        router.release(rerouted, OPEN)
+        if i % 100 == 0:
+            kept.append(o)  # still open: it may be rejected again
+            continue
+        for x in (rerouted, o):
+            x.transition(OrderStatus.PICKED, OPEN)
+            x.transition(OrderStatus.SHIPPED, OPEN)
+            x.transition(OrderStatus.DELIVERED, OPEN)
+    assert len(router._excluded) <= 2 * 1024
+    assert all(router.excluded(o.id) == {"ST2"} for o in kept)
