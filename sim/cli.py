@@ -309,12 +309,12 @@ def _write_texts(out: Path, texts: dict[str, str]) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with one policy and print its KPIs."""
     from sim.scenario import check_policy
-    from sim.scenario.schema import MAX_HORIZON_DAYS
+    from sim.scenario.schema import MAX_HORIZON_DAYS, MAX_SEED
 
     scenario = load_scenario_file(args.file)
     file = args.file
     check_policy(scenario, file)
-    seed = int_option(file, "--seed", args.seed, 0)
+    seed = int_option(file, "--seed", args.seed, 0, MAX_SEED)
     days = int_option(file, "--days", args.days, 1, MAX_HORIZON_DAYS)
     policy = check_policy_name(file, "--policy", args.policy)
     out = Path(args.out) if args.out else None
@@ -378,7 +378,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare policies over replications and print means, intervals and differences."""
     from sim.compare import compare
     from sim.scenario import check_policy
-    from sim.scenario.schema import MAX_HORIZON_DAYS
+    from sim.scenario.schema import MAX_HORIZON_DAYS, MAX_REPLICATIONS, MAX_SEED
 
     scenario = load_scenario_file(args.file)
     file = args.file
@@ -389,8 +389,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     policies = [check_policy_name(file, "--policies", p) for p in names]
     if len(set(policies)) != len(policies):
         raise UsageError(file, "--policies", f"a policy is repeated in {args.policies!r}")
-    reps = int_option(file, "--reps", args.reps, 1)
-    seed = int_option(file, "--seed", args.seed, 0)
+    reps = int_option(file, "--reps", args.reps, 1, MAX_REPLICATIONS)
+    seed = int_option(file, "--seed", args.seed, 0, MAX_SEED)
     days = int_option(file, "--days", args.days, 1, MAX_HORIZON_DAYS)
     baseline = args.baseline.strip() if args.baseline is not None else None
     if baseline is not None and baseline not in policies:

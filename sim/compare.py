@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.kpis import kpi_bounds
+from sim.scenario.schema import MAX_REPLICATIONS
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -118,8 +119,12 @@ def _check_arguments(policies: Sequence[Any], reps: int, baseline: str | None) -
         raise ValueError(
             f"policies: each policy may appear once, repeated: {', '.join(duplicates)}"
         )
-    if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 1:
-        raise ValueError(f"reps: must be a positive integer, got {reps!r}")
+    if (
+        isinstance(reps, bool)
+        or not isinstance(reps, int | np.integer)
+        or not 1 <= reps <= MAX_REPLICATIONS
+    ):
+        raise ValueError(f"reps: must be an integer from 1 to {MAX_REPLICATIONS}, got {reps!r}")
     if baseline is not None and baseline not in labels:
         raise ValueError(
             f"baseline: {baseline!r} is not one of the compared policies ({', '.join(labels)})"

@@ -40,7 +40,10 @@ __all__ = [
     "Inventory",
     "LocationSpec",
     "MAX_HORIZON_DAYS",
+    "MAX_REPLICATIONS",
     "MAX_SEED",
+    "MAX_SKUS",
+    "MAX_STOCK_CELLS",
     "NetworkSpec",
     "Operations",
     "Outage",
@@ -62,6 +65,13 @@ MAX_HORIZON_DAYS = 366
 """Longest horizon: a year (orders are generated up front, so memory grows with it)."""
 MAX_SEED = 2**53 - 1
 """Largest seed: integers up to here are exact in JSON and in the browser (the app's URL)."""
+MAX_REPLICATIONS = 1_000
+"""Most replications per policy in a comparison or a sweep case."""
+MAX_SKUS = 1_000_000
+"""Most SKUs in a catalogue."""
+MAX_STOCK_CELLS = 20_000_000
+"""Most locations x SKUs: each pair holds stock records in memory (about 80 bytes when
+the world is built, so about 1.6 GB at this limit, before any order)."""
 
 
 class LocationSpec(StrictModel):
@@ -301,7 +311,8 @@ class Spread(StrictModel):
 
 
 SkusSpec = Annotated[
-    Annotated[list[SkuSpec], Tag("list")] | Annotated[int, Field(gt=0), Tag("other")],
+    Annotated[list[SkuSpec], Field(max_length=MAX_SKUS), Tag("list")]
+    | Annotated[int, Field(gt=0, le=MAX_SKUS), Tag("other")],
     Discriminator(_list_or_other),
 ]
 
@@ -310,7 +321,8 @@ class Catalogue(StrictModel):
     """Products: a generated catalogue (``skus: 2000``) or an explicit list of SKUs.
 
     Attributes:
-        skus: Number of generated SKUs (ids ``SKU-00001``...), or explicit SKUs.
+        skus: Number of generated SKUs (ids ``SKU-00001``...), or explicit SKUs; at most
+            `MAX_SKUS`, and at most `MAX_STOCK_CELLS` with the locations multiplied in.
         popularity: ``zipf`` (rank r has weight r^-zipf_s) or ``uniform``.
         zipf_s: Zipf exponent. [> 0]
         weight_lb: Unit weight of generated SKUs. [lb]
@@ -407,6 +419,14 @@ class Scenario(StrictModel):
                 if loc_id not in locations:
                     raise FieldError(f"routing.params.priority.{i}", _unknown("location", loc_id))
         skus = set(self.catalogue.sku_ids())
+        if len(locations) * len(skus) > MAX_STOCK_CELLS:
+            raise FieldError(
+                "catalogue.skus",
+                f"{len(locations):,} locations x {len(skus):,} SKUs make "
+                f"{len(locations) * len(skus):,} location-SKU pairs, more than the "
+                f"{MAX_STOCK_CELLS:,} allowed (each holds stock records in memory): use "
+                "fewer SKUs or locations",
+            )
         for i, row in enumerate(self.inventory.overrides):
             if row.location not in locations:
                 raise FieldError(

@@ -45,7 +45,7 @@ from pydantic import (
 
 from sim.scenario.base import WholeNumber
 from sim.scenario.loader import ScenarioError, parse_yaml
-from sim.scenario.schema import MAX_HORIZON_DAYS
+from sim.scenario.schema import MAX_HORIZON_DAYS, MAX_REPLICATIONS, MAX_SEED
 from sim.sweep.labels import labeller
 
 __all__ = ["DETAIL_TABLES", "Case", "OverrideSet", "Sweep", "SweepError", "SweepSpec", "load_sweep"]
@@ -176,8 +176,8 @@ class SweepSpec(BaseModel):
     overrides: list[OverrideItem] = []
     policies: list[str] = Field(min_length=1)
     # WholeNumber: `replications: true` is a mistake, not 1.
-    replications: WholeNumber = Field(default=1, ge=1)
-    seed: WholeNumber | None = Field(default=None, ge=0)
+    replications: WholeNumber = Field(default=1, ge=1, le=MAX_REPLICATIONS)
+    seed: WholeNumber | None = Field(default=None, ge=0, le=MAX_SEED)
     days: WholeNumber | None = Field(default=None, gt=0, le=MAX_HORIZON_DAYS)
     max_retries: WholeNumber = Field(default=2, ge=0)
     details: list[DetailTable] = ["orders", "shipments"]
@@ -261,6 +261,22 @@ def _spec_error(exc: ValidationError, file: str) -> SweepError:
     return SweepError(file, field, reason)
 
 
+def _check_labels(spec: SweepSpec, file: str) -> None:
+    """Each override set's label names one setting (results are grouped by label)."""
+    first: dict[str, int] = {}
+    for i, (name, _) in enumerate(spec.override_sets()):
+        if name is None:
+            continue
+        if name in first:
+            raise SweepError(
+                file,
+                f"overrides.{i}.label",
+                f"{name!r} is also the label of overrides.{first[name]}; give each set its "
+                "own label (results are grouped by it)",
+            )
+        first[name] = i
+
+
 def _read(source: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], str, Path]:
     if isinstance(source, Mapping):
         return dict(source), "<dict>", Path.cwd()
@@ -332,6 +348,7 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, loader: Loader | None 
     load = loader or _default_loader()
     scenario_error = _scenario_error_type()
     _check_result_columns(spec, file)
+    _check_labels(spec, file)
     for path in spec.grid:
         for i, (name, one) in enumerate(spec.override_sets()):
             if path in one:

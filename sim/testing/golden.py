@@ -200,14 +200,18 @@ def _paths(args: argparse.Namespace) -> list[Path]:
 
 def _new(args: argparse.Namespace, runner: Runner | None) -> Path:
     """Check the inputs of ``new`` (UsageError naming the option), then measure the file."""
-    from sim.cli import UsageError, check_policy_name, load_scenario_file
+    from sim.cli import UsageError, check_policy_name, int_option, load_scenario_file
+    from sim.scenario.schema import MAX_HORIZON_DAYS, MAX_REPLICATIONS, MAX_SEED
 
     path = golden_path(args.name, args.dir)
     if path.exists():
         raise UsageError(str(path), "", "exists; use 'update' to re-measure it")
-    for option, value in (("--days", args.days), ("--reps", args.reps)):
-        if value < 1:
-            raise UsageError(args.name, option, f"must be at least 1, got {value}")
+    for option, value, low, high in (
+        ("--seed", args.seed, 0, MAX_SEED),
+        ("--days", args.days, 1, MAX_HORIZON_DAYS),
+        ("--reps", args.reps, 1, MAX_REPLICATIONS),
+    ):
+        int_option(args.name, option, str(value), low, high)
     if Path(args.scenario).is_file():
         load_scenario_file(args.scenario)
     else:

@@ -180,8 +180,10 @@ def test_golden_command(tmp_path: Path, capsys):
     [
         (["--policy", "nosuch"], "g: --policy: unknown policy 'nosuch'"),
         (["--scenario", "nosuchscen"], "nosuchscen: no such file or named scenario"),
-        (["--days", "0"], "g: --days: must be at least 1, got 0"),
-        (["--reps", "0"], "g: --reps: must be at least 1, got 0"),
+        (["--days", "0"], "g: --days: must be an integer from 1 to 366, got 0"),
+        (["--reps", "0"], "g: --reps: must be an integer from 1 to 1000, got 0"),
+        (["--reps", "5000"], "g: --reps: must be an integer from 1 to 1000, got 5000"),
+        (["--seed", "-1"], "g: --seed: must be an integer from 0 to 9007199254740991, got -1"),
     ],
 )
 def test_golden_command_bad_input_is_one_line_and_status_2(tmp_path, capsys, args, message):

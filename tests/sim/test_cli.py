@@ -240,7 +240,19 @@ def test_check_missing_file(tmp_path):
             ["--days: must be an integer from 1 to 366, got 0"],
         ),
         (["run", str(DEFAULT), "--policy", "closest", "--seed", "-1"], ["--seed"]),
+        (
+            ["run", str(DEFAULT), "--policy", "closest", "--seed", str(10**23)],
+            ["--seed: must be an integer from 0 to 9007199254740991"],
+        ),
+        (
+            ["compare", str(DEFAULT), "--policies", "closest", "--seed", str(2**53)],
+            ["--seed: must be an integer from 0 to 9007199254740991"],
+        ),
         (["compare", str(DEFAULT), "--policies", "closest,cost", "--reps", "0"], ["--reps"]),
+        (
+            ["compare", str(DEFAULT), "--policies", "closest,cost", "--reps", "100000000"],
+            ["--reps: must be an integer from 1 to 1000, got 100000000"],
+        ),
         (
             ["compare", str(DEFAULT), "--policies", "closest,cost", "--baseline", "balance"],
             ["--baseline", "balance"],

@@ -105,6 +105,17 @@ BAD_CASES = {
         "network.store_defaults.ship_from_store",
         "Input should be true or false, not 1",
     ),
+    "too_many_skus": (  # refused before generating a single SKU id
+        "name: x\ncatalogue: {skus: 100000000000}\n",
+        "catalogue.skus",
+        "less than or equal to 1000000",
+    ),
+    "too_many_location_sku_pairs": (
+        "name: x\ncatalogue: {skus: 900000}\n",
+        "catalogue.skus",
+        "44 locations x 900,000 SKUs make 39,600,000 location-SKU pairs, more than the "
+        "20,000,000 allowed",
+    ),
     "negative_rate": (
         "name: x\ndemand:\n  channels:\n    web:\n      orders_per_day: -5\n",
         "demand.channels.web.orders_per_day",

@@ -81,6 +81,20 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
         ({"scenario": "no_such_scenario"}, "scenario", "no such file or named scenario"),
         ({"replications": 0}, "replications", "greater than or equal to 1"),
         ({"replications": True}, "replications", "whole number, not true"),
+        ({"replications": 10**12}, "replications", "less than or equal to 1000"),
+        ({"seed": 10**23}, "seed", "less than or equal to 9007199254740991"),
+        (
+            {
+                "grid": {},
+                "overrides": [
+                    {"label": "a", "set": {"inventory.safety_stock_days": 0.5}},
+                    {"label": "b", "set": {"inventory.safety_stock_days": 1.0}},
+                    {"label": "a", "set": {"inventory.safety_stock_days": 1.5}},
+                ],
+            },
+            "overrides.2.label",
+            "'a' is also the label of overrides.0; give each set its own label",
+        ),
         ({"days": True}, "days", "whole number, not true"),
         ({"seed": True}, "seed", "whole number, not true"),
         ({"max_retries": True}, "max_retries", "whole number, not true"),
