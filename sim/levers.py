@@ -214,26 +214,39 @@ def _write_online(data: Mapping[str, Any], total: float) -> Overrides:
     return out
 
 
+def _peak_multiplier(peak: Any) -> float | None:
+    """A peak's multiplier when it raises demand (at least 1); None for a dip (below 1),
+    which the peak lever leaves alone."""
+    if not isinstance(peak, Mapping):
+        return None
+    value = float(peak.get("multiplier", 1.0))
+    return value if value >= 1.0 else None
+
+
 def _read_peak(data: Mapping[str, Any]) -> float | None:
     peaks = _get(data, "demand.peaks", []) or []
-    values = [float(p.get("multiplier", 1.0)) for p in peaks if isinstance(p, Mapping)]
+    values = [v for v in map(_peak_multiplier, peaks) if v is not None]
     return max(values) if values else None
 
 
 def _write_peak(data: Mapping[str, Any], multiplier: float) -> Overrides:
     """The largest peak takes `multiplier`; every other peak's extra demand (its multiplier
     above 1) is scaled alike, so Black Friday stays above Thanksgiving. Peaks all at 1 (no
-    extra demand to scale) all take `multiplier`."""
+    extra demand to scale) all take `multiplier`. Dips (multipliers below 1, e.g. a
+    holiday) are left as they are."""
     peaks = copy.deepcopy(list(_get(data, "demand.peaks", []) or []))
-    if not peaks:
+    largest = _read_peak(data)
+    if largest is None:
         return {}
-    largest = _read_peak(data) or 1.0
     scale = (float(multiplier) - 1.0) / (largest - 1.0) if largest > 1.0 else None
     for peak in peaks:
+        value = _peak_multiplier(peak)
+        if value is None:
+            continue
         if scale is None:
             peak["multiplier"] = float(multiplier)
         else:
-            peak["multiplier"] = round(1.0 + (float(peak.get("multiplier", 1.0)) - 1.0) * scale, 6)
+            peak["multiplier"] = round(1.0 + (value - 1.0) * scale, 6)
     return {"demand.peaks": peaks}
 
 
@@ -257,6 +270,8 @@ def _write_bopis(data: Mapping[str, Any], percent: float) -> Overrides:
     for name, ch in _online(data).items():
         methods = {k: float(v) for k, v in (ch.get("methods") or {"ship": 1.0}).items()}
         total = sum(methods.values()) or 1.0
+        if abs(methods.get("bopis", 0.0) / total - bopis) < 1e-9:
+            continue  # this channel has that share already: nothing to change
         rest = {k: v / total for k, v in methods.items() if k != "bopis"}
         rest_total = sum(rest.values())
         if rest_total <= 0:
@@ -396,7 +411,8 @@ LEVERS: tuple[Lever, ...] = (
         hi=10.0,
         step=0.1,
         help="Demand multiplier on the scenario's largest peak (e.g. Black Friday); the "
-        "other peaks' extra demand is scaled alike, so they keep their order.",
+        "other peaks' extra demand is scaled alike, so they keep their order. Dips "
+        "(multipliers below 1) stay as they are.",
         paths=("demand.peaks",),
     ),
     Lever(
@@ -451,7 +467,8 @@ LEVERS: tuple[Lever, ...] = (
         lo=0,
         hi=2_000,
         step=5,
-        help="Most online orders one store accepts per local day; 0 = none at all.",
+        help="Most shipped online orders one store takes per local day (pickup orders are "
+        "not capped); 0 = none at all. Only with ship from store on.",
         paths=("network.store_defaults.daily_order_limit",),
         group="Stores",
         empty=NO_LIMIT,

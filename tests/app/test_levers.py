@@ -60,6 +60,15 @@ def test_the_bopis_help_says_every_online_channel_gets_the_same_share() -> None:
     )
 
 
+def test_the_bopis_lever_changes_only_channels_with_another_share() -> None:
+    """0% pickup leaves marketplace and social (no pickup already) untouched, so the page's
+    count of changed fields is the count of channels really changed."""
+    base = load_scenario("default").resolved()
+    changed = lv.levers_to_overrides(base, {"bopis": 0.0})
+    assert sorted(changed) == ["demand.channels.app.methods", "demand.channels.web.methods"]
+    assert {m["bopis"] for m in changed.values()} == {0.0}
+
+
 def test_defaults_give_no_overrides(data: dict) -> None:
     assert lv.levers_to_overrides(data, lv.lever_defaults(data)) == {}
 
@@ -293,3 +302,18 @@ def test_the_peak_lever_scales_every_peak_and_keeps_their_order() -> None:
     flat_data = flat.resolved()
     flat_edit = apply_overrides(flat_data, lv.levers_to_overrides(flat_data, {"peak": 2.0}))
     assert [p["multiplier"] for p in flat_edit["demand"]["peaks"]] == [2.0]
+
+
+@pytest.mark.parametrize("multiplier", [1.0, 2.0, 4.0, 10.0])
+def test_the_peak_lever_leaves_demand_dips_alone(multiplier: float) -> None:
+    """A dip (multiplier below 1, e.g. Christmas Day) is no peak: scaling it with the peaks
+    made it shallower, then negative (an invalid scenario blamed on the planner's file)."""
+    dip = {"start": "2026-11-25", "days": 1, "multiplier": 0.3}
+    data = load_scenario({"name": "t", "demand": {"peaks": [dip, PEAK]}}).resolved()
+    assert lv.lever_defaults(data)["peak"] == 3.0  # the largest peak, not the dip
+    overrides = lv.levers_to_overrides(data, {"peak": multiplier})
+    edited = load_scenario(apply_overrides(data, overrides)).resolved()
+    assert [p["multiplier"] for p in edited["demand"]["peaks"]] == [0.3, multiplier]
+    only_dips = load_scenario({"name": "t", "demand": {"peaks": [dip]}}).resolved()
+    assert lv.lever_defaults(only_dips)["peak"] is None
+    assert lv.levers_to_overrides(only_dips, {"peak": multiplier}) == {}
