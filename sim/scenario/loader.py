@@ -147,9 +147,22 @@ def parse_yaml(text: str, file: str = "<text>") -> dict[str, Any]:
     except (ValueError, OverflowError) as exc:  # e.g. an explicit !!timestamp that is no date
         raise ScenarioError(file, "", f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
-        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        got = "an empty file" if data is None else _kind(data)
         raise ScenarioError(file, "", f"top level must be a mapping of sections, got {got}")
     return data
+
+
+def _kind(value: Any) -> str:
+    """What a YAML value is, in plain words: ``"a list"``, ``"the number 42"``..."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"the flag {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {_short(value)}"
+    return f"a {type(value).__name__}"
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:
@@ -179,12 +192,22 @@ def _from_validation(exc: ValidationError, file: str) -> ScenarioError:
     elif first["type"] == "missing":
         reason = "required field is missing"
     else:
-        reason = str(first["msg"]).removeprefix("Value error, ")
+        reason = _plain(str(first["msg"]).removeprefix("Value error, "), loc)
         if first["type"] not in ("value_error", "assertion_error") and "input" in first:
             reason += f" (got {_short(first['input'])})"
     if len(errors) > 1:
         reason += f" (and {len(errors) - 1} more)"
     return ScenarioError(file, ".".join(loc), reason)
+
+
+def _plain(message: str, loc: list[str]) -> str:
+    """A pydantic message without Python class names: "Input should be a valid
+    dictionary or instance of StorePlacement" -> "Input should be a mapping of settings"."""
+    if " or instance of " not in message and message != "Input should be a valid dictionary":
+        return message
+    if loc and loc[-1] == "hours":
+        return "Input should be always, or a mapping {open, close, closed_weekdays}"
+    return "Input should be a mapping of settings (key: value lines)"
 
 
 def _short(value: Any) -> str:

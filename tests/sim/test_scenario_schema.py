@@ -105,6 +105,16 @@ BAD_CASES = {
         "network.store_defaults.ship_from_store",
         "Input should be true or false, not 1",
     ),
+    "a_number_for_a_section": (  # no Python class names in the reason
+        "name: x\nnetwork:\n  stores: 5\n",
+        "network.stores",
+        "Input should be a mapping of settings (key: value lines) (got 5)",
+    ),
+    "text_for_hours": (
+        "name: x\nnetwork:\n  store_defaults:\n    hours: nine to five\n",
+        "network.store_defaults.hours",
+        "Input should be always, or a mapping {open, close, closed_weekdays}",
+    ),
     "too_many_skus": (  # refused before generating a single SKU id
         "name: x\ncatalogue: {skus: 100000000000}\n",
         "catalogue.skus",
@@ -272,10 +282,20 @@ def test_unknown_scenario_name_lists_named_ones() -> None:
         load_scenario("no_such_scenario")
 
 
-@pytest.mark.parametrize("text", ["- a\n- b\n", "", "just text\n"])
-def test_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
-    with pytest.raises(ScenarioError, match="top level must be a mapping"):
+@pytest.mark.parametrize(
+    ("text", "got"),
+    [
+        ("- a\n- b\n", "a list"),
+        ("", "an empty file"),
+        ("just text\n", "the text 'just text'"),
+        ("42\n", "the number 42"),
+        ("true\n", "the flag true"),
+    ],
+)
+def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, got: str) -> None:
+    with pytest.raises(ScenarioError) as info:
         load_scenario(_write(tmp_path, text))
+    assert info.value.reason == f"top level must be a mapping of sections, got {got}"
 
 
 def test_several_errors_are_counted() -> None:
