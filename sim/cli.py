@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from sim.outdir import TABLES
+
 __all__ = ["UsageError", "build_parser", "check_policy_name", "main"]
 
-TABLES = ("orders", "lines", "shipments", "events", "inventory", "utilisation")
 APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
 
 
@@ -262,9 +263,16 @@ def as_run(scenario: Any, days: int | None) -> Any:
     return load_scenario(apply_overrides(data, lever("days").write(data, int(days))))
 
 
-def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) -> None:
-    """Write every table as Parquet, the KPIs and run facts as JSON, the scenario as YAML."""
+def _write_outputs(
+    result: Any, scenario: Any, out: Path, meta: dict[str, Any], texts: dict[str, str]
+) -> None:
+    """Write every table as Parquet, the KPIs and run facts as JSON, the scenario as YAML,
+    and `texts` (``{file name: text}``: the rules files the run read); first remove an
+    earlier run's files, so that `out` holds this run's alone."""
+    from sim.outdir import clear_run
+
     _make_dir(out)
+    clear_run(out)
     for name in TABLES:
         frame = getattr(result, name, None)
         if frame is None:
@@ -278,6 +286,7 @@ def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) 
             text = frame.astype({c: str for c in frame.columns if frame[c].dtype == object})
             text.to_parquet(out / f"{name}.parquet", index=False)
     texts = {
+        **texts,
         "kpis.json": _dumps(dict(result.kpis)) + "\n",
         "run.json": _dumps(meta) + "\n",
         "scenario.yaml": scenario.to_yaml(),
@@ -285,16 +294,18 @@ def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) 
     _write_texts(out, texts)
 
 
-def _keep_rules_file(out: Path, spec: str, name: str) -> str:
-    """Copy the rules file of the policy spec ``FILE[:NAME]`` into `out` as `name` and
-    return the spec naming the copy (``name[:NAME]``); any other spec comes back as is."""
+def _rules_copy(spec: str, name: str) -> tuple[str, dict[str, str]]:
+    """The copy as `name` of the rules file of the policy spec ``FILE[:NAME]``: the spec
+    naming the copy (``name[:NAME]``) and ``{name: text}``; any other spec comes back as
+    is, with nothing to write. Read before an earlier run's copy in ``--out`` is removed
+    (it may be the file the spec names)."""
     from engine.routing.rules import policy_file_spec
 
     rules = policy_file_spec(spec)
     if rules is None:
-        return spec
-    _write_texts(out, {name: Path(rules[0]).read_text(encoding="utf-8")})
-    return name if rules[1] is None else f"{name}:{rules[1]}"
+        return spec, {}
+    text = Path(rules[0]).read_text(encoding="utf-8")
+    return (name if rules[1] is None else f"{name}:{rules[1]}"), {name: text}
 
 
 def _write_texts(out: Path, texts: dict[str, str]) -> None:
@@ -308,6 +319,7 @@ def _write_texts(out: Path, texts: dict[str, str]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with one policy and print its KPIs."""
+    from sim.outdir import run_out_problem
     from sim.scenario import check_policy
     from sim.scenario.schema import MAX_HORIZON_DAYS
 
@@ -320,6 +332,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise UsageError(args.out, "--out", "exists and is not a directory")
+    problem = run_out_problem(out) if out is not None else None
+    if problem:
+        raise UsageError(args.out, "--out", problem)
     if out is not None:  # fail before a long run, not after it
         _make_dir(out)
     _warn_idle(file, scenario, days)
@@ -343,7 +358,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         }
         from engine.routing.rules import policy_file_digest
 
-        kept = _keep_rules_file(out, policy, "policy.yaml")
+        kept, copies = _rules_copy(policy, "policy.yaml")
         if kept != policy:  # the rules file goes with the run, so that it reproduces
             meta["policy_file_sha256"] = policy_file_digest(policy)
             meta["reproduce"] = (
@@ -351,12 +366,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         written = as_run(scenario, days)
         routing = written.routing  # its own rules file too, read from scenario.yaml's folder
-        own = _keep_rules_file(out, routing.policy, "routing_policy.yaml")
+        own, copy = _rules_copy(routing.policy, "routing_policy.yaml")
         if own != routing.policy:
             written = written.model_copy(
                 update={"routing": routing.model_copy(update={"policy": own})}
             )
-        _write_outputs(result, written, out, meta)
+        _write_outputs(result, written, out, meta, {**copies, **copy})
     if args.json:
         print(_dumps(dict(result.kpis)))
         return 0
@@ -547,7 +562,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="D",
         help="simulate D days instead of the horizon (warm-up: at most D // 2 of them)",
     )
-    p.add_argument("--out", metavar="DIR", help="write tables (Parquet), KPIs and scenario")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write tables (Parquet), KPIs and scenario into DIR: a new or empty folder, or "
+        "one an earlier run wrote, whose files are replaced and those this run does not "
+        "write (such as policy.yaml) removed; any other folder is refused, untouched",
+    )
     p.add_argument("--json", action="store_true", help="print the KPIs as one JSON object")
     p.set_defaults(handler=cmd_run)
 

@@ -32,7 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the sweep arguments to ``parser`` (used by ``fulfil sweep``)."""
     parser.add_argument("sweep_file", metavar="SWEEP.yaml", help="sweep file (see docs/sweeps.md)")
     parser.add_argument(
-        "--out", required=True, metavar="DIR", help="results folder (reused to resume)"
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="results folder: a new or empty folder, or this sweep's own (reused to resume); "
+        "another sweep's folder, a `fulfil run` output or a folder of other files is refused",
     )
     parser.add_argument(
         "--executor",
@@ -203,7 +207,8 @@ def _plan(sweep: Any, args: argparse.Namespace) -> int:
     """``--plan``: what is done and what is left in ``--out``, writing nothing.
 
     Raises:
-        OutFolderError: the folder holds another sweep or another runner's results.
+        OutFolderError: the folder holds another sweep or another runner's results, or
+            other files and no sweep's.
     """
     from sim.sweep.store import ResultStore
     from sim.sweep.tasks import code_version, expand, runner_identity
