@@ -146,49 +146,29 @@ def _warn_idle(file: str, scenario: Any, days: int | None = None) -> None:
 # --- commands -----------------------------------------------------------------------------
 
 
-def _rules_file(file: str) -> bool:
-    """`file` reads as a mapping with no scenario key and a key of a rules file, or a
-    misspelling closest to one (``filtres``). A key closer to a scenario's, or to one of its
-    ``routing`` section (``policy``: a slip for ``routing.policy``), makes it a scenario;
-    ``name`` and ``description``, which both formats have, say nothing."""
-    import difflib
-
-    import yaml
-
-    from engine.routing.rules import RULES_FILE_KEYS
-    from sim.scenario.schema import Scenario
-    from sim.scenario.sections import Routing
-
-    try:
-        doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError, yaml.YAMLError):
-        return False
-    if not isinstance(doc, dict):
-        return False
-    both = {"name", "description"}
-    keys = {k for k in doc if isinstance(k, str)} - both
-    rules_keys = RULES_FILE_KEYS - both
-    scenario_keys = set(Scenario.model_fields) - both
-    if keys & scenario_keys:
-        return False
-    if keys & rules_keys:
-        return True
-    known = [*rules_keys, *scenario_keys, *Routing.model_fields]  # a key matches itself
-    closest = [difflib.get_close_matches(k, known, n=1) or [k] for k in keys]
-    return any(match in rules_keys for (match,) in closest)
+#: What `fulfil run`, `compare` and `check` say of a sweep file given as a scenario.
+SWEEP_HINT = (
+    "is a sweep file, not a scenario; run it with `fulfil sweep {file} --out DIR` "
+    "(`--plan` to preview)"
+)
 
 
 def load_scenario_file(file: str) -> Any:
-    """`sim.scenario.load_scenario`, with a hint when `file` is a policy rules file."""
+    """`sim.scenario.load_scenario`, with a hint when `file` is a policy rules file or a
+    sweep file."""
+    from sim.file_kind import file_kind
     from sim.scenario import ScenarioError, load_scenario
 
     try:
         return load_scenario(file)
     except ScenarioError:
-        if _rules_file(file):
+        kind = file_kind(file)
+        if kind == "rules":
             raise UsageError(
                 file, "", f"is a policy rules file, not a scenario; use it as --policy {_use(file)}"
             ) from None
+        if kind == "sweep":
+            raise UsageError(file, "", SWEEP_HINT.format(file=file)) from None
         raise
 
 
@@ -208,27 +188,54 @@ def _use(file: str, names: list[str] | None = None) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate a scenario file (or a policy rules file) fully; print one summary line."""
+    """Validate a scenario file (or a policy rules file, or a sweep file) fully; print one
+    summary line."""
+    from sim.file_kind import file_kind
     from sim.scenario import ScenarioError, check_file
 
     try:
         scenario = check_file(args.file)
     except ScenarioError:
-        if not _rules_file(args.file):
-            raise
-        from engine.routing.rules import load_policy_file
-
-        names = [p.name for p in load_policy_file(args.file, register=False)]
-        print(
-            f"{args.file}: ok (policy rules: {', '.join(names)}; use it as --policy {_use(args.file, names)})"
-        )
-        return 0
+        kind = file_kind(args.file)
+        if kind == "rules":
+            return _check_rules(args.file)
+        if kind == "sweep":
+            return _check_sweep(args.file)
+        raise
     _warn_idle(args.file, scenario)
     n_locations = len(scenario.network.location_ids())
     n_skus = len(scenario.catalogue.sku_ids())
     print(
         f"{args.file}: ok ({scenario.name}: {n_locations} locations, {n_skus} SKUs, "
         f"{scenario.horizon_days} days)"
+    )
+    return 0
+
+
+def _check_rules(file: str) -> int:
+    """`fulfil check` of a policy rules file: load every policy in it."""
+    from engine.routing.rules import load_policy_file
+
+    names = [p.name for p in load_policy_file(file, register=False)]
+    print(f"{file}: ok (policy rules: {', '.join(names)}; use it as --policy {_use(file, names)})")
+    return 0
+
+
+def _check_sweep(file: str) -> int:
+    """`fulfil check` of a sweep file: validate it and every case as `fulfil sweep --plan`
+    does, without an output folder."""
+    from sim.sweep.spec import SweepError, load_sweep
+
+    try:
+        sweep = load_sweep(file)
+    except SweepError as exc:
+        raise UsageError(exc.file, exc.field, exc.reason) from None
+    spec = sweep.spec
+    runs = len(sweep.cases) * len(spec.policies) * spec.replications
+    print(
+        f"{file}: ok (sweep {spec.name}: {len(sweep.cases)} cases x {len(spec.policies)} "
+        f"policies x {spec.replications} replications = {runs} runs; "
+        f"run it with `fulfil sweep {file} --out DIR`)"
     )
     return 0
 
@@ -542,9 +549,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
-        "check", help="validate a scenario (or policy rules) file", description=cmd_check.__doc__
+        "check",
+        help="validate a scenario (or a policy rules or sweep) file",
+        description=cmd_check.__doc__,
     )
-    p.add_argument("file", metavar="FILE", help="scenario YAML file, named scenario or rules file")
+    p.add_argument(
+        "file", metavar="FILE", help="scenario YAML file, named scenario, rules file or sweep file"
+    )
     p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser("run", help="run one scenario with one policy", description=cmd_run.__doc__)

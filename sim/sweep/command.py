@@ -93,6 +93,25 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _other_format(file: str) -> str | None:
+    """What to say of a scenario or a policy rules file given as the sweep file (one line),
+    or None when `file` is neither."""
+    from sim.file_kind import file_kind
+
+    kind = file_kind(file)
+    if kind == "scenario":
+        return (
+            f"{file}: is a scenario, not a sweep file; run it with "
+            f"`fulfil run {file} --policy NAME` or name it as `scenario:` in a sweep file"
+        )
+    if kind == "rules":
+        return (
+            f"{file}: is a policy rules file, not a sweep file; "
+            "name it under `policies:` in a sweep file"
+        )
+    return None
+
+
 def sweep_command(args: argparse.Namespace) -> int:
     """Run ``fulfil sweep`` with parsed arguments; returns the exit status."""
     from sim.cli import UsageError
@@ -117,7 +136,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     try:
         sweep = load_sweep(args.sweep_file)
     except (SweepError, ScenarioError) as exc:
-        print(str(exc), file=sys.stderr)
+        print(_other_format(args.sweep_file) or str(exc), file=sys.stderr)
         return 2
     try:
         resolve_runner(args.runner)  # before --plan and before --out is created
