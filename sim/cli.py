@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from sim.outdir import TABLES
+
 __all__ = ["UsageError", "build_parser", "check_policy_name", "main"]
 
-TABLES = ("orders", "lines", "shipments", "events", "inventory", "utilisation")
 APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
 
 
@@ -145,49 +146,29 @@ def _warn_idle(file: str, scenario: Any, days: int | None = None) -> None:
 # --- commands -----------------------------------------------------------------------------
 
 
-def _rules_file(file: str) -> bool:
-    """`file` reads as a mapping with no scenario key and a key of a rules file, or a
-    misspelling closest to one (``filtres``). A key closer to a scenario's, or to one of its
-    ``routing`` section (``policy``: a slip for ``routing.policy``), makes it a scenario;
-    ``name`` and ``description``, which both formats have, say nothing."""
-    import difflib
-
-    import yaml
-
-    from engine.routing.rules import RULES_FILE_KEYS
-    from sim.scenario.schema import Scenario
-    from sim.scenario.sections import Routing
-
-    try:
-        doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError, yaml.YAMLError):
-        return False
-    if not isinstance(doc, dict):
-        return False
-    both = {"name", "description"}
-    keys = {k for k in doc if isinstance(k, str)} - both
-    rules_keys = RULES_FILE_KEYS - both
-    scenario_keys = set(Scenario.model_fields) - both
-    if keys & scenario_keys:
-        return False
-    if keys & rules_keys:
-        return True
-    known = [*rules_keys, *scenario_keys, *Routing.model_fields]  # a key matches itself
-    closest = [difflib.get_close_matches(k, known, n=1) or [k] for k in keys]
-    return any(match in rules_keys for (match,) in closest)
+#: What `fulfil run`, `compare` and `check` say of a sweep file given as a scenario.
+SWEEP_HINT = (
+    "is a sweep file, not a scenario; run it with `fulfil sweep {file} --out DIR` "
+    "(`--plan` to preview)"
+)
 
 
 def load_scenario_file(file: str) -> Any:
-    """`sim.scenario.load_scenario`, with a hint when `file` is a policy rules file."""
+    """`sim.scenario.load_scenario`, with a hint when `file` is a policy rules file or a
+    sweep file."""
+    from sim.file_kind import file_kind
     from sim.scenario import ScenarioError, load_scenario
 
     try:
         return load_scenario(file)
     except ScenarioError:
-        if _rules_file(file):
+        kind = file_kind(file)
+        if kind == "rules":
             raise UsageError(
                 file, "", f"is a policy rules file, not a scenario; use it as --policy {_use(file)}"
             ) from None
+        if kind == "sweep":
+            raise UsageError(file, "", SWEEP_HINT.format(file=file)) from None
         raise
 
 
@@ -207,27 +188,54 @@ def _use(file: str, names: list[str] | None = None) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate a scenario file (or a policy rules file) fully; print one summary line."""
+    """Validate a scenario file (or a policy rules file, or a sweep file) fully; print one
+    summary line."""
+    from sim.file_kind import file_kind
     from sim.scenario import ScenarioError, check_file
 
     try:
         scenario = check_file(args.file)
     except ScenarioError:
-        if not _rules_file(args.file):
-            raise
-        from engine.routing.rules import load_policy_file
-
-        names = [p.name for p in load_policy_file(args.file, register=False)]
-        print(
-            f"{args.file}: ok (policy rules: {', '.join(names)}; use it as --policy {_use(args.file, names)})"
-        )
-        return 0
+        kind = file_kind(args.file)
+        if kind == "rules":
+            return _check_rules(args.file)
+        if kind == "sweep":
+            return _check_sweep(args.file)
+        raise
     _warn_idle(args.file, scenario)
     n_locations = len(scenario.network.location_ids())
     n_skus = len(scenario.catalogue.sku_ids())
     print(
         f"{args.file}: ok ({scenario.name}: {n_locations} locations, {n_skus} SKUs, "
         f"{scenario.horizon_days} days)"
+    )
+    return 0
+
+
+def _check_rules(file: str) -> int:
+    """`fulfil check` of a policy rules file: load every policy in it."""
+    from engine.routing.rules import load_policy_file
+
+    names = [p.name for p in load_policy_file(file, register=False)]
+    print(f"{file}: ok (policy rules: {', '.join(names)}; use it as --policy {_use(file, names)})")
+    return 0
+
+
+def _check_sweep(file: str) -> int:
+    """`fulfil check` of a sweep file: validate it and every case as `fulfil sweep --plan`
+    does, without an output folder."""
+    from sim.sweep.spec import SweepError, load_sweep
+
+    try:
+        sweep = load_sweep(file)
+    except SweepError as exc:
+        raise UsageError(exc.file, exc.field, exc.reason) from None
+    spec = sweep.spec
+    runs = len(sweep.cases) * len(spec.policies) * spec.replications
+    print(
+        f"{file}: ok (sweep {spec.name}: {len(sweep.cases)} cases x {len(spec.policies)} "
+        f"policies x {spec.replications} replications = {runs} runs; "
+        f"run it with `fulfil sweep {file} --out DIR`)"
     )
     return 0
 
@@ -262,9 +270,16 @@ def as_run(scenario: Any, days: int | None) -> Any:
     return load_scenario(apply_overrides(data, lever("days").write(data, int(days))))
 
 
-def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) -> None:
-    """Write every table as Parquet, the KPIs and run facts as JSON, the scenario as YAML."""
+def _write_outputs(
+    result: Any, scenario: Any, out: Path, meta: dict[str, Any], texts: dict[str, str]
+) -> None:
+    """Write every table as Parquet, the KPIs and run facts as JSON, the scenario as YAML,
+    and `texts` (``{file name: text}``: the rules files the run read); first remove an
+    earlier run's files, so that `out` holds this run's alone."""
+    from sim.outdir import clear_run
+
     _make_dir(out)
+    clear_run(out)
     for name in TABLES:
         frame = getattr(result, name, None)
         if frame is None:
@@ -278,6 +293,7 @@ def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) 
             text = frame.astype({c: str for c in frame.columns if frame[c].dtype == object})
             text.to_parquet(out / f"{name}.parquet", index=False)
     texts = {
+        **texts,
         "kpis.json": _dumps(dict(result.kpis)) + "\n",
         "run.json": _dumps(meta) + "\n",
         "scenario.yaml": scenario.to_yaml(),
@@ -285,16 +301,18 @@ def _write_outputs(result: Any, scenario: Any, out: Path, meta: dict[str, Any]) 
     _write_texts(out, texts)
 
 
-def _keep_rules_file(out: Path, spec: str, name: str) -> str:
-    """Copy the rules file of the policy spec ``FILE[:NAME]`` into `out` as `name` and
-    return the spec naming the copy (``name[:NAME]``); any other spec comes back as is."""
+def _rules_copy(spec: str, name: str) -> tuple[str, dict[str, str]]:
+    """The copy as `name` of the rules file of the policy spec ``FILE[:NAME]``: the spec
+    naming the copy (``name[:NAME]``) and ``{name: text}``; any other spec comes back as
+    is, with nothing to write. Read before an earlier run's copy in ``--out`` is removed
+    (it may be the file the spec names)."""
     from engine.routing.rules import policy_file_spec
 
     rules = policy_file_spec(spec)
     if rules is None:
-        return spec
-    _write_texts(out, {name: Path(rules[0]).read_text(encoding="utf-8")})
-    return name if rules[1] is None else f"{name}:{rules[1]}"
+        return spec, {}
+    text = Path(rules[0]).read_text(encoding="utf-8")
+    return (name if rules[1] is None else f"{name}:{rules[1]}"), {name: text}
 
 
 def _write_texts(out: Path, texts: dict[str, str]) -> None:
@@ -308,6 +326,7 @@ def _write_texts(out: Path, texts: dict[str, str]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario with one policy and print its KPIs."""
+    from sim.outdir import run_out_problem
     from sim.scenario import check_policy
     from sim.scenario.schema import MAX_HORIZON_DAYS, MAX_SEED
 
@@ -320,6 +339,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise UsageError(args.out, "--out", "exists and is not a directory")
+    problem = run_out_problem(out) if out is not None else None
+    if problem:
+        raise UsageError(args.out, "--out", problem)
     if out is not None:  # fail before a long run, not after it
         _make_dir(out)
     _warn_idle(file, scenario, days)
@@ -343,7 +365,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         }
         from engine.routing.rules import policy_file_digest
 
-        kept = _keep_rules_file(out, policy, "policy.yaml")
+        kept, copies = _rules_copy(policy, "policy.yaml")
         if kept != policy:  # the rules file goes with the run, so that it reproduces
             meta["policy_file_sha256"] = policy_file_digest(policy)
             meta["reproduce"] = (
@@ -351,12 +373,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         written = as_run(scenario, days)
         routing = written.routing  # its own rules file too, read from scenario.yaml's folder
-        own = _keep_rules_file(out, routing.policy, "routing_policy.yaml")
+        own, copy = _rules_copy(routing.policy, "routing_policy.yaml")
         if own != routing.policy:
             written = written.model_copy(
                 update={"routing": routing.model_copy(update={"policy": own})}
             )
-        _write_outputs(result, written, out, meta)
+        _write_outputs(result, written, out, meta, {**copies, **copy})
     if args.json:
         print(_dumps(dict(result.kpis)))
         return 0
@@ -527,9 +549,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
-        "check", help="validate a scenario (or policy rules) file", description=cmd_check.__doc__
+        "check",
+        help="validate a scenario (or a policy rules or sweep) file",
+        description=cmd_check.__doc__,
     )
-    p.add_argument("file", metavar="FILE", help="scenario YAML file, named scenario or rules file")
+    p.add_argument(
+        "file", metavar="FILE", help="scenario YAML file, named scenario, rules file or sweep file"
+    )
     p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser("run", help="run one scenario with one policy", description=cmd_run.__doc__)
@@ -547,7 +573,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="D",
         help="simulate D days instead of the horizon (warm-up: at most D // 2 of them)",
     )
-    p.add_argument("--out", metavar="DIR", help="write tables (Parquet), KPIs and scenario")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write tables (Parquet), KPIs and scenario into DIR: a new or empty folder, or "
+        "one an earlier run wrote, whose files are replaced and those this run does not "
+        "write (such as policy.yaml) removed; any other folder is refused, untouched",
+    )
     p.add_argument("--json", action="store_true", help="print the KPIs as one JSON object")
     p.set_defaults(handler=cmd_run)
 

@@ -32,7 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the sweep arguments to ``parser`` (used by ``fulfil sweep``)."""
     parser.add_argument("sweep_file", metavar="SWEEP.yaml", help="sweep file (see docs/sweeps.md)")
     parser.add_argument(
-        "--out", required=True, metavar="DIR", help="results folder (reused to resume)"
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="results folder: a new or empty folder, or this sweep's own (reused to resume); "
+        "another sweep's folder, a `fulfil run` output or a folder of other files is refused",
     )
     parser.add_argument(
         "--executor",
@@ -89,6 +93,25 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _other_format(file: str) -> str | None:
+    """What to say of a scenario or a policy rules file given as the sweep file (one line),
+    or None when `file` is neither."""
+    from sim.file_kind import file_kind
+
+    kind = file_kind(file)
+    if kind == "scenario":
+        return (
+            f"{file}: is a scenario, not a sweep file; run it with "
+            f"`fulfil run {file} --policy NAME` or name it as `scenario:` in a sweep file"
+        )
+    if kind == "rules":
+        return (
+            f"{file}: is a policy rules file, not a sweep file; "
+            "name it under `policies:` in a sweep file"
+        )
+    return None
+
+
 def sweep_command(args: argparse.Namespace) -> int:
     """Run ``fulfil sweep`` with parsed arguments; returns the exit status."""
     from sim.cli import UsageError
@@ -113,7 +136,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     try:
         sweep = load_sweep(args.sweep_file)
     except (SweepError, ScenarioError) as exc:
-        print(str(exc), file=sys.stderr)
+        print(_other_format(args.sweep_file) or str(exc), file=sys.stderr)
         return 2
     try:
         resolve_runner(args.runner)  # before --plan and before --out is created
@@ -203,7 +226,8 @@ def _plan(sweep: Any, args: argparse.Namespace) -> int:
     """``--plan``: what is done and what is left in ``--out``, writing nothing.
 
     Raises:
-        OutFolderError: the folder holds another sweep or another runner's results.
+        OutFolderError: the folder holds another sweep or another runner's results, or
+            other files and no sweep's.
     """
     from sim.sweep.store import ResultStore
     from sim.sweep.tasks import code_version, expand, runner_identity

@@ -144,8 +144,9 @@ def run_sweep(
     Raises:
         SweepError: the sweep file is invalid (nothing has run).
         sim.cli.UsageError: ``runner`` names nothing callable (nothing has run).
-        OutFolderError: ``out`` is empty, holds another sweep or another runner's results,
-            or another process is writing there (nothing has run).
+        OutFolderError: ``out`` is empty, holds another sweep or another runner's results
+            or, holding no sweep's, other files, or another process is writing there
+            (nothing has run).
     """
     if not str(out).strip():
         raise OutFolderError(out, "no folder given; name a results folder")
@@ -153,7 +154,8 @@ def run_sweep(
         sweep = load_sweep(sweep, loader=loader)
     run_fn = resolve_runner(runner)
     tasks = expand(sweep, runner=runner)
-    store = ResultStore(out)
+    ResultStore(out, create=False).check_owner(sweep.spec.name, runner_identity(runner))
+    store = ResultStore(out)  # checked before anything is created in it, and again held
     with store.lock():
         store.check_owner(sweep.spec.name, runner_identity(runner))
         return _run_held(

@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.outdir import entries, listed, run_output
 from sim.sweep.rows import ID_COLUMNS, RowLayout, outcome_columns
 from sim.sweep.tasks import SYNTHETIC, RunOutcome, RunTask
 
@@ -54,6 +55,22 @@ __all__ = [
 TMP_PREFIX = ".tmp-"
 #: Where rows of runs that are not in the current plan are kept, out of ``runs/``.
 SET_ASIDE = "set_aside"
+#: The names a sweep writes at the top of its folder (the layout above).
+LAYOUT = frozenset(
+    {
+        "runs",
+        "details",
+        "failures",
+        "manifest.json",
+        "sweep.yaml",
+        "summary.parquet",
+        "summary.csv",
+        "frontier.html",
+        SET_ASIDE,
+        ".lock",
+        ".scratch",
+    }
+)
 
 
 def _tmp_name(path: Path) -> Path:
@@ -184,14 +201,20 @@ class ResultStore:
             return str(name), "?"
         return None
 
+    def foreign(self) -> list[str]:
+        """The names at the top of the folder that are not a sweep's (sorted)."""
+        return [n for n in entries(self.out) if n not in LAYOUT and not n.startswith(TMP_PREFIX)]
+
     def check_owner(self, sweep: str, runner: str | None) -> None:
-        """Refuse a folder that holds another sweep's results, or results of another runner.
+        """Refuse a folder that holds another sweep's results, or results of another runner,
+        or, holding no sweep's results, holds other files (a run's output, anything else).
 
         Raises:
-            OutFolderError: naming the sweep and runner the folder holds.
+            OutFolderError: naming the sweep and runner the folder holds, or what else.
         """
         found = self.owner()
         if found is None:
+            self._refuse_other_files()
             return
         name, made_by = found
         if name != sweep:
@@ -204,6 +227,18 @@ class ResultStore:
         else:
             return
         raise OutFolderError(self.out, f"{reason}; use another --out or delete it")
+
+    def _refuse_other_files(self) -> None:
+        """Refuse a folder with no sweep's results that holds anything but a sweep's own
+        (empty) layout, so that a sweep never mixes its files with others."""
+        others = self.foreign()
+        if not others:
+            return
+        if run_output(self.out):
+            reason = "holds the output of `fulfil run`, not a sweep's results"
+        else:
+            reason = f"holds files that are not a sweep's results ({listed(others)})"
+        raise OutFolderError(self.out, f"{reason}; use a new or empty folder")
 
     def clean_temporary(self) -> int:
         """Remove temporary files left by a killed writer; returns how many."""

@@ -187,3 +187,41 @@ def test_a_second_writer_on_the_same_folder_is_refused(tmp_path: Path):
         assert not list(out.rglob("part-*"))
     proc = sweep_cli(*args, "--no-progress")
     assert proc.returncode == 0, proc.stderr
+
+
+RUN_JSON = {  # what `fulfil run --out` writes (its other files do not matter here)
+    "scenario": "default",
+    "policy": "closest",
+    "seed": 42,
+    "reproduce": "fulfil run scenario.yaml --policy closest --seed 42",
+}
+
+
+@pytest.mark.parametrize(
+    "files, reason",
+    [
+        ({"x.txt": "mine"}, "holds files that are not a sweep's results (x.txt)"),
+        (
+            {"run.json": json.dumps(RUN_JSON), "kpis.json": "{}"},
+            "holds the output of `fulfil run`, not a sweep's results",
+        ),
+    ],
+)
+def test_a_folder_of_other_files_is_refused_and_touched_nowhere(
+    tmp_path: Path, files: dict[str, str], reason: str
+):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name, text in files.items():
+        (out / name).write_text(text)
+    path = _tiny(tmp_path)
+    for extra in (["--plan"], ["--executor", "serial", "--no-progress"]):
+        proc = sweep_cli(str(path), "--out", str(out), "--runner", "synthetic", *extra)
+        assert proc.returncode == 2
+        assert (
+            proc.stderr.strip() == f"fulfil sweep: --out {out}: {reason}; use a new or empty folder"
+        )
+        assert "Traceback" not in proc.stderr
+    with pytest.raises(store.OutFolderError, match="use a new or empty folder"):
+        run_sweep(path, out, runner="synthetic", progress=False)
+    assert {p.name: p.read_text() for p in out.iterdir()} == files  # nothing added or lost

@@ -1,0 +1,74 @@
+"""Which of the project's YAML formats a file is written in: a scenario, a policy rules file
+or a sweep file, guessed from its top-level keys.
+
+Used only to explain an error: a file given where another format was expected (a sweep file
+to ``fulfil run``, a scenario to ``fulfil sweep``) gets a hint naming the command that
+takes it, instead of the first field the expected format lacks.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["Kind", "file_kind"]
+
+Kind = Literal["scenario", "rules", "sweep"]
+
+
+def _keys(file: str | Path) -> set[str] | None:
+    """The top-level keys of a YAML mapping, or None when `file` is no such file."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError, yaml.YAMLError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    return {k for k in doc if isinstance(k, str)}
+
+
+def file_kind(file: str | Path) -> Kind | None:
+    """The format `file` is written in, or None when it reads as no mapping or its keys
+    say nothing.
+
+    A key only one format has decides: a scenario's sections, a sweep's ``scenario``,
+    ``grid`` or ``replications``, a rules file's ``filters`` or ``sort``. Keys two formats
+    share decide next: ``seed`` (a scenario's or a sweep's) makes a scenario, as before
+    sweeps were known; ``policies`` (a sweep's or a rules file's) a rules file. Otherwise a
+    misspelt key goes with its closest known key (``filtres``: a rules file); a key closer
+    to one of a scenario's ``routing`` section (``policy``) makes a scenario. ``name`` and
+    ``description``, which all formats have, say nothing.
+    """
+    from engine.routing.rules import RULES_FILE_KEYS
+    from sim.scenario.schema import Scenario
+    from sim.scenario.sections import Routing
+    from sim.sweep.spec import SweepSpec
+
+    found = _keys(file)
+    if found is None:
+        return None
+    both = {"name", "description"}
+    keys = found - both
+    scenario = set(Scenario.model_fields) - both
+    rules = RULES_FILE_KEYS - both
+    sweep = set(SweepSpec.model_fields) - both - scenario - rules
+    if keys & (scenario - {"seed"}):
+        return "scenario"
+    if keys & sweep:
+        return "sweep"
+    if keys & scenario:
+        return "scenario"
+    if keys & rules:
+        return "rules"
+    known = [*rules, *scenario, *Routing.model_fields, *sweep]  # a key matches itself
+    closest = {(difflib.get_close_matches(k, known, n=1) or [k])[0] for k in keys}
+    if closest & rules:
+        return "rules"
+    if closest & sweep:
+        return "sweep"
+    if closest & (scenario | set(Routing.model_fields)):
+        return "scenario"
+    return None
