@@ -595,7 +595,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="A,B,C",
         help="comma-separated policies (as --policy of run)",
     )
-    p.add_argument("--reps", default="5", metavar="R", help="replications per policy (default 5)")
+    p.add_argument(
+        "--reps", default="5", metavar="R", help="replications per policy, 1 to 1000 (default 5)"
+    )
     p.add_argument("--baseline", metavar="NAME", help="policy for differences (default: first)")
     p.add_argument("--seed", metavar="N", help="root seed (default: the scenario's)")
     p.add_argument(
