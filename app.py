@@ -7,19 +7,24 @@ and the work happens in ``sim/`` behind `st.cache_data`.
 State: every input widget is bound to the URL query string (``bind="query-params"``) under
 a short key (``scenario``, ``seed``, ``policies``, ``baseline``, ``reps`` and the lever keys
 of `sim.levers.LEVERS`); a value equal to its default is left out, so a link reproduces the
-view. Choosing or uploading another scenario sets every lever and the seed to that
-scenario's own values. The last comparison lives in ``st.session_state["outcome"]`` and is
-replaced whole by the next run; until then it stays in view, labelled as the last run's,
-also while no valid scenario or setting is shown. Rules-file policies are named on the page
-by `sim.workbench.policy_labels`; the URL, downloads and runs keep their full spec.
+view. A link value the page cannot use (out of range, not an option, a setting the scenario
+lacks, a mistyped name) is named in one warning with what is shown instead (`LinkCheck`),
+and left out of the URL. Choosing or uploading another scenario sets every lever and the
+seed to that scenario's own values. The last comparison lives in
+``st.session_state["outcome"]`` and is replaced whole by the next run; until then it stays
+in view, labelled as the last run's, also while no valid scenario or setting is shown.
+Rules-file policies are named on the page by `sim.workbench.policy_labels`; the URL,
+downloads and runs keep their full spec.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
 import logging
+import math
 import os
 import queue
 import threading
@@ -36,7 +41,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from sim import levers as lv
 from sim import workbench as wb
-from sim.scenario.schema import MAX_SEED, shortened_warmup
+from sim.scenario.schema import MAX_HORIZON_DAYS, MAX_SEED, shortened_warmup
 
 log = logging.getLogger("fulfil.app")
 
@@ -261,6 +266,129 @@ def table_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
 # --- the page ---------------------------------------------------------------------------------
 
 
+def _shown(value: Any) -> str:
+    """A value as a link spells it, for a message: ``true``, ``15``, ``8, 20``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_shown(x) for x in value) or "none"
+    return str(value)
+
+
+def _drop_param(key: str) -> None:
+    """Take ``key`` out of the URL. A key bound to a widget drawn on the last run cannot be
+    taken out by hand; Streamlit drops it itself when this run ends without the widget."""
+    from streamlit.errors import StreamlitAPIException
+
+    with contextlib.suppress(StreamlitAPIException):
+        st.query_params.pop(key, None)
+
+
+class LinkCheck:
+    """The values of the link the page was opened with, checked as their widgets take them.
+
+    Streamlit drops a URL value its widget cannot show and shows the widget's default
+    without a word, so the planner would take the page for the shared view. Each value is
+    checked once per session, on the first page run that draws its widget (a lever of an
+    uploaded scenario once the file is there); what was ignored is said in one warning in
+    ``slot``, e.g. ``days=1000 is above the maximum 366; using 28``.
+    """
+
+    def __init__(self, slot: Any) -> None:
+        if "link_values" not in st.session_state:  # the first page run: what the link said
+            st.session_state["link_values"] = {
+                k: st.query_params.get_all(k) for k in st.query_params
+            }
+        self.left: dict[str, list[str]] = st.session_state["link_values"]  # not checked yet
+        self.slot = slot
+        self.notes: list[str] = []
+
+    def _take(self, key: str) -> list[str] | None:
+        """The link's values of ``key`` (None: the link has none); each is checked once."""
+        return self.left.pop(key, None)
+
+    def note(self, text: str) -> None:
+        """Add one ignored value to the warning."""
+        self.notes.append(text)
+        lines = "\n".join(f"- {note}" for note in self.notes)
+        self.slot.warning(f"Some values in the link could not be used:\n{lines}")
+
+    def number(self, key: str, lo: float, hi: float, shown: Any, whole: bool = False) -> None:
+        """Check a number box's link value against its range ``[lo, hi]``."""
+        raw = ",".join(self._take(key) or []) or None
+        if raw is None:
+            return
+        try:
+            number = float(raw)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            why = "is not a number"
+        elif number < lo:
+            why = f"is below the minimum {_shown(lo)}"
+        elif number > hi:
+            why = f"is above the maximum {_shown(hi)}"
+        elif whole and not number.is_integer():
+            why = "is not a whole number"
+        else:
+            return
+        self.note(f"`{key}={raw}` {why}; using {_shown(shown)}")
+
+    def pair(self, key: str, lo: float, hi: float, shown: Any) -> None:
+        """Check a range slider's two link values against ``[lo, hi]``."""
+        values = self._take(key)
+        if values is None:
+            return
+        try:
+            numbers = [float(x) for x in values]
+        except ValueError:
+            numbers = [math.nan]
+        if len(numbers) != 2 or not all(math.isfinite(x) for x in numbers):
+            why = "is not two numbers (from, to)"
+        elif min(numbers) < lo:
+            why = f"is below the minimum {_shown(lo)}"
+        elif max(numbers) > hi:
+            why = f"is above the maximum {_shown(hi)}"
+        else:
+            return
+        self.note(f"`{key}={','.join(values)}` {why}; using {_shown(shown)}")
+
+    def flag(self, key: str, shown: bool) -> None:
+        """Check a toggle's link value: ``true`` or ``false``."""
+        raw = ",".join(self._take(key) or []) or None
+        if raw is not None and raw.strip().lower() not in ("true", "false"):
+            self.note(f"`{key}={raw}` is not true or false; using {_shown(shown)}")
+
+    def choice(self, key: str, options: list[str], shown: Any, what: str) -> None:
+        """Check a select box's link value: one of ``options`` (``what`` they are)."""
+        raw = ",".join(self._take(key) or []) or None
+        if raw is not None and raw not in options:
+            self.note(f"`{key}={raw}` is not {what}; using {_shown(shown)}")
+
+    def choices(self, key: str, options: list[str], shown: Any, what: str) -> None:
+        """Check a multiselect's link values: each one of ``options``."""
+        unknown = [x for x in self._take(key) or [] if x not in options]
+        if unknown:
+            names = ", ".join(f"`{key}={x}`" for x in unknown)
+            verb = "is" if len(unknown) == 1 else "are"
+            self.note(f"{names} {verb} not {what}; using {_shown(shown)}")
+
+    def unused(self, key: str, why: str) -> None:
+        """A link value of a setting this page does not show now: left out of the URL."""
+        raw = self._take(key)
+        _drop_param(key)
+        if raw is not None:
+            self.note(f"`{key}={','.join(raw)}` is left out: {why}")
+
+    def finish(self) -> None:
+        """Once every setting is drawn: the link's keys none of them read (a mistyped name,
+        say) are left out of the URL."""
+        for key in list(self.left):
+            self.unused(key, "the page has no such setting")
+
+
 def _sync_levers(identity: str, data: dict[str, Any]) -> None:
     """When another scenario is chosen or uploaded, every lever and the seed take that
     scenario's values; on the first page load the widgets keep what the URL says.
@@ -285,13 +413,18 @@ def _sync_levers(identity: str, data: dict[str, Any]) -> None:
     st.session_state["seed"] = int(data.get("seed", 0) or 0)
 
 
+def _days(days: Any) -> str:
+    """``"1 day"``, ``"28 days"``."""
+    return f"{days} day" if str(days) == "1" else f"{days} days"
+
+
 def _digest(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def scenario_ui() -> ScenarioChoice | None:
+def scenario_ui(links: LinkCheck) -> ScenarioChoice | None:
     """Scenario picker (library or upload). Returns None when there is nothing to load yet."""
     names = library_scenarios()
     options = [*names, UPLOAD]
@@ -303,6 +436,7 @@ def scenario_ui() -> ScenarioChoice | None:
         bind="query-params",
         help="Scenarios from the scenarios/ folder, or your own YAML file.",
     )
+    links.choice("scenario", options, key, f"a scenario of the library ({', '.join(names)})")
     if key != UPLOAD:
         return ScenarioChoice(key, f"{key}.yaml", read_library_scenario(key))
     upload = st.sidebar.file_uploader("Scenario YAML", type=["yaml", "yml"], key="upload")
@@ -333,6 +467,8 @@ def _widget_range(lever: lv.Lever, default: Any, days: int) -> tuple[Any, Any, A
         return number(lever.lo), number(lever.hi), number(lever.hi)
     value = number(default)
     lo, hi = min(number(lever.lo), value), max(number(lever.hi), value)
+    if lever.key == "days":  # as long as a scenario file and `fulfil run --days` allow
+        hi = max(hi, MAX_HORIZON_DAYS)
     if lever.key == "outage_start":  # at first the day the (maybe shortened) warm-up ends
         hi = max(0, days - 1)
         value = min(shortened_warmup(value, days), hi)
@@ -362,41 +498,68 @@ def _keep_in_range(key: str, lo: int, hi: int) -> None:
     _keep_within(key, lambda v: min(max(v, lo), hi) if isinstance(v, int) else v)
 
 
-def _lever_widget(lever: lv.Lever, default: Any, data: dict[str, Any], days: int) -> Any:
+def _lever_widget(
+    lever: lv.Lever,
+    default: Any,
+    data: dict[str, Any],
+    days: int,
+    links: LinkCheck,
+    off: str | None = None,
+) -> Any:
     """Draw one lever bound to the URL; returns its value.
 
     A lever with an `empty` meaning (the ship-from-store limit: no limit) gets a toggle
-    for it; the number box shows only when the toggle is off.
+    for it; the number box shows only when the toggle is off. ``off``: why the lever has
+    no effect now (it is then shown disabled, with that reason).
     """
     lo, hi, value = _widget_range(lever, default, days)
     if lever.key == "outage_start":
-        return _outage_start_widget(lever, lo, hi, value)
+        return _outage_start_widget(lever, lo, hi, value, links)
     common: dict[str, Any] = {
         "key": lever.key,
-        "help": lever.help,
+        "help": f"{lever.help} {off}" if off else lever.help,
         "bind": "query-params",
+        "disabled": off is not None,
     }
-    if lever.empty is not None and st.toggle(
-        f"{lever.label}: {lever.empty}",
-        value=default == lever.empty,
-        key=_empty_key(lever),
-        bind="query-params",
-    ):
-        return lever.empty
+    if lever.empty is not None:
+        empty = st.toggle(
+            f"{lever.label}: {lever.empty}",
+            value=default == lever.empty,
+            key=_empty_key(lever),
+            bind="query-params",
+            disabled=off is not None,
+        )
+        links.flag(_empty_key(lever), empty)
+        if empty:
+            links.unused(lever.key, f"{lever.label} is set to {lever.empty}")
+            if off:
+                st.caption(off)
+            return lever.empty
     if lever.kind == "bool":
-        return st.toggle(lever.title, value=value, **common)
-    if lever.kind == "choice":
+        shown = st.toggle(lever.title, value=value, **common)
+        links.flag(lever.key, shown)
+    elif lever.kind == "choice":
         options = [lv.NO_OUTAGE, *lv.location_ids(data)]
-        return st.selectbox(lever.title, options, index=0, **common)
-    if lever.kind == "range":
-        return st.slider(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
-    if lever.kind == "int":
+        shown = st.selectbox(lever.title, options, index=0, **common)
+        links.choice(lever.key, options, shown, "a location of this scenario")
+    elif lever.kind == "range":
+        shown = st.slider(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
+        links.pair(lever.key, lo, hi, shown)
+    elif lever.kind == "int":
         _keep_in_range(lever.key, lo, hi)
-        return st.number_input(lever.title, lo, hi, value, int(lever.step), **common)
-    return st.number_input(lever.title, lo, hi, value, float(lever.step), format="%g", **common)
+        shown = st.number_input(lever.title, lo, hi, value, int(lever.step), **common)
+        links.number(lever.key, lo, hi, shown, whole=True)
+    else:
+        shown = st.number_input(
+            lever.title, lo, hi, value, float(lever.step), format="%g", **common
+        )
+        links.number(lever.key, lo, hi, shown)
+    if off:
+        st.caption(off)
+    return shown
 
 
-def _outage_start_widget(lever: lv.Lever, lo: int, hi: int, value: int) -> int:
+def _outage_start_widget(lever: lv.Lever, lo: int, hi: int, value: int, links: LinkCheck) -> int:
     """The outage start, kept in the URL by hand: its first value follows the horizon (the
     day the shortened warm-up ends), and a value bound to the URL is left out of it when it
     equals the first value, so a link opened later, at another horizon, would start the
@@ -411,11 +574,23 @@ def _outage_start_widget(lever: lv.Lever, lo: int, hi: int, value: int) -> int:
         lever.title, lo, hi, value if key not in st.session_state else None, int(lever.step),
         key=key, help=lever.help,
     )  # fmt: skip
+    links.number(key, lo, hi, start, whole=True)
     st.query_params[key] = str(start)
     return int(start)
 
 
-def levers_ui(data: dict[str, Any], box: Any) -> dict[str, Any]:
+#: Why a lever has no effect while another lever has a value: lever key -> (the other
+#: lever's key, that value, the reason shown).
+NO_EFFECT = {
+    "sfs_limit": (
+        "sfs",
+        False,
+        "Ship from store is off, so no store ships online orders and this limit has no effect.",
+    ),
+}
+
+
+def levers_ui(data: dict[str, Any], box: Any, links: LinkCheck) -> dict[str, Any]:
     """Lever widgets in ``box``, grouped, with units; returns lever key -> value."""
     defaults = lv.lever_defaults(data)
     values: dict[str, Any] = {}
@@ -425,16 +600,24 @@ def levers_ui(data: dict[str, Any], box: Any) -> dict[str, Any]:
             for lever in (x for x in lv.LEVERS if x.group == group):
                 if defaults[lever.key] is None:
                     st.caption(f"{lever.label}: not used by this scenario.")
+                    why = f"{lever.label} is not used by this scenario"
+                    links.unused(lever.key, why)  # no widget would drop it from the URL
+                    if lever.empty is not None:
+                        links.unused(_empty_key(lever), why)
                     continue
                 if lever.key.startswith("outage_") and values.get("outage") == lv.NO_OUTAGE:
-                    st.query_params.pop(lever.key, None)  # (outage_start is kept by hand)
+                    links.unused(lever.key, "no outage location is chosen")
                     continue
                 days = int(values.get("days") or data.get("horizon_days", 1))
-                values[lever.key] = _lever_widget(lever, defaults[lever.key], data, days)
+                other, value, reason = NO_EFFECT.get(lever.key, (None, None, None))
+                off = reason if other is not None and values.get(other) == value else None
+                values[lever.key] = _lever_widget(
+                    lever, defaults[lever.key], data, days, links, off
+                )
     return values
 
 
-def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
+def run_ui(default_seed: int, box: Any, links: LinkCheck) -> tuple[RunChoice | None, bool]:
     """Policies, baseline, replications, seed and the Run button, drawn in ``box``."""
     box.subheader("Comparison")
     # rules files are read on every page run: a new or edited file shows at once
@@ -454,6 +637,7 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
         bind="query-params",
         help=f"Routing policies (the engine's, rules files, `fulfil app --policy`):\n{notes}",
     )
+    links.choices("policies", names, policies, "among the policies offered here")
     _keep_within("baseline", lambda b: b if b in policies else (policies or ["–"])[0])
     baseline = box.selectbox(
         "Baseline",
@@ -463,6 +647,7 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
         bind="query-params",
         help="Differences in the KPI table are taken against this policy (paired by replication).",
     )
+    links.choice("baseline", policies, baseline, "one of the chosen policies")
     reps = box.number_input(
         "Replications (runs per policy)",
         1,
@@ -472,6 +657,7 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
         key="reps",
         bind="query-params",
     )
+    links.number("reps", 1, MAX_REPS, reps, whole=True)
     seed = box.number_input(
         "Seed",
         0,
@@ -486,6 +672,7 @@ def run_ui(default_seed: int, box: Any) -> tuple[RunChoice | None, bool]:
         "only the random streams. To get these numbers from the command line, run the "
         "downloaded scenario (Scenario (YAML)) without `--seed`.",
     )
+    links.number("seed", 0, MAX_SEED, seed, whole=True)
     clicked = box.button("Run comparison", type="primary", disabled=not policies, key="run")
     if not policies:
         box.caption("Choose at least one policy.")
@@ -594,15 +781,14 @@ def results_ui(outcome: Outcome) -> None:
     choice, result = outcome.choice, outcome.result
     labels = wb.policy_labels(choice.policies)  # short names of rules-file policies
     baseline = labels.get(choice.baseline, choice.baseline)
-    spread = (
-        "with 95% confidence intervals; differences"
+    means = (
+        f"Means over {choice.reps} replications with 95% confidence intervals"
         if choice.reps > 1
-        else "(one replication: no intervals; run 2 or more for them); differences"
+        else "Means of one replication (no intervals: run 2 or more for them)"
     )
-    st.caption(
-        f"Means over {choice.reps} replication(s) {spread} against **{baseline}** "
-        f"are paired by replication. {_timing(result)}."
-    )
+    if len(choice.policies) > 1:  # one policy has nothing to take differences against
+        means += f"; differences against **{baseline}** are paired by replication"
+    st.caption(f"{means}. {_timing(result)}.")
     table = kpi_table(wb.labelled(result.summary, labels))
     st.dataframe(
         table,
@@ -632,15 +818,18 @@ def _kpi_columns(labels: dict[str, str], baseline: str) -> dict[str, Any]:
     return columns
 
 
-def _chart(title: str, build: Callable[[], Any]) -> None:
-    """Draw one figure; a chart that cannot be drawn says so instead of failing the page."""
+def _chart(title: str, build: Callable[[], Any], key: str) -> None:
+    """Draw one figure under its own ``key``; a chart that cannot be drawn says so instead
+    of failing the page.
+
+    The key is needed: without one Streamlit names a chart by its figure, and two equal
+    figures (the "Another KPI" chart showing a headline KPI) would stop the page.
+    """
     try:
-        figure = build()
+        st.plotly_chart(build(), width="stretch", config=PLOTLY_CONFIG, key=key)
     except Exception as exc:
         log.exception("chart %s failed", title)
         st.warning(f"{title}: this chart could not be drawn ({exc}).")
-        return
-    st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -715,16 +904,24 @@ def charts_ui(outcome: Outcome) -> None:
         cols = st.columns(2)
         for i, kpi in enumerate(HEADLINE_KPIS):
             with cols[i % 2]:
-                _chart(kpi, lambda kpi=kpi: figures.kpi_bars(summary, kpi, difference=paired))
+                _chart(
+                    kpi,
+                    lambda kpi=kpi: figures.kpi_bars(summary, kpi, difference=paired),
+                    f"chart_{kpi}",
+                )
         kpis = list(wb.KPI_UNITS)
         other = st.selectbox("Another KPI", kpis, kpis.index("on_time_rate"), key="chart_kpi")
-        _chart(other, lambda: figures.kpi_bars(summary, other, difference=paired))
+        _chart(
+            other,
+            lambda: figures.kpi_bars(summary, other, difference=paired),
+            "chart_other_kpi",
+        )
     with tabs[1]:
-        _chart("Cost vs speed", lambda: figures.cost_speed_tradeoff(summary))
+        _chart("Cost vs speed", lambda: figures.cost_speed_tradeoff(summary), "chart_cost_speed")
     with tabs[2]:
-        _chart("Click-to-door ECDF", lambda: figures.click_to_door_ecdf(orders))
+        _chart("Click-to-door ECDF", lambda: figures.click_to_door_ecdf(orders), "chart_ecdf")
     with tabs[3]:
-        _chart("Cost breakdown", lambda: figures.cost_breakdown(orders))
+        _chart("Cost breakdown", lambda: figures.cost_breakdown(orders), "chart_cost")
     policies = [labels[p] for p in outcome.choice.policies]
     with tabs[4]:
         policy = st.selectbox("Policy", policies, key="map_policy") if policies else ""
@@ -737,20 +934,25 @@ def charts_ui(outcome: Outcome) -> None:
             )
             return figures.network_map(result, locations, regions)
 
-        _chart("Network map", build_map)
+        _chart("Network map", build_map, "chart_map")
         if not st.get_option("server.enableStaticServing"):
             st.caption(
                 "The map's US outline is served by the app itself: start the workbench with "
                 "`fulfil app` (or from the repository root, which has `.streamlit/config.toml`)."
             )
     with tabs[5]:
-        _chart("Walk-in sales lost", lambda: figures.walk_in_lost(tables.get("utilisation")))
+        _chart(
+            "Walk-in sales lost",
+            lambda: figures.walk_in_lost(tables.get("utilisation")),
+            "chart_walk_in",
+        )
         policy = (
             st.selectbox("Workload of policy", policies, key="store_policy") if policies else ""
         )
         _chart(
             "Store workload",
             lambda: figures.store_workload(_of_policy(tables.get("shipments"), policy)),
+            "chart_workload",
         )
     with tabs[6]:
         _chart(
@@ -758,6 +960,7 @@ def charts_ui(outcome: Outcome) -> None:
             lambda: figures.ats_over_time(
                 tables.get("inventory"), horizon_days=horizon_days(outcome.scenario_yaml)
             ),
+            "chart_ats",
         )
     st.caption(
         "The KPI table and the KPI and cost-versus-speed charts average every replication; "
@@ -782,6 +985,7 @@ def downloads_ui(outcome: Outcome | None, scenario_yaml: str | None, source: str
         f"{Path(source).stem}-edited.yaml",
         "application/x-yaml",
         on_click="ignore",
+        key="download_scenario",
     )
     if outcome is None:
         return
@@ -799,6 +1003,7 @@ def downloads_ui(outcome: Outcome | None, scenario_yaml: str | None, source: str
             f"{stem}-{name}.csv",
             "text/csv",
             on_click="ignore",
+            key=f"download_{name}_csv",
         )
         cols[2 + 2 * i].download_button(
             f"{name.title()} (Parquet)",
@@ -806,6 +1011,7 @@ def downloads_ui(outcome: Outcome | None, scenario_yaml: str | None, source: str
             f"{stem}-{name}.parquet",
             "application/vnd.apache.parquet",
             on_click="ignore",
+            key=f"download_{name}_parquet",
         )
 
 
@@ -820,9 +1026,16 @@ def sweep_results(folder: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 def sweep_ui() -> None:
     """Open the results folder of a `fulfil sweep` and show its Pareto frontier."""
     with st.expander("Open a sweep's results (fulfil sweep --out DIR)"):
-        folder = st.text_input("Results folder", key="sweep_folder", placeholder="results/sweep1")
-        if not folder:
+        typed = st.text_input("Results folder", key="sweep_folder", placeholder="results/sweep1")
+        if not typed:
             return
+        if not typed.strip():
+            st.warning(
+                "The folder name is blank: type the folder `fulfil sweep --out` wrote, "
+                "e.g. results/sweep1."
+            )
+            return
+        folder = os.path.expanduser(typed.strip())  # ~ is the home folder, as in a shell
         try:
             summary, frontier = sweep_results(folder)
         except (FileNotFoundError, NotADirectoryError, ValueError, OSError) as exc:
@@ -865,8 +1078,9 @@ def main() -> None:
     # their places on every rerun: a results tab stays open, and a chart option chosen
     # while a comparison runs finds its charts (a fragment) when the run is done.
     top = st.container()
+    links = LinkCheck(top.empty())  # one warning for the link's values the page ignored
     with top:
-        choice = scenario_ui()
+        choice = scenario_ui(links)
     if choice is None:  # the results stay until a new run finishes
         last_results_ui(top, "not from a scenario loaded now")
         return
@@ -879,9 +1093,10 @@ def main() -> None:
     _sync_levers(f"{choice.key}:{choice.source}:{_digest(choice.text)}", data)
     run_box = st.sidebar.container()
     st.sidebar.subheader("Levers")
-    values = levers_ui(data, st.sidebar.container())
+    values = levers_ui(data, st.sidebar.container(), links)
     scenario_seed = int(data.get("seed", 0) or 0)
-    run_choice, clicked = run_ui(scenario_seed, run_box)
+    run_choice, clicked = run_ui(scenario_seed, run_box, links)
+    links.finish()
     try:
         overrides = lv.levers_to_overrides(data, values)
         seed = int(st.session_state.get("seed", scenario_seed))
@@ -897,7 +1112,7 @@ def main() -> None:
     with top:
         st.markdown(
             f"**Scenario** `{data.get('name', choice.source)}` from `{choice.source}` · "
-            f"{values.get('days', data.get('horizon_days'))} days · "
+            f"{_days(values.get('days', data.get('horizon_days')))} · "
             f"{len(overrides)} field(s) changed"
         )
         if overrides:

@@ -36,9 +36,11 @@ def at() -> AppTest:
     return AppTest.from_file(APP, default_timeout=60)
 
 
-def _quick(at: AppTest, reps: int = 2, policies: list[str] = TWO_POLICIES) -> AppTest:
+def _quick(
+    at: AppTest, reps: int = 2, policies: list[str] = TWO_POLICIES, days: int = 2
+) -> AppTest:
     """Set the levers and run settings for a small, fast comparison."""
-    at.number_input(key="days").set_value(2)
+    at.number_input(key="days").set_value(days)
     at.number_input(key="online").set_value(300)
     at.multiselect(key="policies").set_value(policies)
     at.number_input(key="reps").set_value(reps)
@@ -104,7 +106,7 @@ def test_an_upload_shows_its_own_seed_and_values_outside_the_lever_ranges(at: Ap
     _upload(at, "wide.yaml", text)
     _no_failures(at)
     assert at.number_input(key="seed").value == 7
-    assert at.number_input(key="days").value == 120  # beyond the lever's usual 90 days
+    assert at.number_input(key="days").value == 120  # the scenario's own horizon
     assert at.number_input(key="sync").value == 7.5
     assert any("120 days · 0 field(s) changed" in m.value for m in at.markdown)
 
@@ -119,6 +121,39 @@ def test_the_store_limit_can_be_lifted_and_set_to_zero(at: AppTest) -> None:
     at.toggle(key="no_sfs_limit").set_value(False).run()
     at.number_input(key="sfs_limit").set_value(0).run()
     assert "daily_order_limit: 0" in "\n".join(c.value for c in at.code)  # none at all
+
+
+def test_the_store_limit_is_disabled_while_stores_do_not_ship(at: AppTest) -> None:
+    at.run()
+    assert not at.number_input(key="sfs_limit").disabled
+    at.toggle(key="sfs").set_value(False).run()
+    _no_failures(at)
+    why = "Ship from store is off, so no store ships online orders and this limit has no effect."
+    assert at.number_input(key="sfs_limit").disabled
+    assert at.toggle(key="no_sfs_limit").disabled
+    assert why in at.number_input(key="sfs_limit").help
+    assert any(c.value == why for c in at.caption)
+    at.toggle(key="sfs").set_value(True).run()
+    assert not at.toggle(key="no_sfs_limit").disabled
+    assert not any(c.value == why for c in at.caption)
+    at.toggle(key="no_sfs_limit").set_value(True).run()  # also with no limit at all
+    at.toggle(key="sfs").set_value(False).run()
+    _no_failures(at)
+    assert at.toggle(key="no_sfs_limit").disabled
+    assert any(c.value == why for c in at.caption)
+
+
+def test_the_horizon_goes_as_far_as_a_scenario_file_allows(at: AppTest) -> None:
+    from sim.scenario.schema import MAX_HORIZON_DAYS
+
+    at.run()
+    assert at.number_input(key="days").max == MAX_HORIZON_DAYS
+    at.number_input(key="days").set_value(200).run()
+    _no_failures(at)
+    assert "horizon_days: 200" in "\n".join(c.value for c in at.code)
+    at.number_input(key="days").set_value(1).run()
+    _no_failures(at)
+    assert any("· 1 day · " in m.value for m in at.markdown)  # one day, not "1 days"
 
 
 def test_a_chosen_seed_goes_into_the_edited_scenario(at: AppTest) -> None:
@@ -204,6 +239,25 @@ def test_run_a_small_comparison_and_replace_it(at: AppTest) -> None:
     assert set(at.dataframe[1].value["seed"]) == {7}
 
 
+def test_another_kpi_may_be_a_headline_kpi(at: AppTest) -> None:
+    at.run()
+    _quick(at, reps=1, policies=["closest", "cost"], days=1)
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    charts = len(at.get("plotly_chart"))
+    for view in ("means", "differences against closest"):
+        at.radio(key="chart_view").set_value(view).run()
+        for kpi in ("fill_rate", "cost_per_order", "split_rate", "click_to_door_hours_p90"):
+            at.selectbox(key="chart_kpi").set_value(kpi).run()
+            _no_failures(at)
+            assert len(at.get("plotly_chart")) == charts, (view, kpi)  # every chart drawn
+            assert "Downloads" in [h.value for h in at.subheader], (view, kpi)  # and the rest
+            assert at.get("download_button")
+    at.run()  # the choice stays in the session: later runs draw the page too
+    _no_failures(at)
+    assert "Downloads" in [h.value for h in at.subheader]
+
+
 def test_a_rules_file_policy_is_offered_and_runs(at: AppTest) -> None:
     at.run()
     offered = at.multiselect(key="policies").options
@@ -271,6 +325,9 @@ def test_running_the_same_comparison_again_gives_the_cached_results(at: AppTest)
     at.radio(key="chart_view").set_value("differences against closest").run()
     _no_failures(at)
     assert any("One policy only" in c.value for c in at.caption)
+    # nor does the caption over the KPI table speak of differences
+    assert not any("paired by replication" in c.value for c in at.caption)
+    assert any(c.value.startswith("Means of one replication") for c in at.caption)
 
 
 def test_a_new_baseline_needs_no_run_and_a_wider_comparison_reuses_the_runs(
@@ -476,14 +533,80 @@ def test_a_link_keeps_the_outage_start_that_was_run(at: AppTest) -> None:
     assert "outage_start" not in fresh.query_params  # no outage, no start in the link
 
 
-def test_bad_query_params_are_ignored(at: AppTest) -> None:
+def test_bad_query_params_are_ignored_and_named(at: AppTest) -> None:
     at.query_params.update({"scenario": "no-such", "sync": "lots", "reps": "-4"})
     at.run()
     _no_failures(at)
     assert at.selectbox(key="scenario").value == "default"
+    assert len(at.warning) == 1  # one warning names them all
+    said = at.warning[0].value
+    assert said.startswith("Some values in the link could not be used:")
+    assert "`scenario=no-such` is not a scenario of the library (default, " in said
+    assert "`sync=lots` is not a number; using 15" in said
+    assert f"`reps=-4` is below the minimum 1; using {wb.DEFAULT_REPS}" in said
+    at.number_input(key="days").set_value(3).run()  # said once, on the page the link opened
+    _no_failures(at)
+    assert not at.warning
 
 
-def test_opens_a_sweep_folder_and_shows_the_frontier(at: AppTest, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("days", "1000", "`days=1000` is above the maximum 366; using 28"),
+        ("days", "2.5", "`days=2.5` is not a whole number; using 2"),
+        ("online", "-5", "`online=-5` is below the minimum 0; using 5000"),
+        ("bopis", "150", "`bopis=150` is above the maximum 100; using "),
+        ("reps", "0", f"`reps=0` is below the minimum 1; using {wb.DEFAULT_REPS}"),
+        ("seed", "-1", "`seed=-1` is below the minimum 0; using 42"),
+        ("sync", "nan", "`sync=nan` is not a number; using 15"),
+        ("sfs", "maybe", "`sfs=maybe` is not true or false; using true"),
+        ("hours", ["8"], "`hours=8` is not two numbers (from, to); using 9, 21"),
+        ("outage", "NOPE", "`outage=NOPE` is not a location of this scenario; using (none)"),
+        ("outage_days", "4", "`outage_days=4` is left out: no outage location is chosen"),
+        ("scenario", "nope", "`scenario=nope` is not a scenario of the library"),
+        ("policies", "nope", "`policies=nope` is not among the policies offered here; using "),
+        ("baseline", "nope", "`baseline=nope` is not one of the chosen policies; using "),
+        ("peak", "50", "`peak=50` is left out: Peak multiplier (largest peak) is not used"),
+        ("dayz", "3", "`dayz=3` is left out: the page has no such setting"),
+    ],
+)
+def test_a_link_value_the_page_cannot_use_is_named(
+    at: AppTest, key: str, value: str | list[str], said: str
+) -> None:
+    at.query_params[key] = value
+    at.run()
+    _no_failures(at)
+    assert len(at.warning) == 1 and said in at.warning[0].value, [w.value for w in at.warning]
+    assert "Traceback" not in at.warning[0].value
+
+
+def test_a_link_value_the_scenario_does_not_use_leaves_the_url(at: AppTest) -> None:
+    at.query_params.update({"peak": "50", "sync": "45"})  # the default scenario has no peaks
+    at.run()
+    _no_failures(at)
+    assert "peak" not in at.query_params
+    assert at.number_input(key="sync").value == 45  # the values it can use are used
+    at.selectbox(key="scenario").set_value("peak").run()  # a scenario with peaks: its own
+    _no_failures(at)
+    assert at.number_input(key="peak").value != 50
+
+
+def test_a_link_to_an_upload_checks_its_levers_once_the_file_is_there(at: AppTest) -> None:
+    at.query_params.update({"scenario": UPLOAD, "days": "1000"})
+    at.run()
+    assert not at.warning and any("Upload a scenario" in i.value for i in at.info)
+    text = b"name: m\nhorizon_days: 3\nwarmup_days: 1\n"
+    at.file_uploader(key="upload").upload("m.yaml", text, "application/x-yaml").run()
+    _no_failures(at)
+    assert [w.value for w in at.warning] == [
+        "Some values in the link could not be used:\n- `days=1000` is above the maximum 366; "
+        "using 3"
+    ]
+
+
+def test_opens_a_sweep_folder_and_shows_the_frontier(
+    at: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sim.sweep import run_sweep
     from sim.sweep.synthetic import SyntheticRunner
 
@@ -497,8 +620,12 @@ def test_opens_a_sweep_folder_and_shows_the_frontier(at: AppTest, tmp_path: Path
     }
     out = tmp_path / "sweep"
     run_sweep(sweep, out, runner=SyntheticRunner(), progress=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
     at.run()
     at.text_input(key="sweep_folder").set_value(str(out)).run()
+    _no_failures(at)
+    assert any("on the frontier" in c.value for c in at.caption)
+    at.text_input(key="sweep_folder").set_value("~/sweep").run()  # ~ is the home folder
     _no_failures(at)
     assert any("on the frontier" in c.value for c in at.caption)
 
@@ -508,6 +635,15 @@ def test_a_folder_without_sweep_results_is_an_inline_error(at: AppTest, tmp_path
     at.text_input(key="sweep_folder").set_value(str(tmp_path / "nothing")).run()
     assert not at.exception
     assert at.error and "nothing" in at.error[0].value
+
+
+def test_a_blank_sweep_folder_is_said_in_plain_words(at: AppTest) -> None:
+    at.run()
+    at.text_input(key="sweep_folder").set_value("   ").run()
+    _no_failures(at)
+    assert [w.value for w in at.warning] == [
+        "The folder name is blank: type the folder `fulfil sweep --out` wrote, e.g. results/sweep1."
+    ]
 
 
 def test_a_sweep_folder_without_finished_runs_is_an_inline_error(
