@@ -41,7 +41,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from sim import levers as lv
 from sim import workbench as wb
-from sim.scenario.schema import MAX_HORIZON_DAYS, MAX_SEED, shortened_warmup
+from sim.scenario.schema import MAX_SEED, shortened_warmup
 
 log = logging.getLogger("fulfil.app")
 
@@ -131,17 +131,31 @@ def _load(text: str, source: str, overrides: dict[str, Any] | None = None) -> An
     Raises:
         PlannerError: any problem, as one line naming the file, the field and the reason.
     """
+    from sim.file_kind import data_kind
     from sim.scenario import ScenarioError, apply_overrides, load_scenario
     from sim.scenario.loader import parse_yaml
 
+    data = None
     try:
         data = parse_yaml(text, source)
         if overrides:
             data = apply_overrides(data, overrides, file=source)
         return load_scenario(data)
     except ScenarioError as exc:
+        other = _OTHER_FORMATS.get(data_kind(data) or "")
+        if other:
+            raise PlannerError(f"{source}: {other}") from None
         field = f"{exc.field}: " if exc.field else ""
         raise PlannerError(f"{source}: {field}{exc.reason}") from None
+
+
+#: What the page says of a file in another of the project's formats (`sim.file_kind`).
+_OTHER_FORMATS = {
+    "sweep": "is a sweep file, not a scenario: run it with `fulfil sweep FILE --out DIR`, "
+    "then open DIR under \"Open a sweep's results\"",
+    "rules": "is a policy rules file, not a scenario: start the page with "
+    "`fulfil app --policy FILE` to compare its policies",
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -467,8 +481,6 @@ def _widget_range(lever: lv.Lever, default: Any, days: int) -> tuple[Any, Any, A
         return number(lever.lo), number(lever.hi), number(lever.hi)
     value = number(default)
     lo, hi = min(number(lever.lo), value), max(number(lever.hi), value)
-    if lever.key == "days":  # as long as a scenario file and `fulfil run --days` allow
-        hi = max(hi, MAX_HORIZON_DAYS)
     if lever.key == "outage_start":  # at first the day the (maybe shortened) warm-up ends
         hi = max(0, days - 1)
         value = min(shortened_warmup(value, days), hi)

@@ -9,30 +9,30 @@ takes it, instead of the first field the expected format lacks.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["Kind", "file_kind"]
+__all__ = ["Kind", "data_kind", "file_kind"]
 
 Kind = Literal["scenario", "rules", "sweep"]
 
 
-def _keys(file: str | Path) -> set[str] | None:
-    """The top-level keys of a YAML mapping, or None when `file` is no such file."""
+def file_kind(file: str | Path) -> Kind | None:
+    """The format `file` is written in (`data_kind` of its YAML), or None when it is no
+    readable YAML mapping or its keys say nothing."""
     import yaml
 
     try:
         doc = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError, yaml.YAMLError):
         return None
-    if not isinstance(doc, dict):
-        return None
-    return {k for k in doc if isinstance(k, str)}
+    return data_kind(doc)
 
 
-def file_kind(file: str | Path) -> Kind | None:
-    """The format `file` is written in, or None when it reads as no mapping or its keys
-    say nothing.
+def data_kind(doc: Any) -> Kind | None:
+    """The format a parsed YAML document is written in, or None when it is no mapping or
+    its keys say nothing.
 
     A key only one format has decides: a scenario's sections, a sweep's ``scenario``,
     ``grid`` or ``replications``, a rules file's ``filters`` or ``sort``. Keys two formats
@@ -47,11 +47,10 @@ def file_kind(file: str | Path) -> Kind | None:
     from sim.scenario.sections import Routing
     from sim.sweep.spec import SweepSpec
 
-    found = _keys(file)
-    if found is None:
+    if not isinstance(doc, Mapping):
         return None
     both = {"name", "description"}
-    keys = found - both
+    keys = {k for k in doc if isinstance(k, str)} - both
     scenario = set(Scenario.model_fields) - both
     rules = RULES_FILE_KEYS - both
     sweep = set(SweepSpec.model_fields) - both - scenario - rules

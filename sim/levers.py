@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sim.scenario.schema import MAX_HORIZON_DAYS
+
 __all__ = [
     "LEVERS",
     "NO_LIMIT",
@@ -381,7 +383,7 @@ LEVERS: tuple[Lever, ...] = (
         _read_days,
         _write_days,
         lo=1,
-        hi=90,
+        hi=MAX_HORIZON_DAYS,
         step=1,
         help="Simulated days; fewer days run faster. The warm-up is at most half of them.",
         paths=("horizon_days", "warmup_days"),

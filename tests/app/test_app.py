@@ -439,6 +439,15 @@ def test_run_errors_are_shown_inline(at: AppTest, monkeypatch: pytest.MonkeyPatc
         (b"name: x\nstart: 2026-02-30\n", "start: Input should be a valid date"),
         (b"name: x\nseed: 3000000000000000000\n", "seed: Input should be less than"),
         (b"name: x\ndescription: " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        (
+            b"name: s\nscenario: default\npolicies: [closest]\ngrid: {seed: [1]}\n",
+            "mine.yaml: is a sweep file, not a scenario: run it with `fulfil sweep FILE",
+        ),
+        (
+            b"name: near\nfilters: [open_now]\nsort: [distance]\n",
+            "mine.yaml: is a policy rules file, not a scenario: start the page with "
+            "`fulfil app --policy FILE`",
+        ),
     ],
 )
 def test_bad_upload_shows_an_inline_error(at: AppTest, content: bytes, expected: str) -> None:
