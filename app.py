@@ -152,7 +152,7 @@ def _load(text: str, source: str, overrides: dict[str, Any] | None = None) -> An
 #: What the page says of a file in another of the project's formats (`sim.file_kind`).
 _OTHER_FORMATS = {
     "sweep": "is a sweep file, not a scenario: run it with `fulfil sweep FILE --out DIR`, "
-    "then open DIR under \"Open a sweep's results\"",
+    'then open DIR under "Open a sweep\'s results"',
     "rules": "is a policy rules file, not a scenario: start the page with "
     "`fulfil app --policy FILE` to compare its policies",
 }
