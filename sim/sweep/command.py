@@ -96,9 +96,17 @@ def _fail(message: str) -> int:
 def _other_format(file: str) -> str | None:
     """What to say of a scenario or a policy rules file given as the sweep file (one line),
     or None when `file` is neither."""
+    from pathlib import Path
+
     from sim.file_kind import file_kind
+    from sim.scenario.loader import available_scenarios
 
     kind = file_kind(file)
+    if not Path(file).exists() and file in available_scenarios():
+        return (
+            f"{file}: is a named scenario, not a sweep file; run it with "
+            f"`fulfil run {file} --policy NAME` or name it as `scenario: {file}` in a sweep file"
+        )
     if kind == "scenario":
         return (
             f"{file}: is a scenario, not a sweep file; run it with "

@@ -24,6 +24,7 @@ sweep with one line ``SWEEP_FILE: FIELD: reason``.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
 import re
@@ -243,6 +244,9 @@ class Sweep:
 def _spec_error(exc: ValidationError, file: str) -> SweepError:
     errors = exc.errors()
     first = errors[0]
+    unknown = [e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1]
+    if first["type"] == "missing" and unknown:  # a misspelt key explains the missing one
+        first = unknown[0]
     if first["loc"][0] == "overrides":  # a misspelt key explains the set's other errors
         misspelt = (e for e in errors if e["type"] == "extra_forbidden")
         first = next((e for e in misspelt if e["loc"][:3] == first["loc"][:3]), first)
@@ -253,7 +257,9 @@ def _spec_error(exc: ValidationError, file: str) -> SweepError:
         model = OverrideSet if loc[0] == "overrides" else SweepSpec
         if model is OverrideSet:  # named on the set: the key is no scenario path
             field = ".".join(loc[:-1])
-        reason = f"unknown key {loc[-1]!r} (allowed: {', '.join(model.model_fields)})"
+        close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        reason = f"unknown key {loc[-1]!r}{hint} (allowed: {', '.join(model.model_fields)})"
     elif first["type"] == "missing":
         reason = "required field is missing"
     else:

@@ -83,6 +83,11 @@ def test_check_of_a_bad_sweep_file_names_the_field(tmp_path):
             "scenarios/policies/regional_first.yaml",
             "is a policy rules file, not a sweep file; name it under `policies:` in a sweep file",
         ),
+        (  # a scenario's name, as `fulfil run` takes it (no such file here)
+            "default",
+            "is a named scenario, not a sweep file; run it with `fulfil run default --policy "
+            "NAME` or name it as `scenario: default` in a sweep file",
+        ),
     ],
 )
 def test_a_scenario_or_rules_file_given_to_sweep_says_what_it_is(tmp_path, given, hint):

@@ -137,6 +137,11 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
         ),
         ({"repetitions": 3}, "repetitions", "unknown key 'repetitions'"),
         ({"policies": None}, "policies", "required field is missing"),
+        (  # a misspelt key, not the key it left missing
+            {"policies": None, "polices": ["closest"]},
+            "polices",
+            "unknown key 'polices'; did you mean 'policies'?",
+        ),
         (
             {"overrides": [{"network.store_defaults.daily_order_limit": 5}]},
             "overrides.0.network.store_defaults.daily_order_limit",
@@ -157,7 +162,7 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
         (  # a typo in an override set's keys is not read as a scenario path
             {"overrides": [{"label": "a", "sett": {"inventory.safety_stock_days": 1.0}}]},
             "overrides.0",
-            "unknown key 'sett' (allowed: label, set)",
+            "unknown key 'sett'; did you mean 'set'? (allowed: label, set)",
         ),
         (
             {"overrides": [{"label": "", "set": {"inventory.safety_stock_days": 1.0}}]},
