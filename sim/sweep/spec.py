@@ -373,42 +373,32 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, loader: Loader | None 
     return Sweep(spec=spec, file=file, cases=cases, seed=seed)
 
 
-_POLICY_PATH = "routing.policy"
-
-
 def _check_result_columns(spec: SweepSpec, file: str) -> None:
     """Refuse override paths named like an id column of the results (each path becomes a
-    column of the result rows, so ``seed`` would overwrite the run's seed), and
-    ``routing.policy``, which the sweep's ``policies`` set for every run.
+    column of the result rows, so ``seed`` would overwrite the run's seed).
 
     Raises:
         SweepError: naming the grid or override-set field.
     """
     from sim.sweep.rows import ID_COLUMNS
 
-    reserved = {*ID_COLUMNS, "overrides", _POLICY_PATH}
-    fields = [(f"grid.{path}", path) for path in spec.grid if path in reserved]
+    reserved = {*ID_COLUMNS, "overrides"}
+    fields = [f"grid.{path}" for path in spec.grid if path in reserved]
     for i, (name, one) in enumerate(spec.override_sets()):
         prefix = f"overrides.{i}.set" if name else f"overrides.{i}"
-        fields += [(f"{prefix}.{path}", path) for path in one if path in reserved]
-    if not fields:
-        return
-    field, path = fields[0]
-    if path == _POLICY_PATH:
+        fields += [f"{prefix}.{path}" for path in one if path in reserved]
+    if fields:
+        path = fields[0].rsplit(".", 1)[-1]
+        hints = {
+            "seed": "vary seeds with the sweep's `replications` (and its base `seed`)",
+            "days": "set the run length with the sweep's `days`",
+        }
+        hint = hints.get(path, "the sweep sets it")
         raise SweepError(
             file,
-            field,
-            "the sweep's `policies` choose every run's policy, so routing.policy would "
-            "change nothing; list the policies to compare there",
+            fields[0],
+            f"{path!r} is an id column of the results and cannot be overridden; {hint}",
         )
-    hints = {
-        "seed": "vary seeds with the sweep's `replications` (and its base `seed`)",
-        "days": "set the run length with the sweep's `days`",
-    }
-    hint = hints.get(path, "the sweep sets it")
-    raise SweepError(
-        file, field, f"{path!r} is an id column of the results and cannot be overridden; {hint}"
-    )
 
 
 def _build_cases(spec: SweepSpec, file: str, load: Callable[[dict[str, Any]], Any]) -> list[Case]:

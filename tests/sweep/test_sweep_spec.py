@@ -82,16 +82,6 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
         ({"replications": 0}, "replications", "greater than or equal to 1"),
         ({"replications": True}, "replications", "whole number, not true"),
         ({"replications": 10**12}, "replications", "less than or equal to 1000"),
-        (
-            {"grid": {"routing.policy": ["cost", "closest"]}},
-            "grid.routing.policy",
-            "the sweep's `policies` choose every run's policy",
-        ),
-        (
-            {"overrides": [{"label": "x", "set": {"routing.policy": "cost"}}]},
-            "overrides.0.set.routing.policy",
-            "routing.policy would change nothing",
-        ),
         ({"seed": 10**23}, "seed", "less than or equal to 9007199254740991"),
         (
             {
