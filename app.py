@@ -143,17 +143,17 @@ def _load(text: str, source: str, overrides: dict[str, Any] | None = None) -> An
         return load_scenario(data)
     except ScenarioError as exc:
         other = _OTHER_FORMATS.get(data_kind(data) or "")
-        if other:
-            raise PlannerError(f"{source}: {other}") from None
+        hint = f" ({other})" if other else ""
         field = f"{exc.field}: " if exc.field else ""
-        raise PlannerError(f"{source}: {field}{exc.reason}") from None
+        raise PlannerError(f"{source}: {field}{exc.reason}{hint}") from None
 
 
-#: What the page says of a file in another of the project's formats (`sim.file_kind`).
+#: What the page adds to the error of a file that looks like another of the project's
+#: formats (`sim.file_kind`); the error itself stays, as the guess may be wrong.
 _OTHER_FORMATS = {
-    "sweep": "is a sweep file, not a scenario: run it with `fulfil sweep FILE --out DIR`, "
-    'then open DIR under "Open a sweep\'s results"',
-    "rules": "is a policy rules file, not a scenario: start the page with "
+    "sweep": "this looks like a sweep file, not a scenario: run it with "
+    '`fulfil sweep FILE --out DIR`, then open DIR under "Open a sweep\'s results"',
+    "rules": "this looks like a policy rules file, not a scenario: start the page with "
     "`fulfil app --policy FILE` to compare its policies",
 }
 

@@ -35,12 +35,15 @@ def data_kind(doc: Any) -> Kind | None:
     its keys say nothing.
 
     A key only one format has decides: a scenario's sections, a sweep's ``scenario``,
-    ``grid`` or ``replications``, a rules file's ``filters`` or ``sort``. Keys two formats
-    share decide next: ``seed`` (a scenario's or a sweep's) makes a scenario, as before
-    sweeps were known; ``policies`` (a sweep's or a rules file's) a rules file. Otherwise a
-    misspelt key goes with its closest known key (``filtres``: a rules file); a key closer
-    to one of a scenario's ``routing`` section (``policy``) makes a scenario. ``name`` and
-    ``description``, which all formats have, say nothing.
+    ``grid`` or ``replications``, a rules file's ``filters`` or ``sort``; keys only a
+    scenario has next to keys only a sweep has say nothing (the file's own error does).
+    Keys a slip in a scenario could make (a sweep's ``days``, ``overrides``, ``details``,
+    ``max_retries``) say nothing. Keys two formats share decide next: ``seed`` (a
+    scenario's or a sweep's) makes a scenario, as before sweeps were known; ``policies``
+    makes a rules file when it lists mappings (a rules file's policies; a sweep's are
+    names). Otherwise a misspelt key goes with its closest known key (``filtres``: a rules
+    file); a key closer to one of a scenario's ``routing`` section (``policy``) makes a
+    scenario. ``name`` and ``description``, which all formats have, say nothing.
     """
     from engine.routing.rules import RULES_FILE_KEYS
     from sim.scenario.schema import Scenario
@@ -53,10 +56,17 @@ def data_kind(doc: Any) -> Kind | None:
     keys = {k for k in doc if isinstance(k, str)} - both
     scenario = set(Scenario.model_fields) - both
     rules = RULES_FILE_KEYS - both
-    sweep = set(SweepSpec.model_fields) - both - scenario - rules
-    if keys & (scenario - {"seed"}):
+    sweep = {"scenario", "grid", "replications"} & set(SweepSpec.model_fields)
+    listed = doc.get("policies")
+    if not (isinstance(listed, list) and any(isinstance(p, Mapping) for p in listed)):
+        rules = rules - {"policies"}  # a list of names (a sweep's, or a slip): says nothing
+    keys -= set(SweepSpec.model_fields) - sweep - scenario - rules  # weak: say nothing
+    own_scenario, own_sweep = keys & (scenario - {"seed"}), keys & sweep
+    if own_scenario and own_sweep:
+        return None  # keys of both: a mistake in one of them, which its own error names
+    if own_scenario:
         return "scenario"
-    if keys & sweep:
+    if own_sweep:
         return "sweep"
     if keys & scenario:
         return "scenario"

@@ -19,10 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sim.scenario.schema import MAX_HORIZON_DAYS
-
 __all__ = [
     "LEVERS",
+    "MAX_PAGE_DAYS",
     "NO_LIMIT",
     "NO_OUTAGE",
     "ONLINE_CHANNELS",
@@ -33,6 +32,11 @@ __all__ = [
     "levers_to_overrides",
     "location_ids",
 ]
+
+MAX_PAGE_DAYS = 90
+"""Longest horizon the page's lever offers: a comparison runs policies x replications
+runs at once, each holding its orders in memory (about 1.4 GB per million orders), so a
+year of the default scenario's demand on 9 runs would need about 20 GB. [days]"""
 
 LeverKind = Literal["int", "float", "bool", "range", "choice"]
 Overrides = dict[str, Any]
@@ -383,9 +387,11 @@ LEVERS: tuple[Lever, ...] = (
         _read_days,
         _write_days,
         lo=1,
-        hi=MAX_HORIZON_DAYS,
+        hi=MAX_PAGE_DAYS,
         step=1,
-        help="Simulated days; fewer days run faster. The warm-up is at most half of them.",
+        help="Simulated days; fewer days run faster. The warm-up is at most half of them. "
+        f"Up to {MAX_PAGE_DAYS} here (a scenario file may say more): every run of a "
+        "comparison holds its orders in memory; longer runs suit `fulfil run --days`.",
         paths=("horizon_days", "warmup_days"),
         group="Horizon",
     ),

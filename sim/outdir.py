@@ -92,10 +92,13 @@ def _our_run_json(folder: Path) -> bool:
 
 
 def run_output(folder: str | Path) -> bool:
-    """`folder` holds the output of `fulfil run --out`: its ``run.json``, or only names a
-    run writes (a run stopped while writing)."""
+    """`folder` holds the output of `fulfil run --out`: its ``run.json``, or only the
+    tables and ``kpis.json`` a run writes (a run stopped while writing). YAML files of a
+    run's names without its ``run.json`` may be the user's own (a scenario kept next to
+    its results): such a folder is not a run's."""
     names = entries(folder)
-    return bool(names) and (_our_run_json(Path(folder)) or set(names) <= RUN_FILES)
+    written = RUN_FILES - {n for n in RUN_FILES if n.endswith(".yaml")} - {"run.json"}
+    return bool(names) and (_our_run_json(Path(folder)) or set(names) <= written)
 
 
 def listed(names: list[str], most: int = 3) -> str:

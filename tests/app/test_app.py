@@ -143,14 +143,15 @@ def test_the_store_limit_is_disabled_while_stores_do_not_ship(at: AppTest) -> No
     assert any(c.value == why for c in at.caption)
 
 
-def test_the_horizon_goes_as_far_as_a_scenario_file_allows(at: AppTest) -> None:
-    from sim.scenario.schema import MAX_HORIZON_DAYS
+def test_the_horizon_lever_stops_where_a_comparison_still_fits_in_memory(at: AppTest) -> None:
+    from sim.levers import MAX_PAGE_DAYS
 
     at.run()
-    assert at.number_input(key="days").max == MAX_HORIZON_DAYS
-    at.number_input(key="days").set_value(200).run()
+    assert at.number_input(key="days").max == MAX_PAGE_DAYS == 90
+    assert "longer runs suit `fulfil run --days`" in at.number_input(key="days").help
+    at.number_input(key="days").set_value(60).run()
     _no_failures(at)
-    assert "horizon_days: 200" in "\n".join(c.value for c in at.code)
+    assert "horizon_days: 60" in "\n".join(c.value for c in at.code)
     at.number_input(key="days").set_value(1).run()
     _no_failures(at)
     assert any("· 1 day · " in m.value for m in at.markdown)  # one day, not "1 days"
@@ -441,11 +442,11 @@ def test_run_errors_are_shown_inline(at: AppTest, monkeypatch: pytest.MonkeyPatc
         (b"name: x\ndescription: " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
         (
             b"name: s\nscenario: default\npolicies: [closest]\ngrid: {seed: [1]}\n",
-            "mine.yaml: is a sweep file, not a scenario: run it with `fulfil sweep FILE",
+            "(this looks like a sweep file, not a scenario: run it with `fulfil sweep FILE",
         ),
         (
             b"name: near\nfilters: [open_now]\nsort: [distance]\n",
-            "mine.yaml: is a policy rules file, not a scenario: start the page with "
+            "(this looks like a policy rules file, not a scenario: start the page with "
             "`fulfil app --policy FILE`",
         ),
     ],
@@ -561,7 +562,7 @@ def test_bad_query_params_are_ignored_and_named(at: AppTest) -> None:
 @pytest.mark.parametrize(
     ("key", "value", "said"),
     [
-        ("days", "1000", "`days=1000` is above the maximum 366; using 28"),
+        ("days", "1000", "`days=1000` is above the maximum 90; using 28"),
         ("days", "2.5", "`days=2.5` is not a whole number; using 2"),
         ("online", "-5", "`online=-5` is below the minimum 0; using 5000"),
         ("bopis", "150", "`bopis=150` is above the maximum 100; using "),
@@ -608,8 +609,7 @@ def test_a_link_to_an_upload_checks_its_levers_once_the_file_is_there(at: AppTes
     at.file_uploader(key="upload").upload("m.yaml", text, "application/x-yaml").run()
     _no_failures(at)
     assert [w.value for w in at.warning] == [
-        "Some values in the link could not be used:\n- `days=1000` is above the maximum 366; "
-        "using 3"
+        "Some values in the link could not be used:\n- `days=1000` is above the maximum 90; using 3"
     ]
 
 

@@ -27,6 +27,12 @@ SWEEP = "scenarios/sweeps/safety_x_sync.yaml"  # as a user types it, from the ro
         ("name: mine\nfiltres: []\n", "rules"),
         ("name: x\n", None),
         ("- a list\n", None),
+        # a sweep with a stray scenario key (or the reverse): its own error names the key
+        ("name: s\nscenario: default\npolicies: [closest]\nhorizon_days: 7\n", None),
+        # slips in a scenario that a sweep or rules file would also take: say nothing
+        ("name: my week\ndays: 7\n", None),
+        ("name: x\nseed: 3\nreplications: 5\n", "sweep"),
+        ("name: x\npolicies: [closest, cost]\n", None),
     ],
 )
 def test_a_file_s_format_is_told_by_its_keys(tmp_path, text, kind):

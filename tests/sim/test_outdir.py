@@ -101,16 +101,27 @@ def test_a_run_into_a_folder_of_other_files_is_refused_and_touches_nothing(tmp_p
 
 
 def test_a_file_of_a_run_s_name_is_not_removed_without_the_run_s_run_json(tmp_path):
-    # Only run names and no run.json (a run stopped while writing, or the user's file):
-    # the run may write there, but removes nothing it cannot tell is a run's.
+    # Only a run's tables and no run.json (a run stopped while writing): the run may write
+    # there, but removes nothing it cannot tell is a run's.
     out = tmp_path / "run"
     out.mkdir()
-    (out / "policy.yaml").write_text("mine")
+    (out / "orders.parquet").write_bytes(b"partial")
     assert run_out_problem(out) is None
     assert clear_run(out) == []
     proc = _run(out, "--policy", "closest")
     assert proc.returncode == 0, proc.stderr
-    assert (out / "policy.yaml").read_text() == "mine"
+
+
+@pytest.mark.parametrize("name", ["scenario.yaml", "policy.yaml", "routing_policy.yaml"])
+def test_a_users_yaml_of_a_run_s_name_is_never_overwritten(tmp_path, name):
+    """A scenario kept in the folder its results go to, with no run's run.json: refused,
+    so the run cannot replace the user's file with its own copy."""
+    out = tmp_path / "exp"
+    out.mkdir()
+    (out / name).write_text("# mine\nname: x\n")
+    line = assert_user_error(_run(out, "--policy", "closest"), str(out), "--out")
+    assert f"holds files that are not a run's output ({name})" in line
+    assert _contents(out) == {name: b"# mine\nname: x\n"}
 
 
 @pytest.mark.parametrize("make", [False, True])
