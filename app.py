@@ -383,7 +383,8 @@ class LinkCheck:
 
     def choices(self, key: str, options: list[str], shown: Any, what: str) -> None:
         """Check a multiselect's link values: each one of ``options``."""
-        unknown = [x for x in self._take(key) or [] if x not in options]
+        # an empty value is how the page writes no choice at all: nothing to check
+        unknown = [x for x in self._take(key) or [] if x and x not in options]
         if unknown:
             names = ", ".join(f"`{key}={x}`" for x in unknown)
             verb = "is" if len(unknown) == 1 else "are"

@@ -58,7 +58,9 @@ def data_kind(doc: Any) -> Kind | None:
     rules = RULES_FILE_KEYS - both
     sweep = {"scenario", "grid", "replications"} & set(SweepSpec.model_fields)
     listed = doc.get("policies")
-    if not (isinstance(listed, list) and any(isinstance(p, Mapping) for p in listed)):
+    if "policies" in doc and not (
+        isinstance(listed, list) and any(isinstance(p, Mapping) for p in listed)
+    ):
         rules = rules - {"policies"}  # a list of names (a sweep's, or a slip): says nothing
     keys -= set(SweepSpec.model_fields) - sweep - scenario - rules  # weak: say nothing
     own_scenario, own_sweep = keys & (scenario - {"seed"}), keys & sweep

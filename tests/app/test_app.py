@@ -665,3 +665,11 @@ def test_a_sweep_folder_without_finished_runs_is_an_inline_error(
     assert at.error and at.error[0].value == f"{tmp_path}: no finished runs yet " + (
         "(a sweep shows once runs are committed)"
     )
+
+
+def test_a_link_with_no_policies_chosen_is_no_mistake(at: AppTest) -> None:
+    """The page writes an empty choice as ``policies=`` (an empty value)."""
+    at.query_params["policies"] = ""
+    at.run()
+    _no_failures(at)
+    assert not at.warning, [w.value for w in at.warning]
