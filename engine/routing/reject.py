@@ -143,6 +143,7 @@ def reject(
     reason: str,
     exclude: Collection[str],
     substitute: bool | None = None,
+    avoid: Collection[str] = (),
 ) -> tuple[Order, Decision]:
     """`Router.reject` (see there)."""
     check_time(order, at)
@@ -163,7 +164,7 @@ def reject(
         created_at=at, promised_at=order.promised_at,
     )  # fmt: skip
     excluded = router._excluded.of(order.id) | {location} | set(exclude)
-    decision = router.route(rerouted, at, excluded)
+    decision = router.route(rerouted, at, excluded | set(avoid))
     router.commit(rerouted, decision, at)  # if it refuses, nothing has changed yet
     router.ledger.release(held, at, row, reason)
     router._excluded.put(order, excluded)

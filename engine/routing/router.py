@@ -305,11 +305,19 @@ class Router:
             raise RoutingError(f"place_many: time must be a timezone-aware datetime, got {at!r}")
         return place_many(self, orders, at, exclude, place_one)
 
-    def reroute(self, order: Order, at: datetime, exclude: Collection[str] = ()) -> Decision:
+    def reroute(
+        self,
+        order: Order,
+        at: datetime,
+        exclude: Collection[str] = (),
+        avoid: Collection[str] = (),
+    ) -> Decision:
         """Give back the order's reservation and route it again, then commit.
 
         Exclusions accumulate per order (a store that rejected stays excluded on the next
-        re-route). A released order (a store rejected it) is marked REJECTED first.
+        re-route); `avoid` lists locations not to use this time only (e.g. those in an
+        outage now), which are not remembered. A released order (a store rejected it) is
+        marked REJECTED first.
 
         Only units not yet fulfilled are routed (a package that shipped before another was
         rejected is not shipped again). So units the ledger consumed under the order's
@@ -347,7 +355,7 @@ class Router:
         if consumed:  # the old decision is history: its units count on the next re-route
             self._fulfilled_before[order.id] = consumed
         self._excluded.put(order, excluded)
-        decision = self.route(order, at, excluded)
+        decision = self.route(order, at, excluded | set(avoid))
         self.commit(order, decision, at)
         return decision
 
@@ -407,6 +415,7 @@ class Router:
         reason: str = "reject",
         exclude: Collection[str] = (),
         substitute: bool | None = None,
+        avoid: Collection[str] = (),
     ) -> tuple[Order, Decision]:
         """One location cannot pick its package of a released order: give back only that
         package's reservation and route its units again; the other packages proceed.
@@ -417,8 +426,8 @@ class Router:
         pickup store and store substitution (unless `substitute` says otherwise), and one
         line per SKU of the package (with the id of the order's first line of that SKU).
         It is routed without the rejecting location, `exclude` and the order's earlier
-        exclusions (which it keeps, as `reroute` does) and committed: `release` it to send
-        its packages. The order keeps its status. To route the whole order again instead,
+        exclusions (which it keeps, as `reroute` does) and without `avoid` (this time only),
+        and committed: `release` it to send its packages. The order keeps its status. To route the whole order again instead,
         use `reroute`.
 
         The router remembers the order's re-route orders (also those of its re-route
@@ -442,7 +451,9 @@ class Router:
                 still reserved (not fulfilled, not rejected yet).
             at: Time of the rejection, aware UTC.
             reason: Short reason for the ledger's audit, e.g. ``"not_on_shelf"``.
-            exclude: More location ids not to use (e.g. an outage).
+            exclude: More location ids not to use, remembered with the others.
+            avoid: Location ids not to use for this routing only (e.g. those in an outage
+                now): not remembered, so a later re-route or rejection may use them.
             substitute: The re-route order's store substitution: True lets the nearest
                 other store with stock fill a pickup order, False only its pickup store
                 (so none when that store is the one rejecting); None keeps the order's
@@ -460,7 +471,7 @@ class Router:
                 committed, or `at` is not an aware datetime or is before the order's last
                 event (nothing changes).
         """
-        return reject_package(self, order, location, at, reason, exclude, substitute)
+        return reject_package(self, order, location, at, reason, exclude, substitute, avoid)
 
     def cancel(self, order: Order, at: datetime, reason: str = "cancelled") -> None:
         """Cancel an order and give back its reservation.

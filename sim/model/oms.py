@@ -321,7 +321,7 @@ class Oms(Closing):
     def reroute(self, st: OrderState, t: float) -> None:
         """Route an edited order again (before release)."""
         at = self.w.clock.dt(t)
-        decision = self.router.reroute(st.order, at, self.w.disruptions.down_ids(t))
+        decision = self.router.reroute(st.order, at, avoid=self.w.disruptions.down_ids(t))
         self.apply_decision(st, decision, t)
 
     def _line(self, st: OrderState, order: Order, sku: str) -> int:
@@ -462,10 +462,10 @@ class Oms(Closing):
         w, st, row = self.w, pkg.st, pkg.row
         at = w.clock.dt(t)
         if self.reroute_on_reject:  # the engine gives the package back and routes it again
-            exclude = (*st.rejected_by, *w.disruptions.down_ids(t))
             rerouted = self.router.reject(
-                pkg.eo.order, self.loc_ids[row], at, "reject", exclude, substitute=True
-            )
+                pkg.eo.order, self.loc_ids[row], at, "reject", st.rejected_by,
+                substitute=True, avoid=w.disruptions.down_ids(t),
+            )  # fmt: skip
         else:
             self.ledger.release(pkg.decision_id, at, row, "reject")
         rec = self.rec

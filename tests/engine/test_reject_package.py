@@ -238,3 +238,20 @@ def test_the_router_forgets_the_exclusions_of_closed_orders():
             x.transition(OrderStatus.DELIVERED, OPEN)
     assert len(router._excluded) <= 2 * 1024
     assert all(router.excluded(o.id) == {"ST2"} for o in kept)
+
+
+def test_locations_avoided_for_one_routing_are_not_remembered():
+    """An outage is avoided when the package is routed again, but the order keeps only
+    the rejecting location: a later rejection or re-route may use the other one again."""
+    router, ledger, o, _ = _released({**STOCK, ("DC1", "B"): 2})
+    rerouted, d2 = router.reject(o, "ST2", OPEN, avoid=["DC1"])
+    assert packages(d2) == {"DC2": {"B": 2}}  # DC1 had the stock but is avoided
+    assert router.excluded(o.id) == router.excluded(rerouted.id) == {"ST2"}
+    router.release(rerouted, OPEN)
+    again, d3 = router.reject(rerouted, "DC2", OPEN)
+    assert packages(d3) == {"DC1": {"B": 2}}  # no longer avoided
+    edited = order(("B", 1), id="O9")
+    router.place(edited, OPEN)
+    d4 = router.reroute(edited, OPEN, exclude=["ST2"], avoid=["DC1", "DC2"])
+    assert router.excluded("O9") == {"ST2"} and "DC1" not in packages(d4)
+    ledger.check_reservations()
