@@ -462,10 +462,16 @@ class Oms(Closing):
         w, st, row = self.w, pkg.st, pkg.row
         at = w.clock.dt(t)
         if self.reroute_on_reject:  # the engine gives the package back and routes it again
+            down = w.disruptions.down_ids(t)
             rerouted = self.router.reject(
-                pkg.eo.order, self.loc_ids[row], at, "reject", st.rejected_by,
-                substitute=True, avoid=w.disruptions.down_ids(t),
-            )  # fmt: skip
+                pkg.eo.order,
+                self.loc_ids[row],
+                at,
+                "reject",
+                st.rejected_by,
+                substitute=True,
+                avoid=down,
+            )
         else:
             self.ledger.release(pkg.decision_id, at, row, "reject")
         rec = self.rec

@@ -62,12 +62,6 @@ def _carrier_hours(scn, w, region: np.ndarray, j: np.ndarray) -> np.ndarray:
     return np.where(mail | (row == dc), 24.0 * days, 0.0)
 
 
-def test_mail_returns_carry_the_zone_transit_and_desk_returns_none(handed) -> None:
-    _, _, _, x = handed
-    back = x[x["drawn"] > 0]
-    assert (back["transit"] >= 24.0).sum() > 50 and (back["transit"] == 0).sum() > 50
-
-
 def test_returned_units_follow_the_drawn_units_and_lags(handed) -> None:
     _, w, _, x = handed
     inside = x["t"] + x["lag"] + x["transit"] <= w.horizon_h
@@ -83,6 +77,8 @@ def test_a_return_arrives_its_lag_and_carrier_transit_after_the_hand_over(handed
     ev = r.events[r.events["kind"] == "return"]
     ev = ev.assign(sku=ev["sku"].astype(str)).merge(x, on=["order_id", "sku"])
     assert len(ev) > 50
+    # returns by carrier (a zone's transit, at least a day) and over a desk (none) both came
+    assert (ev["transit"] >= 24.0).sum() > 20 and (ev["transit"] == 0).sum() > 20
     assert ev["time_h"].to_numpy() == pytest.approx(
         (ev["t"] + ev["lag"] + ev["transit"]).to_numpy()
     )
