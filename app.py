@@ -41,6 +41,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from sim import levers as lv
 from sim import workbench as wb
+from sim.footprint import Footprint, footprint
 from sim.scenario.schema import MAX_SEED, shortened_warmup
 
 log = logging.getLogger("fulfil.app")
@@ -259,6 +260,17 @@ def run_comparison(
         _ran.append(True)
     data = _load(scenario_yaml, "edited scenario").resolved()
     return wb.compare_policies(data, policies, reps, seed, None, _progress, store=run_store())
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _edited_scenario(scenario_yaml: str) -> Any:
+    """The edited scenario as a `Scenario` (kept, not copied: it is not changed)."""
+    return _load(scenario_yaml, "edited scenario")
+
+
+def comparison_size(scenario_yaml: str, choice: RunChoice) -> Footprint:
+    """How big the chosen comparison is, and whether it fits in the free memory now."""
+    return footprint(_edited_scenario(scenario_yaml), len(choice.policies), choice.reps)
 
 
 @st.cache_data(show_spinner=False)
@@ -1139,8 +1151,13 @@ def main() -> None:
                 "The last run was stopped because a setting changed while it ran. "
                 "Press **Run comparison** to start it with the settings now shown."
             )
+    size = None if run_choice is None else comparison_size(scenario_yaml, run_choice)
+    if size is not None:
+        run_box.caption(size.describe())
     slot, results = st.empty(), st.container()
-    if clicked and run_choice is not None:
+    if clicked and size is not None and not size.fits:  # it would run the machine out of memory
+        slot.error(size.refusal())
+    elif clicked and run_choice is not None:
         outcome = execute(scenario_yaml, run_choice, choice.source, slot)
     elif outcome is not None and _rebased(outcome, scenario_yaml, run_choice):
         outcome = st.session_state["outcome"] = outcome._replace(  # the same runs

@@ -1,7 +1,7 @@
 """Benchmarks behind ``fulfil bench``: simulation throughput and memory, engine latency.
 
 Each simulation case runs in a fresh Python subprocess (``python -m sim.bench --case
-NAME``) so that its peak resident memory (``resource.getrusage(...).ru_maxrss``) belongs to
+NAME``) so that its peak resident memory (`peak_rss_mib`) belongs to
 that case alone. The SimPy floor is the same kind of measurement with bare SimPy: one
 process per order that requests a `simpy.Resource` and gets from a `simpy.Container`,
 the cheapest model that still queues for staff and takes stock; ``floor_ratio`` = large
@@ -38,6 +38,7 @@ __all__ = [
     "engine_benchmark",
     "format_engine",
     "format_sim",
+    "peak_rss_mib",
     "run_case",
     "sim_benchmark",
     "simpy_floor",
@@ -75,9 +76,23 @@ def format_engine(report: dict[str, Any]) -> str:
     return fmt(report)
 
 
-def _peak_rss_mib() -> float:
-    """Peak resident set size of this process. [MiB] (Linux reports KiB.)"""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process since it started its program. [MiB]
+
+    On Linux this is ``VmHWM`` of ``/proc/self/status``: ``ru_maxrss`` would also count
+    the parent's memory at the fork that made this process (Linux keeps the larger of the
+    two across ``exec``), so a case started by a big parent would report the parent's
+    size. Elsewhere, ``ru_maxrss`` (KiB on Linux, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as lines:
+            for line in lines:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # the file says kB (KiB)
+    except (OSError, ValueError, IndexError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0
 
 
 def case_overrides(base: Any, case: str) -> dict[str, Any]:
@@ -135,7 +150,7 @@ def run_case(case: str, policy: str = BENCH_POLICY) -> dict[str, Any]:
     if case.startswith("floor"):
         n = int(case.partition(":")[2] or 200_000)
         report = simpy_floor(n)
-        report["peak_rss_mib"] = round(_peak_rss_mib(), 1)
+        report["peak_rss_mib"] = round(peak_rss_mib(), 1)
         return report
     if case.startswith("app"):
         days = case.partition(":")[2]
@@ -161,7 +176,7 @@ def run_case(case: str, policy: str = BENCH_POLICY) -> dict[str, Any]:
         "days": scenario.horizon_days,
         "elapsed_s": round(elapsed, 3),
         "orders_per_s": round(n_orders / elapsed, 1),
-        "peak_rss_mib": round(_peak_rss_mib(), 1),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
     }
 
 

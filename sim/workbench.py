@@ -51,6 +51,7 @@ __all__ = [
     "policy_labels",
     "rules_policies",
     "time_left",
+    "workers_for",
 ]
 
 #: The page's first comparison: these policies (those that exist), this many replications.
@@ -262,6 +263,14 @@ def online_orders(data: Mapping[str, Any]) -> float:
     return float(per_day) * float(data.get("horizon_days", 1))
 
 
+def workers_for(orders: float, runs: int) -> int:
+    """Worker processes for `runs` runs of `orders` orders each: all cores (at most one
+    per run) when the runs are big enough (``PARALLEL_MIN_ORDERS`` orders in all), else 1
+    (in this process)."""
+    big = orders * runs >= _parallel_threshold()
+    return max(1, min(os.cpu_count() or 1, runs)) if big else 1
+
+
 def _parallel_threshold() -> int:
     text = os.environ.get("FULFIL_PARALLEL_MIN_ORDERS", "")
     return int(text) if text.strip().lstrip("-").isdigit() else PARALLEL_MIN_ORDERS
@@ -459,9 +468,7 @@ def compare_policies(
     found = {t.key: store.get(keys[t.key], _details(t)) for t in tasks}
     kept = {key: outcome for key, outcome in found.items() if outcome is not None}
     todo = [t for t in tasks if t.key not in kept]
-    if workers is None:
-        big = online_orders(data) * len(todo) >= _parallel_threshold()
-        workers = min(os.cpu_count() or 1, len(todo)) if big else 1
+    workers = workers_for(online_orders(data), len(todo)) if workers is None else workers
     workers = max(1, int(workers)) if todo else 1
     started = time.perf_counter()
     outcomes = _run_tasks(

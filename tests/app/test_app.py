@@ -157,6 +157,32 @@ def test_the_horizon_lever_stops_where_a_comparison_still_fits_in_memory(at: App
     assert any("· 1 day · " in m.value for m in at.markdown)  # one day, not "1 days"
 
 
+def test_the_page_says_how_big_the_comparison_is_before_it_runs(at: AppTest) -> None:
+    at.run()
+    _no_failures(at)
+    size = [c.value for c in at.sidebar.caption if c.value.startswith("9 runs of about")]
+    assert size and size[0].startswith("9 runs of about 140,000 orders each"), size
+    assert size[0].endswith("of memory at the peak.")
+    at.number_input(key="days").set_value(7).run()  # the size follows the levers
+    assert any(c.value.startswith("9 runs of about 35,000 orders") for c in at.sidebar.caption)
+
+
+def test_a_comparison_too_big_for_the_free_memory_is_refused_before_it_runs(
+    at: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FULFIL_MEMORY_MIB", "600")
+    _quick(at.run())  # 4 runs of about 600 orders, one at a time: about 0.3 GB, which fits
+    at.button(key="run").click().run()
+    _no_failures(at)
+    small = at.session_state["outcome"]
+    at.number_input(key="online").set_value(200_000).run()  # 400,000 orders a run
+    at.button(key="run").click().run()
+    refused = [e.value for e in at.error]
+    assert len(refused) == 1 and refused[0].startswith("This comparison (4 runs of about 410,000")
+    assert "the machine has 0.6 GB free" in refused[0]
+    assert at.session_state["outcome"] is small  # nothing ran; the last results stay
+
+
 def test_a_chosen_seed_goes_into_the_edited_scenario(at: AppTest) -> None:
     at.run()
     at.number_input(key="seed").set_value(11).run()

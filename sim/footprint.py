@@ -1,0 +1,201 @@
+"""What a comparison will take before it starts: orders to simulate and memory to hold them.
+
+A run keeps every order it simulates in memory until its tables are built, so memory grows
+with the horizon and the demand. The page says how big a comparison is before it runs,
+and refuses one that cannot fit in the machine's free memory instead of letting the
+machine run out of it many minutes later.
+
+The memory model is fitted to `fulfil bench` peaks (Debian Python 3.11, 2026-11):
+the default scenario (139,307 orders, 88,000 location-SKU pairs) peaks at 360 MiB, the
+large case (220,240 orders, 1,000,000 pairs) at 610 MiB and the million-order case
+(1,052,617 orders, 1,000,000 pairs) at 1,396 MiB. Solving for the three terms gives about
+212 MiB of interpreter and libraries, 0.94 MiB per 1,000 orders and 190 bytes per pair;
+the constants below round each up, so the estimate errs on the high side.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sim.model.arrivals import ORDER_CHANNELS
+from sim.scenario.schema import Scenario
+
+__all__ = [
+    "RUN_BASE_MIB",
+    "MIB_PER_ORDER",
+    "MIB_PER_PAIR",
+    "KEPT_MIB_PER_ORDER",
+    "Footprint",
+    "available_memory_mib",
+    "expected_orders",
+    "footprint",
+]
+
+RUN_BASE_MIB = 230.0
+"""Peak memory of a run before its orders: interpreter, libraries, scenario. [MiB]"""
+
+MIB_PER_ORDER = 1.0 / 1000
+"""Peak memory a run needs per simulated order (online and wholesale). [MiB/order]"""
+
+MIB_PER_PAIR = 200.0 / 2**20
+"""Peak memory per location-SKU pair (stock records, ledger arrays). [MiB/pair]"""
+
+KEPT_MIB_PER_ORDER = 260.0 / 2**20
+"""Memory the page keeps per order of replication 0 of each policy (the chart tables:
+orders and shipments, measured 246 bytes per order on the default scenario). [MiB/order]"""
+
+
+def expected_orders(scn: Scenario, days: int | None = None) -> float:
+    """Expected online and wholesale orders of one run, peaks and weekdays included.
+
+    The sum of the arrival rates of `sim.model.arrivals` over the horizon, with each day
+    taken as a UTC day (customers' local dates differ by a few hours; the difference is
+    well under 1% over a week).
+
+    Args:
+        scn: The scenario.
+        days: Days of arrivals; None = ``scn.horizon_days``. [days]
+
+    Returns:
+        The expected number of orders. [orders]
+    """
+    days = scn.horizon_days if days is None else int(days)
+    profile = scn.demand.day_profile
+    mean = sum(profile) / len(profile)
+    weekday = [profile[(scn.start + timedelta(days=d)).weekday()] / mean for d in range(days)]
+    total = 0.0
+    for name in ORDER_CHANNELS:
+        per_day = getattr(scn.demand.channels, name).orders_per_day
+        if per_day <= 0:
+            continue
+        factor = [1.0] * days
+        for peak in scn.demand.peaks:
+            if peak.channels is not None and name not in peak.channels:
+                continue
+            first = (peak.start - scn.start).days
+            for d in range(max(first, 0), min(first + peak.days, days)):
+                factor[d] *= peak.multiplier
+        total += per_day * sum(w * f for w, f in zip(weekday, factor, strict=True))
+    return total
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """The size of a comparison.
+
+    Attributes:
+        runs: Runs to simulate (policies x replications). [-]
+        at_once: Runs simulated at the same time (worker processes). [-]
+        orders: Expected orders of one run. [orders]
+        run_mib: Estimated peak memory of one run. [MiB]
+        kept_mib: Estimated memory of the chart tables the page keeps. [MiB]
+        available_mib: Memory the machine has free now; None = unknown. [MiB]
+    """
+
+    runs: int
+    at_once: int
+    orders: float
+    run_mib: float
+    kept_mib: float
+    available_mib: float | None
+
+    @property
+    def need_mib(self) -> float:
+        """Estimated memory the comparison needs at its peak. [MiB]"""
+        return self.at_once * self.run_mib + self.kept_mib
+
+    @property
+    def fits(self) -> bool:
+        """The comparison fits in the free memory (always True when that is unknown)."""
+        return self.available_mib is None or self.need_mib <= self.available_mib
+
+    def describe(self) -> str:
+        """One sentence for the page, e.g. ``9 runs of about 139,000 orders each, 2 at a
+        time: about 0.8 GB of memory at the peak.``"""
+        return f"{self._runs()}: about {_gb(self.need_mib)} of memory at the peak."
+
+    def refusal(self) -> str:
+        """Why the comparison is not started, and what to change."""
+        free = (
+            ""
+            if self.available_mib is None
+            else f"; the machine has {_gb(self.available_mib)} free"
+        )
+        return (
+            f"This comparison ({self._runs()}) would need about {_gb(self.need_mib)} of "
+            f"memory{free}. Shorten the horizon, lower the demand or run fewer policies or "
+            "replications."
+        )
+
+    def _runs(self) -> str:
+        runs = "1 run" if self.runs == 1 else f"{self.runs:,} runs"
+        each = "" if self.runs == 1 else " each"
+        at_once = f", {self.at_once} at a time" if self.at_once > 1 else ""
+        return f"{runs} of about {_rounded(self.orders)} orders{each}{at_once}"
+
+
+def footprint(scn: Scenario, policies: int, reps: int, at_once: int | None = None) -> Footprint:
+    """The size of a comparison of `policies` x `reps` runs of `scn`, `at_once` at a time.
+
+    Args:
+        scn: The scenario, as it will run.
+        policies: Policies compared. [-]
+        reps: Replications per policy. [-]
+        at_once: Runs simulated at the same time; None = as the page's comparisons
+            decide (`sim.workbench.workers_for`). [-]
+    """
+    from sim.workbench import workers_for
+
+    orders = expected_orders(scn)
+    skus = scn.catalogue.skus
+    pairs = len(scn.network.location_ids()) * (skus if isinstance(skus, int) else len(skus))
+    run_mib = RUN_BASE_MIB + MIB_PER_ORDER * orders + MIB_PER_PAIR * pairs
+    runs = policies * reps
+    at_once = workers_for(orders, runs) if at_once is None else at_once
+    return Footprint(
+        runs=runs,
+        at_once=max(1, min(at_once, runs)),
+        orders=orders,
+        run_mib=run_mib,
+        kept_mib=KEPT_MIB_PER_ORDER * orders * policies,
+        available_mib=available_memory_mib(),
+    )
+
+
+def available_memory_mib() -> float | None:
+    """Memory the machine can give without swapping, now: ``MemAvailable`` of
+    ``/proc/meminfo`` (Linux). The environment variable ``FULFIL_MEMORY_MIB`` overrides
+    it. None when neither says. [MiB]"""
+    given = os.environ.get("FULFIL_MEMORY_MIB", "").strip()
+    if given:
+        try:
+            value = float(given)
+        except ValueError:
+            value = math.nan
+        if math.isfinite(value) and value > 0:
+            return value
+    try:
+        with open("/proc/meminfo", encoding="ascii") as lines:
+            for line in lines:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024  # the file says kB (KiB)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _rounded(orders: float) -> str:
+    """``139,000``: three significant figures, enough for an estimate."""
+    if orders < 1000:
+        return f"{round(orders):,}"
+    digits = int(math.floor(math.log10(orders))) - 2
+    return f"{round(orders, -digits):,.0f}"
+
+
+def _gb(mib: float) -> str:
+    """``0.8 GB``, ``34 GB``: decimal gigabytes, as the planner's machine shows them."""
+    gb = mib * 2**20 / 1e9
+    return f"{gb:.1f} GB" if gb < 10 else f"{gb:,.0f} GB"
