@@ -11,6 +11,9 @@ during the delivery day's rounds, up to 10 h before the clock time of the pickup
 `extra_days` from carrier-delay disruptions. Same-day parcels leave with a courier as soon
 as they are packed and arrive within ``operations.courier_hours`` (uniform on [50%, 100%]);
 the promise, ``operations.same_day_hours`` from routing, also covers the hold and the pick.
+
+An order's first package has its own Z and U, drawn up front, so it meets the same luck in
+transit under every policy (common random numbers); other packages draw in event order.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ class Carriers:
         self.docks: dict[tuple[int, float], list[Package]] = {}
         self._normal: list[float] = []
         self._uniform: list[float] = []
+        orders = len(w.demand)  # each order's first package: its own draws
+        self._z0 = self.rng.standard_normal(orders) if self.sd > 0 else np.zeros(0)
+        self._u0 = self.rng.random(orders)
 
     def _z(self) -> float:
         if not self._normal:
@@ -82,12 +88,19 @@ class Carriers:
         for pkg in self.docks.pop(ev.value):
             self._ship(pkg, t)
 
-    def transit_hours(self, zone: int, t: float) -> float:
-        """Random door-to-door hours for a parcel of `zone` handed over at `t`. [h]"""
+    def transit_hours(self, zone: int, t: float, order: int = -1) -> float:
+        """Random door-to-door hours for a parcel of `zone` handed over at `t`, with the own
+        draws of order row `order` (its first package; -1: the stream's next). [h]"""
         days = self.transit[zone] + self.w.disruptions.extra_days(t, zone)
-        if self.sd > 0:
-            days += self.sd * self._z()
-        return max(24.0 * days - ROUNDS_HOURS * self._u(), MIN_TRANSIT_HOURS)
+        if order >= 0:
+            if self.sd > 0:
+                days += self.sd * float(self._z0[order])
+            u = float(self._u0[order])
+        else:
+            if self.sd > 0:
+                days += self.sd * self._z()
+            u = self._u()
+        return max(24.0 * days - ROUNDS_HOURS * u, MIN_TRANSIT_HOURS)
 
     def _ship(self, pkg: Package, t: float) -> None:
         flows = self.flows
@@ -97,13 +110,14 @@ class Carriers:
         else:
             flows.shipped += pkg.units
         self.w.oms.handed_over(pkg, t)
-        call_later(self.env, self.transit_hours(pkg.zone, t), self._arrive, pkg)
+        call_later(self.env, self.transit_hours(pkg.zone, t, pkg.draw_row), self._arrive, pkg)
 
     def courier(self, pkg: Package, t: float) -> None:
         """A same-day parcel leaves with a courier right away."""
         self.flows.shipped += pkg.units
         self.w.oms.handed_over(pkg, t)
-        hours = self.courier_h * (0.5 + 0.5 * self._u())
+        u = self._u() if pkg.draw_row < 0 else float(self._u0[pkg.draw_row])
+        hours = self.courier_h * (0.5 + 0.5 * u)
         call_later(self.env, hours, self._arrive, pkg)
 
     def _arrive(self, ev: Timer) -> None:

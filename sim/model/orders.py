@@ -118,6 +118,9 @@ class Package:
     Attributes:
         lines: `(sku index, qty, line index)` triples. [units]
         row: Location row that picks it.
+        draw_row: Order row whose own random draws (pick and transit time) this package
+            takes: the order's row for its first package, which so draws alike under every
+            policy (common random numbers); -1 for the others, which draw from the streams.
         dest_row: Pickup store row for BOPIS (-1 otherwise).
         status: released | picked | shipped | delivered | ready_for_pickup | picked_up |
             no_show | rejected | in_transfer.
@@ -126,7 +129,7 @@ class Package:
     __slots__ = (
         "st", "eo", "decision_id", "package", "row", "lines", "units", "method", "dest_row",
         "dest_lat", "dest_lon", "released_h", "picked_h", "shipped_h", "delivered_h",
-        "miles", "zone", "shipping", "handling", "status", "wait_h",
+        "miles", "zone", "shipping", "handling", "status", "wait_h", "draw_row",
     )  # fmt: skip
 
     def __init__(
@@ -147,6 +150,7 @@ class Package:
         self.eo = eo
         self.decision_id = decision_id
         self.package = package
+        self.draw_row = st.idx if package == 0 else -1
         self.row = row
         self.lines = lines
         self.units = sum(q for _, q, _ in lines)

@@ -248,9 +248,7 @@ class World:
         ops = scn.operations
         self.release_hold_h = ops.release_hold_minutes / 60.0
         self.pick_times = PickTimes(
-            self.streams["pick"],
-            ops.pick_time,
-            ops.pick_time_cv,
+            self.streams["pick"], ops.pick_time, ops.pick_time_cv, orders=len(self.demand)
         )
         self.rec = Recorder(len(self.demand), self.demand.line_sku.size)
         self.rec.l_units[:] = self.demand.line_qty

@@ -43,7 +43,7 @@ def _carriers(delays=(), sd=0.0, transit=(0, 1, 2, 3, 4)) -> Carriers:
     w = SimpleNamespace(
         env=None, scn=scn, stock=SimpleNamespace(flows=None),
         network=SimpleNamespace(transit_table=np.array(transit)),
-        streams={"transit": np.random.default_rng(11)},
+        streams={"transit": np.random.default_rng(11)}, demand=range(N),
     )  # fmt: skip
     w.disruptions = Disruptions(w, {})
     return Carriers(w)
@@ -81,3 +81,52 @@ def test_transit_spread_has_the_asked_standard_deviation():
     # negligible at d = 3)
     assert x.mean() == pytest.approx(24 * 3 - 5, abs=0.3)
     assert x.std() == pytest.approx(np.sqrt(144 + 100 / 12), rel=0.03)
+
+
+@pytest.mark.parametrize(("kind", "cv"), [("exponential", 1.0), ("lognormal", 0.5)])
+def test_an_orders_own_pick_draw_has_the_asked_mean_and_ignores_other_draws(kind, cv):
+    """Each order's first package has its own draw: the same whatever was drawn from the
+    stream before (as under another policy), with the distribution's mean and spread."""
+    one = PickTimes(np.random.default_rng(7), kind, cv, orders=N)
+    other = PickTimes(np.random.default_rng(7), kind, cv, orders=N)
+    for _ in range(1000):  # another policy: splits and re-routes drew from the stream
+        other.draw(0.3)
+    x = np.array([one.draw(0.3, i) for i in range(N)])
+    assert np.array_equal(x, [other.draw(0.3, i) for i in range(N)])
+    assert abs(x.mean() - 0.3) <= 5 * 0.3 * cv / np.sqrt(N)
+    assert x.std() / x.mean() == pytest.approx(cv, rel=0.1)
+    stream = np.array([one.draw(0.3) for _ in range(N)])  # the stream's own draws differ
+    assert not np.array_equal(stream, x)
+
+
+def test_an_orders_own_transit_draw_has_the_asked_spread_and_ignores_other_draws():
+    one, other = _carriers(sd=0.5), _carriers(sd=0.5)
+    for _ in range(1000):
+        other.transit_hours(2, 10.0)
+    x = np.array([one.transit_hours(2, 10.0, i) for i in range(N)])
+    assert np.array_equal(x, [other.transit_hours(2, 10.0, i) for i in range(N)])
+    # T = 24 (d + sd Z) - 10 U: mean 24 d - 5, sd sqrt((24 sd)^2 + 100 / 12) (clipping at
+    # 2 h is negligible for d = 2)
+    d = one.transit[2]
+    assert x.mean() == pytest.approx(24 * d - 5, abs=5 * 12.1 / np.sqrt(N))
+    assert x.std() == pytest.approx(np.sqrt(144 + 100 / 12), rel=0.03)
+
+
+def test_a_package_leaving_alike_under_two_policies_travels_alike():
+    """Common random numbers: an order's first package, handed to the carrier at the same
+    location and hour under `closest` and under `cost`, takes the same transit time."""
+    from sim import run
+
+    a = run("default", "closest", 7, days=3).shipments
+    b = run("default", "cost", 7, days=3).shipments
+    both = a.merge(b, on=["order_id", "package"], suffixes=("_a", "_b"))
+    alike = both[
+        (both["package"] == 0)
+        & (both["location_a"] == both["location_b"])
+        & (both["shipped_h_a"] == both["shipped_h_b"])
+        & (both["method_a"] == "ship")
+    ]
+    assert len(alike) > 1000
+    transit_a = alike["delivered_h_a"] - alike["shipped_h_a"]
+    transit_b = alike["delivered_h_b"] - alike["shipped_h_b"]
+    assert np.allclose(transit_a, transit_b, rtol=0, atol=1e-9)
