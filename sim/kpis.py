@@ -171,12 +171,14 @@ def compute_kpis(tables: Mapping[str, pd.DataFrame]) -> dict[str, float]:
       with more than one package.
     - ``click_to_door_hours_mean`` / ``_p90`` = ``delivered_h - created_h`` over ship and
       same-day orders with a delivery (last package). [h]
-    - ``on_time_rate`` = share of those delivered orders with ``delivered_h <= promised_h``.
+    - ``on_time_rate`` = share of those delivered orders with ``delivered_h <= promised_h``
+      (the router's estimate at the first placement, so a slower policy also promises
+      later: it measures promises kept, not speed).
     - ``bopis_ready_hours_p90`` = ``ready_h - created_h`` over BOPIS orders made ready. [h]
     - ``store_ship_share`` = share of shipped packages (ship and same-day, handed to a
       carrier) that left a store or dark store.
     - ``returns_units``, ``returns_restocked_units``: units of these orders returned and
-      restocked within the horizon. [units]
+      restocked within the horizon (so they grow when deliveries come sooner). [units]
 
     Args:
         tables: Mapping with ``orders`` (columns as in `sim.records.ORDER_COLUMNS`) and
