@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from routing_world import DEST, OPEN, order, world
 
-from engine import DeliveryMethod
-from engine.routing import RoutingSettings
+from engine import DeliveryMethod, Order
+from engine.routing import RoutingSettings, batch
 from engine.routing.filters import MaxDistanceFilter
 from engine.routing.policies import RulePolicy
 from engine.routing.ranking import DistanceKey
@@ -40,10 +41,23 @@ def test_same_day_radius_includes_its_edge():
         assert d.locations == expected, radius
 
 
-def test_the_batch_short_cut_uses_the_same_inclusive_same_day_radius():
+def test_the_batch_short_cut_uses_the_same_inclusive_same_day_radius(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # When the short cut refuses, `place_many` falls back to the usual path, which gives the
+    # same answer: so record which orders the short cut places (`_Pending.add`) and check
+    # that the order with DC1 exactly at the radius went through it.
+    taken: list[Order] = []
+    add = batch._Pending.add
+    monkeypatch.setattr(
+        batch._Pending, "add", lambda self, o, c: taken.append(o) or add(self, o, c)
+    )
     miles = _dc1_miles()
     for radius, expected in ((miles, ("DC1",)), (math.nextafter(miles, 0.0), ())):
+        taken.clear()
         settings = RoutingSettings(same_day_max_miles=radius, keep_reasons=False)
         router, _, _ = world(STOCK, settings=settings)
-        (d,) = router.place_many([order(("A", 1), method=DeliveryMethod.SAME_DAY)], OPEN)
+        o = order(("A", 1), method=DeliveryMethod.SAME_DAY)
+        (d,) = router.place_many([o], OPEN)
         assert d.locations == expected, radius
+        assert taken == ([o] if expected else []), radius

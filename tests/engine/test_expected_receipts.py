@@ -14,12 +14,12 @@ def test_receiving_exactly_what_was_expected_leaves_nothing_expected():
     lg.expect("S1", "A", 5, AT + timedelta(days=1))
     lg.expect("S1", "A", 2, AT + timedelta(days=2))
     lg.receive("S1", "A", 5, AT)  # exactly the first receipt
+    assert lg.incoming and all(r.quantity > 0 for r in lg.incoming)  # no 0-unit receipt left
     assert [(r.quantity, r.expected_at) for r in lg.incoming] == [(2, AT + timedelta(days=2))]
     assert int(lg.incoming_units[0, 0]) == lg.incoming_qty("S1", "A") == 2
     lg.receive("S1", "A", 2, AT)
     assert lg.incoming == []
     assert int(lg.incoming_units[0, 0]) == lg.incoming_qty("S1", "A") == 0
-    assert all(r.quantity > 0 for r in lg.incoming)
 
 
 def test_a_receipt_expected_exactly_at_the_cut_off_counts_as_expected_by_then():

@@ -412,6 +412,7 @@ def test_bopis_substitution_only_picks_stores():
 
 
 def test_bopis_never_splits():
+    # One store holding both SKUs: the order goes there whole.
     router, _, _ = world({("ST1", "A"): 1, ("ST1", "B"): 1, ("ST2", "A"): 1})
     o = order(
         ("A", 1),
@@ -421,6 +422,22 @@ def test_bopis_never_splits():
         allow_store_substitution=True,
     )
     assert packages(router.route(o, OPEN)) == {"ST1": {"A": 1, "B": 1}}
+    # A only at ST1, B only at the pickup store ST2: no store holds both, so any split
+    # strategy would send two packages. The customer collects at one store, so BOPIS takes
+    # one store (the pickup store, nearest to itself) and leaves the rest unfulfillable.
+    router, _, _ = world({("ST1", "A"): 1, ("ST2", "B"): 1})
+    for substitution in (True, False):
+        o = order(
+            ("A", 1),
+            ("B", 1),
+            method=DeliveryMethod.BOPIS,
+            pickup_store="ST2",
+            allow_store_substitution=substitution,
+        )
+        d = router.route(o, OPEN)
+        assert d.packages == 1 and len(d.locations) == 1
+        assert packages(d) == {"ST2": {"B": 1}}
+        assert d.unfulfillable == (("A", 1),)
 
 
 def test_bopis_unknown_store_raises():

@@ -12,9 +12,11 @@ from engine import Ledger, Network, RuleError
 from engine.routing import (
     Router,
     available_policies,
+    filters,
     get_policy,
     load_policy_file,
     policy_from_rules,
+    ranking,
 )
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "policies"
@@ -80,38 +82,36 @@ def test_sort_by_ats_and_days_of_cover_and_in_region_filter():
     assert d.locations == ("DC1",) and reasons(d)["ST2"]["excluded"] == "RULE_FILTER"
 
 
-def test_rule_caches_are_per_network_not_per_id():
+def test_rule_caches_are_per_network_not_per_id(monkeypatch):
     # A rule policy is shared between routers and caches rows per network. A network
     # created after another is freed often gets the freed one's id(); it must not reuse
     # that network's exclusion rows or priority positions (DC2 takes ST1's row here).
+    # Whether CPython reuses an id is luck: make the clash certain by giving every object
+    # the same id() (and hash()) in the modules that hold the caches.
+    for module in (filters, ranking):
+        monkeypatch.setattr(module, "id", lambda obj: 1, raising=False)
+        monkeypatch.setattr(module, "hash", lambda obj: 1, raising=False)
     policy = policy_from_rules(
         {"name": "t", "filters": [{"exclude": ["DC2"]}], "sort": [{"priority": ["ST1", "ST2"]}]}
     )
     stock = {("ST1", "A"): 1, ("ST2", "A"): 1, ("DC2", "A"): 1}
-    reused = False
-    enabled = gc.isenabled()
-    gc.disable()  # free networks by reference count only, as soon as they are dropped
-    try:
-        for _ in range(500):
-            router, _, network = world(stock, policy=policy)
-            assert router.route(order(("A", 1)), OPEN).locations == ("ST1",)
-            freed = id(network)
-            del router, network
-            network = Network(LOCATIONS[::-1], REGIONS)
-            if id(network) == freed:
-                ledger = Ledger([x.id for x in network.locations], SKUS)
-                for (loc, sku), qty in stock.items():
-                    ledger.set_stock(loc, sku, qty)
-                router = Router(network, ledger, policy=policy)
-                assert router.route(order(("A", 1)), OPEN).locations == ("ST1",)
-                reused = True
-                break
-            del network
-    finally:
-        if enabled:
-            gc.enable()
-    if not reused:
-        pytest.skip("the interpreter never gave a new network a freed network's id")
+
+    def reversed_router() -> Router:
+        network = Network(LOCATIONS[::-1], REGIONS)  # DC2 first, ST1 last
+        ledger = Ledger([x.id for x in network.locations], SKUS)
+        for (loc, sku), qty in stock.items():
+            ledger.set_stock(loc, sku, qty)
+        return Router(network, ledger, policy=policy)
+
+    first, _, _ = world(stock, policy=policy)
+    assert first.route(order(("A", 1)), OPEN).locations == ("ST1",)  # fills the caches
+    second = reversed_router()  # both networks alive
+    assert second.route(order(("A", 1)), OPEN).locations == ("ST1",)
+    assert first.route(order(("A", 1)), OPEN).locations == ("ST1",)
+    del first, second
+    gc.collect()
+    third = reversed_router()  # after the others were freed
+    assert third.route(order(("A", 1)), OPEN).locations == ("ST1",)
 
 
 def write(tmp_path, text, name="rules.yaml"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim.literature.hindsight import literature_bound
@@ -39,22 +40,83 @@ def test_benchmark_finds_its_scenarios_outside_the_repository_root(tmp_path, mon
         benchmark._instance.cache_clear()
 
 
+def _floor(per_package, penalty, unit, handling, region, units):
+    """A lower bound any fulfilment, and the hindsight LP, must respect (literature world).
+
+    With free handling and a penalty `P >= 2 F + max c` (the literature's: twice the fee
+    plus the unit cost at the longest distance), every order either ships something (one
+    package at least, fee F) or leaves a unit unfilled (P >= F + c); every unit either
+    ships (at least the cheapest unit cost to its region) or is unfilled (P again). In the
+    LP: cost >= F (M - U) + c_min (D - U) + P U >= F M + c_min D, and M (the orders' cover
+    numbers) plus U counts every order. So the bound is at least
+    `F * orders + sum over units of the cheapest unit cost to the unit's region`.
+
+    Args:
+        unit: Unit cost per region and location (R, L). [USD/unit]
+        handling: Handling arrays of the locations (must be zero). [USD]
+        region: Region row of each order (N,).
+        units: Units of each order (N,).
+    """
+    assert all(not np.any(h) for h in handling)
+    assert penalty >= 2 * per_package + unit.max() - 1e-9
+    return per_package * region.size + float((units * unit.min(axis=1)[region]).sum())
+
+
 @pytest.mark.parametrize("seed", [11, 12])
 def test_bound_never_exceeds_any_policy_on_a_replay(seed):
     inst = scaled(load_instance("scenarios/literature/js_small.yaml"), 800)
     arr = draw_arrivals(inst, seed)
     bound = literature_bound(inst, arr).value
+    net = inst.network
+    floor = _floor(
+        inst.rates.per_package,
+        inst.penalty,
+        inst.rates.unit_costs(net.region_distances()),
+        (net.handling_per_order, net.handling_per_unit),
+        arr.region,
+        np.diff(arr.line_start),  # one unit per line
+    )
+    assert floor > 0.8 * bound  # not vacuous: the fee dominates, ~97% of the bound
+    assert bound >= floor - 1e-6
     for policy in POLICIES:
         result = replay(inst, arr, policy, batch_size=100)
         assert bound <= result.cost + 1e-6, policy
 
 
-def test_bound_never_exceeds_any_policy_in_the_simulation():
+def test_bound_never_exceeds_any_policy_in_the_simulation(monkeypatch):
+    from sim import bound_report as br
     from sim.bound_report import bound_report
+    from sim.kpis import online_mask
+    from sim.scenario.build import build_network, build_rate_card
 
+    runs: list = []
+    problem = br._problem
+
+    def spy(scn, results, supplies, max_columns):
+        runs.extend(results)
+        return problem(scn, results, supplies, max_columns)
+
+    monkeypatch.setattr(br, "_problem", spy)
     scn = load_scenario("scenarios/literature/js_small.yaml")
     report = bound_report(scn, ("closest", "cost", "lookahead"), days=1)
-    assert report.bound.value > 0
+    # the theory floor from the orders that arrived (the same in every run)
+    orders, lines = runs[0].orders, runs[0].lines
+    assert (orders["method"] == "ship").all() and orders["region"].notna().all()
+    live = (orders["status"] != "cancelled").to_numpy() & online_mask(orders)
+    net, rates = build_network(scn), build_rate_card(scn)
+    codes = {r.id: i for i, r in enumerate(net.regions)}
+    units = lines.groupby("order_id")["units"].sum()
+    kept = orders[live]
+    floor = _floor(
+        rates.per_package,
+        report.penalty,
+        rates.unit_costs(net.region_distances()),
+        rates.handling_arrays(net),
+        kept["region"].map(codes).to_numpy(),
+        kept["order_id"].map(units).fillna(0).to_numpy(),
+    )
+    assert len(kept) > 500 and floor > 0.8 * report.bound.value
+    assert report.bound.value >= floor - 1e-6
     for row in report.rows:
         assert row["cost"] >= report.bound.value - 1e-6, row["policy"]
         assert row["ratio"] >= 1.0 - 1e-9
