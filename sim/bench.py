@@ -84,13 +84,11 @@ def peak_rss_mib() -> float:
     two across ``exec``), so a case started by a big parent would report the parent's
     size. Elsewhere, ``ru_maxrss`` (KiB on Linux, bytes on macOS).
     """
-    try:
-        with open("/proc/self/status", encoding="ascii") as lines:
-            for line in lines:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0  # the file says kB (KiB)
-    except (OSError, ValueError, IndexError):
-        pass
+    from sim.footprint import proc_mib
+
+    peak_mib = proc_mib("/proc/self/status", "VmHWM")
+    if peak_mib is not None:
+        return peak_mib
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0
 

@@ -32,6 +32,7 @@ __all__ = [
     "available_memory_mib",
     "expected_orders",
     "footprint",
+    "proc_mib",
 ]
 
 RUN_BASE_MIB = 230.0
@@ -177,11 +178,17 @@ def available_memory_mib() -> float | None:
             value = math.nan
         if math.isfinite(value) and value > 0:
             return value
+    return proc_mib("/proc/meminfo", "MemAvailable")
+
+
+def proc_mib(path: str, key: str) -> float | None:
+    """The ``key:`` line of a Linux ``/proc`` file that counts in kB (KiB), e.g.
+    ``MemAvailable`` of ``/proc/meminfo``; None when the file or the line is missing. [MiB]"""
     try:
-        with open("/proc/meminfo", encoding="ascii") as lines:
+        with open(path, encoding="ascii") as lines:
             for line in lines:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) / 1024  # the file says kB (KiB)
+                if line.startswith(f"{key}:"):
+                    return int(line.split()[1]) / 1024
     except (OSError, ValueError, IndexError):
         return None
     return None

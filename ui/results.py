@@ -266,22 +266,16 @@ def downloads_ui(outcome: Outcome | None, scenario_yaml: str | None, source: str
             "settings changed; the scenario file is the one shown now."
         )
     tables = (("summary", outcome.result.summary), ("runs", outcome.result.per_run))
-    for i, (name, frame) in enumerate(tables):
-        cols[1 + 2 * i].download_button(
-            f"{name.title()} (CSV)",
-            table_bytes(frame, "csv"),
-            f"{stem}-{name}.csv",
-            "text/csv",
+    formats = (("csv", "CSV", "text/csv"), ("parquet", "Parquet", "application/vnd.apache.parquet"))
+    buttons = [(name, frame, fmt) for name, frame in tables for fmt in formats]
+    for col, (name, frame, (ext, shown, mime)) in zip(cols[1:], buttons, strict=True):
+        col.download_button(
+            f"{name.title()} ({shown})",
+            table_bytes(frame, ext),
+            f"{stem}-{name}.{ext}",
+            mime,
             on_click="ignore",
-            key=f"download_{name}_csv",
-        )
-        cols[2 + 2 * i].download_button(
-            f"{name.title()} (Parquet)",
-            table_bytes(frame, "parquet"),
-            f"{stem}-{name}.parquet",
-            "application/vnd.apache.parquet",
-            on_click="ignore",
-            key=f"download_{name}_parquet",
+            key=f"download_{name}_{ext}",
         )
 
 
