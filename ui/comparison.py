@@ -24,10 +24,7 @@ from ui.scenario import SCENARIO_DIR, PlannerError, load_text
 
 log = logging.getLogger("fulfil.app")
 
-
 FALLBACK_POLICIES = ("closest", "ranked", "min_split", "cost", "balance", "store_first", "dc_first")
-
-
 MAX_REPS = 20
 
 

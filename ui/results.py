@@ -24,8 +24,6 @@ log = logging.getLogger("fulfil.app")
 #: Plotly draws the network map on static/usa_110m.json, served by the app (static serving)
 #: instead of fetched from plotly's CDN: the workbench needs no internet.
 PLOTLY_CONFIG = {"topojsonURL": "app/static/"}
-
-
 HEADLINE_KPIS = ("cost_per_order", "click_to_door_hours_p90", "fill_rate", "split_rate")
 
 

@@ -12,14 +12,8 @@ import streamlit as st
 from ui.links import LinkCheck
 
 HERE = Path(__file__).resolve().parents[1]  # the repository root
-
-
 SCENARIO_DIR = HERE / "scenarios"
-
-
 DEFAULT_SCENARIO = "default"
-
-
 UPLOAD = "your own YAML file"  # the scenario choice (and URL value) for an upload
 
 
