@@ -26,7 +26,8 @@ class Flows:
 
     Inflows: `initial`, `received` (supplier receipts at DCs), `returned` (customer returns
     arriving at a location). Outflows: `sold` (POS), `shipped` (handed to a carrier or
-    courier), `picked_up` (BOPIS collected), `disposed`. Pipelines (units off the shelf but
+    courier), `picked_up` (BOPIS collected), `disposed`, `shrunk` (lost from store shelves
+    unrecorded: theft, damage). Pipelines (units off the shelf but
     still ours): `awaiting_carrier` (packed, waiting for the pickup), `awaiting_pickup` (BOPIS
     ready at the store), `transfer` (between locations), `inspection` (returns being
     inspected).
@@ -39,6 +40,7 @@ class Flows:
     shipped: int = 0
     picked_up: int = 0
     disposed: int = 0
+    shrunk: int = 0
     awaiting_carrier: int = 0
     awaiting_pickup: int = 0
     transfer: int = 0
@@ -225,7 +227,7 @@ class PhysicalStock:
         """Check conservation of units and the level bookkeeping.
 
         ``initial + received + returned == on_hand + sold + shipped + picked_up + disposed +
-        in_transit``, stock never negative, pipelines never negative, and per-location
+        shrunk + in_transit``, stock never negative, pipelines never negative, and per-location
         running levels equal the shelf sums.
 
         Returns:
@@ -240,13 +242,13 @@ class PhysicalStock:
         out["on_hand"] = on_hand
         out["in_transit"] = f.in_transit
         inflow = f.initial + f.received + f.returned
-        outflow = on_hand + f.sold + f.shipped + f.picked_up + f.disposed + f.in_transit
+        outflow = on_hand + f.sold + f.shipped + f.picked_up + f.disposed + f.shrunk + f.in_transit
         if inflow != outflow:
             raise ConservationError(
                 f"physical units not conserved: initial {f.initial} + received {f.received} + "
                 f"returned {f.returned} = {inflow} != on_hand {on_hand} + sold {f.sold} + "
                 f"shipped {f.shipped} + picked_up {f.picked_up} + disposed {f.disposed} + "
-                f"in_transit {f.in_transit} = {outflow}"
+                f"shrunk {f.shrunk} + in_transit {f.in_transit} = {outflow}"
             )
         if self.on_hand.size and int(self.on_hand.min()) < 0:
             raise ConservationError("negative physical stock on some shelf")

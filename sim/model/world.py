@@ -276,8 +276,11 @@ class World:
 
     def _days(self) -> simpy.events.ProcessGenerator:
         env, day = self.env, 0
+        shrink = self.scn.inventory.record_inaccuracy
         while True:
             yield env.timeout(24.0)
+            if shrink.daily_share > 0 and shrink.max_units > 0:
+                self._shrink(shrink.daily_share, shrink.max_units, env.now)
             self.stock.close_day(day, env.now)
             self.daily.append(
                 (
@@ -289,6 +292,25 @@ class World:
             day += 1
             if self.progress is not None:
                 self.progress(min(1.0, env.now / self.horizon_h))
+
+    def _shrink(self, share: float, max_units: int, t: float) -> None:
+        """A day's shrink: each store shelf holding stock loses 1 to `max_units` units with
+        probability `share`, on the shelf only (the records learn it from a count).
+
+        The draws cover every store shelf, stocked or not, so the same shelves are hit, by
+        the same amounts, under every policy (common random numbers)."""
+        rows = np.flatnonzero(self.is_store)
+        if not rows.size:
+            return
+        rng = self.streams["inaccuracy"]
+        shelves = self.stock.on_hand[rows]
+        hit = rng.random(shelves.shape) < share
+        want = rng.integers(1, max_units + 1, size=shelves.shape)
+        r, s = np.nonzero(hit & (shelves > 0))
+        took = self.stock.take_upto(rows[r], s, want[r, s], t)
+        self.stock.flows.shrunk += int(took.sum())
+        for row, sku, units in zip(rows[r].tolist(), s.tolist(), took.tolist(), strict=True):
+            self.rec.event(t, "shrink", -1, row, sku, units)
 
     def _drain(self) -> simpy.events.ProcessGenerator:
         env, oms, flows = self.env, self.oms, self.stock.flows

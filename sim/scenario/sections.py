@@ -283,11 +283,16 @@ class RecordInaccuracy(StrictModel):
         share: Share of the store location-SKU records holding stock at the start that
             are too high (an empty record cannot overstate): the shelf holds 1 to
             `max_units` units fewer, at least 0. [0..1]
-        max_units: Largest overstatement. [units]
+        max_units: Largest overstatement, and largest loss of one shelf in one day. [units]
+        daily_share: Share of the store shelves holding stock that lose 1 to `max_units`
+            units each day without the records knowing (theft, damage, misplaced units:
+            shrink), so records drift above the shelves during the run until a rejection's
+            count finds it; 0 = none. [0..1 per day]
     """
 
     share: Share = 0.05
     max_units: int = Field(default=2, ge=0)
+    daily_share: Share = 0.0
 
 
 class StockOverride(StrictModel):

@@ -52,7 +52,13 @@ def check_tables(r) -> None:
 
     c = r.conservation
     assert c["initial"] + c["received"] + c["returned"] == (
-        c["on_hand"] + c["sold"] + c["shipped"] + c["picked_up"] + c["disposed"] + c["in_transit"]
+        c["on_hand"]
+        + c["sold"]
+        + c["shipped"]
+        + c["picked_up"]
+        + c["disposed"]
+        + c["shrunk"]
+        + c["in_transit"]
     )
     assert not r.shipments.duplicated(["order_id", "package"]).any()  # re-routes included
     u = r.utilisation  # busy hours and utilisation cover the same hours (the horizon)
