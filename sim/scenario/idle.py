@@ -45,6 +45,13 @@ def idle_settings(scn: Scenario, days: int | None = None) -> list[tuple[str, str
         ))  # fmt: skip
     out += _pickup_nowhere(scn)
     out += _no_online_demand(scn)
+    inaccuracy = scn.inventory.record_inaccuracy
+    if inaccuracy.max_units == 0 and (inaccuracy.share > 0 or inaccuracy.daily_share > 0):
+        out.append((
+            "inventory.record_inaccuracy.max_units",
+            "is 0, so no record overstates its shelf and no shelf shrinks: share and "
+            "daily_share have no effect",
+        ))  # fmt: skip
     windows = [("disruptions.outages", w) for w in scn.disruptions.outages]
     windows += [("disruptions.carrier_delays", w) for w in scn.disruptions.carrier_delays]
     counts: dict[str, int] = {}

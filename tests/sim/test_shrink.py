@@ -82,3 +82,19 @@ def test_shrink_makes_store_rejections_and_oversells_common_random_numbers() -> 
         kpis[share] = (result.kpis["oversell_rate"], len(rejects))
     assert kpis[0.0][0] < kpis[0.02][0]
     assert kpis[0.0][1] < kpis[0.02][1]
+
+
+def test_shrink_without_units_is_said_to_have_no_effect() -> None:
+    from sim.scenario.idle import idle_settings
+
+    quiet = load_scenario("default", {"inventory.record_inaccuracy.daily_share": 0.01})
+    assert not [f for f, _ in idle_settings(quiet) if "record_inaccuracy" in f]
+    idle = load_scenario(
+        "default",
+        {
+            "inventory.record_inaccuracy.daily_share": 0.01,
+            "inventory.record_inaccuracy.max_units": 0,
+        },
+    )
+    said = dict(idle_settings(idle))
+    assert "daily_share have no effect" in said["inventory.record_inaccuracy.max_units"]
