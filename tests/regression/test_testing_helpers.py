@@ -160,6 +160,30 @@ def test_golden_update_is_explicit_and_check_uses_bands(tmp_path: Path):
     assert path.read_text() == before  # a failing check never rewrites the file
 
 
+def test_a_golden_kpi_tolerance_overrides_the_files(tmp_path: Path):
+    """``tolerance.kpis.NAME`` replaces the file's tolerance for that KPI: the shipped
+    golden file relies on it for its exact order count."""
+    path = tmp_path / "toy.json"
+    runner = TableRunner({"closest": [10.0, 10.2]})  # 100 orders in every replication
+    exact = {"rel": 0.0, "abs": 0.0, "sigmas": 0.0}
+    tolerance = {"rel": 0.02, "abs": 0.002, "sigmas": 4.0, "kpis": {"orders": exact}}
+    update_golden(
+        path, runner=runner, scenario="default", policy="closest", seed=1, days=2, reps=2,
+        tolerance=tolerance,
+    )  # fmt: skip
+    check_golden(path, runner=runner)
+
+    class OneMoreOrder(TableRunner):
+        def __call__(self, *args, **kwargs):
+            return Result({**super().__call__(*args, **kwargs).kpis, "orders": 101.0})
+
+    with pytest.raises(AssertionError, match=r"orders 101 vs golden 100 \(band \+/-0\)"):
+        check_golden(path, runner=OneMoreOrder({"closest": [10.0, 10.2]}))
+    tolerance["kpis"] = {}  # the file's own band: rel 2% of 100 orders
+    update_golden(path, runner=runner, tolerance=tolerance)
+    check_golden(path, runner=OneMoreOrder({"closest": [10.0, 10.2]}))
+
+
 def test_golden_command(tmp_path: Path, capsys):
     path = str(tmp_path / "toy.json")
     runner = TableRunner({"closest": [10.0, 10.2]})

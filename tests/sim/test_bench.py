@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import resource
+import sys
+from pathlib import Path
+
 import pytest
 
 from sim import bench
@@ -45,15 +50,39 @@ def test_default_case_is_the_default_scenario(default):
     assert bench.case_overrides(default, "default") == {}
 
 
+def _agrees_with(orders: int, elapsed_s: float, orders_per_s: float) -> bool:
+    """`orders_per_s` is `orders` over the elapsed time that `elapsed_s` rounds (to 1 ms),
+    itself rounded to 0.1: arithmetic on the report, never a timing."""
+    fastest = orders / (elapsed_s - 0.0005) if elapsed_s > 0.0005 else math.inf
+    return orders / (elapsed_s + 0.0005) - 0.05 <= orders_per_s <= fastest + 0.05
+
+
+def _resident_mib() -> float:
+    """This process's resident memory now, from ``/proc/self/statm`` on Linux (not the
+    ``VmHWM`` line of ``/proc/self/status`` that `bench.peak_rss_mib` reads); elsewhere
+    the peak from ``getrusage`` (bytes on macOS), a weaker check. [MiB]"""
+    statm = Path("/proc/self/statm")
+    if statm.exists():
+        return int(statm.read_text().split()[1]) * resource.getpagesize() / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0
+
+
 def test_simpy_floor_processes_every_order():
     report = bench.simpy_floor(2_000)
     assert report["orders"] == 2_000
     assert report["orders_per_s"] > 0
+    assert _agrees_with(report["orders"], report["elapsed_s"], report["orders_per_s"]), report
 
 
 def test_run_case_floor_reports_memory():
     report = bench.run_case("floor:500")
-    assert report["orders"] == 500 and report["peak_rss_mib"] > 0
+    assert report["orders"] == 500
+    assert _agrees_with(report["orders"], report["elapsed_s"], report["orders_per_s"]), report
+    # the peak is at least what this interpreter (numpy, pandas, simpy loaded) holds now
+    now = _resident_mib()
+    assert now > 30
+    assert report["peak_rss_mib"] >= now - 0.05  # rounded to 0.1 MiB
 
 
 def test_targets_are_checked_against_the_measured_values():
@@ -94,4 +123,9 @@ def test_app_case_runs_the_pages_first_comparison():
     assert report["case"] == "app:1"
     assert report["policies"] == list(wb.DEFAULT_POLICIES)
     assert report["runs"] == len(wb.DEFAULT_POLICIES) * wb.DEFAULT_REPS
-    assert report["orders"] > 0 and report["elapsed_s"] > 0 and report["workers"] >= 1
+    # online orders of the comparison as the page estimates them: one day of the default
+    # scenario's online channels, per run
+    scn = load_scenario("default")
+    per_day = sum(getattr(scn.demand.channels, c).orders_per_day for c in ONLINE)
+    assert report["orders"] == round(per_day) * report["runs"] > 0
+    assert report["elapsed_s"] > 0 and 1 <= report["workers"] <= report["runs"]

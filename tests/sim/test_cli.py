@@ -1,4 +1,10 @@
-"""End-to-end tests of the ``fulfil`` console script (run as a subprocess)."""
+"""End-to-end tests of the ``fulfil`` command (run as a subprocess).
+
+The subprocess is ``python -m sim.cli`` (what the ``fulfil`` console script calls:
+``sim.cli:main``) with this interpreter and this checkout first on ``PYTHONPATH``: the
+console script next to the interpreter may be missing, or import another copy of `sim`
+(an installed or editable one elsewhere); neither may skip or mislead these tests.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from sim.compare import SUMMARY_COLUMNS
 from sim.kpis import kpi_bounds
 
 ROOT = Path(__file__).resolve().parents[2]
-FULFIL = Path(sys.executable).parent / "fulfil"
+FULFIL = [sys.executable, "-m", "sim.cli"]  # `fulfil`: [project.scripts] is sim.cli:main
 DEFAULT = ROOT / "scenarios" / "default.yaml"
 KPI_NAMES = {
     "orders",
@@ -40,13 +46,36 @@ KPI_NAMES = {
     "returns_restocked_units",
 }
 
-pytestmark = pytest.mark.skipif(not FULFIL.exists(), reason="fulfil console script not installed")
+
+def this_checkout() -> dict[str, str]:
+    """The environment with this checkout first on ``PYTHONPATH`` (from any folder)."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path}
 
 
-def fulfil(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def fulfil(*args: str, timeout: float = 120, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(FULFIL), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
-    )
+        [*FULFIL, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd,
+        env=this_checkout(),
+    )  # fmt: skip
+
+
+def test_the_subprocess_runs_this_checkout(tmp_path):
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["fulfil"] == "sim.cli:main"  # what `python -m sim.cli` runs
+    code = "import sim, sim.cli; print(sim.__file__); print(sim.cli.__file__)"
+    for cwd in (ROOT, tmp_path):
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd,
+            env=this_checkout(),
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert [Path(line) for line in proc.stdout.split()] == [
+            ROOT / "sim" / "__init__.py",
+            ROOT / "sim" / "cli.py",
+        ]
 
 
 def assert_user_error(proc: subprocess.CompletedProcess, *fragments: str) -> str:
@@ -375,18 +404,6 @@ def test_app_refuses_a_port_in_use():
     assert line == f"fulfil app: --port: 127.0.0.1:{port} is in use; choose another port"
 
 
-def _sim_ready() -> bool:
-    try:
-        import sim.run  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_run = pytest.mark.skipif(not _sim_ready(), reason="sim.run not available yet")
-
-
-@needs_run
 def test_run_json_prints_exactly_the_kpis():
     proc = fulfil("run", str(DEFAULT), "--policy", "closest", "--days", "2", "--json", timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -395,7 +412,6 @@ def test_run_json_prints_exactly_the_kpis():
     assert kpis["orders"] > 0
 
 
-@needs_run
 def test_run_out_writes_tables(tmp_path):
     import pandas as pd
 
@@ -415,7 +431,6 @@ def test_run_out_writes_tables(tmp_path):
     assert (rows["cost_per_order"], rows["fill_rate"], rows["orders"]) == ("USD", "share", "orders")
 
 
-@needs_run
 def test_the_written_scenario_and_command_reproduce_a_shortened_run(tmp_path):
     out = tmp_path / "out"
     args = ("--policy", "closest", "--days", "2", "--seed", "7", "--out", str(out))
@@ -425,14 +440,11 @@ def test_the_written_scenario_and_command_reproduce_a_shortened_run(tmp_path):
     assert (meta["days"], meta["warmup_days"], meta["seed"]) == (2, 1, 7)
     command = shlex.split(meta["reproduce"])
     assert command[:3] == ["fulfil", "run", "scenario.yaml"]
-    again = subprocess.run(
-        [str(FULFIL), *command[1:], "--json"], capture_output=True, text=True, timeout=300, cwd=out
-    )
+    again = fulfil(*command[1:], "--json", timeout=300, cwd=out)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout) == json.loads((out / "kpis.json").read_text())
 
 
-@needs_run
 def test_compare_json():
     proc = fulfil(
         "compare",
@@ -536,7 +548,9 @@ def test_a_reader_that_leaves_ends_the_command_quietly():
         "cli.cmd_check = gone\n"
         "sys.exit(cli.main(['check', 'default']))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=this_checkout()
+    )
     assert (proc.returncode, proc.stderr) == (141, "")
 
 

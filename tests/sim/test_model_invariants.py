@@ -16,9 +16,12 @@ import numpy as np
 import pytest
 from demand_scale import scaled_demand
 
+import sim.model.world as world
 from sim import load_scenario, run
 from sim.kpis import KPI_NAMES
+from sim.model.orders import order_id
 from sim.model.stock import ConservationError, PhysicalStock
+from sim.model.world import World
 from sim.records import ORDER_STATUSES, TERMINAL_STATUSES
 from sim.scenario.loader import SCENARIOS_DIR
 
@@ -119,6 +122,64 @@ def test_invariants_on_every_scenario(path: Path) -> None:
     r = run(scn, seed=3, days=days)
     assert len(r.orders) > 0
     check_tables(r)
+
+
+def run_cut_off(monkeypatch, scn, policy: str, seed: int, days: int):
+    """`run` without the drain (`DRAIN_DAYS` 0): it ends at the horizon, mid-flight.
+
+    Returns:
+        The `RunResult` and what the world still had in flight when it stopped, read
+        before the tables were built: order id -> status, and (order id, package) ->
+        package status.
+    """
+    monkeypatch.setattr(world, "DRAIN_DAYS", 0)
+    live: dict[str, dict] = {}
+    simulate = World.run
+
+    def run_and_look(w: World) -> float:
+        end_h = simulate(w)
+        live["orders"] = {
+            order_id(st.idx): ORDER_STATUSES[st.stage] for st in w.oms.live.values() if st.idx >= 0
+        }
+        live["packages"] = {
+            (order_id(p.st.idx), p.package): p.status
+            for p in w.oms.live_packages.values()
+            if p.st.idx >= 0
+        }
+        return end_h
+
+    monkeypatch.setattr(World, "run", run_and_look)
+    r = run(scn, policy, seed=seed, days=days)
+    return r, live["orders"], live["packages"]
+
+
+def test_a_run_cut_off_mid_flight_shows_what_is_in_flight(monkeypatch) -> None:
+    """Every other run here drains until nothing is in flight, so the in-flight rows that
+    `sim.run` writes at the end of a run (and the invariant on them) were never exercised.
+    Cut off at the horizon, orders and packages are in flight: each appears in the tables
+    with its in-flight status, and units are still conserved."""
+    scn, _ = small(SCENARIOS_DIR / "store_network.yaml")
+    r, orders, packages = run_cut_off(monkeypatch, scn, "closest", seed=3, days=2)
+    assert r.end_h == 48.0  # no drain
+    assert len(orders) > 100 and len(packages) > 100
+    assert {"routed", "picked", "shipped", "ready_for_pickup"} <= set(orders.values())
+    assert {"released", "picked", "shipped", "ready_for_pickup"} <= set(packages.values())
+    check_tables(r)  # conservation and "not terminal -> visibly in flight", on real rows
+
+    o = r.orders
+    open_orders = o[~o["status"].isin(TERMINAL_STATUSES)]
+    assert dict(zip(open_orders["order_id"], open_orders["status"], strict=True)) == orders
+    assert (open_orders["units"] > 0).all()  # the row was written, not left at its zeros
+    s = r.shipments
+    moving = s[s["status"].isin(IN_FLIGHT_PACKAGE)]
+    keys = zip(moving["order_id"], moving["package"], strict=True)
+    assert dict(zip(keys, moving["status"], strict=True)) == packages
+    # the units picked and waiting for the carrier or the customer are still in the network
+    c = r.conservation
+    assert c["in_transit"] > 0
+    picked = moving.loc[moving["status"] == "picked", "units"].sum()
+    ready = moving.loc[moving["status"] == "ready_for_pickup", "units"].sum()
+    assert (picked, ready) == (c["awaiting_carrier"], c["awaiting_pickup"])
 
 
 def test_invariants_in_batch_mode_with_cancelled_oversells() -> None:

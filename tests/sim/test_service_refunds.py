@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from busy_world import busy
+from busy_world import SEED, busy, scenario
 
+import sim.model.world as world
+from sim import run
 from sim.records import TERMINAL_STATUSES
 
 
@@ -58,13 +60,34 @@ def test_an_edit_refunds_the_units_it_removes() -> None:
     assert (removed > 1).any() and (removed == 0).any()  # address changes refund nothing
 
 
+def _lost_only(r) -> set:
+    """Orders with lost units and no other refund (no edit, return or no-show)."""
+    ids = set(r.orders.loc[r.orders["units_lost"] > 0, "order_id"])
+    return ids - _later_refunds(r) - set(r.events.loc[r.events["kind"] == "edit", "order_id"])
+
+
 def test_a_finished_order_is_refunded_its_lost_units() -> None:
     """Units never supplied (no stock at placement, or after a rejection) are refunded when
-    the order finishes; an order still in flight has not been refunded them yet."""
+    the order finishes."""
     _, w, r = busy()
-    ids = set(r.orders.loc[r.orders["units_lost"] > 0, "order_id"])
-    ids -= _later_refunds(r) | set(r.events.loc[r.events["kind"] == "edit", "order_id"])
+    ids = _lost_only(r)
     assert len(ids) > 10
+    refund, owed = _owed(r, w, ids)
+    assert refund == pytest.approx(owed) and (owed > 0).any()
+
+
+def test_an_order_in_flight_has_not_been_refunded_its_lost_units_yet(monkeypatch) -> None:
+    """Cut off at the horizon (no drain: `DRAIN_DAYS` 0), orders with lost units are both
+    finished (refunded them) and still in flight (not yet: `_owed` owes them nothing)."""
+    _, w, _ = busy()  # its prices: the catalogue's, whatever the run's length
+    monkeypatch.setattr(world, "DRAIN_DAYS", 0)
+    r = run(scenario(), "closest", SEED, days=3)
+    assert r.end_h == 72.0
+    ids = _lost_only(r)
+    o = r.orders[r.orders["order_id"].isin(ids)]
+    in_flight = ~o["status"].isin(TERMINAL_STATUSES)
+    assert in_flight.sum() > 5 and (~in_flight).sum() > 5
+    assert (o.loc[in_flight, "refund"] == 0).all()
     refund, owed = _owed(r, w, ids)
     assert refund == pytest.approx(owed) and (owed > 0).any()
 
