@@ -29,7 +29,7 @@ def test_dc_throughput_is_its_staff_capacity():
     )  # fmt: skip
     dc = DcSite(w, 0, staff=2, pick_minutes=12.0, pack_minutes=0.0)
     for _ in range(100):
-        dc.submit(SimpleNamespace(lines=[(0, 1, 0)], released_h=0.0))
+        dc.submit(SimpleNamespace(lines=[(0, 1, 0)], released_h=0.0, draw_row=-1))
     env.run(until=10 * WAVE_HOURS + 1e-9)
     per_wave = np.bincount(np.round(np.array(done) / WAVE_HOURS).astype(int))[1:]
     assert per_wave.tolist() == [3, 2] * 5
