@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from types import SimpleNamespace
 
 import pandas as pd
@@ -63,10 +65,32 @@ def test_the_store_counts_runs_too() -> None:
     assert len(store) == 2 and store.get("a") is None
 
 
+class _WatchedStore(RunStore):
+    """A run store that notes the process each run it keeps ran in (`RunOutcome.worker`
+    is ``host:pid`` of the process that ran it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pids: list[int] = []
+
+    def put(self, key: str, outcome: RunOutcome) -> None:
+        self.pids.append(int(outcome.worker.rsplit(":", 1)[1]))
+        super().put(key, outcome)
+
+
 def test_a_wider_comparison_runs_only_its_new_runs_and_matches_a_fresh_one(tiny: dict) -> None:
-    store = RunStore()
-    first = wb.compare_policies(tiny, ["closest", "cost"], 2, 5, workers=2, store=store)
+    store = _WatchedStore()
+    children: set[int] = set()  # child processes alive while the runs were under way
+
+    def report(done: float, total: int) -> None:
+        children.update(p.pid for p in multiprocessing.active_children())
+
+    first = wb.compare_policies(
+        tiny, ["closest", "cost"], 2, 5, progress=report, workers=2, store=store
+    )
     assert (first.runs, first.reused, len(store)) == (4, 0, 4)  # kept from worker processes
+    assert len(store.pids) == 4 and os.getpid() not in store.pids
+    assert set(store.pids) <= children
     reports: list[tuple[float, int]] = []
     wider = wb.compare_policies(
         tiny, ["closest", "cost", "store_first"], 3, 5, "cost",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import re
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -21,15 +24,45 @@ def tiny() -> dict:
     return load_scenario(apply_overrides(base, overrides)).resolved()
 
 
+class _WatchedStore(wb.RunStore):
+    """A run store that notes the process each run it keeps ran in (`RunOutcome.worker`
+    is ``host:pid`` of the process that ran it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pids: list[int] = []
+
+    def put(self, key: str, outcome: Any) -> None:
+        self.pids.append(int(outcome.worker.rsplit(":", 1)[1]))
+        super().put(key, outcome)
+
+
 def test_runs_on_worker_processes_match_runs_in_process(tiny: dict) -> None:
     calls: list[tuple[float, int]] = []
+    in_process = _WatchedStore()
     here = wb.compare_policies(
-        tiny, ["closest", "cost"], 2, 5, progress=lambda d, n: calls.append((d, n)), workers=1
+        tiny,
+        ["closest", "cost"],
+        2,
+        5,
+        progress=lambda d, n: calls.append((d, n)),
+        workers=1,
+        store=in_process,
     )
     far: list[tuple[float, int]] = []
+    children: set[int] = set()  # child processes alive while the runs were under way
+
+    def report(done: float, total: int) -> None:
+        far.append((done, total))
+        children.update(p.pid for p in multiprocessing.active_children())
+
+    pooled = _WatchedStore()
     there = wb.compare_policies(
-        tiny, ["closest", "cost"], 2, 5, progress=lambda d, n: far.append((d, n)), workers=2
+        tiny, ["closest", "cost"], 2, 5, progress=report, workers=2, store=pooled
     )
+    assert in_process.pids == [os.getpid()] * 4
+    assert len(pooled.pids) == 4 and os.getpid() not in pooled.pids
+    assert set(pooled.pids) <= children and 1 <= len(set(pooled.pids)) <= 2  # the pool's workers
     for reports in (calls, far):  # runs done, counting the simulated share of runs under way
         done = [d for d, _ in reports]
         assert {n for _, n in reports} == {4}
@@ -61,19 +94,35 @@ def test_a_failing_run_raises_run_failed(tiny: dict, monkeypatch: pytest.MonkeyP
 
 
 @pytest.mark.parametrize(
-    ("policies", "reps", "baseline"),
+    ("policies", "reps", "baseline", "reason"),
     [
-        ([], 1, None),
-        (["closest", "closest"], 1, None),
-        (["closest"], 0, None),
-        (["closest"], 1, "cost"),
+        ([], 1, None, "policies: give each policy once, at least one"),
+        (["closest", "closest"], 1, None, "policies: give each policy once, at least one"),
+        (["closest"], 0, None, "reps: must be at least 1, got 0"),
+        (["closest"], 1, "cost", "baseline: 'cost' is not one of the compared policies"),
     ],
 )
 def test_bad_arguments_are_refused_before_running(
-    tiny: dict, policies: list[str], reps: int, baseline: str | None
+    tiny: dict,
+    policies: list[str],
+    reps: int,
+    baseline: str | None,
+    reason: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with pytest.raises(ValueError):
-        wb.compare_policies(tiny, policies, reps, 1, baseline, workers=1)
+    import sim.sweep.tasks
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a run started")
+
+    def no_progress(done: float, total: int) -> None:
+        raise AssertionError(f"progress reported ({done} of {total})")
+
+    monkeypatch.setattr(sim.sweep.tasks, "simulation_runner", no_run)
+    store = wb.RunStore()
+    with pytest.raises(ValueError, match=f"^{re.escape(reason)}$"):
+        wb.compare_policies(tiny, policies, reps, 1, baseline, no_progress, workers=1, store=store)
+    assert len(store) == 0
 
 
 def test_online_orders_is_volume_times_horizon(tiny: dict) -> None:

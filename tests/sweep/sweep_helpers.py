@@ -74,16 +74,20 @@ def children(pid: int) -> set[int]:
     return found
 
 
-def command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/status").read_text().split("State:\t", 1)[1][0]
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def marks(folder: Path, what: str) -> list[tuple[int, str, str]]:
+    """``(pid, policy, run)`` of the runs that left a ``what`` mark (``started`` or
+    ``finished``) in ``folder`` (see `sweep_test_runners`)."""
+    found = []
+    for path in Path(folder).glob(f"{what}-*"):
+        pid, rest = path.name.removeprefix(f"{what}-").split("-", 1)
+        policy, run = rest.rsplit("-", 1)
+        found.append((int(pid), policy, run))
+    return found

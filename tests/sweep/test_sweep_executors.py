@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweep_helpers import ROOT, cli_env, sweep_cli, write_sweep
+from sweep_helpers import ROOT, cli_env, marks, sweep_cli, write_sweep
+from sweep_test_runners import MARKS_ENV
 
 from sim.sweep import run_sweep
 from sim.sweep.frontier import KPI_NAMES
@@ -96,7 +97,6 @@ def test_separate_scheduler_and_worker(dask_cluster: str, tmp_path: Path, monkey
     serial = run_sweep(path, tmp_path / "serial", runner="synthetic", progress=False)
     assert serial.ran == 16
     out = tmp_path / "cluster"
-    start = time.perf_counter()
     proc = sweep_cli(
         str(path),
         "--out",
@@ -112,7 +112,6 @@ def test_separate_scheduler_and_worker(dask_cluster: str, tmp_path: Path, monkey
     outcome = json.loads(proc.stdout)
     assert (outcome["ran"], outcome["failed"]) == (16, 0)
     assert outcome["executor"].startswith(f"dask {dask_cluster}")
-    assert time.perf_counter() - start < 60
     pd.testing.assert_frame_equal(_kpis(tmp_path / "serial"), _kpis(out))
     # The runs really went to the separate worker process.
     from distributed import Client
@@ -176,23 +175,26 @@ def test_ctrl_c_with_a_local_cluster_prints_one_line(tmp_path: Path):
     command = [sys.executable, "-m", "sim.sweep", str(path), "--out", str(out)]
     command += ["--executor", "dask", "--workers", "2", "--no-progress"]
     command += ["--runner", "sweep_test_runners:busy"]  # 30 s a run, holding the GIL
-    started = tmp_path / "started"
+    folder = tmp_path / "marks"
+    folder.mkdir()
     proc = subprocess.Popen(
         command,
-        env={**cli_env(), "SWEEP_TEST_STARTED": str(started)},
+        env={**cli_env(), MARKS_ENV: str(folder)},
         cwd=ROOT,
         start_new_session=True,  # its own process group, as a terminal's job is
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not started.exists() and proc.poll() is None:
+        # Hang guards only (the machines are shared and often loaded), never speed checks.
+        deadline = time.monotonic() + 300
+        busy: set[int] = set()
+        while time.monotonic() < deadline and len(busy) < 2 and proc.poll() is None:
             time.sleep(0.1)
-        assert started.exists(), "a run has started on the LocalCluster"
-        time.sleep(1.0)
+            busy = {pid for pid, _, _ in marks(folder, "started")}
+        assert len(busy) >= 2, "both LocalCluster workers are inside runs"
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        assert proc.wait(timeout=60) == 130
+        assert proc.wait(timeout=300) == 130
         stderr = proc.stderr.read().decode()
     finally:
         if proc.poll() is None:

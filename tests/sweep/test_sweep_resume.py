@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from sweep_helpers import ROOT, alive, children, cli_env, command_line, sweep_cli, write_sweep
+from sweep_helpers import ROOT, alive, children, cli_env, marks, sweep_cli, write_sweep
+from sweep_test_runners import MARKS_ENV, SLOW_ENV, run_id
 
 from sim.sweep import expand, load_sweep, run_sweep
 from sim.sweep.store import ResultStore
@@ -220,57 +221,87 @@ def test_a_grown_grid_gives_the_tables_of_a_sweep_run_straight_through(tmp_path:
     pd.testing.assert_frame_equal(*summaries)
 
 
-def _slow_pool_sweep(out: Path, n: int, stderr: int) -> tuple[subprocess.Popen, set[int]]:
-    """Start a sweep of 30 s runs on `n` pool workers; return the driver and the workers'
-    pids once every worker is inside a run."""
-    path = write_sweep(out.parent)
+def _slow_pool_sweep(
+    tmp_path: Path, n: int, stderr: int, slow_s: float = 600
+) -> tuple[subprocess.Popen, set[int]]:
+    """Start a sweep on `n` pool workers (`sweep_test_runners.marked`: runs of closest are
+    quick, the others take `slow_s` seconds) with its marks in ``tmp_path/marks``; return
+    the driver and the workers' pids once every worker is inside a slow run and every run
+    finished so far is committed. The waits are hang guards, not speed checks."""
+    path = write_sweep(tmp_path)
+    out, folder = tmp_path / "out", tmp_path / "marks"
+    folder.mkdir()
     command = [sys.executable, "-m", "sim.sweep", str(path), "--out", str(out)]
     command += ["--executor", "process", "--workers", str(n), "--no-progress"]
-    command += ["--runner", "sweep_test_runners:very_slow"]  # 30 s a run
-    proc = subprocess.Popen(
-        command, env=cli_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr
-    )
-    workers: set[int] = set()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(workers) < n:
-        workers = {p for p in children(proc.pid) if "spawn_main" in command_line(p)}
+    command += ["--runner", "sweep_test_runners:marked"]
+    env = {**cli_env(), MARKS_ENV: str(folder), SLOW_ENV: str(slow_s)}
+    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+    deadline = time.monotonic() + 300
+    while True:
+        inside = {pid for pid, policy, _ in marks(folder, "started") if policy != "closest"}
+        finished = marks(folder, "finished")
+        if len(inside) == n and len(_parts(out)) == len(finished):
+            break
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the {n} workers are not inside slow runs: {inside}")
         time.sleep(0.1)
-    if len(workers) < n:
+    if not inside <= children(proc.pid):
         proc.kill()
-        raise AssertionError("the process pool has not started")
-    time.sleep(3.0)  # the workers have imported everything and are inside runs
-    return proc, workers
+        raise AssertionError(f"runs under way outside the driver's pool: {inside}")
+    return proc, inside
+
+
+def _parts(out: Path) -> list[Path]:
+    return list((out / "runs").glob("part-*.parquet"))
+
+
+def _die(pids: set[int], within_s: float) -> bool:
+    """Whether every process of `pids` has ended within `within_s` seconds (a hang guard)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.1)
+    return not any(alive(p) for p in pids)
 
 
 def test_sigterm_stops_the_workers_at_once(tmp_path: Path):
-    out = tmp_path / "out"
-    proc, workers = _slow_pool_sweep(out, 1, subprocess.PIPE)
+    # One worker: the two quick runs of closest are done and committed, the first slow run
+    # is under way (120 s, longer than the driver may take to stop), another one queued.
+    proc, workers = _slow_pool_sweep(tmp_path, 1, subprocess.PIPE, slow_s=120)
+    folder, out = tmp_path / "marks", tmp_path / "out"
+    finished = {run for _, _, run in marks(folder, "finished")}
     try:
-        stopped = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 130
-        assert time.monotonic() - stopped < 10, "the run under way was not waited for"
+        assert proc.wait(timeout=300) == 130
         assert "interrupted; run the same command" in proc.stderr.read().decode()
+        assert _die(workers, 120), "no worker outlives the sweep"
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.stderr.close()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and any(alive(p) for p in workers):
-        time.sleep(0.1)
-    assert not any(alive(p) for p in workers), "no worker outlives the sweep"
-    assert not list((out / "runs").glob("part-*.parquet"))  # nothing half-done was committed
+        for pid in workers:  # do not leave orphans behind when the test fails
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    # The run under way was stopped, not waited for: no run finished after the signal.
+    assert {run for _, _, run in marks(folder, "finished")} == finished
+    assert len(finished) == 2
+    # What is committed is exactly the runs finished before the signal, each whole.
+    sweep = load_sweep(tmp_path / "sweep.yaml")
+    tasks = expand(sweep, runner="sweep_test_runners:marked")
+    ids = {t.key: run_id(t.scenario, t.policy, t.seed, t.replication, t.days) for t in tasks}
+    committed = pd.read_parquet(out / "runs")
+    assert {ids[key] for key in committed["key"]} == finished
+    assert set(committed["policy"]) == {"closest"}
+    assert not list(out.rglob(".tmp-*"))
 
 
 def test_kill_9_of_the_driver_ends_the_pool_workers(tmp_path: Path):
-    proc, workers = _slow_pool_sweep(tmp_path / "out", 2, subprocess.DEVNULL)
+    # The workers are inside runs of 600 s: only their driver's death can end them sooner.
+    proc, workers = _slow_pool_sweep(tmp_path, 2, subprocess.DEVNULL)
     try:
         proc.kill()  # SIGKILL to the driver alone: it cannot stop its pool
-        proc.wait(timeout=30)
-        deadline = time.monotonic() + 20  # well under the 30 s a run takes
-        while time.monotonic() < deadline and any(alive(p) for p in workers):
-            time.sleep(0.1)
-        assert not any(alive(p) for p in workers), "no worker outlives the driver"
+        proc.wait(timeout=300)
+        assert _die(workers, 120), "no worker outlives the driver"
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -72,7 +72,7 @@ def _error(tmp_path: Path, **changes: object) -> SweepError:
                 ]
             },
             "overrides.1.inventory.safety_stock_days",
-            "",
+            "greater than or equal to 0 (got -1) (case daily_order_limit=20, safety_stock_days=-1)",
         ),
         ({"grid": {"warmup_days": [40]}}, "grid.warmup_days", "must be less than horizon_days"),
         ({"policies": ["closest", "fastest_ever"]}, "policies.1", "unknown policy 'fastest_ever'"),
@@ -386,9 +386,15 @@ def test_an_override_set_without_a_label_is_labelled_by_its_values(tmp_path: Pat
     assert "bopis=0.05" in cases[0].label
 
 
-@pytest.mark.parametrize(
-    "path", sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml")), ids=lambda p: p.stem
-)
+SHIPPED_SWEEPS = sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml"))
+
+
+def test_sweep_files_are_shipped():
+    # An empty glob would leave the test below with one skipped case and nothing checked.
+    assert {p.name for p in SHIPPED_SWEEPS} >= {"safety_x_sync.yaml", "sfs_limit_x_bopis.yaml"}
+
+
+@pytest.mark.parametrize("path", SHIPPED_SWEEPS, ids=lambda p: p.stem)
 def test_shipped_sweep_files_are_valid(path: Path):
     sweep = load_sweep(path)
     assert len(sweep.cases) >= 4 and sweep.spec.replications >= 2

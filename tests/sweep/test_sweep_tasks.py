@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -108,11 +109,41 @@ def test_a_runner_that_names_nothing_callable_is_a_usage_error(spec: str, reason
     assert str(info.value).startswith("--runner: ") and reason in str(info.value)
 
 
-def test_code_version_names_package_and_source_hash(monkeypatch):
+def test_code_version_names_package_and_source_hash(monkeypatch, tmp_path: Path):
+    import engine
+    import sim
+    from sim.sweep import tasks
+
     assert code_version() == "0.0.0+sweep-tests"  # pinned for these tests
     monkeypatch.delenv("FULFIL_CODE_VERSION")
+    monkeypatch.setattr(tasks, "_CODE_VERSION", [])  # this process's answer stays its own
     version = code_version(fresh=True)
     assert re.fullmatch(r"\d+\.\d+\.\d+.*\+[0-9a-f]{12}", version)
+
+    # The hash is over the sources: two copies of engine/ and sim/ give the same version,
+    # one byte changed in either package (or in sim's data) gives another.
+    ignore = shutil.ignore_patterns("__pycache__")
+    copies = [tmp_path / "a", tmp_path / "b"]
+    for copy in copies:
+        for package in (engine, sim):
+            root = Path(package.__file__).parent
+            shutil.copytree(root, copy / root.name, ignore=ignore)
+
+    def version_of(copy: Path) -> str:
+        for package in (engine, sim):  # code_version finds the sources from the packages
+            monkeypatch.setattr(package, "__file__", str(copy / package.__name__ / "__init__.py"))
+        return code_version(fresh=True)
+
+    a, b = copies
+    same = version_of(a)
+    assert same == version_of(b) and same.split("+")[0] == version.split("+")[0]
+    for rel in ("engine/__init__.py", "sim/sweep/tasks.py", "sim/data/us_cities.csv"):
+        path = b / rel
+        original = path.read_bytes()
+        path.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))  # one byte differs
+        assert version_of(b) != same, f"{rel} is not part of the code version"
+        path.write_bytes(original)
+        assert version_of(b) == same
 
 
 def test_worker_with_other_code_refuses_the_run(sweep_file: Path):
