@@ -106,10 +106,12 @@ def main() -> None:
     if size is not None:
         run_box.caption(size.describe())
     slot, results = st.empty(), st.container()
-    if clicked and size is not None and not size.fits:  # it would run the machine out of memory
+    refused = clicked and size is not None and not size.fits  # it would run out of memory
+    if refused:
         slot.error(size.refusal())
-    elif clicked and run_choice is not None:
-        outcome = execute(scenario_yaml, run_choice, choice.source, slot)
+    if clicked and not refused and run_choice is not None:  # as many at once as fit
+        workers = size.at_once if size is not None else None
+        outcome = execute(scenario_yaml, run_choice, choice.source, slot, workers)
     elif outcome is not None and rebased(outcome, scenario_yaml, run_choice):
         outcome = st.session_state["outcome"] = outcome._replace(  # the same runs
             result=outcome.result.against(run_choice.baseline), choice=run_choice

@@ -432,8 +432,8 @@ def compare_policies(
             second while runs are under way, with ``done`` counting the simulated share of
             the runs in progress (e.g. 3.4 of 9); ``total`` counts the runs to run, not
             those reused.
-        workers: Worker processes; None = all cores when the runs are big enough
-            (``PARALLEL_MIN_ORDERS``), else 1 (in this process).
+        workers: Worker processes (at most one per run to run); None = all cores when
+            the runs are big enough (``PARALLEL_MIN_ORDERS``), else 1 (in this process).
         store: Finished runs to reuse, and to keep each run in as it ends (so a stopped
             comparison loses none of its finished runs); None runs everything.
 
@@ -469,7 +469,7 @@ def compare_policies(
     kept = {key: outcome for key, outcome in found.items() if outcome is not None}
     todo = [t for t in tasks if t.key not in kept]
     workers = workers_for(online_orders(data), len(todo)) if workers is None else workers
-    workers = max(1, int(workers)) if todo else 1
+    workers = max(1, min(int(workers), len(todo)))  # no more processes than runs to run
     started = time.perf_counter()
     outcomes = _run_tasks(
         todo, workers, progress or (lambda done, total: None),

@@ -4,9 +4,11 @@ and the page's libraries)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +42,23 @@ def test_a_layer_imports_nothing_above_it(package: str, forbidden: tuple[str, ..
     assert f"{package}.routing" in report["modules"] or f"{package}.model" in report["modules"]
     assert len(report["modules"]) > 20  # every module was imported, not the package alone
     assert report["loaded"] == [], f"{package} imported {report['loaded']}"
+
+
+@pytest.mark.parametrize(("package", "forbidden"), LAYERS.items())
+def test_no_module_of_a_layer_imports_above_it_even_inside_a_function(
+    package: str, forbidden: tuple[str, ...]
+) -> None:
+    """Imports made only when a function runs (lazy imports) are read from the source."""
+    root = Path(__file__).resolve().parents[1] / package
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in forbidden]
+    assert len(list(root.rglob("*.py"))) > 20
+    assert found == []

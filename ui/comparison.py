@@ -101,6 +101,7 @@ def run_comparison(
     rules: tuple[str | None, ...] = (),
     _progress: wb.Progress | None = None,
     _ran: list[bool] | None = None,
+    _workers: int | None = None,
 ) -> wb.Comparison:
     """`sim.workbench.compare_policies` on the edited scenario, cached on its arguments
     (``rules``: the digests of the policies' rules files, so that an edited file runs
@@ -109,8 +110,9 @@ def run_comparison(
     The differences are taken against the first policy (`Comparison.against` takes them
     against another without running again). Runs kept in `run_store` are reused, and each
     run is kept there as it ends. ``_progress`` (``progress(done, total)``, see
-    `sim.workbench.Progress`) and ``_ran`` (gets True appended when this body runs, not
-    on a cached answer) are not hashed; a cached answer calls neither.
+    `sim.workbench.Progress`), ``_ran`` (gets True appended when this body runs, not
+    on a cached answer) and ``_workers`` (processes; None = as `compare_policies`
+    decides; results do not depend on it) are not hashed; a cached answer calls neither.
 
     Raises:
         PlannerError: the scenario is invalid.
@@ -119,7 +121,9 @@ def run_comparison(
     if _ran is not None:
         _ran.append(True)
     data = load_text(scenario_yaml, "edited scenario").resolved()
-    return wb.compare_policies(data, policies, reps, seed, None, _progress, store=run_store())
+    return wb.compare_policies(
+        data, policies, reps, seed, None, _progress, workers=_workers, store=run_store()
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -201,8 +205,11 @@ class RunStopped(BaseException):
     changed during the run). A BaseException, so no run's error handling keeps it."""
 
 
-def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None) -> Outcome | None:
-    """Run the comparison with a progress bar; errors are shown inline, never raised.
+def execute(
+    scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None, workers: int | None = None
+) -> Outcome | None:
+    """Run the comparison with a progress bar, on `workers` processes (None: as
+    `sim.workbench.compare_policies` decides); errors are shown inline, never raised.
 
     The cached `run_comparison` runs in a helper thread and reports progress through a
     queue; this (the page's) thread draws the bar. So the cached function draws nothing,
@@ -228,8 +235,9 @@ def execute(scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None
         try:
             rules = tuple(wb.policy_file_digest(p) for p in choice.policies)
             box["result"] = run_comparison(
-                scenario_yaml, choice.policies, choice.reps, choice.seed, rules, progress, ran
-            ).against(choice.baseline)
+                scenario_yaml, choice.policies, choice.reps, choice.seed, rules, progress, ran,
+                workers,
+            ).against(choice.baseline)  # fmt: skip
         except BaseException as exc:  # handed to the page's thread
             box["error"] = exc
 

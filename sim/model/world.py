@@ -279,7 +279,8 @@ class World:
         shrink = self.scn.inventory.record_inaccuracy
         while True:
             yield env.timeout(24.0)
-            if shrink.daily_share > 0 and shrink.max_units > 0:
+            # within the horizon, as POS sales and replenishment (the drain only finishes)
+            if shrink.daily_share > 0 and shrink.max_units > 0 and env.now <= self.horizon_h:
                 self._shrink(shrink.daily_share, shrink.max_units, env.now)
             self.stock.close_day(day, env.now)
             self.daily.append(

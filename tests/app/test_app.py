@@ -6,6 +6,7 @@ Runs use a tiny horizon and volume (the ``days`` and ``online`` levers) to stay 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def _no_failures(at: AppTest) -> None:
     assert not [w.value for w in at.warning if "could not be drawn" in w.value]
 
 
-#: Every chart of a comparison's results, by key (`app.charts_ui`).
+#: Every chart of a comparison's results, by key (`ui.results.charts_ui`).
 CHART_KEYS = {
     *(f"chart_{kpi}" for kpi in ("cost_per_order", "fill_rate", "click_to_door_hours_p90")),
     "chart_split_rate",
@@ -184,6 +185,30 @@ def test_the_page_says_how_big_the_comparison_is_before_it_runs(at: AppTest) -> 
     assert any(c.value.startswith("9 runs of about 35,000 orders") for c in at.sidebar.caption)
 
 
+def test_runs_go_one_at_a_time_where_two_would_not_fit(
+    at: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """28 days of the default: about 0.4 GB a run plus 0.1 GB of kept tables, so 0.7 GB
+    free holds one run at a time but not two."""
+    monkeypatch.setenv("FULFIL_MEMORY_MIB", "700")
+    monkeypatch.setenv("FULFIL_PARALLEL_MIN_ORDERS", "0")  # two at a time, were there room
+    at.run()
+    _no_failures(at)
+    size = [c.value for c in at.sidebar.caption if c.value.startswith("9 runs of about")]
+    assert size == ["9 runs of about 140,000 orders each: about 0.5 GB of memory at the peak."]
+    monkeypatch.setenv("FULFIL_MEMORY_MIB", "2000")
+    at.run()
+    shown = [c.value for c in at.sidebar.caption if c.value.startswith("9 runs of about")]
+    cores = min(9, os.cpu_count() or 1)
+    assert (", 2 at a time" in shown[0]) == (cores >= 2), shown
+    # and the runs go as the caption says: 4 small runs, room for one of them at a time
+    monkeypatch.setenv("FULFIL_MEMORY_MIB", "400")
+    _quick(at)
+    at.button(key="run").click().run(timeout=120)
+    _no_failures(at)
+    assert at.session_state["outcome"].result.workers == 1
+
+
 def test_a_comparison_too_big_for_the_free_memory_is_refused_before_it_runs(
     at: AppTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -198,6 +223,7 @@ def test_a_comparison_too_big_for_the_free_memory_is_refused_before_it_runs(
     assert len(refused) == 1 and refused[0].startswith("This comparison (4 runs of about 410,000")
     assert "the machine has 0.6 GB free" in refused[0]
     assert at.session_state["outcome"] is small  # nothing ran; the last results stay
+    assert any("settings changed" in i.value for i in at.info)  # and are said to be old
 
 
 def test_a_chosen_seed_goes_into_the_edited_scenario(at: AppTest) -> None:

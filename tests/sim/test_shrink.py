@@ -80,6 +80,9 @@ def test_shrink_makes_store_rejections_and_oversells_common_random_numbers() -> 
         result = run(scn, "store_first", 3, days=4)
         rejects = result.events[result.events["kind"] == "reject"]
         kpis[share] = (result.kpis["oversell_rate"], len(rejects))
+        shrunk = result.events[result.events["kind"] == "shrink"]
+        assert (shrunk["time_h"] <= 4 * 24).all()  # within the horizon, not in the drain
+        assert len(shrunk) > 0 or share == 0.0
     assert kpis[0.0][0] < kpis[0.02][0]
     assert kpis[0.0][1] < kpis[0.02][1]
 
