@@ -24,7 +24,9 @@ from sim.compare import SUMMARY_COLUMNS
 from sim.kpis import kpi_bounds
 
 ROOT = Path(__file__).resolve().parents[2]
-FULFIL = [sys.executable, "-m", "sim.cli"]  # `fulfil`: [project.scripts] is sim.cli:main
+#: `fulfil` ([project.scripts] is sim.cli:main). -P keeps the current folder off sys.path, as
+#: for the console script, so a policy module is found only as the CLI itself finds it.
+FULFIL = [sys.executable, "-P", "-m", "sim.cli"]
 DEFAULT = ROOT / "scenarios" / "default.yaml"
 KPI_NAMES = {
     "orders",

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 import yaml
-from test_cli import DEFAULT, FULFIL, ROOT, assert_user_error, fulfil
+from test_cli import DEFAULT, FULFIL, ROOT, assert_user_error, fulfil, this_checkout
 
 from engine.errors import RoutingError, RuleError
 from engine.routing import (
@@ -96,8 +96,8 @@ def test_a_run_of_a_rules_file_reproduces_from_its_output_folder(tmp_path):
     assert command[:4] == ["fulfil", "run", "scenario.yaml", "--policy"]
     assert command[4] == "policy.yaml:cheapest_dc"
     again = subprocess.run(
-        [str(FULFIL), *command[1:], "--json"],
-        capture_output=True, text=True, cwd=out, timeout=120,
+        [*FULFIL, *command[1:], "--json"],
+        capture_output=True, text=True, cwd=out, timeout=120, env=this_checkout(),
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout) == json.loads((out / "kpis.json").read_text())
@@ -120,8 +120,9 @@ def test_a_scenario_reads_its_rules_file_from_its_own_folder(tmp_path):
     shutil.rmtree(folder)  # the run's folder stands alone, from any current folder
     for cwd, path in ((out, "scenario.yaml"), (ROOT, str(out / "scenario.yaml"))):
         again = subprocess.run(
-            [str(FULFIL), "check", path], capture_output=True, text=True, cwd=cwd, timeout=120
-        )
+            [*FULFIL, "check", path],
+            capture_output=True, text=True, cwd=cwd, timeout=120, env=this_checkout(),
+        )  # fmt: skip
         assert again.returncode == 0, again.stderr
 
 
@@ -135,9 +136,9 @@ register_policy("{name}", lambda max_packages=None: get_policy("cost"), replace=
 def test_a_python_policy_runs_by_module_and_name(tmp_path):
     (tmp_path / "team_policies.py").write_text(MODULE.format(name="team_cost"))
     proc = subprocess.run(
-        [str(FULFIL), "compare", str(DEFAULT), "--policies", "cost,team_policies:team_cost",
+        [*FULFIL, "compare", str(DEFAULT), "--policies", "cost,team_policies:team_cost",
          "--reps", "2", "--days", "1", "--json"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, env=this_checkout(),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)["results"]
@@ -151,8 +152,8 @@ def test_a_python_policy_spec_that_does_not_resolve_is_a_user_error(tmp_path):
 
     def run(spec: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [str(FULFIL), "run", str(DEFAULT), "--policy", spec, "--days", "1"],
-            capture_output=True, text=True, cwd=tmp_path, timeout=120,
+            [*FULFIL, "run", str(DEFAULT), "--policy", spec, "--days", "1"],
+            capture_output=True, text=True, cwd=tmp_path, timeout=120, env=this_checkout(),
         )  # fmt: skip
 
     assert_user_error(run("team_policies:nope"), "registered no policy 'nope'")
@@ -168,9 +169,9 @@ def test_the_rules_example_in_the_docs_is_a_valid_policy():
 
 def test_the_python_example_in_the_docs_runs_from_its_folder():
     proc = subprocess.run(
-        [str(FULFIL), "run", str(DEFAULT), "--policy", "team_policies:near_store_300",
+        [*FULFIL, "run", str(DEFAULT), "--policy", "team_policies:near_store_300",
          "--days", "1", "--json"],
-        capture_output=True, text=True, cwd=ROOT / "docs" / "examples", timeout=120,
+        capture_output=True, text=True, cwd=ROOT / "docs" / "examples", timeout=120, env=this_checkout(),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["store_ship_share"] > 0
