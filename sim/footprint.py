@@ -31,6 +31,7 @@ __all__ = [
     "MIB_PER_ORDER",
     "MIB_PER_PAIR",
     "KEPT_MIB_PER_ORDER",
+    "USABLE_SHARE",
     "Footprint",
     "available_memory_mib",
     "expected_orders",
@@ -46,6 +47,10 @@ MIB_PER_ORDER = 1.0 / 1000
 
 MIB_PER_PAIR = 200.0 / 2**20
 """Peak memory per location-SKU pair (stock records, ledger arrays). [MiB/pair]"""
+
+USABLE_SHARE = 0.8
+"""Share of the free memory a comparison may plan to use: the rest is left for the page,
+the system and estimates that come out low (locations falling behind). [-]"""
 
 KEPT_MIB_PER_ORDER = 260.0 / 2**20
 """Memory the page keeps per order of replication 0 of each policy (the chart tables:
@@ -113,8 +118,9 @@ class Footprint:
 
     @property
     def fits(self) -> bool:
-        """The comparison fits in the free memory (always True when that is unknown)."""
-        return self.available_mib is None or self.need_mib <= self.available_mib
+        """The comparison fits in `USABLE_SHARE` of the free memory (always True when that
+        is unknown)."""
+        return self.available_mib is None or self.need_mib <= USABLE_SHARE * self.available_mib
 
     def describe(self) -> str:
         """One sentence for the page, e.g. ``9 runs of about 139,000 orders each, 2 at a
@@ -162,7 +168,8 @@ def footprint(scn: Scenario, policies: int, reps: int, at_once: int | None = Non
     kept_mib = KEPT_MIB_PER_ORDER * orders * policies
     available = available_memory_mib()
     if available is not None:  # fewer runs at a time where all of them would not fit
-        at_once = max(1, min(at_once, int((available - kept_mib) // run_mib)))
+        room = USABLE_SHARE * available - kept_mib
+        at_once = max(1, min(at_once, int(room // run_mib)))
     return Footprint(
         runs=runs,
         at_once=at_once,
