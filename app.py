@@ -110,8 +110,8 @@ def main() -> None:
     if refused:
         slot.error(size.refusal())
     if clicked and not refused and run_choice is not None:  # as many at once as fit
-        workers = size.at_once if size is not None else None
-        outcome = execute(scenario_yaml, run_choice, choice.source, slot, workers)
+        at_most = size.at_once if size is not None else None
+        outcome = execute(scenario_yaml, run_choice, choice.source, slot, at_most)
     elif outcome is not None and rebased(outcome, scenario_yaml, run_choice):
         outcome = st.session_state["outcome"] = outcome._replace(  # the same runs
             result=outcome.result.against(run_choice.baseline), choice=run_choice

@@ -96,12 +96,13 @@ class Footprint:
     """The size of a comparison.
 
     Attributes:
-        runs: Runs to simulate (policies x replications). [-]
+        runs: Runs to simulate now (those not kept from earlier comparisons). [-]
         at_once: Runs simulated at the same time (worker processes). [-]
         orders: Expected orders of one run. [orders]
         run_mib: Estimated peak memory of one run. [MiB]
         kept_mib: Estimated memory of the chart tables the page keeps. [MiB]
         available_mib: Memory the machine has free now; None = unknown. [MiB]
+        reused: Runs of the comparison kept from earlier ones (not run again). [-]
     """
 
     runs: int
@@ -110,11 +111,12 @@ class Footprint:
     run_mib: float
     kept_mib: float
     available_mib: float | None
+    reused: int = 0
 
     @property
     def need_mib(self) -> float:
         """Estimated memory the comparison needs at its peak. [MiB]"""
-        return self.at_once * self.run_mib + self.kept_mib
+        return min(self.at_once, self.runs) * self.run_mib + self.kept_mib
 
     @property
     def fits(self) -> bool:
@@ -125,6 +127,8 @@ class Footprint:
     def describe(self) -> str:
         """One sentence for the page, e.g. ``9 runs of about 139,000 orders each, 2 at a
         time: about 0.8 GB of memory at the peak.``"""
+        if not self.runs:
+            return f"Nothing to run: {self._runs()}."
         return f"{self._runs()}: about {_gb(self.need_mib)} of memory at the peak."
 
     def refusal(self) -> str:
@@ -132,7 +136,8 @@ class Footprint:
         free = (
             ""
             if self.available_mib is None
-            else f"; the machine has {_gb(self.available_mib)} free"
+            else f"; the machine has {_gb(self.available_mib)} free, of which "
+            f"{USABLE_SHARE:.0%} ({_gb(USABLE_SHARE * self.available_mib)}) may be planned"
         )
         return (
             f"This comparison ({self._runs()}) would need about {_gb(self.need_mib)} of "
@@ -140,13 +145,22 @@ class Footprint:
         )
 
     def _runs(self) -> str:
+        if not self.runs:
+            return f"all {self.reused:,} runs are kept from earlier comparisons"
         runs = "1 run" if self.runs == 1 else f"{self.runs:,} runs"
         each = "" if self.runs == 1 else " each"
-        at_once = f", {self.at_once} at a time" if self.at_once > 1 else ""
-        return f"{runs} of about {_rounded(self.orders)} orders{each}{at_once}"
+        at_once = f", {self.at_once} at a time" if min(self.at_once, self.runs) > 1 else ""
+        reused = f" ({self.reused:,} more kept from earlier)" if self.reused else ""
+        return f"{runs} of about {_rounded(self.orders)} orders{each}{at_once}{reused}"
 
 
-def footprint(scn: Scenario, policies: int, reps: int, at_once: int | None = None) -> Footprint:
+def footprint(
+    scn: Scenario,
+    policies: int,
+    reps: int,
+    at_once: int | None = None,
+    to_run: int | None = None,
+) -> Footprint:
     """The size of a comparison of `policies` x `reps` runs of `scn`, `at_once` at a time.
 
     Args:
@@ -156,6 +170,8 @@ def footprint(scn: Scenario, policies: int, reps: int, at_once: int | None = Non
         at_once: Most runs to simulate at the same time; None = as many as
             `sim.workbench.workers_for` starts. Fewer when that many would not fit in
             the free memory (at least 1: `Footprint.fits` says whether that fits). [-]
+        to_run: Runs that will run now (the others are kept from earlier comparisons,
+            `sim.workbench.runs_to_run`); None = all of them. [-]
     """
     from sim.workbench import workers_for
 
@@ -163,7 +179,7 @@ def footprint(scn: Scenario, policies: int, reps: int, at_once: int | None = Non
     skus = scn.catalogue.skus
     pairs = len(scn.network.location_ids()) * (skus if isinstance(skus, int) else len(skus))
     run_mib = RUN_BASE_MIB + MIB_PER_ORDER * orders + MIB_PER_PAIR * pairs
-    runs = policies * reps
+    runs = policies * reps if to_run is None else max(0, min(int(to_run), policies * reps))
     at_once = max(1, min(workers_for(orders, runs) if at_once is None else at_once, runs))
     kept_mib = KEPT_MIB_PER_ORDER * orders * policies
     available = available_memory_mib()
@@ -177,6 +193,7 @@ def footprint(scn: Scenario, policies: int, reps: int, at_once: int | None = Non
         run_mib=run_mib,
         kept_mib=kept_mib,
         available_mib=available,
+        reused=policies * reps - runs,
     )
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "policy_file_digest",
     "policy_labels",
     "rules_policies",
+    "runs_to_run",
     "time_left",
     "workers_for",
 ]
@@ -414,6 +415,7 @@ def compare_policies(
     progress: Progress | None = None,
     workers: int | None = None,
     store: RunStore | None = None,
+    max_workers: int | None = None,
 ) -> Comparison:
     """Run every policy ``reps`` times with common random numbers and summarise.
 
@@ -436,6 +438,8 @@ def compare_policies(
             the runs are big enough (``PARALLEL_MIN_ORDERS``), else 1 (in this process).
         store: Finished runs to reuse, and to keep each run in as it ends (so a stopped
             comparison loses none of its finished runs); None runs everything.
+        max_workers: At most this many processes, whatever `workers` says (the page's
+            limit for the free memory, `sim.footprint`); None = no limit.
 
     Returns:
         The `Comparison`.
@@ -446,7 +450,6 @@ def compare_policies(
     """
     from sim.compare import kpi_frame, summarise
     from sim.records import concat
-    from sim.sweep.tasks import RunTask
 
     if not policies or len(set(policies)) != len(policies):
         raise ValueError("policies: give each policy once, at least one")
@@ -455,20 +458,15 @@ def compare_policies(
     if baseline is not None and baseline not in policies:
         raise ValueError(f"baseline: {baseline!r} is not one of the compared policies")
     data = dict(data)
-    tasks = [
-        RunTask(
-            key=f"r{rep}-{policy}", case=0, label="", overrides={}, policy=policy, seed=int(seed),
-            replication=rep, days=None, scenario=data,
-        )
-        for rep in range(reps)
-        for policy in policies
-    ]  # fmt: skip
+    tasks = _tasks(data, policies, reps, seed)
     store = RunStore() if store is None else store  # a store of its own: nothing to reuse
     keys = {t.key: _store_key(t) for t in tasks}
     found = {t.key: store.get(keys[t.key], _details(t)) for t in tasks}
     kept = {key: outcome for key, outcome in found.items() if outcome is not None}
     todo = [t for t in tasks if t.key not in kept]
     workers = workers_for(online_orders(data), len(todo)) if workers is None else workers
+    if max_workers is not None:
+        workers = min(workers, max_workers)
     workers = max(1, min(int(workers), len(todo)))  # no more processes than runs to run
     started = time.perf_counter()
     outcomes = _run_tasks(
@@ -507,6 +505,29 @@ def compare_policies(
         workers=workers,
         reused=len(kept),
     )
+
+
+def _tasks(data: dict[str, Any], policies: Sequence[str], reps: int, seed: int) -> list[Any]:
+    """The comparison's runs as sweep tasks, replication by replication."""
+    from sim.sweep.tasks import RunTask
+
+    return [
+        RunTask(
+            key=f"r{rep}-{policy}", case=0, label="", overrides={}, policy=policy, seed=int(seed),
+            replication=rep, days=None, scenario=data,
+        )
+        for rep in range(reps)
+        for policy in policies
+    ]  # fmt: skip
+
+
+def runs_to_run(
+    data: Mapping[str, Any], policies: Sequence[str], reps: int, seed: int, store: RunStore
+) -> int:
+    """How many runs of a comparison (as `compare_policies` takes it) `store` does not hold:
+    those that would run now. [-]"""
+    tasks = _tasks(dict(data), policies, reps, seed)
+    return sum(store.get(_store_key(t), _details(t)) is None for t in tasks)
 
 
 def _store_key(task: Any) -> str:

@@ -26,7 +26,9 @@ print(json.dumps({{"modules": names, "loaded": loaded}}))
 LAYERS = {
     "engine": ("simpy", "pandas", "streamlit", "plotly", "sim", "ui", "app"),
     "sim": ("streamlit", "ui", "app"),
+    "ui": ("app",),
 }
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(("package", "forbidden"), LAYERS.items())
@@ -36,11 +38,12 @@ def test_a_layer_imports_nothing_above_it(package: str, forbidden: tuple[str, ..
         capture_output=True,
         text=True,
         check=False,
+        cwd=ROOT,  # ui/ is not installed: it is imported from the repository root
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert f"{package}.routing" in report["modules"] or f"{package}.model" in report["modules"]
-    assert len(report["modules"]) > 20  # every module was imported, not the package alone
+    modules = list((ROOT / package).rglob("*.py"))
+    assert len(report["modules"]) == len(modules) > 5  # every module, not the package alone
     assert report["loaded"] == [], f"{package} imported {report['loaded']}"
 
 
@@ -49,7 +52,7 @@ def test_no_module_of_a_layer_imports_above_it_even_inside_a_function(
     package: str, forbidden: tuple[str, ...]
 ) -> None:
     """Imports made only when a function runs (lazy imports) are read from the source."""
-    root = Path(__file__).resolve().parents[1] / package
+    root = ROOT / package
     found = []
     for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -60,5 +63,5 @@ def test_no_module_of_a_layer_imports_above_it_even_inside_a_function(
             else:
                 continue
             found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in forbidden]
-    assert len(list(root.rglob("*.py"))) > 20
+    assert len(list(root.rglob("*.py"))) > 5
     assert found == []

@@ -101,7 +101,7 @@ def run_comparison(
     rules: tuple[str | None, ...] = (),
     _progress: wb.Progress | None = None,
     _ran: list[bool] | None = None,
-    _workers: int | None = None,
+    _max_workers: int | None = None,
 ) -> wb.Comparison:
     """`sim.workbench.compare_policies` on the edited scenario, cached on its arguments
     (``rules``: the digests of the policies' rules files, so that an edited file runs
@@ -111,8 +111,8 @@ def run_comparison(
     against another without running again). Runs kept in `run_store` are reused, and each
     run is kept there as it ends. ``_progress`` (``progress(done, total)``, see
     `sim.workbench.Progress`), ``_ran`` (gets True appended when this body runs, not
-    on a cached answer) and ``_workers`` (processes; None = as `compare_policies`
-    decides; results do not depend on it) are not hashed; a cached answer calls neither.
+    on a cached answer) and ``_max_workers`` (at most this many processes; results do
+    not depend on it) are not hashed; a cached answer calls neither.
 
     Raises:
         PlannerError: the scenario is invalid.
@@ -122,7 +122,7 @@ def run_comparison(
         _ran.append(True)
     data = load_text(scenario_yaml, "edited scenario").resolved()
     return wb.compare_policies(
-        data, policies, reps, seed, None, _progress, workers=_workers, store=run_store()
+        data, policies, reps, seed, None, _progress, store=run_store(), max_workers=_max_workers
     )
 
 
@@ -133,8 +133,13 @@ def _edited_scenario(scenario_yaml: str) -> Any:
 
 
 def comparison_size(scenario_yaml: str, choice: RunChoice) -> Footprint:
-    """How big the chosen comparison is, and whether it fits in the free memory now."""
-    return footprint(_edited_scenario(scenario_yaml), len(choice.policies), choice.reps)
+    """How big the chosen comparison is (its runs not kept from earlier comparisons), and
+    whether it fits in the free memory now."""
+    scenario = _edited_scenario(scenario_yaml)
+    to_run = wb.runs_to_run(
+        scenario.resolved(), choice.policies, choice.reps, choice.seed, run_store()
+    )
+    return footprint(scenario, len(choice.policies), choice.reps, to_run=to_run)
 
 
 def run_ui(default_seed: int, box: Any, links: LinkCheck) -> tuple[RunChoice | None, bool]:
@@ -206,10 +211,14 @@ class RunStopped(BaseException):
 
 
 def execute(
-    scenario_yaml: str, choice: RunChoice, source: str, slot: Any = None, workers: int | None = None
+    scenario_yaml: str,
+    choice: RunChoice,
+    source: str,
+    slot: Any = None,
+    max_workers: int | None = None,
 ) -> Outcome | None:
-    """Run the comparison with a progress bar, on `workers` processes (None: as
-    `sim.workbench.compare_policies` decides); errors are shown inline, never raised.
+    """Run the comparison with a progress bar, on at most `max_workers` processes (None:
+    as `sim.workbench.compare_policies` decides); errors are shown inline, never raised.
 
     The cached `run_comparison` runs in a helper thread and reports progress through a
     queue; this (the page's) thread draws the bar. So the cached function draws nothing,
@@ -236,7 +245,7 @@ def execute(
             rules = tuple(wb.policy_file_digest(p) for p in choice.policies)
             box["result"] = run_comparison(
                 scenario_yaml, choice.policies, choice.reps, choice.seed, rules, progress, ran,
-                workers,
+                max_workers,
             ).against(choice.baseline)  # fmt: skip
         except BaseException as exc:  # handed to the page's thread
             box["error"] = exc
