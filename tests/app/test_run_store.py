@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from sim import levers as lv
 from sim import workbench as wb
 from sim.run_store import RunStore
-from sim.scenario import apply_overrides, load_scenario
 from sim.sweep.tasks import RunOutcome
-
-
-@pytest.fixture(scope="module")
-def tiny() -> dict:
-    """The default scenario cut to two days and a few hundred online orders a day."""
-    base = load_scenario("default").resolved()
-    overrides = lv.levers_to_overrides(base, {"days": 2, "online": 300})
-    return load_scenario(apply_overrides(base, overrides)).resolved()
 
 
 def _outcome(key: str, rows: int = 0) -> RunOutcome:
@@ -65,21 +57,10 @@ def test_the_store_counts_runs_too() -> None:
     assert len(store) == 2 and store.get("a") is None
 
 
-class _WatchedStore(RunStore):
-    """A run store that notes the process each run it keeps ran in (`RunOutcome.worker`
-    is ``host:pid`` of the process that ran it)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pids: list[int] = []
-
-    def put(self, key: str, outcome: RunOutcome) -> None:
-        self.pids.append(int(outcome.worker.rsplit(":", 1)[1]))
-        super().put(key, outcome)
-
-
-def test_a_wider_comparison_runs_only_its_new_runs_and_matches_a_fresh_one(tiny: dict) -> None:
-    store = _WatchedStore()
+def test_a_wider_comparison_runs_only_its_new_runs_and_matches_a_fresh_one(
+    tiny: dict, watched_store: Callable[[], Any]
+) -> None:
+    store = watched_store()
     children: set[int] = set()  # child processes alive while the runs were under way
 
     def report(done: float, total: int) -> None:

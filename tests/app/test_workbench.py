@@ -6,40 +6,20 @@ import math
 import multiprocessing
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from sim import levers as lv
 from sim import workbench as wb
-from sim.scenario import apply_overrides, load_scenario
 
 
-@pytest.fixture(scope="module")
-def tiny() -> dict:
-    """The default scenario cut to two days and a few hundred online orders a day."""
-    base = load_scenario("default").resolved()
-    overrides = lv.levers_to_overrides(base, {"days": 2, "online": 300})
-    return load_scenario(apply_overrides(base, overrides)).resolved()
-
-
-class _WatchedStore(wb.RunStore):
-    """A run store that notes the process each run it keeps ran in (`RunOutcome.worker`
-    is ``host:pid`` of the process that ran it)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pids: list[int] = []
-
-    def put(self, key: str, outcome: Any) -> None:
-        self.pids.append(int(outcome.worker.rsplit(":", 1)[1]))
-        super().put(key, outcome)
-
-
-def test_runs_on_worker_processes_match_runs_in_process(tiny: dict) -> None:
+def test_runs_on_worker_processes_match_runs_in_process(
+    tiny: dict, watched_store: Callable[[], Any]
+) -> None:
     calls: list[tuple[float, int]] = []
-    in_process = _WatchedStore()
+    in_process = watched_store()
     here = wb.compare_policies(
         tiny,
         ["closest", "cost"],
@@ -56,7 +36,7 @@ def test_runs_on_worker_processes_match_runs_in_process(tiny: dict) -> None:
         far.append((done, total))
         children.update(p.pid for p in multiprocessing.active_children())
 
-    pooled = _WatchedStore()
+    pooled = watched_store()
     there = wb.compare_policies(
         tiny, ["closest", "cost"], 2, 5, progress=report, workers=2, store=pooled
     )
