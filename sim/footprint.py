@@ -21,9 +21,11 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sim.model.arrivals import ORDER_CHANNELS
+import numpy as np
+
+from sim.model.arrivals import ORDER_CHANNELS, peak_factor
+from sim.model.clock import Clock
 from sim.scenario.schema import Scenario
 
 __all__ = [
@@ -72,22 +74,14 @@ def expected_orders(scn: Scenario, days: int | None = None) -> float:
         The expected number of orders. [orders]
     """
     days = scn.horizon_days if days is None else int(days)
-    profile = scn.demand.day_profile
-    mean = sum(profile) / len(profile)
-    weekday = [profile[(scn.start + timedelta(days=d)).weekday()] / mean for d in range(days)]
+    profile = np.asarray(scn.demand.day_profile) / np.mean(scn.demand.day_profile)
+    weekday = profile[(scn.start.weekday() + np.arange(days)) % 7]
+    clock = Clock(scn.start)
     total = 0.0
     for name in ORDER_CHANNELS:
         per_day = getattr(scn.demand.channels, name).orders_per_day
-        if per_day <= 0:
-            continue
-        factor = [1.0] * days
-        for peak in scn.demand.peaks:
-            if peak.channels is not None and name not in peak.channels:
-                continue
-            first = (peak.start - scn.start).days
-            for d in range(max(first, 0), min(first + peak.days, days)):
-                factor[d] *= peak.multiplier
-        total += per_day * sum(w * f for w, f in zip(weekday, factor, strict=True))
+        if per_day > 0:  # peak_factor's entries 1..days are the run's days
+            total += per_day * float(weekday @ peak_factor(scn, clock, name, days)[1:-1])
     return total
 
 

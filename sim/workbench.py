@@ -460,9 +460,7 @@ def compare_policies(
     data = dict(data)
     tasks = _tasks(data, policies, reps, seed)
     store = RunStore() if store is None else store  # a store of its own: nothing to reuse
-    keys = {t.key: _store_key(t) for t in tasks}
-    found = {t.key: store.get(keys[t.key], _details(t)) for t in tasks}
-    kept = {key: outcome for key, outcome in found.items() if outcome is not None}
+    keys, kept = _kept(tasks, store)
     todo = [t for t in tasks if t.key not in kept]
     workers = workers_for(online_orders(data), len(todo)) if workers is None else workers
     if max_workers is not None:
@@ -527,7 +525,15 @@ def runs_to_run(
     """How many runs of a comparison (as `compare_policies` takes it) `store` does not hold:
     those that would run now. [-]"""
     tasks = _tasks(dict(data), policies, reps, seed)
-    return sum(store.get(_store_key(t), _details(t)) is None for t in tasks)
+    return len(tasks) - len(_kept(tasks, store)[1])
+
+
+def _kept(tasks: list[Any], store: RunStore) -> tuple[dict[str, str], dict[str, Any]]:
+    """The store key of each task, and the outcomes `store` holds for them (task key ->
+    outcome, with the tables the comparison keeps of that run)."""
+    keys = {t.key: _store_key(t) for t in tasks}
+    found = ((t.key, store.get(keys[t.key], _details(t))) for t in tasks)
+    return keys, {key: outcome for key, outcome in found if outcome is not None}
 
 
 def _store_key(task: Any) -> str:

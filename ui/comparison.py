@@ -20,7 +20,7 @@ from sim.footprint import Footprint, footprint
 from sim.scenario.schema import MAX_SEED
 from ui.levers import keep_within
 from ui.links import LinkCheck
-from ui.scenario import SCENARIO_DIR, PlannerError, load_text
+from ui.scenario import SCENARIO_DIR, PlannerError, edited_scenario
 
 log = logging.getLogger("fulfil.app")
 
@@ -120,22 +120,16 @@ def run_comparison(
     """
     if _ran is not None:
         _ran.append(True)
-    data = load_text(scenario_yaml, "edited scenario").resolved()
+    data = edited_scenario(scenario_yaml).resolved()
     return wb.compare_policies(
         data, policies, reps, seed, None, _progress, store=run_store(), max_workers=_max_workers
     )
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _edited_scenario(scenario_yaml: str) -> Any:
-    """The edited scenario as a `Scenario` (kept, not copied: it is not changed)."""
-    return load_text(scenario_yaml, "edited scenario")
-
-
 def comparison_size(scenario_yaml: str, choice: RunChoice) -> Footprint:
     """How big the chosen comparison is (its runs not kept from earlier comparisons), and
     whether it fits in the free memory now."""
-    scenario = _edited_scenario(scenario_yaml)
+    scenario = edited_scenario(scenario_yaml)
     to_run = wb.runs_to_run(
         scenario.resolved(), choice.policies, choice.reps, choice.seed, run_store()
     )

@@ -17,7 +17,7 @@ import streamlit as st
 from sim import workbench as wb
 from ui.comparison import Outcome, timing_text
 from ui.levers import keep_within
-from ui.scenario import load_text
+from ui.scenario import edited_scenario
 
 log = logging.getLogger("fulfil.app")
 
@@ -113,7 +113,7 @@ def network_frames(scenario_yaml: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Locations (id, kind, lat, lon) and demand regions (id, lat, lon) of a scenario."""
     from sim.scenario.build import build_network
 
-    network = build_network(load_text(scenario_yaml, "edited scenario"))
+    network = build_network(edited_scenario(scenario_yaml))
     locations = pd.DataFrame(
         {
             "id": [x.id for x in network.locations],

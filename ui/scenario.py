@@ -95,6 +95,17 @@ def scenario_data(text: str, source: str) -> dict[str, Any]:
     return load_text(text, source).resolved()
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def edited_scenario(scenario_yaml: str) -> Any:
+    """The edited scenario (`edited_scenario_yaml`) as a `Scenario`, kept, not copied:
+    nothing changes it.
+
+    Raises:
+        PlannerError: the text is not a valid scenario.
+    """
+    return load_text(scenario_yaml, "edited scenario")
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def edited_scenario_yaml(text: str, source: str, overrides: dict[str, Any]) -> str:
     """The scenario with the lever overrides applied, validated again, as YAML.

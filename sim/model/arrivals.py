@@ -40,6 +40,7 @@ __all__ = [
     "generate_online",
     "generate_pos",
     "line_orders",
+    "peak_factor",
 ]
 
 METHODS = ("ship", "bopis", "same_day")
@@ -188,7 +189,7 @@ def _local_calendar(
     return local_hour, local_day, weekday
 
 
-def _peak_factor(scn: Scenario, clock: Clock, channel: str, days: int) -> np.ndarray:
+def peak_factor(scn: Scenario, clock: Clock, channel: str, days: int) -> np.ndarray:
     """Peak multiplier per local day index -1..days (index shifted by +1), (days + 2,)."""
     out = np.ones(days + 2)
     for peak in scn.demand.peaks:
@@ -241,7 +242,7 @@ def generate_online(
             continue
         profile = getattr(spec, "hour_profile", None) or scn.demand.hour_profile
         profile = np.asarray(profile) / np.sum(profile)
-        peak = _peak_factor(scn, clock, name, days)
+        peak = peak_factor(scn, clock, name, days)
         lam = (
             spec.orders_per_day
             * group_weight[:, None]
@@ -404,7 +405,7 @@ def generate_pos(
     )
     profile = np.asarray(scn.demand.hour_profile) / np.sum(scn.demand.hour_profile)
     day_profile = np.asarray(scn.demand.day_profile) / np.mean(scn.demand.day_profile)
-    peak = _peak_factor(scn, clock, "pos", days)
+    peak = peak_factor(scn, clock, "pos", days)
     weight = profile[local_hour] * open_fraction
     # normalise by each store's whole local day as scheduled (a day cut by the start or the
     # horizon keeps its hours outside the run; an outage takes its hours' sales away)

@@ -37,6 +37,7 @@ from engine import (
     InvalidTransition,
     Ledger,
     Network,
+    Order,
     OrderStatus,
     RateCard,
     RoutingError,
@@ -412,29 +413,24 @@ def test_bopis_substitution_only_picks_stores():
 
 
 def test_bopis_never_splits():
-    # One store holding both SKUs: the order goes there whole.
-    router, _, _ = world({("ST1", "A"): 1, ("ST1", "B"): 1, ("ST2", "A"): 1})
-    o = order(
-        ("A", 1),
-        ("B", 1),
-        method=DeliveryMethod.BOPIS,
-        pickup_store="ST2",
-        allow_store_substitution=True,
-    )
-    assert packages(router.route(o, OPEN)) == {"ST1": {"A": 1, "B": 1}}
-    # A only at ST1, B only at the pickup store ST2: no store holds both, so any split
-    # strategy would send two packages. The customer collects at one store, so BOPIS takes
-    # one store (the pickup store, nearest to itself) and leaves the rest unfulfillable.
-    router, _, _ = world({("ST1", "A"): 1, ("ST2", "B"): 1})
-    for substitution in (True, False):
-        o = order(
+    def pickup_at_st2(substitution: bool = True) -> Order:
+        return order(
             ("A", 1),
             ("B", 1),
             method=DeliveryMethod.BOPIS,
             pickup_store="ST2",
             allow_store_substitution=substitution,
         )
-        d = router.route(o, OPEN)
+
+    # One store holding both SKUs: the order goes there whole.
+    router, _, _ = world({("ST1", "A"): 1, ("ST1", "B"): 1, ("ST2", "A"): 1})
+    assert packages(router.route(pickup_at_st2(), OPEN)) == {"ST1": {"A": 1, "B": 1}}
+    # A only at ST1, B only at the pickup store ST2: no store holds both, so any split
+    # strategy would send two packages. The customer collects at one store, so BOPIS takes
+    # one store (the pickup store, nearest to itself) and leaves the rest unfulfillable.
+    router, _, _ = world({("ST1", "A"): 1, ("ST2", "B"): 1})
+    for substitution in (True, False):
+        d = router.route(pickup_at_st2(substitution), OPEN)
         assert d.packages == 1 and len(d.locations) == 1
         assert packages(d) == {"ST2": {"B": 1}}
         assert d.unfulfillable == (("A", 1),)
