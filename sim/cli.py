@@ -224,17 +224,15 @@ def _check_rules(file: str) -> int:
 def _check_sweep(file: str) -> int:
     """`fulfil check` of a sweep file: validate it and every case as `fulfil sweep --plan`
     does, without an output folder."""
+    from sim.sweep.command import plan_line
     from sim.sweep.spec import SweepError, load_sweep
 
     try:
         sweep = load_sweep(file)
     except SweepError as exc:
         raise UsageError(exc.file, exc.field, exc.reason) from None
-    spec = sweep.spec
-    runs = len(sweep.cases) * len(spec.policies) * spec.replications
     print(
-        f"{file}: ok (sweep {spec.name}: {len(sweep.cases)} cases x {len(spec.policies)} "
-        f"policies x {spec.replications} replications = {runs} runs; "
+        f"{file}: ok (sweep {sweep.spec.name}: {plan_line(sweep)}; "
         f"run it with `fulfil sweep {file} --out DIR`)"
     )
     return 0

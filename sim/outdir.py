@@ -27,17 +27,10 @@ __all__ = [
 
 #: The tables `fulfil run --out` writes, each as ``NAME.parquet``.
 TABLES = ("orders", "lines", "shipments", "events", "inventory", "utilisation")
+#: The files of a run that only a run writes: its tables and ``kpis.json``.
+_RESULT_FILES = frozenset({*(f"{name}.parquet" for name in TABLES), "kpis.json"})
 #: Every file name `fulfil run --out` may write; the rules files only for a rules-file policy.
-RUN_FILES = frozenset(
-    {
-        *(f"{name}.parquet" for name in TABLES),
-        "kpis.json",
-        "run.json",
-        "scenario.yaml",
-        "policy.yaml",
-        "routing_policy.yaml",
-    }
-)
+RUN_FILES = _RESULT_FILES | {"run.json", "scenario.yaml", "policy.yaml", "routing_policy.yaml"}
 
 
 def unwritable(folder: str | Path, *, create: bool = True) -> str | None:
@@ -97,8 +90,7 @@ def run_output(folder: str | Path) -> bool:
     run's names without its ``run.json`` may be the user's own (a scenario kept next to
     its results): such a folder is not a run's."""
     names = entries(folder)
-    written = RUN_FILES - {n for n in RUN_FILES if n.endswith(".yaml")} - {"run.json"}
-    return bool(names) and (_our_run_json(Path(folder)) or set(names) <= written)
+    return bool(names) and (_our_run_json(Path(folder)) or set(names) <= _RESULT_FILES)
 
 
 def listed(names: list[str], most: int = 3) -> str:

@@ -13,6 +13,7 @@ from engine.order import Order, OrderStatus
 __all__ = ["Exclusions"]
 
 _SWEEP_MIN = 1024
+_NONE: frozenset[str] = frozenset()
 _S = OrderStatus
 #: An order in these statuses is never routed again (nor a package of it rejected).
 _DONE = frozenset({_S.DELIVERED, _S.PICKED_UP, _S.CANCELLED, _S.PARTIALLY_FULFILLED})
@@ -24,19 +25,22 @@ class Exclusions:
     __slots__ = ("_by_order", "_sweep_at")
 
     def __init__(self) -> None:
-        self._by_order: dict[str, tuple[Order, set[str]]] = {}
+        self._by_order: dict[str, tuple[Order, frozenset[str]]] = {}
         self._sweep_at = _SWEEP_MIN
 
     def __len__(self) -> int:
         return len(self._by_order)
 
-    def of(self, order_id: str) -> set[str]:
-        """The locations excluded for an order (a new set; empty when none)."""
+    def of(self, order_id: str) -> frozenset[str]:
+        """The locations excluded for an order (empty when none)."""
         entry = self._by_order.get(order_id)
-        return set() if entry is None else set(entry[1])
+        return _NONE if entry is None else entry[1]
 
-    def put(self, order: Order, locations: set[str]) -> None:
-        """Exclude `locations` for `order` from now on (replacing its earlier set)."""
+    def put(self, order: Order, locations: frozenset[str]) -> None:
+        """Exclude `locations` for `order` from now on (replacing its earlier set, which
+        they include: exclusions only grow, so an empty set is not kept)."""
+        if not locations:
+            return
         if order.id not in self._by_order and len(self._by_order) >= self._sweep_at:
             self._sweep()
         self._by_order[order.id] = (order, locations)

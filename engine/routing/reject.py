@@ -163,12 +163,12 @@ def reject(
         order.allow_store_substitution if substitute is None else substitute,
         created_at=at, promised_at=order.promised_at,
     )  # fmt: skip
-    excluded = router._excluded.of(order.id) | {location} | set(exclude)
+    excluded = router._excluded.of(order.id).union(exclude, (location,))
     decision = router.route(rerouted, at, excluded | set(avoid))
     router.commit(rerouted, decision, at)  # if it refuses, nothing has changed yet
     router.ledger.release(held, at, row, reason)
     router._excluded.put(order, excluded)
-    router._excluded.put(rerouted, set(excluded))
+    router._excluded.put(rerouted, excluded)  # frozen: the two orders share it
     router._reroutes.add(order, rerouted)
     return rerouted, decision
 

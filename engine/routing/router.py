@@ -192,7 +192,7 @@ class Router:
 
     def excluded(self, order_id: str) -> frozenset[str]:
         """Locations excluded for an order by earlier re-routes."""
-        return frozenset(self._excluded.of(order_id))
+        return self._excluded.of(order_id)
 
     def _drop(self, order: Order, at: datetime, reason: str) -> None:
         """Give back an order's reservation; un-count daily orders not yet released.
@@ -350,7 +350,7 @@ class Router:
             refuse_unrecorded(order, held, consumed)
         if status is OrderStatus.RELEASED:
             order.transition(OrderStatus.REJECTED, at, "reroute")
-        excluded = self._excluded.of(order.id) | set(exclude)
+        excluded = self._excluded.of(order.id).union(exclude)
         self._drop(order, at, "reroute")
         if consumed:  # the old decision is history: its units count on the next re-route
             self._fulfilled_before[order.id] = consumed

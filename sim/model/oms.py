@@ -461,17 +461,12 @@ class Oms(Closing):
     def _reject(self, pkg: Package, short: list[tuple[int, int, int]], t: float) -> None:
         w, st, row = self.w, pkg.st, pkg.row
         at = w.clock.dt(t)
+        rerouted = None
         if self.reroute_on_reject:  # the engine gives the package back and routes it again
-            down = w.disruptions.down_ids(t)
             rerouted = self.router.reject(
-                pkg.eo.order,
-                self.loc_ids[row],
-                at,
-                "reject",
-                st.rejected_by,
-                substitute=True,
-                avoid=down,
-            )
+                pkg.eo.order, self.loc_ids[row], at, "reject", st.rejected_by,
+                substitute=True, avoid=w.disruptions.down_ids(t),
+            )  # fmt: skip
         else:
             self.ledger.release(pkg.decision_id, at, row, "reject")
         rec = self.rec
@@ -487,8 +482,8 @@ class Oms(Closing):
         w.sites[row].rejected += 1
         pkg.status = "rejected"
         st.rejected_by.append(self.loc_ids[row])
-        if self.reroute_on_reject:
-            self._send_rerouted(pkg, *rerouted, t)
+        if rerouted is not None:
+            self._send_rerouted(pkg, *rerouted, at, t)
         else:  # the package's units are not delivered: lost, like units with no stock
             self._lose(st, [(q, j) for _, q, j in pkg.lines])
         self.finish_package(pkg, t)
@@ -501,11 +496,13 @@ class Oms(Closing):
             if st.idx >= 0:
                 self.rec.l_lost[j] += q
 
-    def _send_rerouted(self, pkg: Package, child: Order, d: Decision, t: float) -> None:
+    def _send_rerouted(
+        self, pkg: Package, child: Order, d: Decision, at: datetime, t: float
+    ) -> None:
         """Release the re-route order `Router.reject` made of a rejected package (`child`,
-        routed by `d`), or cancel it when nothing could be routed; its units without stock
-        are lost."""
-        st, at = pkg.st, self.w.clock.dt(t)
+        routed by `d`) at `t` (`at`), or cancel it when nothing could be routed; its units
+        without stock are lost."""
+        st = pkg.st
         units = sum(q for _, q in d.unfulfillable)
         if units:  # no stock for them anywhere now: lost
             sku_ids = self.sku_ids

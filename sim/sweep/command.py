@@ -20,7 +20,7 @@ from sim.outdir import unwritable
 from sim.sweep.executors import EXECUTORS, SCHEDULER_ENV
 from sim.sweep.spec import SweepError
 
-__all__ = ["add_arguments", "main", "sweep_command"]
+__all__ = ["add_arguments", "main", "plan_line", "sweep_command"]
 
 DESCRIPTION = (
     "Run a grid of scenarios x policies x replications on local cores or a Dask cluster. "
@@ -261,11 +261,7 @@ def _plan(sweep: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(plan, indent=1))
         return 0
-    print(
-        f"{sweep.spec.name}: {len(sweep.cases)} cases x {len(sweep.spec.policies)} policies "
-        f"x {sweep.spec.replications} replications = {len(tasks)} runs; "
-        f"{len(tasks) - left} done, {left} to run"
-    )
+    print(f"{sweep.spec.name}: {plan_line(sweep)}; {len(tasks) - left} done, {left} to run")
     if others:
         here = code_version()
         old = sorted(v for v in versions if v != here)
@@ -288,3 +284,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sim.cli import main as fulfil
 
     return fulfil(["sweep", *(sys.argv[1:] if argv is None else argv)])
+
+
+def plan_line(sweep: Any) -> str:
+    """``3 cases x 2 policies x 5 replications = 30 runs`` of a loaded sweep."""
+    spec = sweep.spec
+    runs = len(sweep.cases) * len(spec.policies) * spec.replications
+    return (
+        f"{len(sweep.cases)} cases x {len(spec.policies)} policies x {spec.replications} "
+        f"replications = {runs} runs"
+    )
