@@ -59,6 +59,9 @@ __all__ = ["place_many", "static_sort"]
 _STATIC_KEYS = (CostKey, DistanceKey, InRegionKey, KindKey, PriorityKey)
 #: Splits that ship the whole order from the best-ranked location able to fill it, if any.
 _WHOLE_FIRST = ("single_then_greedy", "min_packages")
+#: Locations `_Pending.choose` tests cell by cell before it reads the ATS of the whole
+#: network at once (`Ledger._ats`), which costs about as much as testing this many.
+_CELL_TESTS = 6
 _PICKUP = "pickup"
 _SAME_DAY = "same_day"
 
@@ -122,7 +125,7 @@ def place_many(
     if router._batch_rank_keys != keys:  # rankings cached for another policy
         router._batch_ranks.clear()
         router._batch_rank_keys = keys
-    batch = _Pending(router, at, exclude) if _batchable(router) else None
+    batch = _Pending(router, at, exclude, keys) if _batchable(router) else None
     decisions: list[Decision] = []
     try:
         for order in orders:
@@ -131,7 +134,7 @@ def place_many(
                 and order.id not in batch.ids
                 and _fast(router, order, keys is not None, at)
             ):
-                choice = batch.choose(keys, order)
+                choice = batch.choose(order)
                 if choice is not None:
                     decisions.append(batch.add(order, choice))
                     continue
@@ -150,7 +153,7 @@ def place_many(
 
 
 def _fast(router: Router, order: Order, ship: bool, at: datetime) -> bool:
-    """Can this order take the short cut: first placement, known SKUs, not created after
+    """Can this order take the short cut: first placement, not created after
     `at`, and shipped (when `ship`, the policy allows it) or picked up at its own store (no
     substitution)? Any other order goes through `Router.commit`, which checks it."""
     ledger = router.ledger
@@ -168,8 +171,7 @@ def _fast(router: Router, order: Order, ship: bool, at: datetime) -> bool:
         and order.created_at <= at
         and not ledger.knows(f"{order.id}-D1")
         and bool(order.lines)
-        and all(line.sku in ledger.sku_index for line in order.lines)
-    )
+    )  # (unknown SKUs: `_Pending.choose` sends the order the usual way)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +185,10 @@ class _Ranks:
     pair_bound: float = math.inf
 
 
-def _ranks(router: Router, keys: tuple[SortKey, ...], order: Order) -> _Ranks:
-    """The ranking of `order`'s destination (ties keep network order), cached."""
+def _ranks(router: Router, keys: tuple[SortKey, ...], costed: bool, order: Order) -> _Ranks:
+    """The ranking of `order`'s destination (ties keep network order), cached; `costed`
+    tells whether `keys` include a `cost` key (the ranking then depends on the units)."""
     lat, lon = order.dest_lat, order.dest_lon
-    costed = any(isinstance(k, CostKey) for k in keys)
     units = order.units if costed else 0
     cache = router._batch_ranks
     ranks = cache.get((lat, lon, units))
@@ -266,26 +268,39 @@ class _Pending:
     """Whole-order decisions of a batch, committed together (`flush`) before anything else
     reads the ledger; `choose` sees them as if they were already committed."""
 
-    def __init__(self, router: Router, at: datetime, exclude: Collection[str]) -> None:
+    def __init__(
+        self,
+        router: Router,
+        at: datetime,
+        exclude: Collection[str],
+        keys: tuple[SortKey, ...] | None,
+    ) -> None:
         self.router, self.at, self.ts = router, at, at.timestamp()
+        self.keys = keys  # `static_sort` of the router (None: pickups only)
+        self.costed = keys is not None and any(isinstance(k, CostKey) for k in keys)
         self.is_open = router.network.open_mask(at)
         self.eligible = _eligible(router, exclude, self.is_open)
         self.limits = router._counter.limit_list
         self.used: dict[int, int] = {}  # orders counted today per row, read as needed
+        self.days = router._clock.local_days(self.ts).tolist()  # local day per row
         self.items: list[tuple[Order, Decision, int, int, dict[tuple[int, int], int]]] = []
         self.taken: dict[tuple[int, int], int] = {}  # (row, sku column) -> units pending
         self.ids: set[str] = set()  # ids of the pending orders
         policy = router.policy
         self.weigh_splits = isinstance(policy, RulePolicy) and _cost_first(policy)
 
-    def choose(self, keys: tuple[SortKey, ...] | None, order: Order) -> _Choice | None:
+    def choose(self, order: Order) -> _Choice | None:
         """The location `Router.route` would fill the order from whole, with the order's
-        SKUs (summed per SKU), or None when no location can (the order may split)."""
+        SKUs (summed per SKU), or None when no location can (the order may split) or the
+        ledger does not know one of its SKUs."""
         router = self.router
         ledger = router.ledger
         wanted = order.units_by_sku()
+        sku_index = ledger.sku_index
+        cols = [sku_index.get(s) for s in wanted]
+        if None in cols:  # a SKU the ledger does not know: the usual way says so
+            return None
         c = ledger._chan(order.channel)
-        cols = [ledger.sku_index[s] for s in wanted]
         qty = list(wanted.values())
         if order.method is DeliveryMethod.BOPIS:  # its own store, whole, or the usual way
             row = router.network.index[order.pickup_store]  # type: ignore[index]
@@ -293,6 +308,7 @@ class _Pending:
             if eligible[row] and self._fills(c, row, cols, qty):
                 return _Choice(row, tuple(wanted), cols, qty, c)
             return None
+        keys = self.keys
         assert keys is not None  # `_fast` lets shipped orders through only then
         wholesale = order.channel is Channel.WHOLESALE
         if order.method is DeliveryMethod.SAME_DAY:  # and only from locations close enough
@@ -305,13 +321,18 @@ class _Pending:
         else:
             eligible = self.eligible[wholesale]
         at_limit = self._at_limit
-        ranks = _ranks(router, keys, order)
+        ranks = _ranks(router, keys, self.costed, order)
         rank = ranks.rows
-        for row in rank:  # the best eligible usually can: test it cell by cell
+        tested = 0
+        for row in rank:  # one of the best eligible usually can: test them cell by cell
             if eligible[row] and not at_limit(row):
                 if self._fills(c, row, cols, qty):
                     return self._single(ranks, _Choice(row, tuple(wanted), cols, qty, c))
-                break
+                tested += 1
+                if tested == _CELL_TESTS:
+                    break
+        else:
+            return None  # every eligible location was tested: none fills the order
         ats = ledger._ats(c, cols)  # (L, k), then less what is pending (cols: valid columns)
         col_of = {s: j for j, s in enumerate(cols)}
         for (row, s), units in self.taken.items():
@@ -335,7 +356,7 @@ class _Pending:
         """Orders counted at `row` on its local day, pending ones included."""
         n = self.used.get(row)
         if n is None:
-            n = self.used[row] = self.router._counter.count(row, self.ts)
+            n = self.used[row] = self.router._counter.count_on(row, self.days[row])
         return n
 
     def _at_limit(self, row: int) -> bool:
@@ -383,4 +404,4 @@ class _Pending:
             [(d.decision_id, c, cells) for _, d, _, c, cells in items], self.ts
         )
         for order, decision, row, _, _ in items:
-            router._routed(order, decision, self.at, [row])
+            router._routed(order, decision, self.at, [row], self.ts)

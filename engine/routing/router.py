@@ -269,14 +269,22 @@ class Router:
         self._drop(order, at, "reroute")  # the earlier reservation, if any
         self._routed(order, decision, at, [self.network.index[x] for x in decision.locations])
 
-    def _routed(self, order: Order, decision: Decision, at: datetime, rows: list[int]) -> None:
-        """Book a reserved decision: order -> ROUTED, and its locations' daily counts."""
+    def _routed(
+        self,
+        order: Order,
+        decision: Decision,
+        at: datetime,
+        rows: list[int],
+        ts: float | None = None,
+    ) -> None:
+        """Book a reserved decision: order -> ROUTED, and its locations' daily counts
+        (`ts` is `at` as a timestamp, when the caller has it). [s]"""
         order.transition(OrderStatus.ROUTED, at, f"{decision.policy} {decision.decision_id}")
         order.decision_id = decision.decision_id
         self._decisions[order.id] = decision
         # The daily order limit caps ship-from-store work; pickups at the store do not count.
         if order.method is not DeliveryMethod.BOPIS:
-            self._counted[order.id] = self._counter.add(rows, at.timestamp())
+            self._counted[order.id] = self._counter.add(rows, at.timestamp() if ts is None else ts)
 
     def place(self, order: Order, at: datetime) -> Decision:
         """Route and commit a new order; returns the decision."""

@@ -114,6 +114,10 @@ class DailyCounter:
         """Orders counted at a location on its local day at `ts`."""
         return self._daily.get((row, int(self._clock.local_days(ts)[row])), 0)
 
+    def count_on(self, row: int, day: int) -> int:
+        """Orders counted at a location on local day `day` (days since 1970-01-01)."""
+        return self._daily.get((row, day), 0)
+
     def bump(self, row: int, day: int, delta: int) -> None:
         """Add `delta` orders to a location's local day."""
         n = self._daily.get((row, day), 0) + delta
