@@ -22,6 +22,10 @@ fill, re-routes, an order id already pending in the batch, and every order when 
 settings do not allow the short cut (`keep_reasons` on, a ledger in another location
 order) go through `Router.route` and `Router.commit` (or the caller's `place_one`) at
 their place in the sequence.
+
+`route_whole` is the same short cut for one order (no batch): `Router.route` takes it for
+an order that is not a first placement too (a re-route; its decision id counts its
+routings), and when it applies, its decision is the one the usual way would make.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from engine.routing.ranking import (
 if TYPE_CHECKING:
     from engine.routing.router import Router
 
-__all__ = ["place_many", "static_sort"]
+__all__ = ["place_many", "route_whole", "static_sort"]
 
 _STATIC_KEYS = (CostKey, DistanceKey, InRegionKey, KindKey, PriorityKey)
 #: Splits that ship the whole order from the best-ranked location able to fill it, if any.
@@ -121,10 +125,7 @@ def place_many(
     """
     if at.tzinfo is None:
         raise RoutingError("place_many: the routing time must be timezone-aware (UTC)")
-    keys = static_sort(router)
-    if router._batch_rank_keys != keys:  # rankings cached for another policy
-        router._batch_ranks.clear()
-        router._batch_rank_keys = keys
+    keys = _rank_keys(router)
     batch = _Pending(router, at, exclude, keys) if _batchable(router) else None
     decisions: list[Decision] = []
     try:
@@ -152,11 +153,42 @@ def place_many(
     return decisions
 
 
-def _fast(router: Router, order: Order, ship: bool, at: datetime) -> bool:
-    """Can this order take the short cut: first placement, not created after
-    `at`, and shipped (when `ship`, the policy allows it) or picked up at its own store (no
-    substitution)? Any other order goes through `Router.commit`, which checks it."""
-    ledger = router.ledger
+def route_whole(
+    router: Router, order: Order, at: datetime, ts: float, exclude: Collection[str]
+) -> Decision | None:
+    """`Router.route`'s decision for an order one location fills whole when the short cut
+    applies to it (see the module docstring), else None: route it the usual way.
+
+    Args:
+        router: The router (its caches of rankings and eligibility may be filled).
+        order: The order to route.
+        at: Routing time, aware UTC.
+        ts: `at` as a POSIX timestamp. [s]
+        exclude: Location ids not to use.
+    """
+    if not _batchable(router):
+        return None
+    keys = _rank_keys(router)
+    if not _whole_order(router, order, keys is not None):
+        return None
+    pending = _Pending(router, at, exclude, keys, ts)
+    choice = pending.choose(order)
+    return None if choice is None else pending.decide(order, choice)
+
+
+def _rank_keys(router: Router) -> tuple[SortKey, ...] | None:
+    """`static_sort(router)`; the cached rankings go when the keys changed."""
+    keys = static_sort(router)
+    if router._batch_rank_keys != keys:  # rankings cached for another policy
+        router._batch_ranks.clear()
+        router._batch_rank_keys = keys
+    return keys
+
+
+def _whole_order(router: Router, order: Order, ship: bool) -> bool:
+    """Is this an order the short cut can route: lines, nothing fulfilled yet, and shipped
+    (when `ship`, the policy allows it) or picked up at its own store (no substitution)?
+    (Unknown SKUs: `_Pending.choose` sends the order the usual way.)"""
     method = order.method
     return (
         (
@@ -167,11 +199,20 @@ def _fast(router: Router, order: Order, ship: bool, at: datetime) -> bool:
                 and order.pickup_store in router.network.index
             )
         )
-        and order.status is OrderStatus.CREATED  # never routed: its decision is "<id>-D1"
-        and order.created_at <= at
-        and not ledger.knows(f"{order.id}-D1")
         and bool(order.lines)
-    )  # (unknown SKUs: `_Pending.choose` sends the order the usual way)
+        and not order.fulfilled  # the usual way routes only the units outstanding
+    )
+
+
+def _fast(router: Router, order: Order, ship: bool, at: datetime) -> bool:
+    """Can this order take the short cut in a batch: `_whole_order`, first placement and
+    not created after `at`? Any other order goes through `Router.commit`, which checks it."""
+    return (
+        order.status is OrderStatus.CREATED  # never routed: its decision is "<id>-D1"
+        and order.created_at <= at
+        and not router.ledger.knows(f"{order.id}-D1")
+        and _whole_order(router, order, ship)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,8 +315,10 @@ class _Pending:
         at: datetime,
         exclude: Collection[str],
         keys: tuple[SortKey, ...] | None,
+        ts: float | None = None,
     ) -> None:
-        self.router, self.at, self.ts = router, at, at.timestamp()
+        self.router, self.at = router, at
+        self.ts = at.timestamp() if ts is None else ts
         self.keys = keys  # `static_sort` of the router (None: pickups only)
         self.costed = keys is not None and any(isinstance(k, CostKey) for k in keys)
         self.is_open = router.network.open_mask(at)
@@ -370,8 +413,8 @@ class _Pending:
             ats(c, row, s, taken.get((row, s), 0)) >= q for s, q in zip(cols, qty, strict=True)
         )
 
-    def add(self, order: Order, choice: _Choice) -> Decision:
-        """The decision `Router.route` makes for this whole-order choice (not committed yet)."""
+    def decide(self, order: Order, choice: _Choice) -> Decision:
+        """The decision `Router.route` makes for this whole-order choice."""
         router, row = self.router, choice.row
         pickup = order.method is DeliveryMethod.BOPIS
         if pickup:  # distances from the pickup store, no carrier
@@ -379,10 +422,15 @@ class _Pending:
             dist = router._lookups.distances(store.lat, store.lon)
         else:
             dist = router._lookups.distances(order.dest_lat, order.dest_lon)
-        decision = decision_from_packages(
+        return decision_from_packages(
             router, order, self.at, self.ts, BOPIS_POLICY.name if pickup else router.policy.name,
             choice.skus, [(row, choice.qty)], dist, not pickup, self.is_open, (),
         )  # fmt: skip
+
+    def add(self, order: Order, choice: _Choice) -> Decision:
+        """`decide`, kept pending: later choices see it as committed (`flush` commits it)."""
+        decision = self.decide(order, choice)
+        row, pickup = choice.row, order.method is DeliveryMethod.BOPIS
         cells = {(row, s): q for s, q in zip(choice.cols, choice.qty, strict=True)}
         for cell, q in cells.items():
             self.taken[cell] = self.taken.get(cell, 0) + q

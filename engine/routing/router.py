@@ -25,6 +25,8 @@ from engine.network import Network
 from engine.order import Channel, DeliveryMethod, Order, OrderStatus, check_aware
 from engine.rates import RateCard
 from engine.routing.assemble import decision_from_plan
+from engine.routing.batch import place_many as place_in_batches
+from engine.routing.batch import route_whole
 from engine.routing.booking import attach_ledger, reserve
 from engine.routing.context import Plan, Policy, RoutingContext
 from engine.routing.decision import Decision, FulfilmentRequest
@@ -129,12 +131,19 @@ class Router:
 
         Returns:
             The `Decision`; units no eligible location can supply are in `unfulfillable`.
+            An order one location fills whole is decided by the short cut of
+            `routing.batch` when the policy allows it (`route_whole`), with the same
+            outcome.
 
         Raises:
             RoutingError: `at` not an aware datetime, or a BOPIS pickup store that is not
                 in the network.
         """
         check_aware(order.id, at, RoutingError)  # pure: no check against the order's history
+        ts = at.timestamp()
+        whole = route_whole(self, order, at, ts, exclude)  # one location fills it: quick
+        if whole is not None:
+            return whole
         net, settings = self.network, self.settings
         wanted = order.outstanding_by_sku() if order.fulfilled else order.units_by_sku()
         ledger = self.ledger
@@ -172,7 +181,6 @@ class Router:
             region_lookup=lambda: lookups.region_at(order.dest_lat, order.dest_lon),
         )  # fmt: skip
         open_mask = net.open_mask(at)
-        ts = at.timestamp()
         apply_base_filters(
             ctx,
             exclude,
@@ -307,11 +315,9 @@ class Router:
             RoutingError: If `at` is not an aware datetime (nothing changes); otherwise as
                 `place` for each order.
         """
-        from engine.routing.batch import place_many
-
         if not isinstance(at, datetime) or at.tzinfo is None:
             raise RoutingError(f"place_many: time must be a timezone-aware datetime, got {at!r}")
-        return place_many(self, orders, at, exclude, place_one)
+        return place_in_batches(self, orders, at, exclude, place_one)
 
     def reroute(
         self,

@@ -80,7 +80,7 @@ def _locations(rng: random.Random) -> list[Location]:
     return locs
 
 
-def _world(seed: int, policy: str, closed: str) -> Router:
+def _world(seed: int, policy: str, closed: str, reasons: bool = False) -> Router:
     rng = random.Random(seed)
     locs = _locations(rng)
     net = Network(locs, () if policy.endswith("-no-regions") else REGIONS)
@@ -94,7 +94,7 @@ def _world(seed: int, policy: str, closed: str) -> Router:
             ledger.set_stock(x.id, s, rng.choice((0, 0, 1, 2, 3, 5)))
     ledger.set_channel_buffer("marketplace", 1)
     params = {"priority": [x.id for x in reversed(locs)]} if policy == "ranked" else {}
-    settings = RoutingSettings(closed_location=closed, keep_reasons=False)
+    settings = RoutingSettings(closed_location=closed, keep_reasons=reasons)
     name, _, variant = policy.partition("-")
     rates = RATES.get(f"-{variant}") if variant else None
     policy = get_policy(name, **params)
@@ -138,7 +138,9 @@ def _state(router: Router, orders: list[Order]) -> dict:
 
 
 def _compare(seed: int, policy: str, closed: str, at: datetime, batch: int) -> int:
-    one, many = _world(seed, policy, closed), _world(seed, policy, closed)
+    # Reasons kept: `one` routes every order the usual way (`Router.route` takes the
+    # short cut for whole orders too), so `many`'s short cut is checked against it.
+    one, many = _world(seed, policy, closed, reasons=True), _world(seed, policy, closed)
     a, b = _orders(seed, 40, "O"), _orders(seed, 40, "O")
     exclude = ("L3",) if seed % 3 == 0 else ()
     expected = [one.place(o, at) if not exclude else _place(one, o, at, exclude) for o in a]
@@ -173,6 +175,26 @@ def test_place_many_equals_place_one_by_one(policy: str, closed: str, at: dateti
 )
 def test_place_many_equals_place_for_any_batching(seed, policy, closed, batch) -> None:
     _compare(seed, policy, closed, OPEN, batch)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("closed", ["wait", "skip"])
+def test_route_of_a_whole_order_is_the_usual_decision(policy: str, closed: str) -> None:
+    """`Router.route` takes the short cut for an order one location fills whole (first
+    routing, and re-routes that exclude the location chosen before): the same decisions
+    as the usual way, which a router that keeps reasons always takes."""
+    for seed in range(4):
+        usual, quick = _world(seed, policy, closed, reasons=True), _world(seed, policy, closed)
+        a, b = _orders(seed, 40, "R"), _orders(seed, 40, "R")
+        exclude = ("L3",) if seed % 2 else ()
+        assert [_place(quick, o, OPEN, exclude) for o in b] == [
+            _place(usual, o, OPEN, exclude) for o in a
+        ]
+        for x, y in zip(a, b, strict=True):
+            if x.status is OrderStatus.ROUTED:
+                away = usual.decision_for(x.id).locations[:1]
+                assert quick.reroute(y, NIGHT, away) == usual.reroute(x, NIGHT, away)
+        _same_state(usual, quick, a, b)
 
 
 def test_static_sort_only_for_stock_blind_rankings() -> None:
