@@ -408,10 +408,12 @@ class _Pending:
         return limit >= 0 and self._used(row) >= limit
 
     def _fills(self, c: int, row: int, cols: list[int], qty: list[int]) -> bool:
+        """Whether the ATS at `row`, less the pending units, covers `qty` of each column."""
         ats, taken = self.router.ledger._ats_cell, self.taken
-        return all(
-            ats(c, row, s, taken.get((row, s), 0)) >= q for s, q in zip(cols, qty, strict=True)
-        )
+        for s, q in zip(cols, qty, strict=True):
+            if ats(c, row, s, taken.get((row, s), 0)) < q:
+                return False
+        return True
 
     def decide(self, order: Order, choice: _Choice) -> Decision:
         """The decision `Router.route` makes for this whole-order choice."""
