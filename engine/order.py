@@ -272,7 +272,8 @@ class Order:
     @property
     def unfulfilled_units(self) -> int:
         """Units ordered but not (yet) fulfilled. [units]"""
-        return self.units - self.fulfilled_units
+        done = self.fulfilled
+        return sum(line.quantity - done.get(line.line_id, 0) for line in self.lines)
 
     def unfulfilled(self) -> list[tuple[str, int]]:
         """`(sku, units)` per line with units not yet fulfilled."""

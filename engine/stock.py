@@ -44,6 +44,8 @@ class Incoming(NamedTuple):
 
 def is_int(x: object) -> bool:
     """True for Python or numpy integers (not bools)."""
+    if type(x) is int:  # the usual case (a bool's type is bool): one test
+        return True
     return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_)
 
 

@@ -250,22 +250,25 @@ class Decision:
         """
         method = order.method
         level = service_level_for(method)
-        by_package: dict[int, list[Allocation]] = {}
+        by_package: dict[int, tuple[str, list[tuple[str, int]]]] = {}  # location, lines
         for a in self.allocations:
-            by_package.setdefault(a.package, []).append(a)
+            package = by_package.get(a.package)
+            if package is None:
+                package = by_package[a.package] = (a.location, [])
+            package[1].append((a.sku, a.quantity))
         ship_to = (float(order.dest_lat), float(order.dest_lon))
         ship_by = self.ship_by
         return [
             FulfilmentRequest(
-                location=allocs[0].location,
+                location=location,
                 order_id=self.order_id,
                 decision_id=self.decision_id,
-                lines=tuple((a.sku, a.quantity) for a in allocs),
+                lines=tuple(lines),
                 ship_to=ship_to,
                 method=method,
                 service_level=level,
                 package=package,
                 ship_by=ship_by[package] if package < len(ship_by) else None,
             )
-            for package, allocs in sorted(by_package.items())
+            for package, (location, lines) in sorted(by_package.items())
         ]
