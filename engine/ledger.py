@@ -407,8 +407,11 @@ class Ledger(StockBook):
         qtys: list[int] = []
         refs: list[str] = []
         reasons: list[str] = []
+        reserved, free_t = self._reserved, self._free_t
         for decision_id, c, wanted in decisions:
-            for (i, s), q in wanted.items():
+            for (i, s), q in wanted.items():  # cell by cell: a batch holds a few cells
+                reserved[i, s] += q
+                free_t[s, i] -= q
                 locs.append(i)
                 skus.append(s)
                 qtys.append(q)
@@ -418,8 +421,6 @@ class Ledger(StockBook):
         if not qtys:
             return
         li, si, qi = np.array(locs), np.array(skus), np.array(qtys, dtype=np.int64)
-        np.add.at(self._reserved, (li, si), qi)
-        np.subtract.at(self._free_t, (si, li), qi)
         self.audit.extend_each(ts, Op.RESERVE, li, si, qi, refs, reasons)
 
     def _decision(self, decision_id: str, op: str) -> dict[int, dict[int, int]]:
