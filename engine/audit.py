@@ -253,8 +253,8 @@ class AuditLog:
         if isinstance(op, np.ndarray):
             by_op = np.bincount(op, weights=qtys, minlength=len(self._totals)).tolist()
             self._totals = [t + int(u) for t, u in zip(self._totals, by_op, strict=True)]
-        else:
-            self._totals[op] += int(qtys.sum())
+        else:  # (usually a few records: a sum of Python ints costs less than numpy's)
+            self._totals[op] += sum(qtys.tolist())
         self._n += k
 
     def totals_by_op(self) -> dict[str, int]:

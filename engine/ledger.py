@@ -274,7 +274,9 @@ class Ledger(StockBook):
 
     def _ats_cell(self, c: int, i: int, s: int, less: int = 0) -> int:
         """ATS of one cell on channel index `c`, as if `less` more units were reserved."""
-        v = int(self._free_t[s, i]) - int(self._buffer[c, i]) - less
+        v = int(self._free_t[s, i]) - less
+        if self._buffer_rows[c] is not None:  # (None: no buffer on this channel)
+            v -= int(self._buffer[c, i])
         if v <= 0:
             return 0
         if self._floors[c] is not None and v < self._thr_list[i]:
