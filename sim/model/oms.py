@@ -399,8 +399,9 @@ class Oms(Closing):
             number = st.dispatched  # a re-routed package gets the order's next number
             st.dispatched += 1
             pkg = Package(
-                st, eo, req.decision_id, number, row, lines, st.method, dest_row, lat, lon, t
-            )
+                st, eo, req.decision_id, number, row, lines, req.lines, st.method, dest_row,
+                lat, lon, t,
+            )  # fmt: skip
             eo.live += 1
             st.live += 1
             self.live_packages[id(pkg)] = pkg
@@ -413,17 +414,17 @@ class Oms(Closing):
         t = self.env.now
         row = pkg.row
         w = self.w
-        on_hand = w.stock.on_hand
-        short = [line for line in pkg.lines if on_hand[row, line[0]] < line[1]]
+        short = w.stock.pick_lines(row, pkg.lines, t)
         if short:
             self._reject(pkg, short, t)
             return
         at = w.clock.dt(t)
-        ledger_on_hand, outflow = self.ledger.on_hand, w.outflow
-        w.stock.take_lines(row, pkg.lines, t)
+        ledger_on_hand, outflow, sku_weight = self.ledger.on_hand, w.outflow, self._weight
+        weight = 0  # of the package (summed as `sum` would) [lb]
         for s, q, _ in pkg.lines:
             outflow[row, s] += q
-            if ledger_on_hand[row, s] < q:  # the shelf proves the record wrong (never seen
+            weight += sku_weight[s] * q
+            if ledger_on_hand.item(row, s) < q:  # the shelf proves the record wrong (never seen
                 have = int(ledger_on_hand[row, s])  # with overstatement)
                 self.ledger.adjust(row, s, q - have, at, "pick_found")
         self.ledger.fulfil(pkg.decision_id, row, at, "pick")
@@ -442,7 +443,6 @@ class Oms(Closing):
             pkg.miles = miles_between(
                 self._loc_lat[row], self._loc_lon[row], pkg.dest_lat, pkg.dest_lon
             )
-            weight = sum(self._weight[s] * q for s, q, _ in pkg.lines)
             pkg.shipping = self.rates.package_cost(pkg.miles, units, weight)
             pkg.zone = w.zone_of(pkg.miles)
         else:

@@ -117,6 +117,8 @@ class Package:
 
     Attributes:
         lines: `(sku index, qty, line index)` triples. [units]
+        picks: The engine's `(sku id, qty)` pick list of the package, as released (what
+            the engine order records as fulfilled when it is handed over). [units]
         row: Location row that picks it.
         draw_row: Order row whose own random draws (pick and transit time) this package
             takes: the order's row for its first package, which so draws alike under every
@@ -127,7 +129,8 @@ class Package:
     """
 
     __slots__ = (
-        "st", "eo", "decision_id", "package", "row", "lines", "units", "method", "dest_row",
+        "st", "eo", "decision_id", "package", "row", "lines", "picks", "units", "method",
+        "dest_row",
         "dest_lat", "dest_lon", "released_h", "picked_h", "shipped_h", "delivered_h",
         "miles", "zone", "shipping", "handling", "status", "wait_h", "draw_row",
     )  # fmt: skip
@@ -140,6 +143,7 @@ class Package:
         package: int,
         row: int,
         lines: list[tuple[int, int, int]],
+        picks: tuple[tuple[str, int], ...],
         method: int,
         dest_row: int,
         dest_lat: float,
@@ -153,6 +157,7 @@ class Package:
         self.draw_row = st.idx if package == 0 else -1
         self.row = row
         self.lines = lines
+        self.picks = picks
         self.units = sum(q for _, q, _ in lines)
         self.method = method
         self.dest_row = dest_row
