@@ -53,9 +53,7 @@ class Closing:
 
     def _fulfilled(self, pkg: Package, t: float) -> None:
         st, eo, rec = pkg.st, pkg.eo, self.rec
-        sku_ids = self.sku_ids
-        o = eo.order
-        o.record_fulfilled_many([(sku_ids[s], q) for s, q, _ in pkg.lines])
+        eo.order.record_fulfilled_many(pkg.picks)
         if st.idx >= 0:
             for _, q, j in pkg.lines:
                 rec.l_fulfilled[j] += q

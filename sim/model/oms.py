@@ -199,7 +199,7 @@ class Oms(Closing):
                 self.loc_ids[self._pickup[k]] if m == BOPIS else None,
                 created_at=clock.dt(t),
             )
-            st = OrderState(k, order, m, t, s0, s1)
+            st = OrderState(k, order, m, t, s0, s1, sum(line_qtys[s0 - base : s1 - base]))
             self.live[k] = st
             if self._cs_kind[k]:
                 delay = float(self._cs_delay[k]) + t - now
@@ -334,7 +334,7 @@ class Oms(Closing):
         """Book a (re)routing decision: lost units, the promise, or a cancel if empty."""
         rec, order = self.rec, st.order
         recorded = st.idx >= 0
-        if recorded:
+        if recorded and st.lost:  # the lines hold the last decision's lost units (else 0)
             rec.l_lost[st.line0 : st.line1] = 0
         lost = 0
         for sku, q in d.unfulfillable:
@@ -354,7 +354,7 @@ class Oms(Closing):
 
     def place_exchange(self, order: Order, t: float) -> None:
         """Ship an exchange order at once (not part of the orders table or the KPIs)."""
-        st = OrderState(-1, order, SHIP, t, 0, len(order.lines))
+        st = OrderState(-1, order, SHIP, t, 0, len(order.lines), order.units)
         at = self.w.clock.dt(t)
         d = self.router.route(order, at, self.w.disruptions.down_ids(t))
         self.router.commit(order, d, at)
@@ -395,12 +395,16 @@ class Oms(Closing):
         sites = self.w.sites
         for req in requests:
             row = loc_index[req.location]
-            lines = [(sku_index[sku], q, line_of[sku]) for sku, q in req.lines]
+            lines, units = [], 0  # (sku index, qty, line row) and their units
+            for sku, q in req.lines:
+                lines.append((sku_index[sku], q, line_of[sku]))
+                units += q
             number = st.dispatched  # a re-routed package gets the order's next number
             st.dispatched += 1
             pkg = Package(
-                st, eo, req.decision_id, number, row, lines, st.method, dest_row, lat, lon, t
-            )
+                st, eo, req.decision_id, number, row, lines, req.lines, units, st.method,
+                dest_row, lat, lon, t,
+            )  # fmt: skip
             eo.live += 1
             st.live += 1
             self.live_packages[id(pkg)] = pkg
@@ -413,17 +417,17 @@ class Oms(Closing):
         t = self.env.now
         row = pkg.row
         w = self.w
-        on_hand = w.stock.on_hand
-        short = [line for line in pkg.lines if on_hand[row, line[0]] < line[1]]
+        short = w.stock.pick_lines(row, pkg.lines, t)
         if short:
             self._reject(pkg, short, t)
             return
         at = w.clock.dt(t)
-        ledger_on_hand, outflow = self.ledger.on_hand, w.outflow
-        w.stock.take_lines(row, pkg.lines, t)
+        ledger_on_hand, outflow, sku_weight = self.ledger.on_hand, w.outflow, self._weight
+        weight = 0  # of the package (summed as `sum` would) [lb]
         for s, q, _ in pkg.lines:
             outflow[row, s] += q
-            if ledger_on_hand[row, s] < q:  # the shelf proves the record wrong (never seen
+            weight += sku_weight[s] * q
+            if ledger_on_hand.item(row, s) < q:  # the shelf proves the record wrong (never seen
                 have = int(ledger_on_hand[row, s])  # with overstatement)
                 self.ledger.adjust(row, s, q - have, at, "pick_found")
         self.ledger.fulfil(pkg.decision_id, row, at, "pick")
@@ -442,7 +446,6 @@ class Oms(Closing):
             pkg.miles = miles_between(
                 self._loc_lat[row], self._loc_lon[row], pkg.dest_lat, pkg.dest_lon
             )
-            weight = sum(self._weight[s] * q for s, q, _ in pkg.lines)
             pkg.shipping = self.rates.package_cost(pkg.miles, units, weight)
             pkg.zone = w.zone_of(pkg.miles)
         else:

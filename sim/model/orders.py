@@ -67,13 +67,20 @@ class OrderState:
     )  # fmt: skip
 
     def __init__(
-        self, idx: int, order: Order, method: int, created_h: float, line0: int, line1: int
+        self,
+        idx: int,
+        order: Order,
+        method: int,
+        created_h: float,
+        line0: int,
+        line1: int,
+        units: int,
     ) -> None:
         self.idx = idx
         self.order = order
         self.method = method
         self.created_h = created_h
-        self.units = order.units
+        self.units = units  # the order's (`Order.units`, which its creator knows)
         self.lost = 0
         self.oversold = 0
         self.fulfilled = 0
@@ -117,6 +124,9 @@ class Package:
 
     Attributes:
         lines: `(sku index, qty, line index)` triples. [units]
+        picks: The engine's `(sku id, qty)` pick list of the package, as released (what
+            the engine order records as fulfilled when it is handed over). [units]
+        units: Units of `lines`. [units]
         row: Location row that picks it.
         draw_row: Order row whose own random draws (pick and transit time) this package
             takes: the order's row for its first package, which so draws alike under every
@@ -127,9 +137,9 @@ class Package:
     """
 
     __slots__ = (
-        "st", "eo", "decision_id", "package", "row", "lines", "units", "method", "dest_row",
-        "dest_lat", "dest_lon", "released_h", "picked_h", "shipped_h", "delivered_h",
-        "miles", "zone", "shipping", "handling", "status", "wait_h", "draw_row",
+        "st", "eo", "decision_id", "package", "row", "lines", "picks", "units", "method",
+        "dest_row", "dest_lat", "dest_lon", "released_h", "picked_h", "shipped_h",
+        "delivered_h", "miles", "zone", "shipping", "handling", "status", "wait_h", "draw_row",
     )  # fmt: skip
 
     def __init__(
@@ -140,6 +150,8 @@ class Package:
         package: int,
         row: int,
         lines: list[tuple[int, int, int]],
+        picks: tuple[tuple[str, int], ...],
+        units: int,
         method: int,
         dest_row: int,
         dest_lat: float,
@@ -153,7 +165,8 @@ class Package:
         self.draw_row = st.idx if package == 0 else -1
         self.row = row
         self.lines = lines
-        self.units = sum(q for _, q, _ in lines)
+        self.picks = picks
+        self.units = units
         self.method = method
         self.dest_row = dest_row
         self.dest_lat = dest_lat

@@ -66,12 +66,12 @@ class Returns:
         # the pending return holds the order index (and the engine order only when an
         # exchange will need its customer): delivered orders are not kept for weeks
         left, lag = self._left, self._lag
-        region = int(self._region[st.idx])
         for s, q, j in pkg.lines:
-            r = min(int(left[j]), q)
+            r = min(left.item(j), q)  # most lines return nothing
             if r <= 0:
                 continue
             left[j] -= r
+            region = self._region.item(st.idx)
             row, transit_h = (self._by_mail if self._mail[j] else self._at_desk)[region]
             delay = float(lag[j]) + transit_h
             if row < 0 or t + delay > self.horizon_h:

@@ -164,6 +164,31 @@ class PhysicalStock:
             units += q
         self._touch(row, -units, t)
 
+    def pick_lines(
+        self, row: int, lines: list[tuple[int, int, int]], t: float
+    ) -> list[tuple[int, int, int]]:
+        """Take a package's `(sku, qty, _)` `lines` at location `row` if the shelves hold
+        them all (as `take_lines`), or take nothing.
+
+        Returns:
+            The lines the shelves cannot fill (empty when the package was taken).
+        """
+        on_hand = self.on_hand
+        short = [line for line in lines if on_hand.item(row, line[0]) < line[1]]
+        if short or not lines:
+            return short
+        units = 0
+        for s, q, _ in lines:
+            have = on_hand.item(row, s)
+            if q > have:  # the same SKU twice, together more than the shelf holds
+                raise ConservationError(
+                    f"shelf {row}/{s} holds {have} units, cannot take {q} at t={t:.3f} h"
+                )
+            on_hand[row, s] = have - q
+            units += q
+        self._touch(row, -units, t)
+        return short
+
     def _remove(self, row: int, sku: int, qty: int, t: float) -> None:
         """Lower one shelf by `qty` (level statistics not updated); raises
         ConservationError if the units are not there."""

@@ -276,6 +276,24 @@ def test_taking_a_package_equals_taking_its_lines_one_by_one() -> None:
         one.take_lines(1, [(0, 3, 0)], 25.0)  # more than the shelf holds
 
 
+def test_picking_a_package_takes_all_its_lines_or_none() -> None:
+    """`pick_lines` takes a package as `take_lines` does when the shelves hold it, and
+    otherwise takes nothing and names the short lines."""
+    start = np.array([[5, 4, 3], [2, 2, 2]])
+    lines = [(0, 2, 0), (2, 3, 1)]  # (sku, qty, line)
+    one, each = PhysicalStock(start.copy(), days=2), PhysicalStock(start.copy(), days=2)
+    assert one.pick_lines(0, lines, 2.0) == []
+    each.take_lines(0, lines, 2.0)
+    assert np.array_equal(one.on_hand, each.on_hand)
+    assert one.pick_lines(0, lines, 3.0) == [(2, 3, 1)]  # sku 2 has no unit left
+    assert np.array_equal(one.on_hand, each.on_hand)  # nothing taken
+    for stock in (one, each):
+        stock.close_day(0, 24.0)
+    assert one.daily() == each.daily()
+    with pytest.raises(ConservationError):
+        one.pick_lines(1, [(0, 2, 0), (0, 1, 1)], 25.0)  # one SKU twice, more than held
+
+
 def test_run_pauses_the_cycle_collector_and_restores_it() -> None:
     import gc
 
