@@ -169,6 +169,13 @@ def test_real_simulation_is_identical_across_executors(tmp_path: Path):
     pd.testing.assert_frame_equal(frames["serial"], frames["dask"])
 
 
+def _default_sigint() -> None:
+    """Give the sweep the default Ctrl-C handling of a terminal's foreground job: a shell
+    starts background jobs (``pytest ... &``) with SIGINT ignored, which their children
+    inherit, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_with_a_local_cluster_prints_one_line(tmp_path: Path):
     path = write_sweep(tmp_path)
     out = tmp_path / "out"
@@ -182,6 +189,7 @@ def test_ctrl_c_with_a_local_cluster_prints_one_line(tmp_path: Path):
         env={**cli_env(), MARKS_ENV: str(folder)},
         cwd=ROOT,
         start_new_session=True,  # its own process group, as a terminal's job is
+        preexec_fn=_default_sigint,  # as in a terminal, even when pytest runs in background
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -194,8 +202,9 @@ def test_ctrl_c_with_a_local_cluster_prints_one_line(tmp_path: Path):
             busy = {pid for pid, _, _ in marks(folder, "started")}
         assert len(busy) >= 2, "both LocalCluster workers are inside runs"
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        assert proc.wait(timeout=300) == 130
+        code = proc.wait(timeout=300)
         stderr = proc.stderr.read().decode()
+        assert code == 130, stderr
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
