@@ -125,6 +125,8 @@ def place_many(
     """
     if at.tzinfo is None:
         raise RoutingError("place_many: the routing time must be timezone-aware (UTC)")
+    if not isinstance(exclude, Collection):  # an iterator: read once per order below
+        exclude = tuple(exclude)
     keys = _rank_keys(router)
     batch = _Pending(router, at, exclude, keys) if _batchable(router) else None
     decisions: list[Decision] = []

@@ -140,6 +140,8 @@ class Router:
                 in the network.
         """
         check_aware(order.id, at, RoutingError)  # pure: no check against the order's history
+        if not isinstance(exclude, Collection):  # an iterator is read by both ways below
+            exclude = tuple(exclude)
         ts = at.timestamp()
         whole = route_whole(self, order, at, ts, exclude)  # one location fills it: quick
         if whole is not None:

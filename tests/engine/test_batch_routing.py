@@ -197,6 +197,25 @@ def test_route_of_a_whole_order_is_the_usual_decision(policy: str, closed: str) 
         _same_state(usual, quick, a, b)
 
 
+@pytest.mark.parametrize("policy", ["closest", "store_first"])
+def test_exclusions_given_as_an_iterator_count_as_a_tuple(policy: str) -> None:
+    """An iterator of exclusions is read once: the short cut and the usual way (and every
+    order of a batch) see all of it, not what the first reader left."""
+    for seed in range(4):
+        router = _world(seed, policy, "wait")
+        orders = [o for o in _orders(seed, 40, "X") if o.method is DeliveryMethod.SHIP]
+        for order in orders:
+            first = router.route(order, OPEN)
+            if first.allocations:
+                away = first.locations[:1]
+                assert router.route(order, OPEN, iter(away)) == router.route(order, OPEN, away)
+        twins = [_world(seed, policy, "wait") for _ in range(2)]
+        a, b = (_orders(seed, 40, "Y") for _ in range(2))
+        assert twins[0].place_many(a, OPEN, iter(("L3", "L5"))) == twins[1].place_many(
+            b, OPEN, ("L3", "L5")
+        )
+
+
 def test_static_sort_only_for_stock_blind_rankings() -> None:
     assert static_sort(_world(1, "closest", "wait")) is not None
     assert static_sort(_world(1, "ranked", "wait")) is not None
