@@ -195,7 +195,7 @@ def test_runs_go_one_at_a_time_where_two_would_not_fit(
     at.run()
     _no_failures(at)
     size = [c.value for c in at.sidebar.caption if c.value.startswith("9 runs of about")]
-    assert size == ["9 runs of about 140,000 orders each: about 0.5 GB of memory at the peak."]
+    assert size == ["9 runs of about 140,000 orders each: about 0.6 GB of memory at the peak."]
     monkeypatch.setenv("FULFIL_MEMORY_MIB", "2000")  # room for 3 runs at once
     monkeypatch.setattr(os, "cpu_count", lambda: 2)  # and 2 cores
     at.run()
