@@ -7,7 +7,7 @@ promise, and the reason data kept when `RoutingSettings.keep_reasons` is on. Use
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -103,6 +103,7 @@ def decision_from_packages(
     latest = -np.inf
     shipping = handling = 0.0
     method = order.method
+    ship_times = router._ship_times
     for p, (row, take) in enumerate(packages):
         loc_id = router._ids[row]
         units = 0
@@ -114,15 +115,19 @@ def decision_from_packages(
         if ships:
             shipping += router.rates.package_cost(miles, units)
         handling += router._hpo_l[row] + router._hpu_l[row] * units
-        start, arrive = router._ship_times.estimate(row, ts, bool(open_mask[row]), method, miles)
-        ship_by.append(datetime.fromtimestamp(start, tz=UTC))
-        latest = max(latest, arrive)
-    n_routed = sum(1 for h in order.history if h[1] is OrderStatus.ROUTED)
+        start, arrive = ship_times.estimate(row, ts, bool(open_mask[row]), method, miles)
+        ship_by.append(ship_times.as_datetime(start))
+        if arrive > latest:  # (`max`, without the call)
+            latest = arrive
+    n_routed = 0
+    for h in order.history:  # (a loop: no generator for the usual history of one entry)
+        if h[1] is OrderStatus.ROUTED:
+            n_routed += 1
     steps, ranking, distance, fillable = reasons
     return Decision(
         f"{order.id}-D{n_routed + 1}", order.id, policy, at, tuple(allocations),
         unfulfillable, shipping + handling, shipping, handling,
-        datetime.fromtimestamp(latest, tz=UTC) if allocations else None, tuple(ship_by),
+        ship_times.as_datetime(latest) if allocations else None, tuple(ship_by),
         notes, _location_ids=router._ids, _steps=steps, _ranking=ranking, _distance=distance,
         _fillable=fillable, _edits=len(order.edits),
     )  # fmt: skip

@@ -365,17 +365,21 @@ class _Pending:
             ]
         else:
             eligible = self.eligible[wholesale]
-        at_limit = self._at_limit
+        at_limit, limits, used = self._at_limit, self.limits, self.used
         ranks = _ranks(router, keys, self.costed, order)
         rank = ranks.rows
         tested = 0
         for row in rank:  # one of the best eligible usually can: test them cell by cell
-            if eligible[row] and not at_limit(row):
-                if self._fills(c, row, cols, qty):
-                    return self._single(ranks, _Choice(row, tuple(wanted), cols, qty, c))
-                tested += 1
-                if tested == _CELL_TESTS:
-                    break
+            if not eligible[row]:
+                continue
+            limit = limits[row]  # `_at_limit`, inline (hot loop)
+            if limit >= 0 and (used[row] if row in used else self._used(row)) >= limit:
+                continue
+            if self._fills(c, row, cols, qty):
+                return self._single(ranks, _Choice(row, tuple(wanted), cols, qty, c))
+            tested += 1
+            if tested == _CELL_TESTS:
+                break
         else:
             return None  # every eligible location was tested: none fills the order
         ats = ledger._ats(c, cols)  # (L, k), then less what is pending (cols: valid columns)

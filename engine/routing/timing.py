@@ -34,6 +34,7 @@ class LocalClock:
         self._groups = [(zone(tz), np.array(rows)) for tz, rows in groups.items()]
         self._n = len(network.locations)
         self._cache: dict[int, np.ndarray] = {}
+        self._lists: dict[int, list[float]] = {}  # `_cache` as lists, for `offset`
         self._days_key: int | None = None  # UTC hour of the cached `local_days`
         self._days: np.ndarray | None = None
 
@@ -50,6 +51,17 @@ class LocalClock:
                 del self._cache[next(iter(self._cache))]
             self._cache[key] = off
         return off
+
+    def offset(self, row: int, ts: float) -> float:
+        """UTC offset of location `row` at time `ts`: ``float(offsets(ts)[row])``. [s]"""
+        key = int(ts // 3600)
+        offs = self._lists.get(key)
+        if offs is None:
+            offs = self.offsets(ts).tolist()
+            if len(self._lists) >= 256:
+                del self._lists[next(iter(self._lists))]
+            self._lists[key] = offs
+        return offs[row]
 
     def local_days(self, ts: float) -> np.ndarray:
         """Local calendar day of each location (days since 1970-01-01), int64 (L,), read-only.
@@ -151,6 +163,17 @@ class ShipTimes:
         self._bands = [float(b) for b in network.zone_bands_miles]
         self._transit = [int(t) for t in network.transit_table]
         self._next_open: dict[int, tuple[float, float]] = {}
+        self._datetimes: dict[float, datetime] = {}  # for `as_datetime`
+
+    def as_datetime(self, ts: float) -> datetime:
+        """``datetime.fromtimestamp(ts, tz=UTC)``, kept for the last 1,024 times asked: the
+        packages of a routing time share their ship-by and delivery times."""
+        dt = self._datetimes.get(ts)
+        if dt is None:
+            if len(self._datetimes) >= 1024:
+                self._datetimes.clear()
+            dt = self._datetimes[ts] = datetime.fromtimestamp(ts, tz=UTC)
+        return dt
 
     def start(self, row: int, ts: float, is_open: bool) -> float:
         """When work can start: `ts`, or the location's next opening if it is closed. [s]"""
@@ -169,7 +192,10 @@ class ShipTimes:
 
     def _is_open(self, row: int, ts: float) -> bool:
         """Whether location `row` is open at `ts` by its local opening hours."""
-        local = ts + float(self._clock.offsets(ts)[row])
+        return self._open_local(row, ts + self._clock.offset(row, ts))
+
+    def _open_local(self, row: int, local: float) -> bool:
+        """Whether location `row` is open at local time `local` (`ts` plus its UTC offset)."""
         day = local // DAY_S
         span = self._spans[row][int(day + _EPOCH_WEEKDAY) % 7]
         return span is not None and span[0] <= (local - day * DAY_S) / 3600.0 < span[1]
@@ -188,10 +214,13 @@ class ShipTimes:
         Work starts no earlier than the release hold (`release_hold_hours`) after `ts`;
         `is_open` is whether the location is open at `ts`.
         """
+        offset = self._clock.offset
+        off = None  # UTC offset at `ts`, when looked up
         if self._hold_s:
             ts += self._hold_s
-            is_open = self._is_open(row, ts)
-        start = self.start(row, ts, is_open)
+            off = offset(row, ts)
+            is_open = self._open_local(row, ts + off)
+        start = ts if is_open else self.start(row, ts, False)
         if method is DeliveryMethod.BOPIS:
             pick = self._settings.bopis_pick_hours * 3600.0
             ready = start + pick
@@ -200,7 +229,8 @@ class ShipTimes:
             return ready, ready
         if method is DeliveryMethod.SAME_DAY:
             return start, start + self._settings.same_day_hours * 3600.0
-        off = float(self._clock.offsets(start)[row])
+        if off is None or start != ts:
+            off = offset(row, start)
         local = start + off
         day = int(local // DAY_S)
         cutoff = self._cutoff_s[row]
@@ -213,7 +243,7 @@ class ShipTimes:
             day += 1
         ship_local = day * DAY_S + cutoff
         ship = ship_local - off
-        off2 = float(self._clock.offsets(ship)[row])
+        off2 = offset(row, ship)
         if off2 != off:  # a daylight-saving change in between
             ship = ship_local - off2
         transit = self._transit[bisect_left(self._bands, miles) + 1]
