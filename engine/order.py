@@ -83,6 +83,10 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 _EDITABLE = frozenset({_S.CREATED, _S.ROUTED, _S.REJECTED})
 _CLOSABLE = frozenset({_S.SHIPPED, _S.DELIVERED, _S.PICKED_UP})
 
+# Enum members as module constants: on the hot path (per order) a member read from its
+# class (`DeliveryMethod.BOPIS`) costs several times a global in CPython 3.11.
+_ROUTED, _BOPIS = OrderStatus.ROUTED, DeliveryMethod.BOPIS
+
 
 MAX_LINE_UNITS = 2**31 - 1
 """Most units one order line may ask for, so that sums over lines stay exact in the routing
@@ -232,7 +236,7 @@ class Order:
                 raise ValueError(f"order {self.id!r}: duplicate line ids {ids}")
             for i, line in enumerate(self.lines):
                 line.line_id = i
-        if self.method is DeliveryMethod.BOPIS and not self.pickup_store:
+        if self.method is _BOPIS and not self.pickup_store:
             raise ValueError(f"order {self.id!r}: BOPIS order needs a pickup_store")
         at = self.created_at
         if type(at) is not datetime or at.tzinfo is None:  # the hot path: one check
@@ -358,7 +362,7 @@ class Order:
             )
         self.status = to
         self.history.append((at, to, reason))
-        if to is OrderStatus.ROUTED:
+        if to is _ROUTED:
             self.needs_reroute = False
 
     @property

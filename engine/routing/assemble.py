@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["decision_from_packages", "decision_from_plan"]
 
+_ROUTED = OrderStatus.ROUTED  # (a global: an enum member read from its class costs more)
+
 
 def decision_from_plan(
     router: Router,
@@ -121,7 +123,7 @@ def decision_from_packages(
             latest = arrive
     n_routed = 0
     for h in order.history:  # (a loop: no generator for the usual history of one entry)
-        if h[1] is OrderStatus.ROUTED:
+        if h[1] is _ROUTED:
             n_routed += 1
     steps, ranking, distance, fillable = reasons
     return Decision(
