@@ -333,7 +333,6 @@ class _Pending:
         self.eligible = _eligible(router, exclude, self.is_open)
         self.limits = router._counter.limit_list
         self.used: dict[int, int] = {}  # orders counted today per row, read as needed
-        self.days = router._clock.local_days(self.ts).tolist()  # local day per row
         self.items: list[tuple[Order, Decision, int, int, dict[tuple[int, int], int]]] = []
         self.taken: dict[tuple[int, int], int] = {}  # (row, sku column) -> units pending
         self.ids: set[str] = set()  # ids of the pending orders
@@ -411,7 +410,7 @@ class _Pending:
         """Orders counted at `row` on its local day, pending ones included."""
         n = self.used.get(row)
         if n is None:
-            n = self.used[row] = self.router._counter.count_on(row, self.days[row])
+            n = self.used[row] = self.router._counter.count(row, self.ts)
         return n
 
     def _at_limit(self, row: int) -> bool:

@@ -36,35 +36,31 @@ class LocalClock:
             groups.setdefault(x.timezone, []).append(row)
         self._groups = [(zone(tz), np.array(rows)) for tz, rows in groups.items()]
         self._n = len(network.locations)
-        self._cache: dict[int, np.ndarray] = {}
-        self._lists: dict[int, list[float]] = {}  # `_cache` as lists, for `offset`
+        self._cache: dict[int, tuple[np.ndarray, list[float]]] = {}  # per UTC hour
         self._days_key: int | None = None  # UTC hour of the cached `local_days`
         self._days: np.ndarray | None = None
 
     def offsets(self, ts: float) -> np.ndarray:
         """UTC offset of each location at time `ts` (s since the epoch), float64 (L,). [s]"""
+        return self._hour(ts)[0]
+
+    def offset(self, row: int, ts: float) -> float:
+        """UTC offset of location `row` at time `ts`: ``float(offsets(ts)[row])``. [s]"""
+        return self._hour(ts)[1][row]
+
+    def _hour(self, ts: float) -> tuple[np.ndarray, list[float]]:
+        """The offsets of the UTC hour of `ts`, as an array and as a list (for one row)."""
         key = int(ts // 3600)
-        off = self._cache.get(key)
-        if off is None:
+        hour = self._cache.get(key)
+        if hour is None:
             start = datetime.fromtimestamp(key * 3600, tz=UTC)
             off = np.empty(self._n, dtype=np.float64)
             for tz, rows in self._groups:
                 off[rows] = start.astimezone(tz).utcoffset().total_seconds()
             if len(self._cache) >= 256:
                 del self._cache[next(iter(self._cache))]
-            self._cache[key] = off
-        return off
-
-    def offset(self, row: int, ts: float) -> float:
-        """UTC offset of location `row` at time `ts`: ``float(offsets(ts)[row])``. [s]"""
-        key = int(ts // 3600)
-        offs = self._lists.get(key)
-        if offs is None:
-            offs = self.offsets(ts).tolist()
-            if len(self._lists) >= 256:
-                del self._lists[next(iter(self._lists))]
-            self._lists[key] = offs
-        return offs[row]
+            hour = self._cache[key] = (off, off.tolist())
+        return hour
 
     def local_days(self, ts: float) -> np.ndarray:
         """Local calendar day of each location (days since 1970-01-01), int64 (L,), read-only.
@@ -128,10 +124,6 @@ class DailyCounter:
     def count(self, row: int, ts: float) -> int:
         """Orders counted at a location on its local day at `ts`."""
         return self._daily.get((row, int(self._clock.local_days(ts)[row])), 0)
-
-    def count_on(self, row: int, day: int) -> int:
-        """Orders counted at a location on local day `day` (days since 1970-01-01)."""
-        return self._daily.get((row, day), 0)
 
     def bump(self, row: int, day: int, delta: int) -> None:
         """Add `delta` orders to a location's local day."""

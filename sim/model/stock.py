@@ -153,25 +153,17 @@ class PhysicalStock:
         self._remove(row, sku, qty, t)
         self._touch(row, -qty, t)
 
-    def take_lines(self, row: int, lines: list[tuple[int, int, int]], t: float) -> None:
-        """`take` each `(sku, qty, _)` of `lines` (a package) at location `row`, with one
-        update of the location's level statistics."""
-        if not lines:
-            return
-        units = 0
-        for s, q, _ in lines:
-            self._remove(row, s, q, t)
-            units += q
-        self._touch(row, -units, t)
-
     def pick_lines(
         self, row: int, lines: list[tuple[int, int, int]], t: float
     ) -> list[tuple[int, int, int]]:
-        """Take a package's `(sku, qty, _)` `lines` at location `row` if the shelves hold
-        them all (as `take_lines`), or take nothing.
+        """Take a package's `(sku, qty, _)` `lines` at location `row`, with one update of
+        the location's level statistics, if the shelves hold them all; else take nothing.
 
         Returns:
             The lines the shelves cannot fill (empty when the package was taken).
+
+        Raises:
+            ConservationError: The same SKU twice, together more than its shelf holds.
         """
         on_hand = self.on_hand
         short = [line for line in lines if on_hand.item(row, line[0]) < line[1]]
@@ -179,12 +171,7 @@ class PhysicalStock:
             return short
         units = 0
         for s, q, _ in lines:
-            have = on_hand.item(row, s)
-            if q > have:  # the same SKU twice, together more than the shelf holds
-                raise ConservationError(
-                    f"shelf {row}/{s} holds {have} units, cannot take {q} at t={t:.3f} h"
-                )
-            on_hand[row, s] = have - q
+            self._remove(row, s, q, t)
             units += q
         self._touch(row, -units, t)
         return short
@@ -192,7 +179,7 @@ class PhysicalStock:
     def _remove(self, row: int, sku: int, qty: int, t: float) -> None:
         """Lower one shelf by `qty` (level statistics not updated); raises
         ConservationError if the units are not there."""
-        have = int(self.on_hand[row, sku])
+        have = self.on_hand.item(row, sku)
         if qty > have:
             raise ConservationError(
                 f"shelf {row}/{sku} holds {have} units, cannot take {qty} at t={t:.3f} h"

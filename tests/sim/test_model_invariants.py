@@ -252,18 +252,21 @@ def test_conservation_failure_raises() -> None:
         stock.take(0, 1, 1, 3.0)  # never below zero
 
 
-def test_taking_a_package_equals_taking_its_lines_one_by_one() -> None:
-    """`take_lines` (one level update per package) keeps the same shelves and level
-    statistics as `take` per line."""
+def test_picking_a_package_equals_taking_its_lines_one_by_one() -> None:
+    """`pick_lines` (one level update per package) keeps the same shelves and level
+    statistics as `take` per line; a package the shelves cannot fill is not taken at all,
+    and its short lines are named."""
     start = np.array([[5, 4, 3], [2, 2, 2]])
     lines = [(0, 2, 0), (2, 3, 1)]  # (sku, qty, line)
     one, each = PhysicalStock(start.copy(), days=2), PhysicalStock(start.copy(), days=2)
     for stock in (one, each):
         stock.take(0, 1, 1, 0.5)
-    one.take_lines(0, lines, 2.0)
+    assert one.pick_lines(0, lines, 2.0) == []
     for s, q, _ in lines:
         each.take(0, s, q, 2.0)
-    one.take_lines(0, [], 3.0)  # nothing to take: nothing changes
+    assert one.pick_lines(0, [], 3.0) == []  # nothing to take: nothing changes
+    assert one.pick_lines(0, lines, 3.0) == [(2, 3, 1)]  # sku 2 has no unit left
+    assert np.array_equal(one.on_hand, each.on_hand)  # nothing taken
     for stock in (one, each):
         stock.close_day(0, 24.0)
     assert np.array_equal(one.on_hand, each.on_hand)
@@ -272,24 +275,6 @@ def test_taking_a_package_equals_taking_its_lines_one_by_one() -> None:
     assert {k: v.tolist() for k, v in one.summary(30.0).items()} == {
         k: v.tolist() for k, v in each.summary(30.0).items()
     }
-    with pytest.raises(ConservationError):
-        one.take_lines(1, [(0, 3, 0)], 25.0)  # more than the shelf holds
-
-
-def test_picking_a_package_takes_all_its_lines_or_none() -> None:
-    """`pick_lines` takes a package as `take_lines` does when the shelves hold it, and
-    otherwise takes nothing and names the short lines."""
-    start = np.array([[5, 4, 3], [2, 2, 2]])
-    lines = [(0, 2, 0), (2, 3, 1)]  # (sku, qty, line)
-    one, each = PhysicalStock(start.copy(), days=2), PhysicalStock(start.copy(), days=2)
-    assert one.pick_lines(0, lines, 2.0) == []
-    each.take_lines(0, lines, 2.0)
-    assert np.array_equal(one.on_hand, each.on_hand)
-    assert one.pick_lines(0, lines, 3.0) == [(2, 3, 1)]  # sku 2 has no unit left
-    assert np.array_equal(one.on_hand, each.on_hand)  # nothing taken
-    for stock in (one, each):
-        stock.close_day(0, 24.0)
-    assert one.daily() == each.daily()
     with pytest.raises(ConservationError):
         one.pick_lines(1, [(0, 2, 0), (0, 1, 1)], 25.0)  # one SKU twice, more than held
 
